@@ -1,0 +1,19 @@
+import { createServer } from "node:net";
+
+/** Asks the kernel for a free loopback TCP port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      if (address === null || typeof address === "string") {
+        server.close();
+        reject(new Error("freePort: no TCP address"));
+        return;
+      }
+      server.close(() => resolve(address.port));
+    });
+  });
+}
