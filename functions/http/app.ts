@@ -1,0 +1,44 @@
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import type { Registry } from "prom-client";
+import { messageOf } from "../../shared/errors/errors.ts";
+import type { Log } from "../../shared/observability/log.ts";
+import { errorResponse } from "./errors.ts";
+import { eventsRoute, type EventsRouteDeps } from "./events-route.ts";
+
+export interface ReadinessCheck {
+  readonly name: string;
+  readonly check: () => Promise<boolean>;
+}
+
+export interface AppDeps extends EventsRouteDeps {
+  readonly registry: Registry;
+  readonly readiness: readonly ReadinessCheck[];
+  readonly log: Log;
+}
+
+/** The HTTP functions as one Hono app on web-standard Request/Response. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.use(requestId());
+  app.onError((err, c) => {
+    deps.log.error({ path: c.req.path, error: messageOf(err) }, "request failed");
+    return errorResponse(c, 500, "internal", "internal error");
+  });
+  app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    const results: Record<string, boolean> = {};
+    await Promise.all(
+      deps.readiness.map(async (r) => {
+        results[r.name] = await r.check().catch(() => false);
+      }),
+    );
+    const ready = Object.values(results).every(Boolean);
+    return c.json({ status: ready ? "ready" : "not-ready", checks: results }, ready ? 200 : 503);
+  });
+  app.get("/metrics", async (c) => c.text(await deps.registry.metrics(), 200, { "content-type": deps.registry.contentType }));
+  app.route("/v1/events/kubernetes", eventsRoute(deps));
+  return app;
+}

@@ -1,0 +1,140 @@
+import { serve, type ServerType } from "@hono/node-server";
+import { Redis } from "ioredis";
+import type { Worker } from "bullmq";
+import type { Config, Role } from "../shared/config/config.ts";
+import { createKubeClient } from "../shared/kube/kube-client.ts";
+import { loadKubeConfig } from "../shared/kube/kube-config.ts";
+import { PodIndex } from "../shared/index/pod-index.ts";
+import { PodLock } from "../shared/index/pod-lock.ts";
+import { SealBox } from "../shared/index/seal-box.ts";
+import { JobProducer } from "../shared/jobs/producer.ts";
+import type { Log } from "../shared/observability/log.ts";
+import { createMetrics, type Metrics } from "../shared/observability/metrics.ts";
+import { PodEventRouter } from "../shared/pods/pod-events.ts";
+import { createVaultClient } from "../shared/vault/vault-client.ts";
+import type { WorkerDeps } from "../workers/deps.ts";
+import { createReconciler, scheduleReconciler } from "../workers/reconciler.ts";
+import { startWorkers } from "../workers/start-workers.ts";
+import { createApp } from "./http/app.ts";
+import { LeaderElector } from "./leader-election.ts";
+import { PodWatcher } from "./pod-watcher.ts";
+
+export interface Runtime {
+  readonly deps: WorkerDeps;
+  readonly metrics: Metrics;
+  readonly watcher: PodWatcher | undefined;
+  readonly httpUrl: string | undefined;
+  readonly reconcileNow: () => Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** Wires the real clients and starts the roles asked for. The only place that does. */
+export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
+  const roles = new Set<Role>(config.roles);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
+  const connection = { url: config.redisUrl, maxRetriesPerRequest: null };
+  const kc = loadKubeConfig(config.kubeconfig);
+  const metrics = createMetrics();
+  const producer = new JobProducer({ connection, prefix: config.queuePrefix, attempts: config.maxAttempts });
+  const index = new PodIndex(redis, config.queuePrefix);
+  const deps: WorkerDeps = {
+    vault: createVaultClient({ endpoint: config.vaultAddr, controllerToken: config.vaultToken, timeoutMs: config.vaultTimeoutMs }),
+    kube: createKubeClient(kc),
+    index,
+    lock: new PodLock(redis, config.queuePrefix),
+    producer,
+    sealBox: new SealBox(config.indexKey),
+    log,
+    metrics,
+    settings: config,
+    now: Date.now,
+    random: Math.random,
+  };
+  const router = new PodEventRouter(producer, index, config.namespaces);
+  const reconcile = createReconciler(deps);
+
+  let workers: Worker[] = [];
+  if (roles.has("workers")) {
+    workers = startWorkers(deps, { connection, prefix: config.queuePrefix, ...config });
+  }
+
+  let watcher: PodWatcher | undefined;
+  let elector: LeaderElector | undefined;
+  if (roles.has("watch")) {
+    const w = new PodWatcher(kc, router, log, metrics, { namespaces: config.namespaces, stallMs: config.watchStallSeconds * 1000 });
+    watcher = w;
+    if (config.leaderElection) {
+      elector = new LeaderElector(
+        kc,
+        {
+          namespace: config.leaseNamespace,
+          name: config.leaseName,
+          identity: config.identity,
+          leaseDurationSeconds: config.leaseDurationSeconds,
+          onStartedLeading: () => {
+            metrics.isLeader.set(1);
+            void w.start();
+          },
+          onStoppedLeading: () => {
+            metrics.isLeader.set(0);
+            void w.stop();
+          },
+        },
+        log,
+      );
+      elector.start();
+    } else {
+      await w.start();
+    }
+  }
+
+  let stopReconciler: (() => Promise<void>) | undefined;
+  if (roles.has("reconciler")) stopReconciler = scheduleReconciler(deps, reconcile, config.reconcileIntervalSeconds * 1000);
+
+  let server: ServerType | undefined;
+  let httpUrl: string | undefined;
+  if (roles.has("functions")) {
+    const app = createApp({
+      router,
+      kube: deps.kube,
+      index,
+      producer,
+      metrics,
+      registry: metrics.registry,
+      log,
+      readiness: [
+        { name: "redis", check: async () => (await redis.ping()) === "PONG" },
+        { name: "kubernetes", check: async () => (await deps.kube.listPods(["default"]).then(() => true)) },
+        ...(watcher ? [{ name: "watcher", check: async () => watcher?.synced === true || (elector !== undefined && !elector.leading) }] : []),
+      ],
+    });
+    httpUrl = await new Promise<string>((resolve) => {
+      server = serve({ fetch: app.fetch, port: config.httpPort, hostname: config.httpHost }, (info) => {
+        const host = config.httpHost === "0.0.0.0" ? "127.0.0.1" : config.httpHost;
+        resolve(`http://${host}:${info.port}`);
+      });
+    });
+  }
+  log.info({ roles: [...roles], http: httpUrl }, "leasekeeper started");
+
+  return {
+    deps,
+    metrics,
+    watcher,
+    httpUrl,
+    reconcileNow: reconcile,
+    async stop() {
+      const bound = config.shutdownTimeoutSeconds * 1000;
+      if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
+      await elector?.stop();
+      await watcher?.stop();
+      await stopReconciler?.();
+      // Workers stop taking jobs and let running ones finish, within the bound.
+      await Promise.race([Promise.all(workers.map((w) => w.close())), new Promise((r) => setTimeout(r, bound))]);
+      await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+      await producer.close();
+      await redis.quit().catch(() => redis.disconnect());
+      log.info({}, "leasekeeper stopped");
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { z } from "zod";
+import { ENV } from "./env-vars.ts";
+
+export const ROLES = ["watch", "functions", "workers", "reconciler"] as const;
+export type Role = (typeof ROLES)[number];
+
+const seconds = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const list = z
+  .string()
+  .default("")
+  .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0));
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .default(fallback ? "true" : "false")
+    .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const schema = z.object({
+  /** Which roles this process runs: comma list of watch,functions,workers,reconciler or "all". */
+  roles: z
+    .string()
+    .default("all")
+    .transform((v, ctx) => {
+      const parts = v.split(",").map((s) => s.trim()).filter(Boolean);
+      if (parts.length === 0 || parts.includes("all")) return [...ROLES];
+      for (const part of parts) {
+        if (!(ROLES as readonly string[]).includes(part)) {
+          ctx.addIssue({ code: "custom", message: `unknown role "${part}"; expected all or ${ROLES.join(", ")}` });
+          return z.NEVER;
+        }
+      }
+      return parts as Role[];
+    }),
+  redisUrl: z.string().url().default("redis://127.0.0.1:6379"),
+  /** BullMQ prefix; the braces make it a Redis Cluster hash tag so a queue's keys share a slot. */
+  queuePrefix: z.string().min(1).default("{leasekeeper}"),
+  kubeconfig: z.string().optional(),
+  /** Namespaces to watch; empty means all namespaces. */
+  namespaces: list,
+  vaultAddr: z.string().url().default("http://127.0.0.1:8200"),
+  vaultToken: z.string().optional(),
+  vaultTokenFile: z.string().optional(),
+  vaultTimeoutMs: seconds(10_000, 100),
+  /** 32 bytes, base64: AES-256-GCM key for pod tokens kept in Redis. */
+  indexKey: z.string().transform((v, ctx) => {
+    const key = Buffer.from(v, "base64");
+    if (key.length !== 32) {
+      ctx.addIssue({ code: "custom", message: "must be 32 bytes encoded as base64 (e.g. `openssl rand -base64 32`)" });
+      return z.NEVER;
+    }
+    return key;
+  }),
+  tokenAudience: z.string().min(1).default("vault"),
+  tokenExpirationSeconds: seconds(600, 600),
+  defaultAuthPath: z.string().regex(/^[A-Za-z0-9_\-/]+$/).default("kubernetes"),
+  rotationGraceSeconds: seconds(30),
+  renewJitterPercent: seconds(10).pipe(z.number().max(50)),
+  reconcileIntervalSeconds: seconds(60, 1),
+  issueConcurrency: seconds(16, 1),
+  renewConcurrency: seconds(16, 1),
+  revokeConcurrency: seconds(16, 1),
+  vaultRateLimitPerSecond: seconds(500, 1),
+  maxAttempts: seconds(8, 1),
+  sealedRetryMs: seconds(2000, 50),
+  httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
+  httpHost: z.string().default("0.0.0.0"),
+  /** Static API tokens for the HTTP surface, comma separated sha256 hex digests. */
+  apiTokens: list,
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  shutdownTimeoutSeconds: seconds(25, 1),
+  watchStallSeconds: seconds(300, 5),
+  leaderElection: bool(false),
+  leaseName: z.string().default("leasekeeper-watcher"),
+  leaseNamespace: z.string().default("default"),
+  leaseDurationSeconds: seconds(15, 2),
+  identity: z.string().default(hostname()),
+});
+
+export type Config = Readonly<Omit<z.infer<typeof schema>, "vaultToken"> & { vaultToken: string | undefined }>;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses the environment once; an invalid value names the variable and what was expected. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const [field, variable] of Object.entries(ENV)) raw[field] = emptyToUndefined(env[variable]);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const field = String(issue.path[0] ?? "");
+      const variable = ENV[field as keyof typeof ENV] ?? field;
+      const value = raw[field];
+      const shown = field === "indexKey" || field === "vaultToken" ? "(hidden)" : JSON.stringify(value);
+      return `${variable}=${value === undefined ? "(unset)" : shown}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const data = parsed.data;
+  let vaultToken = data.vaultToken;
+  if (vaultToken === undefined && data.vaultTokenFile !== undefined) {
+    try {
+      vaultToken = readFileSync(data.vaultTokenFile, "utf8").trim();
+    } catch (err) {
+      throw new ConfigError(`${ENV.vaultTokenFile}=${data.vaultTokenFile}: cannot read the file`, { cause: err });
+    }
+  }
+  return Object.freeze({ ...data, vaultToken, roles: Object.freeze([...data.roles]) as Role[] });
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}

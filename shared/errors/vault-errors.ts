@@ -1,0 +1,39 @@
+import { PermanentError, RetryLaterError, VaultSealedError, isNetworkError, messageOf } from "./errors.ts";
+
+interface NodeVaultError {
+  message?: string;
+  response?: { statusCode?: number; body?: unknown };
+}
+
+/** The one place where Vault status codes and error bodies become typed errors. */
+export function classifyVaultError(err: unknown, what: string): Error {
+  const status = (err as NodeVaultError).response?.statusCode;
+  const message = firstLine(messageOf(err));
+  if (status === undefined) {
+    if (isNetworkError(err)) return new RetryLaterError(`vault: ${what}: unreachable (${message})`, undefined, { cause: err });
+    return new RetryLaterError(`vault: ${what}: ${message}`, undefined, { cause: err });
+  }
+  if (status === 503 && /sealed/i.test(message)) return new VaultSealedError(`vault: ${what}: Vault is sealed`, { cause: err });
+  if (status === 429 || status === 502 || status === 503 || status === 504 || status === 500 || status === 412 || status === 472 || status === 473) {
+    return new RetryLaterError(`vault: ${what}: HTTP ${status} ${message}`, undefined, { cause: err });
+  }
+  if (status === 403) return new PermanentError(`vault: ${what}: permission denied (${message})`, "VaultPermissionDenied", { cause: err });
+  if (status === 400 && /invalid role name/.test(message)) {
+    return new PermanentError(`vault: ${what}: invalid role name`, "VaultInvalidRole", { cause: err });
+  }
+  if (status === 400 && /not authorized/.test(message)) {
+    return new PermanentError(`vault: ${what}: ${message}`, "VaultLoginRefused", { cause: err });
+  }
+  if (status === 404) return new PermanentError(`vault: ${what}: not found`, "VaultNotFound", { cause: err });
+  if (status === 400 && /missing client token/.test(message)) {
+    return new PermanentError(`vault: ${what}: missing client token`, "VaultNoToken", { cause: err });
+  }
+  return new PermanentError(`vault: ${what}: HTTP ${status} ${message}`, "VaultRejected", { cause: err });
+}
+
+/** Vault's multierror bodies span lines ("1 error occurred:\n\t* permission denied"); keep the meaning. */
+function firstLine(message: string): string {
+  const bullets = message.match(/\* ([^\n]+)/g);
+  if (bullets && bullets.length > 0) return bullets.map((b) => b.slice(2)).join("; ");
+  return message.split("\n")[0] ?? message;
+}

@@ -1,0 +1,59 @@
+import type { Redis } from "ioredis";
+import { PodRecordSchema, type PodRecord } from "./pod-record.ts";
+
+/**
+ * The pod index in Redis: one JSON record per pod UID plus a set of UIDs. It can be rebuilt
+ * from the per-pod Secrets (see workers/reconciler.ts), so losing it costs a re-issue.
+ */
+export class PodIndex {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = `${prefix}:index`;
+  }
+
+  #key(uid: string): string {
+    return `${this.#prefix}:pod:${uid}`;
+  }
+
+  get #setKey(): string {
+    return `${this.#prefix}:pods`;
+  }
+
+  async get(uid: string): Promise<PodRecord | undefined> {
+    const raw = await this.#redis.get(this.#key(uid));
+    if (raw === null) return undefined;
+    return PodRecordSchema.parse(JSON.parse(raw));
+  }
+
+  async has(uid: string): Promise<boolean> {
+    return (await this.#redis.exists(this.#key(uid))) === 1;
+  }
+
+  async put(record: PodRecord): Promise<void> {
+    const valid = PodRecordSchema.parse(record);
+    await this.#redis.multi().set(this.#key(record.uid), JSON.stringify(valid)).sadd(this.#setKey, record.uid).exec();
+  }
+
+  async delete(uid: string): Promise<void> {
+    await this.#redis.multi().del(this.#key(uid)).srem(this.#setKey, uid).exec();
+  }
+
+  async uids(): Promise<string[]> {
+    return this.#redis.smembers(this.#setKey);
+  }
+
+  async all(): Promise<PodRecord[]> {
+    const uids = await this.uids();
+    if (uids.length === 0) return [];
+    const records: PodRecord[] = [];
+    for (let i = 0; i < uids.length; i += 500) {
+      const chunk = uids.slice(i, i + 500);
+      const raws = await this.#redis.mget(chunk.map((uid) => this.#key(uid)));
+      for (const raw of raws) if (raw !== null) records.push(PodRecordSchema.parse(JSON.parse(raw)));
+    }
+    return records;
+  }
+}

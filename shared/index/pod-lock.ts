@@ -1,0 +1,30 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+
+const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+
+/** Per-pod mutual exclusion across workers: issue, renew and revoke of one pod never interleave. */
+export class PodLock {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #ttlMs: number;
+
+  constructor(redis: Redis, prefix: string, ttlMs = 60_000) {
+    this.#redis = redis;
+    this.#prefix = `${prefix}:lock`;
+    this.#ttlMs = ttlMs;
+  }
+
+  /** Runs `fn` holding the lock; returns `{ locked: false }` at once when another worker holds it. */
+  async run<T>(uid: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }> {
+    const key = `${this.#prefix}:${uid}`;
+    const token = randomUUID();
+    const ok = await this.#redis.set(key, token, "PX", this.#ttlMs, "NX");
+    if (ok !== "OK") return { locked: false };
+    try {
+      return { locked: true, value: await fn() };
+    } finally {
+      await this.#redis.eval(RELEASE, 1, key, token);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { createHash } from "node:crypto";
+import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
+import {
+  QUEUE,
+  jobId,
+  type IssueJob,
+  type QueueName,
+  type RenewJob,
+  type RetireJob,
+  type RevokeJob,
+} from "./job-types.ts";
+
+export interface ProducerOptions {
+  readonly connection: ConnectionOptions;
+  readonly prefix: string;
+  readonly attempts: number;
+}
+
+/** Enqueues typed jobs with deterministic ids. Payloads hold references, never secrets. */
+export class JobProducer {
+  readonly queues: Readonly<Record<QueueName, Queue>>;
+  readonly #defaults: JobsOptions;
+
+  constructor(options: ProducerOptions) {
+    const make = (name: QueueName) => new Queue(name, { connection: options.connection, prefix: options.prefix });
+    this.queues = {
+      issue: make(QUEUE.issue),
+      renew: make(QUEUE.renew),
+      revoke: make(QUEUE.revoke),
+      unseal: make(QUEUE.unseal),
+    };
+    this.#defaults = {
+      attempts: options.attempts,
+      backoff: { type: "exponential", delay: 500, jitter: 0.5 },
+      removeOnComplete: { age: 3600, count: 5000 },
+      removeOnFail: { age: 24 * 3600, count: 5000 },
+    };
+  }
+
+  async issue(data: IssueJob): Promise<string> {
+    // Completed issue jobs are removed so that a later event re-checks the pod; the
+    // processor's index check keeps that idempotent.
+    const job = await this.queues.issue.add("issue", data, { ...this.#defaults, jobId: jobId.issue(data.uid), removeOnComplete: true });
+    return job.id ?? jobId.issue(data.uid);
+  }
+
+  async revoke(data: RevokeJob): Promise<string> {
+    // Revocations go first: highest priority in their own queue.
+    const job = await this.queues.revoke.add("revoke", data, { ...this.#defaults, jobId: jobId.revoke(data.uid), priority: 1 });
+    return job.id ?? jobId.revoke(data.uid);
+  }
+
+  async renew(data: RenewJob, seq: number, delayMs: number): Promise<string> {
+    const id = jobId.renew(data.uid, seq);
+    await this.queues.renew.add("renew", data, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), removeOnComplete: true });
+    return id;
+  }
+
+  async cancelRenew(id: string | undefined): Promise<void> {
+    if (!id) return;
+    const job = await this.queues.renew.getJob(id);
+    if (!job) return;
+    try {
+      await job.remove();
+    } catch {
+      // Active (locked) jobs cannot be removed; the processor sees a stale id and stops.
+    }
+  }
+
+  async retire(data: RetireJob, delayMs: number): Promise<string> {
+    const digest = createHash("sha256").update(`${data.kind}:${data.id}`).digest("hex").slice(0, 16);
+    const id = jobId.retire(data.uid, digest);
+    await this.queues.revoke.add("retire", data, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), priority: 2 });
+    return id;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.queues).map((q) => q.close()));
+  }
+}

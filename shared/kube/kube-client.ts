@@ -1,0 +1,110 @@
+import {
+  CoreV1Api,
+  type KubeConfig,
+  type V1Pod,
+  type V1Secret,
+} from "@kubernetes/client-node";
+import { classifyKubeError, kubeStatus } from "../errors/kube-errors.ts";
+import type { KubePort, PodEvent, PodTokenRequest } from "../ports.ts";
+import { LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
+
+/** KubePort over @kubernetes/client-node. */
+export function createKubeClient(kc: KubeConfig): KubePort {
+  const core = kc.makeApiClient(CoreV1Api);
+
+  async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw classifyKubeError(err, what);
+    }
+  }
+
+  async function orUndefined<T>(what: string, run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (err) {
+      if (kubeStatus(err) === 404) return undefined;
+      throw classifyKubeError(err, what);
+    }
+  }
+
+  async function perNamespace<T>(namespaces: readonly string[], all: () => Promise<{ items: T[] }>, one: (ns: string) => Promise<{ items: T[] }>): Promise<T[]> {
+    if (namespaces.length === 0) return (await all()).items;
+    const lists = await Promise.all(namespaces.map((ns) => one(ns)));
+    return lists.flatMap((l) => l.items);
+  }
+
+  return {
+    readPod: (namespace, name) => orUndefined(`read pod ${namespace}/${name}`, () => core.readNamespacedPod({ namespace, name })),
+
+    listPods: (namespaces) =>
+      call("list pods", () =>
+        perNamespace<V1Pod>(namespaces, () => core.listPodForAllNamespaces({}), (namespace) => core.listNamespacedPod({ namespace })),
+      ),
+
+    requestPodToken: (r: PodTokenRequest) =>
+      call(`token for ${r.namespace}/${r.podName}`, async () => {
+        const result = await core.createNamespacedServiceAccountToken({
+          name: r.serviceAccount,
+          namespace: r.namespace,
+          body: {
+            apiVersion: "authentication.k8s.io/v1",
+            kind: "TokenRequest",
+            metadata: { name: r.serviceAccount },
+            spec: {
+              audiences: [r.audience],
+              expirationSeconds: r.expirationSeconds,
+              boundObjectRef: { apiVersion: "v1", kind: "Pod", name: r.podName, uid: r.podUid },
+            },
+          },
+        });
+        const token = result.status?.token;
+        if (!token) throw new Error("TokenRequest answered without a token");
+        return token;
+      }),
+
+    readSecret: (namespace, name) => orUndefined(`read secret ${namespace}/${name}`, () => core.readNamespacedSecret({ namespace, name })),
+
+    createSecret: (namespace, secret: V1Secret) =>
+      call(`create secret ${namespace}/${secret.metadata?.name ?? "?"}`, () => core.createNamespacedSecret({ namespace, body: secret })),
+
+    replaceSecret: (namespace, name, secret) =>
+      call(`replace secret ${namespace}/${name}`, () => core.replaceNamespacedSecret({ namespace, name, body: secret })),
+
+    deleteSecret: async (namespace, name) => {
+      await orUndefined(`delete secret ${namespace}/${name}`, () => core.deleteNamespacedSecret({ namespace, name }));
+    },
+
+    listManagedSecrets: (namespaces, podUid) => {
+      const labelSelector = podUid ? `${LABEL_MANAGED}=true,${LABEL_POD_UID}=${podUid}` : `${LABEL_MANAGED}=true`;
+      return call("list managed secrets", () =>
+        perNamespace<V1Secret>(
+          namespaces,
+          () => core.listSecretForAllNamespaces({ labelSelector }),
+          (namespace) => core.listNamespacedSecret({ namespace, labelSelector }),
+        ),
+      );
+    },
+
+    recordEvent: (pod, event: PodEvent) =>
+      call(`event ${event.reason} on ${pod.namespace}/${pod.name}`, async () => {
+        const now = new Date();
+        await core.createNamespacedEvent({
+          namespace: pod.namespace,
+          body: {
+            metadata: { generateName: `${pod.name}.`, namespace: pod.namespace },
+            involvedObject: { kind: "Pod", apiVersion: "v1", namespace: pod.namespace, name: pod.name, uid: pod.uid },
+            reason: event.reason,
+            message: event.message.slice(0, 1024),
+            type: event.type,
+            source: { component: "leasekeeper" },
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
+            reportingComponent: "leasekeeper",
+          },
+        });
+      }),
+  };
+}

@@ -1,0 +1,9 @@
+/** Labels and annotations leasekeeper writes on the per-pod Secret. */
+export const LABEL_MANAGED = "leasekeeper.io/managed";
+export const LABEL_POD_UID = "leasekeeper.io/pod-uid";
+export const LABEL_POD_NAME = "leasekeeper.io/pod-name";
+export const ANNOTATION_ACCESSOR = "leasekeeper.io/token-accessor";
+export const ANNOTATION_LEASES = "leasekeeper.io/lease-ids";
+export const ANNOTATION_RETIRING = "leasekeeper.io/retiring";
+export const ANNOTATION_ISSUED_AT = "leasekeeper.io/issued-at";
+export const FIELD_MANAGER = "leasekeeper";

@@ -1,0 +1,31 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Prometheus metrics. Labels are closed sets (queue, outcome, reason): never a pod secret. */
+export function createMetrics(registry = new Registry()) {
+  collectDefaultMetrics({ register: registry, prefix: "leasekeeper_process_" });
+  const metrics = {
+    registry,
+    jobs: new Counter({ name: "leasekeeper_jobs_total", help: "Jobs finished, by queue and outcome", labelNames: ["queue", "outcome"], registers: [registry] }),
+    jobFailures: new Counter({ name: "leasekeeper_job_failures_total", help: "Job attempts that threw, by queue and error class", labelNames: ["queue", "error"], registers: [registry] }),
+    issueSeconds: new Histogram({
+      name: "leasekeeper_issue_duration_seconds",
+      help: "Time from pod creation to its credentials Secret being written",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+    renewals: new Counter({ name: "leasekeeper_renewals_total", help: "Lease and token renewals, by kind and result", labelNames: ["kind", "result"], registers: [registry] }),
+    rotations: new Counter({ name: "leasekeeper_rotations_total", help: "Credential rotations, by cause", labelNames: ["cause"], registers: [registry] }),
+    revocations: new Counter({ name: "leasekeeper_revocations_total", help: "Leases and tokens revoked, by kind", labelNames: ["kind"], registers: [registry] }),
+    watchEvents: new Counter({ name: "leasekeeper_watch_events_total", help: "Pod events handled, by source, type and action", labelNames: ["source", "type", "action"], registers: [registry] }),
+    watchRestarts: new Counter({ name: "leasekeeper_watch_restarts_total", help: "Pod watch restarts, by cause", labelNames: ["cause"], registers: [registry] }),
+    watchSynced: new Gauge({ name: "leasekeeper_watch_synced", help: "1 when the pod watch has listed and is watching", registers: [registry] }),
+    isLeader: new Gauge({ name: "leasekeeper_watch_leader", help: "1 when this replica holds the watcher Lease", registers: [registry] }),
+    reconcileRuns: new Counter({ name: "leasekeeper_reconcile_runs_total", help: "Reconciler passes, by result", labelNames: ["result"], registers: [registry] }),
+    reconcileActions: new Counter({ name: "leasekeeper_reconcile_actions_total", help: "Jobs the reconciler enqueued, by action", labelNames: ["action"], registers: [registry] }),
+    livePods: new Gauge({ name: "leasekeeper_pods_tracked", help: "Pods with credentials in the index", registers: [registry] }),
+    vaultSealedWaits: new Counter({ name: "leasekeeper_vault_sealed_waits_total", help: "Jobs postponed because Vault was sealed", labelNames: ["queue"], registers: [registry] }),
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

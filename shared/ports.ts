@@ -1,0 +1,74 @@
+/**
+ * The small interfaces through which workers and functions reach the outside. Only the
+ * entry point builds the real implementations (node-vault, client-node, client-kms).
+ */
+import type { V1Pod, V1Secret } from "@kubernetes/client-node";
+
+export interface VaultAuth {
+  readonly token: string;
+  readonly accessor: string;
+  readonly ttlSeconds: number;
+  readonly renewable: boolean;
+}
+
+export interface VaultSecret {
+  /** Empty for secrets without a lease (KV). */
+  readonly leaseId: string;
+  readonly leaseDurationSeconds: number;
+  readonly renewable: boolean;
+  readonly data: unknown;
+}
+
+export interface LeaseRenewal {
+  readonly ttlSeconds: number;
+  readonly renewable: boolean;
+}
+
+export interface SealStatus {
+  readonly initialized: boolean;
+  readonly sealed: boolean;
+  readonly progress: number;
+  readonly threshold: number;
+}
+
+export interface VaultPort {
+  /** Logs in with the pod's service-account JWT; the token returned is the pod's own. */
+  kubernetesLogin(authPath: string, role: string, jwt: string): Promise<VaultAuth>;
+  /** Reads a secret with the pod's token, so Vault policy decides and the lease is a child of it. */
+  readSecret(podToken: string, path: string): Promise<VaultSecret>;
+  /** Renews the pod token with itself (renew-self). */
+  renewSelf(podToken: string, incrementSeconds: number): Promise<VaultAuth>;
+  /** Lifecycle calls with the controller's own token. */
+  renewLease(leaseId: string, incrementSeconds: number): Promise<LeaseRenewal>;
+  revokeLease(leaseId: string): Promise<void>;
+  revokeAccessor(accessor: string): Promise<void>;
+  sealStatus(): Promise<SealStatus>;
+}
+
+export interface PodTokenRequest {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly podName: string;
+  readonly podUid: string;
+  readonly audience: string;
+  readonly expirationSeconds: number;
+}
+
+export interface PodEvent {
+  readonly reason: string;
+  readonly message: string;
+  readonly type: "Normal" | "Warning";
+}
+
+export interface KubePort {
+  readPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  listPods(namespaces: readonly string[]): Promise<V1Pod[]>;
+  requestPodToken(request: PodTokenRequest): Promise<string>;
+  readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  createSecret(namespace: string, secret: V1Secret): Promise<V1Secret>;
+  replaceSecret(namespace: string, name: string, secret: V1Secret): Promise<V1Secret>;
+  deleteSecret(namespace: string, name: string): Promise<void>;
+  /** Secrets labelled as leasekeeper's, optionally only those of one pod UID. */
+  listManagedSecrets(namespaces: readonly string[], podUid?: string): Promise<V1Secret[]>;
+  recordEvent(pod: { namespace: string; name: string; uid: string }, event: PodEvent): Promise<void>;
+}

@@ -1,0 +1,117 @@
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import vault from "node-vault";
+import { classifyVaultError } from "../errors/vault-errors.ts";
+import type { LeaseRenewal, SealStatus, VaultAuth, VaultPort, VaultSecret } from "../ports.ts";
+
+export interface VaultClientOptions {
+  readonly endpoint: string;
+  /** The controller's own token, used only for lifecycle calls. */
+  readonly controllerToken: string | undefined;
+  readonly timeoutMs: number;
+}
+
+interface AuthBody {
+  auth?: { client_token?: string; accessor?: string; lease_duration?: number; renewable?: boolean };
+}
+interface SecretBody {
+  lease_id?: string;
+  lease_duration?: number;
+  renewable?: boolean;
+  data?: unknown;
+}
+
+/** VaultPort over node-vault. Each call carries its token in the header; the client keeps none. */
+export function createVaultClient(options: VaultClientOptions): VaultPort {
+  const keepAlive = { keepAlive: true, maxSockets: 64 };
+  const client = vault({
+    apiVersion: "v1",
+    endpoint: options.endpoint,
+    requestOptions: {
+      timeout: options.timeoutMs,
+      httpAgent: new HttpAgent(keepAlive),
+      httpsAgent: new HttpsAgent(keepAlive),
+    } as never,
+  });
+  client.token = "";
+
+  const as = (token: string | undefined) => ({ headers: { "X-Vault-Token": token ?? "" } });
+  const controller = () => as(options.controllerToken);
+
+  async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw classifyVaultError(err, what);
+    }
+  }
+
+  function toAuth(body: AuthBody, what: string): VaultAuth {
+    const auth = body.auth;
+    if (!auth?.client_token || !auth.accessor) throw new Error(`vault: ${what}: response has no auth block`);
+    return {
+      token: auth.client_token,
+      accessor: auth.accessor,
+      ttlSeconds: auth.lease_duration ?? 0,
+      renewable: auth.renewable ?? false,
+    };
+  }
+
+  return {
+    kubernetesLogin: (authPath, role, jwt) =>
+      call(`login to auth/${authPath} as role ${role}`, async () =>
+        toAuth((await client.write(`auth/${authPath}/login`, { role, jwt }, as(undefined))) as AuthBody, "login"),
+      ),
+
+    readSecret: (podToken, path) =>
+      call(`read ${path}`, async () => {
+        const body = (await client.read(path, as(podToken))) as SecretBody;
+        return {
+          leaseId: body.lease_id ?? "",
+          leaseDurationSeconds: body.lease_duration ?? 0,
+          renewable: body.renewable ?? false,
+          data: body.data ?? null,
+        } satisfies VaultSecret;
+      }),
+
+    renewSelf: (podToken, incrementSeconds) =>
+      call("renew pod token", async () =>
+        toAuth((await client.write("auth/token/renew-self", { increment: `${incrementSeconds}s` }, as(podToken))) as AuthBody, "renew-self"),
+      ),
+
+    renewLease: (leaseId, incrementSeconds) =>
+      call(`renew lease ${leaseId}`, async () => {
+        const body = (await client.write("sys/leases/renew", { lease_id: leaseId, increment: incrementSeconds }, controller())) as SecretBody;
+        return { ttlSeconds: body.lease_duration ?? 0, renewable: body.renewable ?? false } satisfies LeaseRenewal;
+      }),
+
+    revokeLease: (leaseId) =>
+      call(`revoke lease ${leaseId}`, async () => {
+        await client.write("sys/leases/revoke", { lease_id: leaseId, sync: true }, controller());
+      }),
+
+    revokeAccessor: (accessor) =>
+      call("revoke pod token by accessor", async () => {
+        try {
+          await client.write("auth/token/revoke-accessor", { accessor }, controller());
+        } catch (err) {
+          // An accessor that is already gone (revoked or expired) is the goal reached.
+          const status = (err as { response?: { statusCode?: number } }).response?.statusCode;
+          const message = err instanceof Error ? err.message : "";
+          if (status === 400 && /invalid accessor|not found/i.test(message)) return;
+          throw err;
+        }
+      }),
+
+    sealStatus: () =>
+      call("seal status", async () => {
+        const body = (await client.read("sys/seal-status", as(undefined))) as { initialized?: boolean; sealed?: boolean; progress?: number; t?: number };
+        return {
+          initialized: body.initialized ?? false,
+          sealed: body.sealed ?? true,
+          progress: body.progress ?? 0,
+          threshold: body.t ?? 0,
+        } satisfies SealStatus;
+      }),
+  };
+}

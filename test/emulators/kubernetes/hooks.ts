@@ -1,0 +1,41 @@
+/** Which per-resource hooks the generic flow uses, and the internal delete the GC calls. */
+import { coreEventHooks, eventsV1Hooks, leaseHooks } from "./handlers/leases.ts";
+import { namespaceHooks } from "./handlers/namespaces.ts";
+import { podHooks } from "./handlers/pods.ts";
+import { secretHooks } from "./handlers/secrets.ts";
+import { webhookConfigHooks } from "./handlers/webhook-configs.ts";
+import { deletePod } from "./pod-deletion.ts";
+import type { ResourceHooks } from "./request.ts";
+import type { EmulatorState } from "./state.ts";
+import type { KubeObject } from "./types.ts";
+import { nowTime } from "./validation.ts";
+
+const HOOKS: Record<string, ResourceHooks> = {
+  pods: podHooks,
+  secrets: secretHooks,
+  namespaces: namespaceHooks,
+  events: coreEventHooks,
+  "events.k8s.io/events": eventsV1Hooks,
+  "coordination.k8s.io/leases": leaseHooks,
+  "admissionregistration.k8s.io/mutatingwebhookconfigurations": webhookConfigHooks,
+};
+
+export function hooksFor(key: string): ResourceHooks {
+  return HOOKS[key] ?? {};
+}
+
+export function deleteInternal(state: EmulatorState, resource: string, obj: KubeObject): void {
+  if (resource === "pods") {
+    deletePod(state, obj, undefined);
+    return;
+  }
+  const m = obj.metadata;
+  if ((m.finalizers ?? []).length > 0) {
+    if (m.deletionTimestamp !== undefined) return;
+    m.deletionTimestamp = nowTime();
+    m.deletionGracePeriodSeconds = 0;
+    state.store.put(resource, obj);
+    return;
+  }
+  state.store.remove(resource, m.namespace ?? "", m.name ?? "");
+}

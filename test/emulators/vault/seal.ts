@@ -1,0 +1,141 @@
+/**
+ * Seal state: Shamir-shaped key shares (no real Shamir math: any `t` distinct issued
+ * shares unseal), unseal progress with nonce, and the error texts of spec §2–3.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { badRequest } from "./errors.ts";
+import { randomHex } from "./ids.ts";
+
+export const VAULT_VERSION = "1.17.3";
+const BUILD_DATE = "2024-08-06T14:28:45Z";
+
+export class SealState {
+  initialized = false;
+  sealed = true;
+  n = 0;
+  t = 0;
+  readonly clusterName = `vault-cluster-${randomHex(4)}`;
+  readonly clusterId = randomUUID();
+  private rootKey: Buffer | null = null;
+  private shares: Buffer[] = [];
+  private collected: Buffer[] = [];
+  private nonce = "";
+
+  /** sys/init: validates like SealConfig.Validate and returns the shares; vault stays sealed. */
+  init(shares: number, threshold: number, pgpKeys: number | undefined): Buffer[] {
+    if (this.initialized) throw badRequest("Vault is already initialized");
+    const bad = (why: string) => badRequest(`invalid seal configuration: ${why}`);
+    if (shares < 1) throw bad("shares must be at least one");
+    if (threshold < 1) throw bad("threshold must be at least one");
+    if (shares > 1 && threshold === 1) throw bad("threshold must be greater than one for multiple shares");
+    if (shares > 255) throw bad("shares must be less than 256");
+    if (threshold > 255) throw bad("threshold must be less than 256");
+    if (threshold > shares) throw bad("threshold cannot be larger than shares");
+    if (pgpKeys !== undefined && pgpKeys !== shares) {
+      throw bad("count mismatch between number of provided PGP keys and number of shares");
+    }
+    this.rootKey = randomBytes(32);
+    this.n = shares;
+    this.t = threshold;
+    if (shares === 1) {
+      this.shares = [this.rootKey];
+    } else {
+      const xs = shuffledCoordinates().slice(0, shares);
+      this.shares = xs.map((x) => Buffer.concat([randomBytes(32), Buffer.from([x])]));
+    }
+    this.initialized = true;
+    this.sealed = true;
+    this.resetProgress();
+    return this.shares.map((s) => Buffer.from(s));
+  }
+
+  resetProgress(): void {
+    this.collected = [];
+    this.nonce = "";
+  }
+
+  seal(): void {
+    this.sealed = true;
+    this.resetProgress();
+  }
+
+  /** Records one decoded share (length already checked). Returns true when the vault unsealed. */
+  submit(key: Buffer): boolean {
+    if (!this.sealed) return true;
+    if (this.collected.some((c) => c.equals(key))) return false;
+    if (this.collected.length === 0) this.nonce = randomUUID();
+    this.collected.push(Buffer.from(key));
+    if (this.collected.length < this.t) return false;
+    const parts = this.collected;
+    this.resetProgress();
+    this.combine(parts);
+    this.sealed = false;
+    return true;
+  }
+
+  private combine(parts: Buffer[]): void {
+    if (this.t > 1) {
+      const len = parts[0]?.length ?? 0;
+      if (parts.some((p) => p.length !== len)) {
+        throw badRequest("invalid key: failed to compute combined key: all parts must be the same length");
+      }
+      const xs = parts.map((p) => p[p.length - 1]);
+      if (new Set(xs).size !== xs.length) {
+        throw badRequest("invalid key: failed to compute combined key: duplicate part detected");
+      }
+    }
+    const allIssued = parts.every((p) => this.shares.some((s) => s.equals(p)));
+    if (!allIssued) {
+      throw badRequest(
+        "unable to retrieve stored keys: invalid key: failed to decrypt keys from storage: cipher: message authentication failed",
+      );
+    }
+  }
+
+  /** Body of GET sys/seal-status (and of sys/unseal replies). */
+  status(): Record<string, unknown> {
+    const body: Record<string, unknown> = {
+      type: "shamir",
+      initialized: this.initialized,
+      sealed: this.sealed,
+      t: this.t,
+      n: this.n,
+      progress: this.sealed ? this.collected.length : 0,
+      nonce: this.sealed ? this.nonce : "",
+      version: VAULT_VERSION,
+      build_date: BUILD_DATE,
+      migration: false,
+      recovery_seal: false,
+      storage_type: "inmem",
+    };
+    if (!this.sealed) {
+      body.cluster_name = this.clusterName;
+      body.cluster_id = this.clusterId;
+    }
+    return body;
+  }
+}
+
+function shuffledCoordinates(): number[] {
+  const xs = Array.from({ length: 255 }, (_, i) => i + 1);
+  const rnd = randomBytes(255 * 2);
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = rnd.readUInt16BE(i * 2) % (i + 1);
+    const a = xs[i] as number;
+    xs[i] = xs[j] as number;
+    xs[j] = a;
+  }
+  return xs;
+}
+
+/** Step 4 of sys/unseal: hex first (16–33 bytes), else standard base64. */
+export function decodeUnsealKey(key: string): Buffer | null {
+  if (/^[0-9a-fA-F]*$/.test(key) && key.length % 2 === 0) {
+    const hex = Buffer.from(key, "hex");
+    if (hex.length >= 16 && hex.length <= 33) return hex;
+  }
+  if (/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(key)) {
+    return Buffer.from(key, "base64");
+  }
+  return null;
+}

@@ -1,0 +1,82 @@
+import type { V1Pod, V1Secret } from "@kubernetes/client-node";
+import { PermanentError } from "../shared/errors/errors.ts";
+import { buildPodSecret, podServiceAccount } from "../shared/kube/pod-secret.ts";
+import { LABEL_POD_UID } from "../shared/kube/labels.ts";
+import type { LeaseRecord, Retiring } from "../shared/index/pod-record.ts";
+import type { PodRequest, SecretRequest } from "../shared/pods/pod-contract.ts";
+import type { PodRef } from "../shared/pods/pod-state.ts";
+import type { VaultAuth } from "../shared/ports.ts";
+import type { WorkerDeps } from "./deps.ts";
+
+/** The pod's own identity logs in: a pod-bound service-account token, then Vault Kubernetes auth. */
+export async function loginAsPod(deps: WorkerDeps, pod: V1Pod, ref: PodRef, request: PodRequest): Promise<VaultAuth> {
+  const jwt = await deps.kube.requestPodToken({
+    namespace: ref.namespace,
+    serviceAccount: podServiceAccount(pod),
+    podName: ref.name,
+    podUid: ref.uid,
+    audience: deps.settings.tokenAudience,
+    expirationSeconds: deps.settings.tokenExpirationSeconds,
+  });
+  return deps.vault.kubernetesLogin(request.authPath, request.role, jwt);
+}
+
+export interface ReadResult {
+  readonly leases: LeaseRecord[];
+  readonly files: Record<string, string>;
+}
+
+/** Reads each requested secret with the pod token; every lease becomes a child of that token. */
+export async function readSecrets(deps: WorkerDeps, podToken: string, secrets: readonly SecretRequest[]): Promise<ReadResult> {
+  const leases: LeaseRecord[] = [];
+  const files: Record<string, string> = {};
+  for (const secret of secrets) {
+    const read = await deps.vault.readSecret(podToken, secret.path);
+    files[secret.file] = render(read.data);
+    leases.push({
+      id: read.leaseId,
+      path: secret.path,
+      file: secret.file,
+      expiresAt: deps.now() + read.leaseDurationSeconds * 1000,
+      renewable: read.renewable,
+      ttlSeconds: read.leaseDurationSeconds,
+    });
+  }
+  return { leases, files };
+}
+
+/** What a file holds by default: the JSON of the secret's data. */
+export function render(data: unknown): string {
+  return `${JSON.stringify(data ?? null, null, 2)}\n`;
+}
+
+/**
+ * Creates or replaces the per-pod Secret. A Secret of that name that belongs to another pod
+ * (or to nobody we manage) is never overwritten.
+ */
+export async function writePodSecret(
+  deps: WorkerDeps,
+  ref: PodRef,
+  request: PodRequest,
+  content: { accessor: string; leases: readonly LeaseRecord[]; retiring: readonly Retiring[]; files: Record<string, string> },
+  existing: V1Secret | undefined,
+): Promise<void> {
+  const desired = buildPodSecret(ref, request, content);
+  if (existing === undefined) {
+    await deps.kube.createSecret(ref.namespace, desired);
+    return;
+  }
+  const owner = existing.metadata?.labels?.[LABEL_POD_UID];
+  if (owner !== ref.uid) {
+    throw new PermanentError(`Secret ${ref.namespace}/${request.secretName} exists and is not this pod's; refusing to overwrite it`, "SecretNameTaken");
+  }
+  desired.metadata = { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion };
+  await deps.kube.replaceSecret(ref.namespace, request.secretName, desired);
+}
+
+/** Current file contents of the pod's Secret, decoded. */
+export function secretFiles(secret: V1Secret | undefined): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const [key, value] of Object.entries(secret?.data ?? {})) files[key] = Buffer.from(value, "base64").toString("utf8");
+  return files;
+}

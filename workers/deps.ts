@@ -1,0 +1,28 @@
+import type { Config } from "../shared/config/config.ts";
+import type { PodIndex } from "../shared/index/pod-index.ts";
+import type { PodLock } from "../shared/index/pod-lock.ts";
+import type { SealBox } from "../shared/index/seal-box.ts";
+import type { JobProducer } from "../shared/jobs/producer.ts";
+import type { Log } from "../shared/observability/log.ts";
+import type { Metrics } from "../shared/observability/metrics.ts";
+import type { KubePort, VaultPort } from "../shared/ports.ts";
+
+export type WorkerSettings = Pick<
+  Config,
+  "tokenAudience" | "tokenExpirationSeconds" | "defaultAuthPath" | "rotationGraceSeconds" | "renewJitterPercent" | "sealedRetryMs" | "namespaces"
+>;
+
+/** Everything a processor needs; only the entry point builds the real ones. */
+export interface WorkerDeps {
+  readonly vault: VaultPort;
+  readonly kube: KubePort;
+  readonly index: PodIndex;
+  readonly lock: PodLock;
+  readonly producer: JobProducer;
+  readonly sealBox: SealBox;
+  readonly log: Log;
+  readonly metrics: Metrics;
+  readonly settings: WorkerSettings;
+  readonly now: () => number;
+  readonly random: () => number;
+}

@@ -1,0 +1,66 @@
+import { DelayedError, UnrecoverableError, type Job } from "bullmq";
+import type { ZodType } from "zod";
+import { isPermanent, isSealed, messageOf } from "../shared/errors/errors.ts";
+import type { QueueName } from "../shared/jobs/job-types.ts";
+import type { WorkerDeps } from "./deps.ts";
+
+const LOCK_RETRY_MS = 200;
+
+/** Thrown inside a processor to say "another worker holds this pod; try again shortly". */
+export class PodBusyError extends Error {
+  override readonly name = "PodBusyError";
+}
+
+/**
+ * Wraps a processor body with what every queue shares: payload validation, the per-pod
+ * lock, waiting (without burning attempts) while Vault is sealed or the pod is busy, and
+ * the mapping of permanent errors to BullMQ's UnrecoverableError.
+ */
+export function runJob<D, R extends { outcome: string }>(
+  deps: WorkerDeps,
+  queue: QueueName,
+  schema: ZodType<D>,
+  body: (data: D, job: Job) => Promise<R>,
+  lockKey: (data: D) => string | undefined,
+) {
+  return async (job: Job, token?: string): Promise<R> => {
+    const parsed = schema.safeParse(job.data);
+    if (!parsed.success) {
+      deps.metrics.jobs.inc({ queue, outcome: "invalid-payload" });
+      throw new UnrecoverableError(`invalid ${queue} job payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    }
+    const data = parsed.data;
+    try {
+      const key = lockKey(data);
+      let result: R;
+      if (key === undefined) {
+        result = await body(data, job);
+      } else {
+        const locked = await deps.lock.run(key, () => body(data, job));
+        if (!locked.locked) throw new PodBusyError(`pod ${key} is busy`);
+        result = locked.value;
+      }
+      deps.metrics.jobs.inc({ queue, outcome: result.outcome });
+      return result;
+    } catch (err) {
+      if (isSealed(err) || (err instanceof Error && err.name === "PodBusyError")) {
+        const waitMs = isSealed(err) ? deps.settings.sealedRetryMs : LOCK_RETRY_MS + Math.floor(deps.random() * LOCK_RETRY_MS);
+        if (isSealed(err)) {
+          deps.metrics.vaultSealedWaits.inc({ queue });
+          deps.log.warn({ queue, job: job.id }, "vault is sealed; job waits");
+        }
+        await job.moveToDelayed(Date.now() + waitMs, token);
+        throw new DelayedError();
+      }
+      const errorClass = err instanceof Error ? err.name : "unknown";
+      deps.metrics.jobFailures.inc({ queue, error: errorClass });
+      if (isPermanent(err)) {
+        deps.metrics.jobs.inc({ queue, outcome: "failed" });
+        deps.log.error({ queue, job: job.id, reason: err.reason, err: { message: err.message } }, "job failed permanently");
+        throw new UnrecoverableError(err.message);
+      }
+      deps.log.warn({ queue, job: job.id, attempt: job.attemptsMade + 1, error: messageOf(err) }, "job attempt failed; will retry");
+      throw err;
+    }
+  };
+}

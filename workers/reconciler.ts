@@ -1,0 +1,138 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import { messageOf } from "../shared/errors/errors.ts";
+import type { PodRecord } from "../shared/index/pod-record.ts";
+import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
+import { isOptedIn, parsePodContract } from "../shared/pods/pod-contract.ts";
+import { isTerminal, podRef } from "../shared/pods/pod-state.ts";
+import type { WorkerDeps } from "./deps.ts";
+
+export interface ReconcileReport {
+  readonly pods: number;
+  readonly issued: number;
+  readonly revoked: number;
+  readonly rebuilt: number;
+}
+
+/**
+ * Makes missed events harmless: every opted-in pod without credentials gets an issue job,
+ * every indexed or Secret-recorded pod that is gone or terminal gets a revoke job, and index
+ * entries lost with Redis are rebuilt from the per-pod Secrets.
+ */
+export function createReconciler(deps: WorkerDeps) {
+  return async function reconcile(): Promise<ReconcileReport> {
+    const namespaces = deps.settings.namespaces;
+    const [pods, secrets, records] = await Promise.all([
+      deps.kube.listPods(namespaces),
+      deps.kube.listManagedSecrets(namespaces),
+      deps.index.all(),
+    ]);
+    const live = new Map<string, V1Pod>();
+    for (const pod of pods) if (pod.metadata?.uid) live.set(pod.metadata.uid, pod);
+    const indexed = new Map<string, PodRecord>(records.map((r) => [r.uid, r]));
+    let issued = 0;
+    let revoked = 0;
+    let rebuilt = 0;
+    const revokeQueued = new Set<string>();
+    const revoke = async (uid: string, namespace: string, name: string, reason: string) => {
+      if (revokeQueued.has(uid)) return;
+      revokeQueued.add(uid);
+      await deps.producer.revoke({ uid, namespace, name, source: "reconciler", reason });
+      revoked++;
+    };
+
+    for (const secret of secrets) {
+      const recovery = readSecretRecovery(secret);
+      if (!recovery || indexed.has(recovery.podUid)) continue;
+      const pod = live.get(recovery.podUid);
+      const podName = pod?.metadata?.name ?? secret.metadata?.labels?.["leasekeeper.io/pod-name"] ?? recovery.name;
+      if (!pod || isTerminal(pod)) {
+        await revoke(recovery.podUid, recovery.namespace, podName, "reconciler: pod gone (from Secret)");
+        continue;
+      }
+      const rebuiltRecord = recordFromSecret(deps, pod, recovery);
+      if (!rebuiltRecord) continue;
+      await deps.index.put(rebuiltRecord);
+      rebuiltRecord.renewJobId = await deps.producer.renew({ uid: rebuiltRecord.uid, namespace: rebuiltRecord.namespace, name: rebuiltRecord.name, force: false }, 1, 0);
+      await deps.index.put(rebuiltRecord);
+      indexed.set(rebuiltRecord.uid, rebuiltRecord);
+      rebuilt++;
+    }
+
+    for (const pod of pods) {
+      const ref = podRef(pod);
+      if (!ref) continue;
+      const record = indexed.get(ref.uid);
+      if (isTerminal(pod)) {
+        if (record || isOptedIn(pod)) await revoke(ref.uid, ref.namespace, ref.name, `reconciler: pod ${pod.status?.phase}`);
+        continue;
+      }
+      if (!isOptedIn(pod) || pod.metadata?.deletionTimestamp) continue;
+      if (!record || record.state === "issuing") {
+        await deps.producer.issue({ ...ref, source: "reconciler" });
+        issued++;
+      }
+    }
+
+    for (const record of indexed.values()) {
+      const pod = live.get(record.uid);
+      if (!pod) await revoke(record.uid, record.namespace, record.name, "reconciler: pod gone");
+    }
+    deps.metrics.reconcileActions.inc({ action: "issue" }, issued);
+    deps.metrics.reconcileActions.inc({ action: "revoke" }, revoked);
+    deps.metrics.reconcileActions.inc({ action: "rebuild" }, rebuilt);
+    deps.metrics.livePods.set(indexed.size - revoked);
+    return { pods: pods.length, issued, revoked, rebuilt };
+  };
+}
+
+function recordFromSecret(deps: WorkerDeps, pod: V1Pod, recovery: NonNullable<ReturnType<typeof readSecretRecovery>>): PodRecord | undefined {
+  const ref = podRef(pod);
+  if (!ref || !recovery.accessor) return undefined;
+  const contract = parsePodContract(pod, deps.settings.defaultAuthPath);
+  if (contract.kind !== "request") return undefined;
+  const now = deps.now();
+  const leases = contract.request.secrets.map((s, i) => ({ id: recovery.leaseIds[i] ?? "", path: s.path, file: s.file, expiresAt: now, renewable: true, ttlSeconds: 0 }));
+  return {
+    ...ref,
+    serviceAccount: pod.spec?.serviceAccountName || "default",
+    role: contract.request.role,
+    authPath: contract.request.authPath,
+    secretName: recovery.name,
+    state: "recovered",
+    accessor: recovery.accessor,
+    tokenExpiresAt: now,
+    tokenTtlSeconds: 0,
+    tokenRenewable: false,
+    leases,
+    retiring: recovery.retiring,
+    issuedAt: now,
+    rotations: 0,
+  };
+}
+
+/** Runs `reconcile` now and then every `intervalMs`, never overlapping; returns a stop function. */
+export function scheduleReconciler(deps: WorkerDeps, reconcile: () => Promise<ReconcileReport>, intervalMs: number): () => Promise<void> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = reconcile()
+      .then((report) => {
+        deps.metrics.reconcileRuns.inc({ result: "ok" });
+        deps.log.info({ ...report }, "reconciled");
+      })
+      .catch((err: unknown) => {
+        deps.metrics.reconcileRuns.inc({ result: "error" });
+        deps.log.warn({ error: messageOf(err) }, "reconcile pass failed; will try again");
+      })
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalMs);
+      });
+  };
+  tick();
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await running;
+  };
+}

@@ -1,0 +1,79 @@
+import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
+import { QUEUE, RetireJobSchema, RevokeJobSchema, type RetireJob, type RevokeJob, type RevokeOutcome } from "../shared/jobs/job-types.ts";
+import { isTerminal } from "../shared/pods/pod-state.ts";
+import type { WorkerDeps } from "./deps.ts";
+import { podEvent } from "./events.ts";
+import { runJob } from "./job-runner.ts";
+
+/**
+ * revoke: when the pod is gone (deleted, UID changed) or terminal. Revokes every lease and
+ * the pod token by accessor (unknown ids are fine), deletes the Secret, cancels the renewal
+ * and drops the index entry. The Secret's annotations are read too, so a lost index does not
+ * leave an orphan.
+ */
+export function createRevokeProcessor(deps: WorkerDeps) {
+  const revokeBody = runJob(deps, QUEUE.revoke, RevokeJobSchema, (data) => revoke(deps, data), (data) => data.uid);
+  const retireBody = runJob(deps, QUEUE.revoke, RetireJobSchema, (data) => retire(deps, data), (data) => data.uid);
+  return (job: Parameters<typeof revokeBody>[0], token?: string) => (job.name === "retire" ? retireBody(job, token) : revokeBody(job, token));
+}
+
+async function revoke(deps: WorkerDeps, ref: RevokeJob): Promise<RevokeOutcome> {
+  const pod = await deps.kube.readPod(ref.namespace, ref.name);
+  const sameUid = pod?.metadata?.uid === ref.uid;
+  if (pod && sameUid && !isTerminal(pod)) return { outcome: "pod-alive" };
+
+  const record = await deps.index.get(ref.uid);
+  const secrets = await deps.kube.listManagedSecrets([ref.namespace], ref.uid);
+  const leaseIds = new Set<string>();
+  const accessors = new Set<string>();
+  if (record) {
+    accessors.add(record.accessor);
+    for (const lease of record.leases) if (lease.id) leaseIds.add(lease.id);
+    for (const item of record.retiring) (item.kind === "lease" ? leaseIds : accessors).add(item.id);
+  }
+  for (const secret of secrets) {
+    const recovery = readSecretRecovery(secret);
+    if (!recovery) continue;
+    if (recovery.accessor) accessors.add(recovery.accessor);
+    for (const id of recovery.leaseIds) leaseIds.add(id);
+    for (const item of recovery.retiring) (item.kind === "lease" ? leaseIds : accessors).add(item.id);
+  }
+  if (!record && secrets.length === 0) return { outcome: "nothing-to-revoke" };
+
+  // Leases first and synchronously, so database users are gone when this returns; then the token.
+  for (const id of leaseIds) {
+    await deps.vault.revokeLease(id);
+    deps.metrics.revocations.inc({ kind: "lease" });
+  }
+  for (const accessor of accessors) {
+    await deps.vault.revokeAccessor(accessor);
+    deps.metrics.revocations.inc({ kind: "token" });
+  }
+  let secretDeleted = false;
+  for (const secret of secrets) {
+    const name = secret.metadata?.name;
+    if (!name) continue;
+    await deps.kube.deleteSecret(ref.namespace, name);
+    secretDeleted = true;
+  }
+  await deps.producer.cancelRenew(record?.renewJobId);
+  await deps.index.delete(ref.uid);
+  deps.log.info({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, reason: ref.reason, leases: leaseIds.size, tokens: accessors.size }, "credentials revoked");
+  if (pod && sameUid) {
+    await podEvent(deps, ref, "CredentialsRevoked", `Revoked ${leaseIds.size} lease(s) and the pod's Vault token (${ref.reason})`);
+  }
+  return { outcome: "revoked", leases: leaseIds.size, tokenRevoked: accessors.size > 0, secretDeleted };
+}
+
+/** Revokes one lease or token replaced by rotation, once its grace has passed. */
+async function retire(deps: WorkerDeps, data: RetireJob): Promise<{ outcome: "retired" }> {
+  if (data.kind === "lease") await deps.vault.revokeLease(data.id);
+  else await deps.vault.revokeAccessor(data.id);
+  deps.metrics.revocations.inc({ kind: data.kind === "lease" ? "lease" : "token" });
+  const record = await deps.index.get(data.uid);
+  if (record) {
+    const retiring = record.retiring.filter((r) => !(r.kind === data.kind && r.id === data.id));
+    if (retiring.length !== record.retiring.length) await deps.index.put({ ...record, retiring });
+  }
+  return { outcome: "retired" };
+}
