@@ -80,6 +80,7 @@ export class PodWatcher {
       this.#lastActivity = Date.now();
     });
     informer.on("error", (err: unknown) => {
+      if (this.#stopped) return;
       this.#synced.delete(i);
       this.#metrics.watchSynced.set(0);
       this.#metrics.watchRestarts.inc({ cause: "error" });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ReplicaRefSchema } from "../unseal/replicas.ts";
 
 export const QUEUE = { issue: "issue", renew: "renew", revoke: "revoke", unseal: "unseal" } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -25,6 +26,8 @@ export const jobId = {
   revoke: (uid: string) => `revoke-${uid}`,
   renew: (uid: string, seq: number) => `renew-${uid}-${seq}`,
   retire: (uid: string, digest: string) => `retire-${uid}-${digest}`,
+  /** One per Vault replica; `key` comes from replicaKey() (shared/unseal/replicas.ts). */
+  unseal: (key: string) => `unseal-${key}`,
 };
 
 /** Outcomes jobs report (results never carry secret values). */
@@ -46,3 +49,22 @@ export type RevokeOutcome =
   | { outcome: "revoked"; leases: number; tokenRevoked: boolean; secretDeleted: boolean }
   | { outcome: "nothing-to-revoke" }
   | { outcome: "pod-alive" };
+
+/** Unseal one Vault replica. Holds a reference and when it was asked for; never a key. */
+export const UNSEAL_SOURCES = ["watch", "sweep", "api", "ci"] as const;
+export const UnsealJobSchema = z.object({
+  replica: ReplicaRefSchema,
+  source: z.enum(UNSEAL_SOURCES),
+  /** Epoch ms of the trigger (pod event, sweep tick, request). */
+  requestedAt: z.number().int().nonnegative(),
+});
+export type UnsealJob = z.infer<typeof UnsealJobSchema>;
+
+/** The closed set of unseal results (`replica` is a name such as "vault/vault-0", `reason` a class of error). */
+export type UnsealOutcome =
+  | { outcome: "unsealed"; replica: string; sharesSubmitted: number; staleAttemptReset: boolean; initialized: boolean; sealedSeconds: number }
+  | { outcome: "already-unsealed"; replica: string }
+  | { outcome: "not-initialized"; replica: string; reason: string }
+  | { outcome: "kms-unavailable"; replica: string; reason: string }
+  | { outcome: "bad-keys"; replica: string; reason: string }
+  | { outcome: "unreachable"; replica: string; reason: string };

@@ -8,7 +8,9 @@ import {
   type RenewJob,
   type RetireJob,
   type RevokeJob,
+  type UnsealJob,
 } from "./job-types.ts";
+import { replicaKey } from "../unseal/replicas.ts";
 
 export interface ProducerOptions {
   readonly connection: ConnectionOptions;
@@ -71,6 +73,23 @@ export class JobProducer {
     const digest = createHash("sha256").update(`${data.kind}:${data.id}`).digest("hex").slice(0, 16);
     const id = jobId.retire(data.uid, digest);
     await this.queues.revoke.add("retire", data, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), priority: 2 });
+    return id;
+  }
+
+  /**
+   * One unseal job per replica: a trigger while one is waiting collapses into it. Finished
+   * jobs are removed at once (also failed ones), so the next restart can enqueue again; the
+   * processor retries KMS/replica failures itself and reports them as outcomes.
+   */
+  async unseal(data: UnsealJob): Promise<string> {
+    const id = jobId.unseal(replicaKey(data.replica));
+    await this.queues.unseal.add("unseal", data, {
+      jobId: id,
+      attempts: 3,
+      backoff: { type: "exponential", delay: 1000, jitter: 0.5 },
+      removeOnComplete: true,
+      removeOnFail: true,
+    });
     return id;
   }
 

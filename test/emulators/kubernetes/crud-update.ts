@@ -37,7 +37,7 @@ export function commitUpdate(req: ApiRequest, hooks: ResourceHooks, old: KubeObj
     next = candidate;
     for (const k of SERVER_OWNED) {
       if (old.metadata[k] === undefined) delete next.metadata[k];
-      else next.metadata[k] = old.metadata[k];
+      else (next.metadata as Record<string, unknown>)[k] = old.metadata[k];
     }
     if (old.status !== undefined && (r.plural === "pods" || r.plural === "namespaces")) next.status = old.status;
     hooks.prepareUpdate?.(req, next, old);

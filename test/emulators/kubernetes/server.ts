@@ -25,8 +25,11 @@ function injectedFailure(state: EmulatorState, req: IncomingMessage, res: Server
   return true;
 }
 
+const ANONYMOUS: UserInfo = { username: "system:anonymous", groups: ["system:unauthenticated"] };
+
 function authenticate(state: EmulatorState, req: IncomingMessage): UserInfo {
   const header = req.headers.authorization ?? "";
+  if (header === "" && state.options.anonymousAuth) return ANONYMOUS;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (m === null) throw unauthorized();
   const result = authenticateToken(state, m[1] ?? "", []);

@@ -57,6 +57,7 @@ export class EmulatorState {
       gcDelayMs: opts.gcDelayMs ?? 100,
       historyLimit: opts.historyLimit ?? 1000,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+      anonymousAuth: opts.anonymousAuth ?? false,
     };
     this.adminToken = opts.adminToken ?? `emulator-admin-${randomBytes(16).toString("hex")}`;
     this.store = new Store(this.options.historyLimit);

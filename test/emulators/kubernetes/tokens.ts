@@ -1,5 +1,8 @@
-/** JWT-shaped service-account tokens, HMAC-SHA256 signed by the emulator. */
-import { createHmac, timingSafeEqual } from "node:crypto";
+/**
+ * Service-account JWTs signed RS256 like a real API server's (Vault's Kubernetes auth accepts
+ * only RSA/ECDSA algorithms). The key pair is made per emulator; `key` seeds the key id.
+ */
+import { createHash, generateKeyPairSync, sign as rsaSign, verify as rsaVerify, type KeyObject } from "node:crypto";
 
 export const API_AUDIENCE = "https://kubernetes.default.svc.cluster.local";
 export const ISSUER = "https://kubernetes.default.svc.cluster.local";
@@ -24,12 +27,21 @@ export interface ServiceAccountClaims {
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString("base64url");
 
 export class TokenSigner {
-  constructor(private readonly key: Buffer) {}
+  readonly #privateKey: KeyObject;
+  readonly #publicKey: KeyObject;
+  readonly #kid: string;
+
+  constructor(key: Buffer) {
+    const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    this.#privateKey = pair.privateKey;
+    this.#publicKey = pair.publicKey;
+    this.#kid = createHash("sha256").update(key).digest("base64url").slice(0, 16);
+  }
 
   sign(claims: ServiceAccountClaims): string {
-    const header = b64url(JSON.stringify({ alg: "HS256", kid: "kubernetes-emulator", typ: "JWT" }));
+    const header = b64url(JSON.stringify({ alg: "RS256", kid: this.#kid }));
     const payload = b64url(JSON.stringify(claims));
-    const signature = createHmac("sha256", this.key).update(`${header}.${payload}`).digest("base64url");
+    const signature = rsaSign("sha256", Buffer.from(`${header}.${payload}`), this.#privateKey).toString("base64url");
     return `${header}.${payload}.${signature}`;
   }
 
@@ -38,9 +50,8 @@ export class TokenSigner {
     const parts = token.split(".");
     if (parts.length !== 3) return undefined;
     const [header, payload, signature] = parts as [string, string, string];
-    const expected = createHmac("sha256", this.key).update(`${header}.${payload}`).digest();
     const given = Buffer.from(signature, "base64url");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    if (given.length === 0 || !rsaVerify("sha256", Buffer.from(`${header}.${payload}`), this.#publicKey, given)) return undefined;
     try {
       const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as ServiceAccountClaims;
       if (typeof claims.sub !== "string" || !Array.isArray(claims.aud) || claims["kubernetes.io"] === undefined) return undefined;

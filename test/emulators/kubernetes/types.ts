@@ -89,6 +89,12 @@ export interface KubernetesEmulatorOptions {
   historyLimit?: number;
   /** Period of BOOKMARK events on watches that allow them. Default 60000 ms (like kube-apiserver). */
   bookmarkIntervalMs?: number;
+  /**
+   * Let requests without an Authorization header in as `system:anonymous` (like kube-apiserver's
+   * --anonymous-auth=true); the authorizer then decides. Needed for kubectl: client-go never sends
+   * credentials to a plain-http server. A present but invalid token is still a 401. Default false.
+   */
+  anonymousAuth?: boolean;
   /** Admin bearer token; random when omitted. */
   adminToken?: string;
 }

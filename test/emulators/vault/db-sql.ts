@@ -1,5 +1,5 @@
 /** How Vault's PostgreSQL plugin turns statements into queries, plus its default revocation. */
-import pg from "pg";
+import type pg from "pg";
 
 /** Statements may be base64-encoded; decode those that are. */
 function decodeStatement(stmt: string): string {

@@ -1,0 +1,25 @@
+import { PermanentError } from "../errors/errors.ts";
+
+/** Entry names inside a key store. Shares are "unseal-0" … "unseal-(N-1)". */
+export const ENTRY_ROOT_TOKEN = "root-token";
+export const shareEntry = (i: number) => `unseal-${i}`;
+export const SHARE_ENTRY = /^unseal-(\d{1,3})$/;
+
+/**
+ * Where the KMS ciphertexts live: a Kubernetes Secret or a file. It stores opaque bytes;
+ * encryption is the layer above (sealed-key-store.ts).
+ */
+export interface KeyBlobStore {
+  /** "secret vault/leasekeeper-unseal-keys" or "file /path": for messages, never secret. */
+  readonly location: string;
+  /** Every entry, or undefined when the store does not exist. */
+  read(): Promise<Map<string, Uint8Array> | undefined>;
+  /** Writes all entries at once. Without `overwrite` it refuses (KeyStoreExists) when the store exists. */
+  create(entries: ReadonlyMap<string, Uint8Array>, options: { overwrite: boolean; metadata: Readonly<Record<string, string>> }): Promise<void>;
+  /** Writes `blob` to a side object, reads it back and removes it: proves write access. */
+  probe(blob: Uint8Array): Promise<Uint8Array>;
+}
+
+export function keyStoreExists(location: string): PermanentError {
+  return new PermanentError(`key store ${location} already exists; refusing to overwrite it`, "KeyStoreExists");
+}
