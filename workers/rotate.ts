@@ -19,8 +19,10 @@ export function requestFor(deps: WorkerDeps, pod: V1Pod, record: PodRecord): Pod
   };
 }
 
+/** After the grace, but a little before Vault would expire it anyway, so the revocation is ours. */
 function retireAt(deps: WorkerDeps, expiresAt: number): number {
-  return Math.min(deps.now() + deps.settings.rotationGraceSeconds * 1000, Math.max(deps.now(), expiresAt));
+  const now = deps.now();
+  return Math.max(now, Math.min(now + deps.settings.rotationGraceSeconds * 1000, expiresAt - 1000));
 }
 
 /**

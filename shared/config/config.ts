@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { ENV } from "./env-vars.ts";
+import { parseContextPairs } from "../unseal/encryption-context.ts";
+import { checkUnsealFields } from "../unseal/unseal-settings.ts";
 
 export const ROLES = ["watch", "functions", "workers", "reconciler"] as const;
 export type Role = (typeof ROLES)[number];
@@ -76,7 +78,49 @@ const schema = z.object({
   leaseNamespace: z.string().default("default"),
   leaseDurationSeconds: seconds(15, 2),
   identity: z.string().default(hostname()),
-});
+  // ── Unseal (docs/unseal.md). Off unless LEASEKEEPER_UNSEAL=true. ──
+  unsealEnabled: bool(false),
+  /** KMS key id, ARN or alias/...; every Encrypt/Decrypt names it. */
+  kmsKeyId: z.string().min(1).optional(),
+  /** Default: the AWS SDK's (AWS_REGION). */
+  kmsRegion: z.string().min(1).optional(),
+  /** Default: the AWS SDK's (AWS_ENDPOINT_URL_KMS, then the public endpoint). */
+  kmsEndpoint: z.string().url().optional(),
+  /** Bound into every ciphertext's encryption context as cluster=<id>. */
+  unsealClusterId: z.string().regex(/^[A-Za-z0-9._:/-]{1,128}$/).optional(),
+  /** Extra encryption-context pairs, "k=v,k2=v2" (identifiers only; CloudTrail logs them). */
+  unsealContext: z
+    .string()
+    .default("")
+    .transform((v, ctx) => {
+      try {
+        return parseContextPairs(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  unsealKeyStore: z.enum(["secret", "file"]).default("secret"),
+  unsealSecretName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(240).default("leasekeeper-unseal-keys"),
+  unsealSecretNamespace: z.string().min(1).max(63).default("vault"),
+  unsealKeyFile: z.string().min(1).optional(),
+  /** Replica addresses (comma list of URLs); when set, pods are not looked up. */
+  vaultReplicas: list.pipe(z.array(z.string().url())),
+  vaultPodNamespace: z.string().min(1).max(63).default("vault"),
+  vaultPodSelector: z.string().min(1).default("app.kubernetes.io/name=vault,component=server"),
+  vaultPodPort: z.coerce.number().int().min(1).max(65535).default(8200),
+  vaultPodScheme: z.enum(["http", "https"]).default("http"),
+  /** PEM CA bundle to verify replicas' TLS certificates (https). */
+  vaultCaCertFile: z.string().min(1).optional(),
+  unsealSweepSeconds: seconds(10, 1),
+  unsealConcurrency: seconds(4, 1),
+  /** Tries per step (seal status, KMS, each share) before the job reports unreachable / kms-unavailable. */
+  unsealRetries: seconds(5, 1),
+  unsealAutoInit: bool(false),
+  unsealInitShares: seconds(5, 1).pipe(z.number().max(255)),
+  unsealInitThreshold: seconds(3, 1).pipe(z.number().max(255)),
+  unsealStoreRootToken: bool(true),
+}).superRefine(checkUnsealFields);
 
 export type Config = Readonly<Omit<z.infer<typeof schema>, "vaultToken"> & { vaultToken: string | undefined }>;
 

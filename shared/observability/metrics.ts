@@ -24,6 +24,18 @@ export function createMetrics(registry = new Registry()) {
     reconcileActions: new Counter({ name: "leasekeeper_reconcile_actions_total", help: "Jobs the reconciler enqueued, by action", labelNames: ["action"], registers: [registry] }),
     livePods: new Gauge({ name: "leasekeeper_pods_tracked", help: "Pods with credentials in the index", registers: [registry] }),
     vaultSealedWaits: new Counter({ name: "leasekeeper_vault_sealed_waits_total", help: "Jobs postponed because Vault was sealed", labelNames: ["queue"], registers: [registry] }),
+    // Unseal (replica label: a Vault pod "namespace/name" or a configured host:port; a closed, small set).
+    unsealAttempts: new Counter({ name: "leasekeeper_unseal_attempts_total", help: "Unseal jobs finished, by outcome", labelNames: ["outcome"], registers: [registry] }),
+    vaultSealed: new Gauge({ name: "leasekeeper_vault_sealed", help: "1 when the replica was last seen sealed, 0 unsealed", labelNames: ["replica"], registers: [registry] }),
+    vaultSealedSeconds: new Gauge({ name: "leasekeeper_vault_sealed_seconds", help: "How long the replica had been sealed (since its container started or the trigger) when leasekeeper last unsealed it", labelNames: ["replica"], registers: [registry] }),
+    vaultLastUnseal: new Gauge({ name: "leasekeeper_vault_last_unseal_timestamp_seconds", help: "When leasekeeper last unsealed the replica", labelNames: ["replica"], registers: [registry] }),
+    unsealLatency: new Histogram({
+      name: "leasekeeper_unseal_latency_seconds",
+      help: "Time from the trigger (pod event, sweep, request) to the replica being unsealed",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    unsealKeysUnpersisted: new Gauge({ name: "leasekeeper_unseal_keys_unpersisted", help: "1 while auto-init keys exist only in memory because storing them failed", registers: [registry] }),
   };
   return metrics;
 }

@@ -132,11 +132,12 @@ test("informer: re-lists after 410, resumes after dropWatches", async () => {
   const adds: string[] = [];
   const deletes: string[] = [];
   let errors = 0;
+  let stopped = false;
   informer.on("add", (o) => adds.push(o.metadata?.name ?? ""));
   informer.on("delete", (o) => deletes.push(o.metadata?.name ?? ""));
   informer.on("error", () => {
     errors++;
-    setTimeout(() => void informer.start(), 20);
+    if (!stopped) setTimeout(() => void (stopped ? undefined : informer.start()), 20);
   });
   try {
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "i1" } } });
@@ -159,6 +160,7 @@ test("informer: re-lists after 410, resumes after dropWatches", async () => {
     const relists = emu.control.requests.filter((r) => r.path.startsWith("/api/v1/namespaces/default/configmaps") && !r.path.includes("watch=")).length;
     assert.ok(relists >= 2, "listFn called again");
   } finally {
+    stopped = true;
     await informer.stop();
   }
   for (const n of ["i2", "i3"]) await core.deleteNamespacedConfigMap({ name: n, namespace: ns });
