@@ -18,6 +18,7 @@ import { startWorkers } from "../workers/start-workers.ts";
 import { createApp } from "./http/app.ts";
 import { LeaderElector } from "./leader-election.ts";
 import { PodWatcher } from "./pod-watcher.ts";
+import { createUnsealRuntime } from "./unseal-runtime.ts";
 
 export interface Runtime {
   readonly deps: WorkerDeps;
@@ -51,11 +52,12 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
     random: Math.random,
   };
   const router = new PodEventRouter(producer, index, config.namespaces);
+  const unseal = config.unsealEnabled ? createUnsealRuntime(config, { kc, kube: deps.kube, redis, producer, log, metrics }) : undefined;
   const reconcile = createReconciler(deps);
 
   let workers: Worker[] = [];
   if (roles.has("workers")) {
-    workers = startWorkers(deps, { connection, prefix: config.queuePrefix, ...config });
+    workers = startWorkers(deps, { connection, prefix: config.queuePrefix, ...config, unsealWorker: unseal?.worker });
   }
 
   let watcher: PodWatcher | undefined;
@@ -88,6 +90,9 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
     }
   }
 
+  // Unseal triggers (Vault pod watch + sweep) only enqueue; duplicates across replicas collapse by job id.
+  if (roles.has("watch")) await unseal?.startTriggers();
+
   let stopReconciler: (() => Promise<void>) | undefined;
   if (roles.has("reconciler")) stopReconciler = scheduleReconciler(deps, reconcile, config.reconcileIntervalSeconds * 1000);
 
@@ -102,6 +107,7 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
       metrics,
       registry: metrics.registry,
       log,
+      unseal: unseal?.route,
       readiness: [
         { name: "redis", check: async () => (await redis.ping()) === "PONG" },
         { name: "kubernetes", check: async () => (await deps.kube.listPods(["default"]).then(() => true)) },
@@ -128,6 +134,7 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
       if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
       await elector?.stop();
       await watcher?.stop();
+      await unseal?.stop();
       await stopReconciler?.();
       // Workers stop taking jobs and let running ones finish, within the bound.
       await Promise.race([Promise.all(workers.map((w) => w.close())), new Promise((r) => setTimeout(r, bound))]);

@@ -5,6 +5,8 @@ import type { WorkerDeps } from "./deps.ts";
 import { createIssueProcessor } from "./issue.ts";
 import { createRenewProcessor } from "./renew.ts";
 import { createRevokeProcessor } from "./revoke.ts";
+import { createUnsealProcessor } from "./unseal.ts";
+import type { UnsealDeps } from "./unseal-deps.ts";
 
 export interface WorkerOptions {
   readonly connection: ConnectionOptions;
@@ -14,6 +16,8 @@ export interface WorkerOptions {
   readonly revokeConcurrency: number;
   /** Jobs per second toward Vault for issue and renew; revocations are never throttled. */
   readonly vaultRateLimitPerSecond: number;
+  /** The unseal worker, when unseal is enabled (functions/unseal-runtime.ts). */
+  readonly unsealWorker?: { readonly deps: UnsealDeps; readonly concurrency: number } | undefined;
 }
 
 /** One BullMQ Worker per queue, each running its processor factory. */
@@ -25,6 +29,9 @@ export function startWorkers(deps: WorkerDeps, options: WorkerOptions): Worker[]
     new Worker(QUEUE.issue, createIssueProcessor(deps), { ...base, concurrency: options.issueConcurrency, limiter }),
     new Worker(QUEUE.renew, createRenewProcessor(deps), { ...base, concurrency: options.renewConcurrency, limiter }),
   ];
+  if (options.unsealWorker) {
+    workers.push(new Worker(QUEUE.unseal, createUnsealProcessor(options.unsealWorker.deps), { ...base, concurrency: options.unsealWorker.concurrency }));
+  }
   for (const worker of workers) {
     worker.on("error", (err) => deps.log.warn({ queue: worker.name, error: messageOf(err) }, "worker error"));
   }

@@ -5,6 +5,7 @@ import { messageOf } from "../../shared/errors/errors.ts";
 import type { Log } from "../../shared/observability/log.ts";
 import { errorResponse } from "./errors.ts";
 import { eventsRoute, type EventsRouteDeps } from "./events-route.ts";
+import { unsealRoute, type UnsealRouteDeps } from "./unseal-route.ts";
 
 export interface ReadinessCheck {
   readonly name: string;
@@ -15,6 +16,8 @@ export interface AppDeps extends EventsRouteDeps {
   readonly registry: Registry;
   readonly readiness: readonly ReadinessCheck[];
   readonly log: Log;
+  /** POST /v1/unseal, mounted when unseal is enabled. */
+  readonly unseal?: UnsealRouteDeps | undefined;
 }
 
 /** The HTTP functions as one Hono app on web-standard Request/Response. */
@@ -40,5 +43,6 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.get("/metrics", async (c) => c.text(await deps.registry.metrics(), 200, { "content-type": deps.registry.contentType }));
   app.route("/v1/events/kubernetes", eventsRoute(deps));
+  if (deps.unseal) app.route("/v1/unseal", unsealRoute(deps.unseal));
   return app;
 }

@@ -18,7 +18,7 @@ interface Seen {
   obj: KubernetesObject & { code?: number; reason?: string; metadata?: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number; annotations?: Record<string, string> } };
 }
 
-async function startWatch(path: string, query: Record<string, unknown>): Promise<{ events: Seen[]; ended: Promise<unknown>; stop: () => void }> {
+async function startWatch(path: string, query: Record<string, string | number | boolean | undefined>): Promise<{ events: Seen[]; ended: Promise<unknown>; stop: () => void }> {
   const events: Seen[] = [];
   let resolveEnd: (v: unknown) => void = () => undefined;
   const ended = new Promise((r) => { resolveEnd = r; });
@@ -41,8 +41,8 @@ test.after(async () => {
 test("watch from a list RV: events in order, one global RV, MODIFIED then DELETED on graceful delete", async () => {
   const list = await core.listNamespacedPod({ namespace: ns });
   const w = await startWatch("/api/v1/namespaces/default/pods", { resourceVersion: list.metadata?.resourceVersion, fieldSelector: "metadata.name=w1" });
-  await core.createNamespacedPod({ namespace: ns, body: podManifest("w1") as V1Pod });
-  await eventually(() => w.events.some((e) => e.obj.status && (e.obj as V1Pod).status?.phase === "Running"), 3000, "Running event");
+  await core.createNamespacedPod({ namespace: ns, body: podManifest("w1") });
+  await eventually(() => w.events.some((e) => (e.obj as V1Pod).status?.phase === "Running"), 3000, "Running event");
   await core.deleteNamespacedPod({ name: "w1", namespace: ns });
   await eventually(() => w.events.some((e) => e.type === "DELETED"), 4000, "DELETED");
   w.stop();
@@ -60,8 +60,8 @@ test("watch from a list RV: events in order, one global RV, MODIFIED then DELETE
 });
 
 test("grace 0 delete: MODIFIED with deletionGracePeriodSeconds 0 then DELETED; forceDeletePod: only DELETED", async () => {
-  await core.createNamespacedPod({ namespace: ns, body: podManifest("g0", { nodeName: "n" }) as V1Pod });
-  await core.createNamespacedPod({ namespace: ns, body: podManifest("g1", { nodeName: "n" }) as V1Pod });
+  await core.createNamespacedPod({ namespace: ns, body: podManifest("g0", { nodeName: "n" }) });
+  await core.createNamespacedPod({ namespace: ns, body: podManifest("g1", { nodeName: "n" }) });
   const rv = emu.control.currentResourceVersion();
   const w = await startWatch("/api/v1/namespaces/default/pods", { resourceVersion: rv, labelSelector: "" });
   const deleted = await core.deleteNamespacedPod({ name: "g0", namespace: ns, gracePeriodSeconds: 0 });
@@ -78,7 +78,7 @@ test("grace 0 delete: MODIFIED with deletionGracePeriodSeconds 0 then DELETED; f
 });
 
 test("watch without RV sends synthetic ADDEDs; filtered watch sends DELETED when an object stops matching", async () => {
-  await core.createNamespacedPod({ namespace: ns, body: podManifest("f1", { labels: { keep: "yes" }, nodeName: "n" }) as V1Pod });
+  await core.createNamespacedPod({ namespace: ns, body: podManifest("f1", { labels: { keep: "yes" }, nodeName: "n" }) });
   const w = await startWatch("/api/v1/pods", { labelSelector: "keep=yes" });
   await eventually(() => w.events.some((e) => e.name === "f1" && e.type === "ADDED"), 2000, "initial ADDED");
   await core.patchNamespacedPod({ name: "f1", namespace: ns, body: [{ op: "replace", path: "/metadata/labels/keep", value: "no" }] });
@@ -167,7 +167,7 @@ test("informer: re-lists after 410, resumes after dropWatches", async () => {
 });
 
 test("owned Secret is garbage-collected (with a DELETED event) after its owner pod is gone", async () => {
-  const pod = await core.createNamespacedPod({ namespace: ns, body: podManifest("owner", { nodeName: "n" }) as V1Pod });
+  const pod = await core.createNamespacedPod({ namespace: ns, body: podManifest("owner", { nodeName: "n" }) });
   const ownerRef = { apiVersion: "v1", kind: "Pod", name: "owner", uid: pod.metadata?.uid ?? "", controller: true, blockOwnerDeletion: true };
   await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "owned", ownerReferences: [ownerRef] }, stringData: { a: "b" } } });
   const w = await startWatch("/api/v1/namespaces/default/secrets", { resourceVersion: emu.control.currentResourceVersion() });

@@ -40,11 +40,11 @@ test("401 Status without a valid token", async () => {
   const none = await fetch(`${emu.url}/api/v1/pods`);
   assert.equal(none.status, 401);
   assert.equal(none.headers.get("content-type"), "application/json");
-  assert.equal((await none.json()).reason, "Unauthorized");
+  assert.equal(((await none.json()) as { reason?: string }).reason, "Unauthorized");
 });
 
 test("pod create with generateName runs by itself and gets a podIP", async () => {
-  const created = await core.createNamespacedPod({ namespace: ns, body: podManifest("gen-", { labels: { app: "web" } }) as V1Pod });
+  const created = await core.createNamespacedPod({ namespace: ns, body: podManifest("gen-", { labels: { app: "web" } }) });
   const name = created.metadata?.name ?? "";
   assert.match(name, /^gen-[a-z0-9]{5}$/);
   assert.equal(created.status?.phase, "Pending");
@@ -60,7 +60,7 @@ test("pod create with generateName runs by itself and gets a podIP", async () =>
 });
 
 test("pod waits in ContainerCreating until its Secret volume exists", async () => {
-  await core.createNamespacedPod({ namespace: ns, body: podManifest("vol-pod", { volumes: [{ name: "creds", secret: { secretName: "vol-pod-creds" } }] }) as V1Pod });
+  await core.createNamespacedPod({ namespace: ns, body: podManifest("vol-pod", { volumes: [{ name: "creds", secret: { secretName: "vol-pod-creds" } }] }) });
   await eventually(async () => (await core.readNamespacedPod({ name: "vol-pod", namespace: ns })).status?.containerStatuses?.[0]?.state?.waiting?.reason === "ContainerCreating", 3000, "ContainerCreating");
   await sleep(200);
   assert.equal((await core.readNamespacedPod({ name: "vol-pod", namespace: ns })).status?.phase, "Pending");
@@ -71,7 +71,7 @@ test("pod waits in ContainerCreating until its Secret volume exists", async () =
 });
 
 test("label and field selectors on list; bad selectors are 400", async () => {
-  const mk = (name: string, labels: Record<string, string>) => core.createNamespacedPod({ namespace: ns, body: podManifest(name, { labels }) as V1Pod });
+  const mk = (name: string, labels: Record<string, string>) => core.createNamespacedPod({ namespace: ns, body: podManifest(name, { labels }) });
   await mk("sel-a", { tier: "web", env: "prod" });
   await mk("sel-b", { tier: "db", env: "dev" });
   await mk("sel-c", { tier: "web" });
@@ -125,7 +125,7 @@ test("paging with limit/continue keeps the list resourceVersion; list option val
 });
 
 test("pod status only changes through /status", async () => {
-  await core.createNamespacedPod({ namespace: ns, body: podManifest("stat", { nodeName: "n1" }) as V1Pod });
+  await core.createNamespacedPod({ namespace: ns, body: podManifest("stat", { nodeName: "n1" }) });
   const before = await core.readNamespacedPod({ name: "stat", namespace: ns });
   const ignored = await core.replaceNamespacedPod({ name: "stat", namespace: ns, body: { ...before, status: { phase: "Failed" } } });
   assert.notEqual(ignored.status?.phase, "Failed");
@@ -238,7 +238,7 @@ test("garbage input gives the right Status, never a crash", async () => {
   assert.equal(noNs.status.message, 'namespaces "no-such-ns" not found');
   const noContainers = await apiError(core.createNamespacedPod({ namespace: ns, body: { metadata: { name: "empty" }, spec: { containers: [] } } }));
   assert.equal(noContainers.code, 422);
-  const noSa = await apiError(core.createNamespacedPod({ namespace: ns, body: podManifest("nosa", { serviceAccountName: "ghost" }) as V1Pod }));
+  const noSa = await apiError(core.createNamespacedPod({ namespace: ns, body: podManifest("nosa", { serviceAccountName: "ghost" }) }));
   assert.equal(noSa.code, 403);
   const arrayBody = await raw(emu, "POST", "/api/v1/namespaces/default/secrets", "[1,2]");
   assert.equal(arrayBody.status, 400);

@@ -1,6 +1,6 @@
 /** Helpers for contract tests that drive the emulator with the real @kubernetes/client-node. */
 import * as assert from "node:assert/strict";
-import { ApiException, KubeConfig } from "@kubernetes/client-node";
+import { ApiException, KubeConfig, type V1Pod, type V1Volume } from "@kubernetes/client-node";
 import type { KubernetesEmulator } from "./index.ts";
 
 /** A KubeConfig for the emulator (plain http needs skipTLSVerify, spec §3.4). */
@@ -59,12 +59,16 @@ export async function raw(emu: Pick<KubernetesEmulator, "url" | "adminToken">, m
   return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as StatusLike };
 }
 
-export function podManifest(name: string, extra: { labels?: Record<string, string>; nodeName?: string; serviceAccountName?: string; volumes?: unknown[] } = {}): { metadata: Record<string, unknown>; spec: Record<string, unknown> } {
-  const spec: Record<string, unknown> = { containers: [{ name: "app", image: "nginx:1.27" }] };
-  if (extra.nodeName !== undefined) spec.nodeName = extra.nodeName;
-  if (extra.serviceAccountName !== undefined) spec.serviceAccountName = extra.serviceAccountName;
-  if (extra.volumes !== undefined) spec.volumes = extra.volumes;
-  const metadata: Record<string, unknown> = name.endsWith("-") ? { generateName: name } : { name };
-  if (extra.labels !== undefined) metadata.labels = extra.labels;
-  return { metadata, spec };
+export function podManifest(name: string, extra: { labels?: Record<string, string>; nodeName?: string; serviceAccountName?: string; volumes?: V1Volume[] } = {}): V1Pod {
+  const pod: V1Pod = {
+    metadata: name.endsWith("-") ? { generateName: name } : { name },
+    spec: { containers: [{ name: "app", image: "nginx:1.27" }] },
+  };
+  if (extra.labels !== undefined) pod.metadata = { ...pod.metadata, labels: extra.labels };
+  if (pod.spec !== undefined) {
+    if (extra.nodeName !== undefined) pod.spec.nodeName = extra.nodeName;
+    if (extra.serviceAccountName !== undefined) pod.spec.serviceAccountName = extra.serviceAccountName;
+    if (extra.volumes !== undefined) pod.spec.volumes = extra.volumes;
+  }
+  return pod;
 }
