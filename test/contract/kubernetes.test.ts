@@ -1,7 +1,10 @@
 /** Contract: core CRUD, selectors, Status bodies, patches, garbage input — real client-node 1.4 vs the emulator. */
 import * as assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { suite } from "uvu";
-import { CoordinationV1Api, CoreV1Api, EventsV1Api, PatchStrategy, setHeaderOptions, V1MicroTime, type V1Pod } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, EventsV1Api, KubeConfig, PatchStrategy, setHeaderOptions, V1MicroTime, type V1Pod } from "@kubernetes/client-node";
 import { startKubernetesEmulator, type KubernetesEmulator } from "../emulators/kubernetes/index.ts";
 import { apiError, eventually, kubeConfigFor, podManifest, raw, sleep } from "../emulators/kubernetes/testing.ts";
 
@@ -31,6 +34,21 @@ test("discovery, version and the default namespaces", async () => {
   const nsList = await core.listNamespace();
   const nsNames = nsList.items.map((n) => n.metadata?.name);
   assert.ok(nsNames.includes("default") && nsNames.includes("kube-system"));
+});
+
+test("writeKubeconfig output loads with KubeConfig.loadFromFile (token, namespace, http server)", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "k8s-emu-kc-"));
+  try {
+    await emu.writeKubeconfig(join(dir, "config"), { namespace: "kube-system" });
+    const kc = new KubeConfig();
+    kc.loadFromFile(join(dir, "config"));
+    assert.equal(kc.getContextObject(kc.getCurrentContext())?.namespace, "kube-system");
+    assert.equal(kc.getCurrentCluster()?.server, emu.url);
+    const sa = await kc.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: "default", namespace: "kube-system" });
+    assert.equal(sa.metadata?.name, "default");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test("401 Status without a valid token", async () => {
