@@ -3,7 +3,7 @@ import { decodeShare, keyMaterial, wipeAll, type KeyMaterial } from "../../share
 import type { SealedKeyStore } from "../../shared/unseal/sealed-key-store.ts";
 
 export interface CliIo {
-  readonly stdin: AsyncIterable<Buffer | string>;
+  readonly stdin: AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
 }
@@ -83,7 +83,7 @@ async function verifyKeys(io: CliIo, deps: KeysDeps): Promise<number> {
   }
 }
 
-async function readAll(stdin: AsyncIterable<Buffer | string>): Promise<Buffer> {
+async function readAll(stdin: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
   const all = Buffer.concat(chunks);

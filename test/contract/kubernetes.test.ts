@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite } from "uvu";
-import { CoordinationV1Api, CoreV1Api, EventsV1Api, KubeConfig, PatchStrategy, setHeaderOptions, V1MicroTime, type V1Pod } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, EventsV1Api, KubeConfig, PatchStrategy, setHeaderOptions, V1MicroTime } from "@kubernetes/client-node";
 import { startKubernetesEmulator, type KubernetesEmulator } from "../emulators/kubernetes/index.ts";
 import { apiError, eventually, kubeConfigFor, podManifest, raw, sleep } from "../emulators/kubernetes/testing.ts";
 

@@ -18,7 +18,7 @@ export function deletePod(state: EmulatorState, pod: KubeObject, requested: numb
   const m = pod.metadata;
   const ns = m.namespace ?? "";
   const name = m.name ?? "";
-  let current = pod;
+  let current: KubeObject;
   if (m.deletionTimestamp === undefined) {
     m.deletionTimestamp = nowTime(grace);
     m.deletionGracePeriodSeconds = grace;

@@ -1,7 +1,6 @@
 /** Leases (spec §8) and events.k8s.io Events: MicroTime fields parsed with exactly six fractional digits. */
 import type { ApiRequest, ResourceHooks } from "../request.ts";
 import { badRequest, required, type FieldError } from "../status.ts";
-import type { KubeObject } from "../types.ts";
 import { microTimeError } from "../validation.ts";
 
 function checkMicroTimes(req: ApiRequest, fields: [string, unknown][]): void {

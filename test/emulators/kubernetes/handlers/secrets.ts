@@ -12,7 +12,7 @@ export const MAX_SECRET_SIZE = 1048576;
 export function normaliseDataMaps(obj: KubeObject, kind: string): void {
   const data: Record<string, Json> = obj.data ?? {};
   if (typeof data !== "object" || Array.isArray(data)) throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal ${Array.isArray(data) ? "array" : typeof data} into Go struct field ${kind}.data of type map[string][]uint8`);
-  for (const [k, v] of Object.entries(data)) {
+  for (const v of Object.values(data)) {
     if (v === null) continue;
     if (typeof v !== "string" || !BASE64.test(v)) {
       const bad = typeof v === "string" ? v.search(/[^A-Za-z0-9+/=]/) : 0;

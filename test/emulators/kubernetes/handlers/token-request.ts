@@ -1,7 +1,7 @@
 /** TokenRequest (`POST serviceaccounts/{name}/token`, spec §4): bound, audience-scoped JWTs. */
 import { randomUUID } from "node:crypto";
 import { parseJson } from "../http-io.ts";
-import { NODE_NAME, NODE_UID } from "../fake-kubelet.ts";
+import { NODE_UID } from "../fake-kubelet.ts";
 import { isObject } from "../patch.ts";
 import type { ApiRequest, ApiResponse } from "../request.ts";
 import { ApiError, badRequest, conflict, invalid, invalidValue, notFound, type FieldError } from "../status.ts";
