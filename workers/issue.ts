@@ -1,6 +1,6 @@
 import type { Job } from "bullmq";
 import { PermanentError, isPermanent } from "../shared/errors/errors.ts";
-import type { PodRecord, Retiring } from "../shared/index/pod-record.ts";
+import { earliestExpiry, type PodRecord, type Retiring } from "../shared/index/pod-record.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { IssueJobSchema, QUEUE, type IssueJob, type IssueOutcome } from "../shared/jobs/job-types.ts";
 import { parsePodContract } from "../shared/pods/pod-contract.ts";
@@ -88,7 +88,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
 
   record.state = "issued";
   const delay = renewDelayMs(record, deps.now(), deps.settings.renewJitterPercent, deps.random);
-  record.renewJobId = await deps.producer.renew({ uid: ref.uid, namespace: ref.namespace, name: ref.name, force: false }, 1, delay);
+  record.renewJobId = await deps.producer.renew({ uid: ref.uid, namespace: ref.namespace, name: ref.name, force: false }, 1, delay, earliestExpiry(record));
   record.nextRenewAt = deps.now() + delay;
   await deps.index.put(record);
   for (const item of retiring) await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());

@@ -1,5 +1,5 @@
 import { isPermanent, messageOf } from "../shared/errors/errors.ts";
-import type { LeaseRecord, PodRecord } from "../shared/index/pod-record.ts";
+import { earliestExpiry, type LeaseRecord, type PodRecord } from "../shared/index/pod-record.ts";
 import { QUEUE, RenewJobSchema, type RenewJob, type RenewOutcome } from "../shared/jobs/job-types.ts";
 import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -61,7 +61,7 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
   next.state = "issued";
   const delay = renewDelayMs(next, deps.now(), deps.settings.renewJitterPercent, deps.random);
   const seq = Number(/-(\d+)$/.exec(jobId ?? "")?.[1] ?? 0) + 1;
-  next.renewJobId = await deps.producer.renew({ uid: ref.uid, namespace: ref.namespace, name: ref.name, force: false }, seq, delay);
+  next.renewJobId = await deps.producer.renew({ uid: ref.uid, namespace: ref.namespace, name: ref.name, force: false }, seq, delay, earliestExpiry(next));
   next.nextRenewAt = deps.now() + delay;
   await deps.index.put(next);
   if (ref.force && record.renewJobId && record.renewJobId !== jobId) await deps.producer.cancelRenew(record.renewJobId);

@@ -52,9 +52,14 @@ export class JobProducer {
     return job.id ?? jobId.revoke(data.uid);
   }
 
-  async renew(data: RenewJob, seq: number, delayMs: number): Promise<string> {
+  /**
+   * Schedules the pod's next renewal. `expiresAt` (epoch ms of its earliest expiry) becomes
+   * the priority, so that when jobs pile up (Vault sealed, backlog) the nearest expiry runs first.
+   */
+  async renew(data: RenewJob, seq: number, delayMs: number, expiresAt?: number): Promise<string> {
     const id = jobId.renew(data.uid, seq);
-    await this.queues.renew.add("renew", data, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), removeOnComplete: true });
+    const priority = expiresAt === undefined ? undefined : Math.min(2_097_151, Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)));
+    await this.queues.renew.add("renew", data, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), removeOnComplete: true, priority });
     return id;
   }
 

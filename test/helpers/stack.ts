@@ -22,6 +22,8 @@ export interface StackOptions {
   readonly ports?: { kubernetes?: number; vault?: number; kms?: number };
   /** Kubernetes emulator grace for pod deletion, seconds (tests use 0 or 1). */
   readonly podGraceSeconds?: number;
+  /** Let requests without a token in as system:anonymous (kubectl sends none to plain-http servers). */
+  readonly kubeAnonymous?: boolean;
 }
 
 export interface Stack {
@@ -42,7 +44,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   mkdirSync(dir, { recursive: true });
   const started: Array<{ close?: () => Promise<void>; stop?: () => Promise<void> }> = [];
   try {
-    const kube = await startKubernetesEmulator({ port: opts.ports?.kubernetes, podGraceSeconds: opts.podGraceSeconds ?? 1 });
+    const kube = await startKubernetesEmulator({ port: opts.ports?.kubernetes, podGraceSeconds: opts.podGraceSeconds ?? 1, anonymousAuth: opts.kubeAnonymous ?? false });
     started.push(kube);
     const vaultEmu = await startVaultEmulator({ port: opts.ports?.vault });
     started.push(vaultEmu);
