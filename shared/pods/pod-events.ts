@@ -10,18 +10,39 @@ export type PodEventType = "ADDED" | "MODIFIED" | "DELETED";
 export type RouteResult =
   | { action: "issue"; jobId: string }
   | { action: "revoke"; jobId: string }
-  | { action: "ignored"; why: "not-opted-in" | "already-issued" | "terminating" | "not-tracked" | "no-identity" | "namespace" };
+  | { action: "ignored"; why: "not-opted-in" | "already-issued" | "already-queued" | "terminating" | "not-tracked" | "no-identity" | "namespace" };
 
 /**
  * The one place where a pod event becomes jobs; the watcher and the CloudEvents endpoint
  * both call it, so they cannot drift apart.
  */
 export class PodEventRouter {
+  /** uid -> when an issue job was last enqueued here: status updates of a starting pod need no second look. */
+  readonly #recentIssues = new Map<string, number>();
+  readonly #recentMs: number;
+
   constructor(
     private readonly producer: JobProducer,
     private readonly index: PodIndex,
     private readonly namespaces: readonly string[],
-  ) {}
+    recentMs = 10_000,
+  ) {
+    this.#recentMs = recentMs;
+  }
+
+  #seenRecently(uid: string): boolean {
+    const at = this.#recentIssues.get(uid);
+    return at !== undefined && Date.now() - at < this.#recentMs;
+  }
+
+  #remember(uid: string): void {
+    if (this.#recentIssues.size >= 50_000) {
+      const cutoff = Date.now() - this.#recentMs;
+      for (const [key, at] of this.#recentIssues) if (at < cutoff) this.#recentIssues.delete(key);
+      if (this.#recentIssues.size >= 50_000) this.#recentIssues.clear();
+    }
+    this.#recentIssues.set(uid, Date.now());
+  }
 
   async route(type: PodEventType, pod: V1Pod, source: IssueJob["source"]): Promise<RouteResult> {
     const ref = podRef(pod);
@@ -29,14 +50,19 @@ export class PodEventRouter {
     if (this.namespaces.length > 0 && !this.namespaces.includes(ref.namespace)) return { action: "ignored", why: "namespace" };
     const optedIn = isOptedIn(pod);
     if (type === "DELETED" || isTerminal(pod)) {
+      this.#recentIssues.delete(ref.uid);
       if (!optedIn && !(await this.index.has(ref.uid))) return { action: "ignored", why: "not-tracked" };
       const reason = type === "DELETED" ? "pod deleted" : `pod ${pod.status?.phase ?? "terminal"}`;
       return { action: "revoke", jobId: await this.producer.revoke({ ...ref, source, reason }) };
     }
     if (!optedIn) return { action: "ignored", why: "not-opted-in" };
     if (pod.metadata?.deletionTimestamp) return { action: "ignored", why: "terminating" };
+    // Duplicates collapse anyway (deterministic job id); this only saves the round trips.
+    if (this.#seenRecently(ref.uid)) return { action: "ignored", why: "already-queued" };
     const record = await this.index.get(ref.uid);
     if (record && record.state !== "issuing") return { action: "ignored", why: "already-issued" };
-    return { action: "issue", jobId: await this.producer.issue({ ...ref, source }) };
+    const jobId = await this.producer.issue({ ...ref, source });
+    this.#remember(ref.uid);
+    return { action: "issue", jobId };
   }
 }

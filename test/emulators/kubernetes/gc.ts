@@ -24,18 +24,34 @@ function scheduleCheck(state: EmulatorState, resource: string, obj: KubeObject):
   state.later(state.options.gcDelayMs, () => collect(state, resource, namespace, name, uid));
 }
 
-/** Wires the GC to the store's change stream. */
+/**
+ * Wires the GC to the store's change stream. Like the real GC's dependency graph, it keeps an
+ * index owner UID -> dependents, so an owner's deletion costs a lookup, not a scan of the store.
+ */
 export function startGarbageCollector(state: EmulatorState): void {
+  const dependents = new Map<string, Map<string, { resource: string; object: KubeObject }>>();
+  const keyOf = (resource: string, obj: KubeObject) => `${resource}/${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}/${obj.metadata.uid ?? ""}`;
+  const unindex = (resource: string, obj: KubeObject) => {
+    for (const ref of obj.metadata.ownerReferences ?? []) dependents.get(ref.uid)?.delete(keyOf(resource, obj));
+  };
   state.store.subscribe((event: ChangeEvent) => {
+    const { resource, object } = event;
     if (event.type === "DELETED") {
-      const uid = event.object.metadata.uid;
+      unindex(resource, object);
+      const uid = object.metadata.uid;
       if (uid === undefined) return;
-      for (const { resource, object } of state.store.all()) {
-        if ((object.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) scheduleCheck(state, resource, object);
-      }
-    } else if ((event.object.metadata.ownerReferences ?? []).length > 0 && event.object.metadata.deletionTimestamp === undefined) {
-      scheduleCheck(state, event.resource, event.object);
+      const owned = dependents.get(uid);
+      dependents.delete(uid);
+      for (const dependent of owned?.values() ?? []) scheduleCheck(state, dependent.resource, dependent.object);
+      return;
     }
+    const refs = object.metadata.ownerReferences ?? [];
+    for (const ref of refs) {
+      let set = dependents.get(ref.uid);
+      if (set === undefined) dependents.set(ref.uid, (set = new Map()));
+      set.set(keyOf(resource, object), { resource, object: { metadata: { ...object.metadata } } as KubeObject });
+    }
+    if (refs.length > 0 && object.metadata.deletionTimestamp === undefined) scheduleCheck(state, resource, object);
   });
 }
 
