@@ -137,7 +137,12 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
       await unseal?.stop();
       await stopReconciler?.();
       // Workers stop taking jobs and let running ones finish, within the bound.
-      await Promise.race([Promise.all(workers.map((w) => w.close())), new Promise((r) => setTimeout(r, bound))]);
+      let timer: NodeJS.Timeout | undefined;
+      const bounded = new Promise((r) => {
+        timer = setTimeout(r, bound);
+      });
+      await Promise.race([Promise.all(workers.map((w) => w.close())), bounded]);
+      clearTimeout(timer);
       await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
       await producer.close();
       await redis.quit().catch(() => redis.disconnect());
