@@ -2,6 +2,7 @@ import type { Job } from "bullmq";
 import { PermanentError, isPermanent } from "../shared/errors/errors.ts";
 import { earliestExpiry, type PodRecord, type Retiring } from "../shared/index/pod-record.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
+import { isAlreadyExists } from "../shared/errors/kube-errors.ts";
 import { IssueJobSchema, QUEUE, type IssueJob, type IssueOutcome } from "../shared/jobs/job-types.ts";
 import { parsePodContract } from "../shared/pods/pod-contract.ts";
 import { isTerminal } from "../shared/pods/pod-state.ts";
@@ -31,6 +32,8 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
 
   const existing = await deps.index.get(ref.uid);
   if (existing && existing.state !== "issuing") return { outcome: "already-issued" };
+  // Revoked by on-call while alive: stays revoked until the pod is replaced (new UID).
+  if (await deps.index.revokedMark(ref.uid)) return { outcome: "revoked-by-operator" };
   const retiring: Retiring[] = [];
   const graceAt = deps.now() + deps.settings.rotationGraceSeconds * 1000;
   if (existing) {
@@ -38,13 +41,9 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
     await deps.vault.revokeAccessor(existing.accessor);
     deps.metrics.revocations.inc({ kind: "token" });
   }
-  const previous = await deps.kube.readSecret(ref.namespace, request.secretName);
-  const recovery = previous ? readSecretRecovery(previous) : undefined;
-  if (recovery && recovery.podUid === ref.uid && !existing) {
-    // The index was lost but the pod's Secret survived: replace its credentials, retire the old ones after the grace.
-    if (recovery.accessor) retiring.push({ kind: "accessor", id: recovery.accessor, revokeAt: graceAt });
-    for (const id of recovery.leaseIds) retiring.push({ kind: "lease", id, revokeAt: graceAt });
-  }
+  // Only a retried pod is known to have a Secret already; a first issue tries to create it and
+  // reads the existing one only on AlreadyExists (index lost while the pod lived).
+  let previous = existing ? await deps.kube.readSecret(ref.namespace, request.secretName) : undefined;
 
   let auth;
   try {
@@ -77,7 +76,20 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
 
   try {
     const read = await readSecrets(deps, auth.token, request.secrets);
-    await writePodSecret(deps, ref, request, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, previous);
+    const content = { accessor: auth.accessor, leases: read.leases, retiring, files: read.files };
+    try {
+      await writePodSecret(deps, ref, request, content, previous);
+    } catch (err) {
+      if (previous || !isAlreadyExists(err)) throw err;
+      previous = await deps.kube.readSecret(ref.namespace, request.secretName);
+      const recovery = previous ? readSecretRecovery(previous) : undefined;
+      if (recovery && recovery.podUid === ref.uid) {
+        // The index was lost but the pod's Secret survived: its old credentials retire after the grace.
+        if (recovery.accessor) retiring.push({ kind: "accessor", id: recovery.accessor, revokeAt: graceAt });
+        for (const id of recovery.leaseIds) retiring.push({ kind: "lease", id, revokeAt: graceAt });
+      }
+      await writePodSecret(deps, ref, request, content, previous);
+    }
     record.leases = read.leases;
   } catch (err) {
     if (!isPermanent(err)) throw err;

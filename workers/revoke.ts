@@ -4,6 +4,7 @@ import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { runJob } from "./job-runner.ts";
+import { createOperationProcessor } from "./operation.ts";
 
 /**
  * revoke: when the pod is gone (deleted, UID changed) or terminal. Revokes every lease and
@@ -14,13 +15,20 @@ import { runJob } from "./job-runner.ts";
 export function createRevokeProcessor(deps: WorkerDeps) {
   const revokeBody = runJob(deps, QUEUE.revoke, RevokeJobSchema, (data) => revoke(deps, data), (data) => data.uid);
   const retireBody = runJob(deps, QUEUE.revoke, RetireJobSchema, (data) => retire(deps, data), (data) => data.uid);
-  return (job: Parameters<typeof revokeBody>[0], token?: string) => (job.name === "retire" ? retireBody(job, token) : revokeBody(job, token));
+  const operationBody = createOperationProcessor(deps, (ref) => revoke(deps, ref));
+  return (job: Parameters<typeof revokeBody>[0], token?: string) =>
+    job.name === "retire" ? retireBody(job, token) : job.name === "operation" ? operationBody(job, token) : revokeBody(job, token);
 }
 
 async function revoke(deps: WorkerDeps, ref: RevokeJob): Promise<RevokeOutcome> {
   const pod = await deps.kube.readPod(ref.namespace, ref.name);
   const sameUid = pod?.metadata?.uid === ref.uid;
-  if (pod && sameUid && !isTerminal(pod)) return { outcome: "pod-alive" };
+  const alive = pod !== undefined && sameUid && !isTerminal(pod);
+  if (alive && !ref.force) return { outcome: "pod-alive" };
+  // The pod was replaced or is gone: an on-call tombstone for this UID has done its job.
+  if (!pod || !sameUid) await deps.index.clearRevoked(ref.uid);
+  // Forced (on-call) while alive: the tombstone goes first, so no issue can slip in between.
+  if (alive) await deps.index.markRevoked(ref.uid, { at: deps.now(), source: ref.source, reason: ref.reason });
 
   const record = await deps.index.get(ref.uid);
   const secrets = await deps.kube.listManagedSecrets([ref.namespace], ref.uid);

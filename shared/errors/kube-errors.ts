@@ -24,6 +24,15 @@ export function kubeStatusMessage(err: unknown): string | undefined {
   }
 }
 
+/** True when a create failed because the object exists (HTTP 409 AlreadyExists), classified or not. */
+export function isAlreadyExists(err: unknown): boolean {
+  const status = kubeStatus(err) ?? kubeStatus((err as { cause?: unknown }).cause);
+  if (status !== 409) return false;
+  const inner = kubeStatus(err) === 409 ? err : (err as { cause?: unknown }).cause;
+  const body = (inner as KubeApiException).body;
+  return typeof body !== "string" || body.includes("AlreadyExists");
+}
+
 /** The one place where Kubernetes API failures become typed errors. */
 export function classifyKubeError(err: unknown, what: string): Error {
   const status = kubeStatus(err);

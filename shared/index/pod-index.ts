@@ -1,6 +1,13 @@
 import type { Redis } from "ioredis";
 import { PodRecordSchema, type PodRecord } from "./pod-record.ts";
 
+/** Who revoked a live pod's credentials, and why (no secret values). */
+export interface RevokedMark {
+  readonly at: number;
+  readonly source: string;
+  readonly reason: string;
+}
+
 /**
  * The pod index in Redis: one JSON record per pod UID plus a set of UIDs. It can be rebuilt
  * from the per-pod Secrets (see workers/reconciler.ts), so losing it costs a re-issue.
@@ -39,6 +46,23 @@ export class PodIndex {
 
   async delete(uid: string): Promise<void> {
     await this.#redis.multi().del(this.#key(uid)).srem(this.#setKey, uid).exec();
+  }
+
+  /**
+   * Tombstone of an on-call revocation of a live pod: issue refuses that pod UID until it is
+   * replaced (a new pod has a new UID). Cleared when the pod is gone.
+   */
+  async markRevoked(uid: string, mark: RevokedMark): Promise<void> {
+    await this.#redis.set(`${this.#prefix}:revoked:${uid}`, JSON.stringify(mark));
+  }
+
+  async revokedMark(uid: string): Promise<RevokedMark | undefined> {
+    const raw = await this.#redis.get(`${this.#prefix}:revoked:${uid}`);
+    return raw === null ? undefined : (JSON.parse(raw) as RevokedMark);
+  }
+
+  async clearRevoked(uid: string): Promise<void> {
+    await this.#redis.del(`${this.#prefix}:revoked:${uid}`);
   }
 
   async uids(): Promise<string[]> {

@@ -13,7 +13,13 @@ export type IssueJob = z.infer<typeof IssueJobSchema>;
 export const RenewJobSchema = z.object({ ...podRef, force: z.boolean().default(false) });
 export type RenewJob = z.infer<typeof RenewJobSchema>;
 
-export const RevokeJobSchema = z.object({ ...podRef, source: z.enum(SOURCES), reason: z.string().max(200) });
+export const RevokeJobSchema = z.object({
+  ...podRef,
+  source: z.enum(SOURCES),
+  reason: z.string().max(200),
+  /** On-call revoke of a live pod: skip the pod-alive check and leave a tombstone so it is not re-issued. */
+  force: z.boolean().optional(),
+});
 export type RevokeJob = z.infer<typeof RevokeJobSchema>;
 
 /** Revoke one replaced lease or token after the rotation grace. */
@@ -28,6 +34,11 @@ export const jobId = {
   retire: (uid: string, digest: string) => `retire-${uid}-${digest}`,
   /** One per Vault replica; `key` comes from replicaKey() (shared/unseal/replicas.ts). */
   unseal: (key: string) => `unseal-${key}`,
+  /** On-call / CI operations: `op-<uuid>` from the API, `ci-<delivery id>` from the CI hook. */
+  operation: (key: string) => `op-${key}`,
+  ci: (delivery: string) => `ci-${delivery}`,
+  /** A forced revoke that retries one pod of an operation. */
+  forcedRevoke: (uid: string, op: string) => `revoke-${uid}-${op}`,
 };
 
 /** Outcomes jobs report (results never carry secret values). */
@@ -37,6 +48,7 @@ export type IssueOutcome =
   | { outcome: "pod-gone" }
   | { outcome: "pod-terminal" }
   | { outcome: "not-opted-in" }
+  | { outcome: "revoked-by-operator" }
   | { outcome: "failed"; reason: string };
 
 export type RenewOutcome =
@@ -49,6 +61,40 @@ export type RevokeOutcome =
   | { outcome: "revoked"; leases: number; tokenRevoked: boolean; secretDeleted: boolean }
   | { outcome: "nothing-to-revoke" }
   | { outcome: "pod-alive" };
+
+/** One pod of an on-call / CI operation: the whole pod, or only some of its leases. References only. */
+export const OperationTargetSchema = z.object({ ...podRef, leases: z.array(z.string().min(1).max(500)).max(1000).optional() });
+export type OperationTarget = z.infer<typeof OperationTargetSchema>;
+
+/** An on-call or CI action over resolved targets (functions/http resolves the scope; workers/operation.ts acts). */
+export const OperationJobSchema = z.object({
+  action: z.enum(["revoke", "rotate"]),
+  source: z.enum(["api", "ci"]),
+  actor: z.string().max(300),
+  reason: z.string().max(200),
+  targets: z.array(OperationTargetSchema).max(100_000),
+});
+export type OperationJob = z.infer<typeof OperationJobSchema>;
+
+export interface OperationItem {
+  readonly pod: string;
+  readonly uid: string;
+  readonly outcome: "revoked" | "leases-revoked" | "rotation-queued" | "nothing-to-revoke" | "failed";
+  readonly leases?: readonly string[];
+  /** failed: what went wrong (a class of error, never a value) and the job that retries it. */
+  readonly error?: string;
+  readonly retryJobIds?: readonly string[];
+  /** The rotation (forced renew) job queued for this pod. */
+  readonly jobId?: string;
+}
+
+export type OperationOutcome = {
+  outcome: "completed" | "partly-failed";
+  action: "revoke" | "rotate";
+  total: number;
+  failed: number;
+  items: OperationItem[];
+};
 
 /** Unseal one Vault replica. Holds a reference and when it was asked for; never a key. */
 export const UNSEAL_SOURCES = ["watch", "sweep", "api", "ci"] as const;

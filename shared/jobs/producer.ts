@@ -4,6 +4,7 @@ import {
   QUEUE,
   jobId,
   type IssueJob,
+  type OperationJob,
   type QueueName,
   type RenewJob,
   type RetireJob,
@@ -50,6 +51,19 @@ export class JobProducer {
     // Revocations go first: highest priority in their own queue.
     const job = await this.queues.revoke.add("revoke", data, { ...this.#defaults, jobId: jobId.revoke(data.uid), priority: 1 });
     return job.id ?? jobId.revoke(data.uid);
+  }
+
+  /** An on-call / CI operation (workers/operation.ts) in the revoke queue; `id` makes it idempotent. */
+  async operation(data: OperationJob, id: string): Promise<string> {
+    const job = await this.queues.revoke.add("operation", data, { ...this.#defaults, attempts: 1, jobId: id, priority: 1, removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 } });
+    return job.id ?? id;
+  }
+
+  /** A forced revoke (live pod, on-call) with its own id, so an earlier "pod-alive" result does not swallow it. */
+  async forcedRevoke(data: RevokeJob, key: string): Promise<string> {
+    const id = jobId.forcedRevoke(data.uid, key);
+    const job = await this.queues.revoke.add("revoke", { ...data, force: true }, { ...this.#defaults, jobId: id, priority: 1 });
+    return job.id ?? id;
   }
 
   /**

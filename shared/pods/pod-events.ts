@@ -25,7 +25,7 @@ export class PodEventRouter {
     private readonly producer: JobProducer,
     private readonly index: PodIndex,
     private readonly namespaces: readonly string[],
-    recentMs = 10_000,
+    recentMs = 2_000,
   ) {
     this.#recentMs = recentMs;
   }

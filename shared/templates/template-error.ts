@@ -1,0 +1,18 @@
+/**
+ * A template that leasekeeper will not render. `construct` names what was refused (a function,
+ * a keyword, a syntax error) so a webhook refusal can say exactly what to change.
+ */
+export class TemplateError extends Error {
+  override readonly name = "TemplateError";
+  constructor(
+    readonly line: number,
+    readonly construct: string,
+    detail: string,
+  ) {
+    super(`line ${line}: ${detail}`);
+  }
+}
+
+export function isTemplateError(err: unknown): err is TemplateError {
+  return err instanceof TemplateError || (err instanceof Error && err.name === "TemplateError");
+}
