@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { decodeRecord, encodeRecord } from "./record-codec.ts";
 import { PodRecordSchema, type PodRecord } from "./pod-record.ts";
 
 /** Who revoked a live pod's credentials, and why (no secret values). */
@@ -32,7 +33,7 @@ export class PodIndex {
   async get(uid: string): Promise<PodRecord | undefined> {
     const raw = await this.#redis.get(this.#key(uid));
     if (raw === null) return undefined;
-    return PodRecordSchema.parse(JSON.parse(raw));
+    return decodeRecord(raw);
   }
 
   async has(uid: string): Promise<boolean> {
@@ -41,7 +42,7 @@ export class PodIndex {
 
   async put(record: PodRecord): Promise<void> {
     const valid = PodRecordSchema.parse(record);
-    await this.#redis.multi().set(this.#key(record.uid), JSON.stringify(valid)).sadd(this.#setKey, record.uid).exec();
+    await this.#redis.multi().set(this.#key(record.uid), encodeRecord(valid)).sadd(this.#setKey, record.uid).exec();
   }
 
   async delete(uid: string): Promise<void> {
@@ -76,7 +77,7 @@ export class PodIndex {
     for (let i = 0; i < uids.length; i += 500) {
       const chunk = uids.slice(i, i + 500);
       const raws = await this.#redis.mget(chunk.map((uid) => this.#key(uid)));
-      for (const raw of raws) if (raw !== null) records.push(PodRecordSchema.parse(JSON.parse(raw)));
+      for (const raw of raws) if (raw !== null) records.push(decodeRecord(raw));
     }
     return records;
   }

@@ -25,7 +25,8 @@ export class JobProducer {
   readonly #defaults: JobsOptions;
 
   constructor(options: ProducerOptions) {
-    const make = (name: QueueName) => new Queue(name, { connection: options.connection, prefix: options.prefix });
+    // The events stream is capped: its size must not grow with the number of pods.
+    const make = (name: QueueName) => new Queue(name, { connection: options.connection, prefix: options.prefix, streams: { events: { maxLen: 1000 } } });
     this.queues = {
       issue: make(QUEUE.issue),
       renew: make(QUEUE.renew),
@@ -36,7 +37,7 @@ export class JobProducer {
       attempts: options.attempts,
       backoff: { type: "exponential", delay: 500, jitter: 0.5 },
       removeOnComplete: { age: 3600, count: 5000 },
-      removeOnFail: { age: 24 * 3600, count: 5000 },
+      removeOnFail: 5000,
     };
   }
 
