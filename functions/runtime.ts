@@ -15,7 +15,12 @@ import { createVaultClient } from "../shared/vault/vault-client.ts";
 import type { WorkerDeps } from "../workers/deps.ts";
 import { createReconciler, scheduleReconciler } from "../workers/reconciler.ts";
 import { startWorkers } from "../workers/start-workers.ts";
+import { AuditLog } from "../shared/audit/audit-log.ts";
+import { createAccessReviewer } from "../shared/kube/access-review.ts";
+import { createOwnerLookup } from "../shared/kube/owner-client.ts";
+import { adminQueuesApp } from "./http/admin-queues.ts";
 import { createApp } from "./http/app.ts";
+import { ReplayGuard } from "./http/auth/replay-guard.ts";
 import { LeaderElector } from "./leader-election.ts";
 import { PodWatcher } from "./pod-watcher.ts";
 import { createUnsealRuntime } from "./unseal-runtime.ts";
@@ -34,7 +39,7 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
   const roles = new Set<Role>(config.roles);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
   const connection = { url: config.redisUrl, maxRetriesPerRequest: null };
-  const kc = loadKubeConfig(config.kubeconfig);
+  const kc = loadKubeConfig(config.kubeconfig, config.kubeTimeoutMs);
   const metrics = createMetrics();
   const producer = new JobProducer({ connection, prefix: config.queuePrefix, attempts: config.maxAttempts });
   const index = new PodIndex(redis, config.queuePrefix);
@@ -51,7 +56,7 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
     now: Date.now,
     random: Math.random,
   };
-  const router = new PodEventRouter(producer, index, config.namespaces);
+  const router = new PodEventRouter(producer, index, config.namespaces, undefined, config.vaultAnnotations);
   const unseal = config.unsealEnabled ? createUnsealRuntime(config, { kc, kube: deps.kube, redis, producer, log, metrics }) : undefined;
   const reconcile = createReconciler(deps);
 
@@ -108,6 +113,21 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
       registry: metrics.registry,
       log,
       unseal: unseal?.route,
+      api: {
+        reviewer: createAccessReviewer(kc, config.tokenReviewAudiences),
+        apiTokenHashes: config.apiTokens,
+        ciSecrets: config.ciHmacSecrets,
+        index,
+        kube: deps.kube,
+        owners: createOwnerLookup(kc),
+        producer,
+        audit: new AuditLog(redis, config.queuePrefix, log),
+        replay: new ReplayGuard(redis, config.queuePrefix),
+        unseal: unseal?.route,
+        rateLimitPerMinute: config.httpRateLimit,
+        adminQueues: adminQueuesApp(Object.values(producer.queues)),
+        log,
+      },
       readiness: [
         { name: "redis", check: async () => (await redis.ping()) === "PONG" },
         { name: "kubernetes", check: async () => (await deps.kube.listPods(["default"]).then(() => true)) },

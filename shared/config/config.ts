@@ -39,6 +39,8 @@ const schema = z.object({
   /** BullMQ prefix; the braces make it a Redis Cluster hash tag so a queue's keys share a slot. */
   queuePrefix: z.string().min(1).default("{leasekeeper}"),
   kubeconfig: z.string().optional(),
+  /** Bound on each Kubernetes API call (watches excluded). */
+  kubeTimeoutMs: seconds(15_000, 100),
   /** Namespaces to watch; empty means all namespaces. */
   namespaces: list,
   vaultAddr: z.string().url().default("http://127.0.0.1:8200"),
@@ -69,7 +71,13 @@ const schema = z.object({
   httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
   httpHost: z.string().default("0.0.0.0"),
   /** Static API tokens for the HTTP surface, comma separated sha256 hex digests. */
-  apiTokens: list,
+  apiTokens: list.pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, "each must be a sha256 hex digest (printf %s TOKEN | sha256sum)"))),
+  /** Shared secrets for the CI hook's HMAC (comma list: any one matches, for rotation); empty turns the hook off. */
+  ciHmacSecrets: list.pipe(z.array(z.string().min(32, "each must be at least 32 characters (openssl rand -hex 32)"))),
+  /** Requests per minute per identity on the on-call / CI routes. */
+  httpRateLimit: seconds(600, 1),
+  /** Audiences for TokenReview of callers' tokens; empty = the API server's own. */
+  tokenReviewAudiences: list,
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   shutdownTimeoutSeconds: seconds(25, 1),
   watchStallSeconds: seconds(300, 5),
@@ -78,6 +86,10 @@ const schema = z.object({
   leaseNamespace: z.string().default("default"),
   leaseDurationSeconds: seconds(15, 2),
   identity: z.string().default(hostname()),
+  /** Act on the Vault Agent Injector's vault.hashicorp.com/* annotations (off: leave them to the injector). */
+  vaultAnnotations: bool(false),
+  /** Default for vault.hashicorp.com/template-static-secret-render-interval: KV re-read period, seconds. */
+  staticSecretRenderIntervalSeconds: seconds(300, 1),
   // ── Unseal (docs/unseal.md). Off unless LEASEKEEPER_UNSEAL=true. ──
   unsealEnabled: bool(false),
   /** KMS key id, ARN or alias/...; every Encrypt/Decrypt names it. */
@@ -138,7 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const field = String(issue.path[0] ?? "");
       const variable = ENV[field as keyof typeof ENV] ?? field;
       const value = raw[field];
-      const shown = field === "indexKey" || field === "vaultToken" ? "(hidden)" : JSON.stringify(value);
+      const shown = field === "indexKey" || field === "vaultToken" || field === "ciHmacSecrets" ? "(hidden)" : JSON.stringify(value);
       return `${variable}=${value === undefined ? "(unset)" : shown}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);

@@ -7,6 +7,7 @@ export const ENV = {
   redisUrl: "LEASEKEEPER_REDIS_URL",
   queuePrefix: "LEASEKEEPER_QUEUE_PREFIX",
   kubeconfig: "KUBECONFIG",
+  kubeTimeoutMs: "LEASEKEEPER_KUBE_TIMEOUT_MS",
   namespaces: "LEASEKEEPER_NAMESPACES",
   vaultAddr: "VAULT_ADDR",
   vaultToken: "VAULT_TOKEN",
@@ -28,6 +29,9 @@ export const ENV = {
   httpPort: "LEASEKEEPER_HTTP_PORT",
   httpHost: "LEASEKEEPER_HTTP_HOST",
   apiTokens: "LEASEKEEPER_API_TOKENS",
+  ciHmacSecrets: "LEASEKEEPER_CI_HMAC_SECRETS",
+  httpRateLimit: "LEASEKEEPER_HTTP_RATE_LIMIT",
+  tokenReviewAudiences: "LEASEKEEPER_TOKEN_REVIEW_AUDIENCES",
   logLevel: "LEASEKEEPER_LOG_LEVEL",
   shutdownTimeoutSeconds: "LEASEKEEPER_SHUTDOWN_TIMEOUT_SECONDS",
   watchStallSeconds: "LEASEKEEPER_WATCH_STALL_SECONDS",
@@ -36,6 +40,9 @@ export const ENV = {
   leaseNamespace: "LEASEKEEPER_LEASE_NAMESPACE",
   leaseDurationSeconds: "LEASEKEEPER_LEASE_DURATION_SECONDS",
   identity: "LEASEKEEPER_IDENTITY",
+  // Vault Agent Injector compatibility (docs/injector.md)
+  vaultAnnotations: "LEASEKEEPER_VAULT_ANNOTATIONS",
+  staticSecretRenderIntervalSeconds: "LEASEKEEPER_STATIC_SECRET_RENDER_INTERVAL_SECONDS",
   // Unseal (docs/unseal.md)
   unsealEnabled: "LEASEKEEPER_UNSEAL",
   kmsKeyId: "LEASEKEEPER_KMS_KEY_ID",

@@ -7,13 +7,22 @@ type RequestContext = Parameters<KubeConfig["applySecurityAuthentication"]>[0];
 /**
  * client-node 1.x builds a new http(s).Agent for every API call, so no connection is ever
  * reused (a TCP and TLS handshake per request). This KubeConfig swaps in one keep-alive agent
- * per cluster, built with the same TLS options, as client-go shares one transport.
+ * per cluster, built with the same TLS options, as client-go shares one transport. It also
+ * bounds every API call (not watches) with a timeout, so a half-open connection cannot hang a
+ * job forever.
  */
 export class PooledKubeConfig extends KubeConfig {
   readonly #agents = new Map<string, HttpAgent | HttpsAgent>();
+  readonly #timeoutMs: number;
+
+  constructor(timeoutMs = 15_000) {
+    super();
+    this.#timeoutMs = timeoutMs;
+  }
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
+    if (!context.getSignal()) context.setSignal(AbortSignal.timeout(this.#timeoutMs));
     const created = context.getAgent();
     const cluster = this.getCurrentCluster();
     if (!created || !cluster || cluster.proxyUrl) return;
@@ -29,8 +38,8 @@ export class PooledKubeConfig extends KubeConfig {
 }
 
 /** Loads a kubeconfig file when one is named, else the in-cluster service account. */
-export function loadKubeConfig(kubeconfigPath: string | undefined): KubeConfig {
-  const kc = new PooledKubeConfig();
+export function loadKubeConfig(kubeconfigPath: string | undefined, timeoutMs?: number): KubeConfig {
+  const kc = new PooledKubeConfig(timeoutMs);
   if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
   else kc.loadFromDefault();
   return kc;
