@@ -113,6 +113,7 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
       registry: metrics.registry,
       log,
       unseal: unseal?.route,
+      admission: { settings: config, log },
       api: {
         reviewer: createAccessReviewer(kc, config.tokenReviewAudiences),
         apiTokenHashes: config.apiTokens,

@@ -36,6 +36,8 @@ export interface VaultPort {
   kubernetesLogin(authPath: string, role: string, jwt: string): Promise<VaultAuth>;
   /** Reads a secret with the pod's token, so Vault policy decides and the lease is a child of it. */
   readSecret(podToken: string, path: string): Promise<VaultSecret>;
+  /** Writes with parameters and reads the answer (e.g. pki/issue/<role>), with the pod's token. */
+  writeSecret(podToken: string, path: string, params: Readonly<Record<string, string>>): Promise<VaultSecret>;
   /** Renews the pod token with itself (renew-self). */
   renewSelf(podToken: string, incrementSeconds: number): Promise<VaultAuth>;
   /** Lifecycle calls with the controller's own token. */

@@ -7,6 +7,7 @@ import type { PodRequest, SecretRequest } from "../shared/pods/pod-contract.ts";
 import type { PodRef } from "../shared/pods/pod-state.ts";
 import type { VaultAuth } from "../shared/ports.ts";
 import type { WorkerDeps } from "./deps.ts";
+import { TemplateReads } from "./template-reads.ts";
 
 /** The pod's own identity logs in: a pod-bound service-account token, then Vault Kubernetes auth. */
 export async function loginAsPod(deps: WorkerDeps, pod: V1Pod, ref: PodRef, request: PodRequest): Promise<VaultAuth> {
@@ -26,11 +27,24 @@ export interface ReadResult {
   readonly files: Record<string, string>;
 }
 
-/** Reads each requested secret with the pod token; every lease becomes a child of that token. */
-export async function readSecrets(deps: WorkerDeps, podToken: string, secrets: readonly SecretRequest[]): Promise<ReadResult> {
+/**
+ * Reads each requested secret with the pod token; every lease becomes a child of that token.
+ * Templated files (vault.hashicorp.com/*) are rendered by TemplateReads, which may read several.
+ */
+export async function readSecrets(
+  deps: WorkerDeps,
+  podToken: string,
+  secrets: readonly SecretRequest[],
+  options: { readonly staticRefreshSeconds?: number | undefined } = {},
+): Promise<ReadResult> {
   const leases: LeaseRecord[] = [];
   const files: Record<string, string> = {};
+  const templated = new TemplateReads(deps, podToken, options.staticRefreshSeconds);
   for (const secret of secrets) {
+    if (secret.template !== undefined) {
+      files[secret.file] = await templated.render(secret);
+      continue;
+    }
     const read = await deps.vault.readSecret(podToken, secret.path);
     files[secret.file] = render(read.data);
     leases.push({
@@ -42,7 +56,7 @@ export async function readSecrets(deps: WorkerDeps, podToken: string, secrets: r
       ttlSeconds: read.leaseDurationSeconds,
     });
   }
-  return { leases, files };
+  return { leases: [...leases, ...templated.leases], files };
 }
 
 /** What a file holds by default: the JSON of the secret's data. */

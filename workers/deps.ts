@@ -9,7 +9,7 @@ import type { KubePort, VaultPort } from "../shared/ports.ts";
 
 export type WorkerSettings = Pick<
   Config,
-  "tokenAudience" | "tokenExpirationSeconds" | "defaultAuthPath" | "rotationGraceSeconds" | "renewJitterPercent" | "sealedRetryMs" | "namespaces"
+  "tokenAudience" | "tokenExpirationSeconds" | "defaultAuthPath" | "rotationGraceSeconds" | "renewJitterPercent" | "sealedRetryMs" | "namespaces" | "vaultAnnotations" | "staticSecretRenderIntervalSeconds"
 >;
 
 /** Everything a processor needs; only the entry point builds the real ones. */

@@ -4,12 +4,13 @@ import { earliestExpiry, type PodRecord, type Retiring } from "../shared/index/p
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { isAlreadyExists } from "../shared/errors/kube-errors.ts";
 import { IssueJobSchema, QUEUE, type IssueJob, type IssueOutcome } from "../shared/jobs/job-types.ts";
-import { parsePodContract } from "../shared/pods/pod-contract.ts";
+import { readPodContract } from "../shared/pods/read-contract.ts";
 import { isTerminal } from "../shared/pods/pod-state.ts";
 import { loginAsPod, readSecrets, writePodSecret } from "./credentials.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { runJob } from "./job-runner.ts";
+import { nextWakeMs } from "./refresh.ts";
 import { renewDelayMs } from "./schedule.ts";
 
 /**
@@ -25,7 +26,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
   const pod = await deps.kube.readPod(ref.namespace, ref.name);
   if (!pod || pod.metadata?.uid !== ref.uid) return { outcome: "pod-gone" };
   if (isTerminal(pod) || pod.metadata?.deletionTimestamp) return { outcome: "pod-terminal" };
-  const contract = parsePodContract(pod, deps.settings.defaultAuthPath);
+  const contract = readPodContract(pod, deps.settings);
   if (contract.kind === "not-opted-in") return { outcome: "not-opted-in" };
   if (contract.kind === "invalid") return fail(deps, ref, new PermanentError(contract.reason, "InvalidAnnotations"));
   const request = contract.request;
@@ -75,7 +76,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
   await deps.index.put(record);
 
   try {
-    const read = await readSecrets(deps, auth.token, request.secrets);
+    const read = await readSecrets(deps, auth.token, request.secrets, request);
     const content = { accessor: auth.accessor, leases: read.leases, retiring, files: read.files };
     try {
       await writePodSecret(deps, ref, request, content, previous);
@@ -99,7 +100,9 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
   }
 
   record.state = "issued";
-  const delay = renewDelayMs(record, deps.now(), deps.settings.renewJitterPercent, deps.random);
+  const leaseDelay = renewDelayMs(record, deps.now(), deps.settings.renewJitterPercent, deps.random);
+  record.leaseRenewAt = deps.now() + leaseDelay;
+  const delay = nextWakeMs(record, deps.now(), leaseDelay);
   record.renewJobId = await deps.producer.renew({ uid: ref.uid, namespace: ref.namespace, name: ref.name, force: false }, 1, delay, earliestExpiry(record));
   record.nextRenewAt = deps.now() + delay;
   await deps.index.put(record);

@@ -2,9 +2,10 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
 import type { PodRecord } from "../shared/index/pod-record.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
-import { isOptedIn, parsePodContract } from "../shared/pods/pod-contract.ts";
+import { readPodContract, wantsCredentials } from "../shared/pods/read-contract.ts";
 import { isTerminal, podRef } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
+import { updateReconcileGauges } from "./reconcile-gauges.ts";
 
 export interface ReconcileReport {
   readonly pods: number;
@@ -63,10 +64,10 @@ export function createReconciler(deps: WorkerDeps) {
       if (!ref) continue;
       const record = indexed.get(ref.uid);
       if (isTerminal(pod)) {
-        if (record || isOptedIn(pod)) await revoke(ref.uid, ref.namespace, ref.name, `reconciler: pod ${pod.status?.phase}`);
+        if (record || wantsCredentials(pod, deps.settings)) await revoke(ref.uid, ref.namespace, ref.name, `reconciler: pod ${pod.status?.phase}`);
         continue;
       }
-      if (!isOptedIn(pod) || pod.metadata?.deletionTimestamp) continue;
+      if (!wantsCredentials(pod, deps.settings) || pod.metadata?.deletionTimestamp) continue;
       if (!record || record.state === "issuing") {
         await deps.producer.issue({ ...ref, source: "reconciler" });
         issued++;
@@ -81,6 +82,7 @@ export function createReconciler(deps: WorkerDeps) {
     deps.metrics.reconcileActions.inc({ action: "revoke" }, revoked);
     deps.metrics.reconcileActions.inc({ action: "rebuild" }, rebuilt);
     deps.metrics.livePods.set(indexed.size - revoked);
+    await updateReconcileGauges(deps, [...indexed.values()].filter((r) => live.has(r.uid) && !revokeQueued.has(r.uid)));
     return { pods: pods.length, issued, revoked, rebuilt };
   };
 }
@@ -88,7 +90,7 @@ export function createReconciler(deps: WorkerDeps) {
 function recordFromSecret(deps: WorkerDeps, pod: V1Pod, recovery: NonNullable<ReturnType<typeof readSecretRecovery>>): PodRecord | undefined {
   const ref = podRef(pod);
   if (!ref || !recovery.accessor) return undefined;
-  const contract = parsePodContract(pod, deps.settings.defaultAuthPath);
+  const contract = readPodContract(pod, deps.settings);
   if (contract.kind !== "request") return undefined;
   const now = deps.now();
   const leases = contract.request.secrets.map((s, i) => ({ id: recovery.leaseIds[i] ?? "", path: s.path, file: s.file, expiresAt: now, renewable: true, ttlSeconds: 0 }));

@@ -6,6 +6,7 @@ import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { runJob } from "./job-runner.ts";
 import { reloginAndRotate, rotateLeases } from "./rotate.ts";
+import { nextWakeMs, refreshDue } from "./refresh.ts";
 import { renewDelayMs } from "./schedule.ts";
 
 /**
@@ -28,12 +29,14 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
 
   let next: PodRecord;
   let cause: string | undefined;
+  // Woken early only to render files again (KV re-read, certificate): token and leases are not due yet.
+  const refreshOnly = !ref.force && record.leaseRenewAt !== undefined && deps.now() < record.leaseRenewAt - 1000;
   if (record.state === "recovered" || !record.encryptedToken) {
     cause = "index-rebuilt";
   } else if (ref.force) {
     cause = "requested";
   } else {
-    cause = await renewToken(deps, record);
+    cause = refreshOnly ? undefined : await renewToken(deps, record);
   }
   let rotated = 0;
   if (cause !== undefined) {
@@ -44,7 +47,7 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
     await podEvent(deps, ref, "CredentialsRotated", `Logged in again (${cause}) and rotated ${next.leases.length} credential file(s) in Secret ${next.secretName}`);
   } else {
     const token = deps.sealBox.open(record.encryptedToken ?? "", ref.uid);
-    const { renewed, stale, trouble } = await renewLeases(deps, record);
+    const { renewed, stale, trouble } = refreshOnly ? { renewed: record.leases, stale: [], trouble: [] } : await renewLeases(deps, record);
     next = { ...record, leases: renewed };
     if (stale.length > 0) {
       next = await rotateLeases(deps, pod, ref, next, token, stale);
@@ -55,11 +58,26 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
       await podEvent(deps, ref, "CredentialsRotated", `Rotated ${files} in Secret ${next.secretName}; the old lease(s) are revoked after ${deps.settings.rotationGraceSeconds}s`);
     }
     if (trouble.length > 0) await podEvent(deps, ref, "CredentialsRenewed", `Renewal trouble, replaced: ${trouble.join("; ")}`);
+    const due = refreshDue(next, deps.now()).filter((l) => !stale.some((s) => s.file === l.file));
+    if (due.length > 0) {
+      const before = next.rotations;
+      next = await rotateLeases(deps, pod, ref, next, token, due);
+      if (next.rotations > before) {
+        const files = [...new Set(due.map((l) => l.file))].join(", ");
+        deps.metrics.rotations.inc({ cause: "refresh" });
+        deps.log.info({ pod: podLabel, uid: ref.uid, files }, "files rendered again with changed content");
+        await podEvent(deps, ref, "CredentialsRotated", `Rendered ${files} again in Secret ${next.secretName} (static secret changed or certificate re-issued)`);
+      }
+    }
   }
 
   next.renewedAt = deps.now();
   next.state = "issued";
-  const delay = renewDelayMs(next, deps.now(), deps.settings.renewJitterPercent, deps.random);
+  const leaseDelay = refreshOnly && cause === undefined
+    ? Math.max(0, (record.leaseRenewAt ?? 0) - deps.now())
+    : renewDelayMs(next, deps.now(), deps.settings.renewJitterPercent, deps.random);
+  next.leaseRenewAt = deps.now() + leaseDelay;
+  const delay = nextWakeMs(next, deps.now(), leaseDelay);
   const seq = Number(/-(\d+)$/.exec(jobId ?? "")?.[1] ?? 0) + 1;
   next.renewJobId = await deps.producer.renew({ uid: ref.uid, namespace: ref.namespace, name: ref.name, force: false }, seq, delay, earliestExpiry(next));
   next.nextRenewAt = deps.now() + delay;

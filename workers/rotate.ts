@@ -1,21 +1,23 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { LeaseRecord, PodRecord, Retiring } from "../shared/index/pod-record.ts";
-import { parsePodContract, type PodRequest } from "../shared/pods/pod-contract.ts";
+import type { PodRequest } from "../shared/pods/pod-contract.ts";
+import { readPodContract } from "../shared/pods/read-contract.ts";
 import type { PodRef } from "../shared/pods/pod-state.ts";
 import { PermanentError } from "../shared/errors/errors.ts";
 import { loginAsPod, readSecrets, secretFiles, writePodSecret } from "./credentials.ts";
 import type { WorkerDeps } from "./deps.ts";
+import { withSharedDependencies } from "./refresh.ts";
 
 /** The request a record was issued for, re-read from the pod (annotations may not have changed meaning). */
 export function requestFor(deps: WorkerDeps, pod: V1Pod, record: PodRecord): PodRequest {
-  const contract = parsePodContract(pod, deps.settings.defaultAuthPath);
+  const contract = readPodContract(pod, deps.settings);
   if (contract.kind === "request") return contract.request;
   // The pod's annotations became invalid after issue: keep serving what was issued.
   return {
     role: record.role,
     authPath: record.authPath,
     secretName: record.secretName,
-    secrets: record.leases.map((l) => ({ file: l.file, path: l.path })),
+    secrets: [...new Map(record.leases.map((l) => [l.file, { file: l.file, path: l.path }])).values()],
   };
 }
 
@@ -50,7 +52,7 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
   };
   // The new accessor is recorded before any lease exists under it.
   await deps.index.put({ ...next, state: record.state === "recovered" ? "recovered" : "issued", leases: record.leases });
-  const read = await readSecrets(deps, auth.token, request.secrets);
+  const read = await readSecrets(deps, auth.token, request.secrets, request);
   const existing = await deps.kube.readSecret(ref.namespace, request.secretName);
   await writePodSecret(deps, ref, request, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, existing);
   for (const item of retiring.slice(record.retiring.length)) {
@@ -59,17 +61,26 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
   return { ...next, state: "issued", leases: read.leases, rotations: record.rotations + 1 };
 }
 
-/** Replaces some leases with fresh ones read under the current pod token; the old ones retire after the grace. */
+/**
+ * Renders the files of some leases again under the current pod token (with every file sharing a
+ * Vault request with them); replaced leases retire after the grace. When nothing changed (a KV
+ * re-read with the same values) the Secret is left alone and `rotations` stays as it was.
+ */
 export async function rotateLeases(deps: WorkerDeps, pod: V1Pod, ref: PodRef, record: PodRecord, podToken: string, stale: readonly LeaseRecord[]): Promise<PodRecord> {
   const request = requestFor(deps, pod, record);
-  const wanted = request.secrets.filter((s) => stale.some((l) => l.file === s.file));
-  const read = await readSecrets(deps, podToken, wanted);
+  const wanted = withSharedDependencies(request.secrets, new Set(stale.map((l) => l.file)));
+  const read = await readSecrets(deps, podToken, wanted, request);
   const existing = await deps.kube.readSecret(ref.namespace, record.secretName);
   if (!existing) throw new PermanentError(`Secret ${ref.namespace}/${record.secretName} disappeared while the pod lives`, "SecretMissing");
-  const files = { ...secretFiles(existing), ...read.files };
-  const leases = record.leases.map((l) => read.leases.find((n) => n.file === l.file) ?? l);
+  const current = secretFiles(existing);
+  const files = { ...current, ...read.files };
+  const rendered = new Set(wanted.map((s) => s.file));
+  const replaced = record.leases.filter((l) => rendered.has(l.file));
+  const leases = [...record.leases.filter((l) => !rendered.has(l.file)), ...read.leases];
+  const changed = read.leases.some((l) => l.id !== "") || Object.entries(read.files).some(([file, text]) => current[file] !== text);
+  if (!changed) return { ...record, leases };
   const retiring: Retiring[] = [...record.retiring];
-  for (const lease of stale) if (lease.id) retiring.push({ kind: "lease", id: lease.id, revokeAt: retireAt(deps, lease.expiresAt) });
+  for (const lease of replaced) if (lease.id) retiring.push({ kind: "lease", id: lease.id, revokeAt: retireAt(deps, lease.expiresAt) });
   await writePodSecret(deps, ref, request, { accessor: record.accessor, leases, retiring, files }, existing);
   for (const item of retiring.slice(record.retiring.length)) {
     await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());

@@ -6,16 +6,27 @@ import { loadKubeConfig } from "../../shared/kube/kube-config.ts";
 import { createKmsClient } from "../../shared/kms/kms-client.ts";
 import { keyStoreFromConfig } from "../../shared/unseal/key-store-from-config.ts";
 import { KEYS_USAGE, runKeysCommand } from "./keys.ts";
+import { ONCALL_COMMANDS, ONCALL_USAGE, runOncallCommand, type OncallCommand } from "./oncall.ts";
 
 /**
- * `leasekeeper <command>` (npm run keys -- import|verify). Reads the same environment as the
- * service (docs/unseal.md): LEASEKEEPER_KMS_KEY_ID, LEASEKEEPER_UNSEAL_CLUSTER_ID, the key store
- * variables, KUBECONFIG.
+ * `leasekeeper <command>` (npm run cli -- revoke|leases|unseal|keys …; npm run keys -- import|verify).
+ * revoke / leases / unseal talk to leasekeeper's HTTP API (docs/http-api.md, "CLI"). keys reads the
+ * same environment as the service (docs/unseal.md): LEASEKEEPER_KMS_KEY_ID,
+ * LEASEKEEPER_UNSEAL_CLUSTER_ID, the key store variables, KUBECONFIG.
  */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
+  if ((ONCALL_COMMANDS as readonly string[]).includes(command ?? "")) {
+    return runOncallCommand(command as OncallCommand, rest, {
+      stdin: process.stdin,
+      isTTY: process.stdin.isTTY === true,
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+      prompt: (text) => process.stderr.write(text),
+    }, env);
+  }
   if (command !== "keys") {
-    process.stderr.write(`usage: leasekeeper keys <import|verify>\n\n${KEYS_USAGE}\n`);
+    process.stderr.write(`${ONCALL_USAGE}\n       leasekeeper keys <import|verify>\n\n${KEYS_USAGE}\n`);
     return 2;
   }
   let config;

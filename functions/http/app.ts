@@ -1,8 +1,12 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Registry } from "prom-client";
 import { messageOf } from "../../shared/errors/errors.ts";
 import type { Log } from "../../shared/observability/log.ts";
+import { createApiApp } from "./api.ts";
+import type { ApiDeps } from "./api-deps.ts";
+import { admissionRoute, type AdmissionRouteDeps } from "./admission-route.ts";
 import { errorResponse } from "./errors.ts";
 import { eventsRoute, type EventsRouteDeps } from "./events-route.ts";
 import { unsealRoute, type UnsealRouteDeps } from "./unseal-route.ts";
@@ -18,6 +22,10 @@ export interface AppDeps extends EventsRouteDeps {
   readonly log: Log;
   /** POST /v1/unseal, mounted when unseal is enabled. */
   readonly unseal?: UnsealRouteDeps | undefined;
+  /** POST /v1/admission/pods, the mutating webhook (docs/injector.md). */
+  readonly admission?: AdmissionRouteDeps | undefined;
+  /** On-call and CI routes, /openapi.json, /docs, /admin/queues (functions/http/api.ts); when set, /v1/unseal is behind auth. */
+  readonly api?: ApiDeps | undefined;
 }
 
 /** The HTTP functions as one Hono app on web-standard Request/Response. */
@@ -25,6 +33,8 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.use(requestId());
   app.onError((err, c) => {
+    // Malformed JSON and similar input errors raised by Hono's validators keep their 4xx status.
+    if (err instanceof HTTPException && err.status < 500) return errorResponse(c, err.status as 400, "bad_request", err.message);
     deps.log.error({ path: c.req.path, error: messageOf(err) }, "request failed");
     return errorResponse(c, 500, "internal", "internal error");
   });
@@ -43,6 +53,8 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.get("/metrics", async (c) => c.text(await deps.registry.metrics(), 200, { "content-type": deps.registry.contentType }));
   app.route("/v1/events/kubernetes", eventsRoute(deps));
+  if (deps.admission) app.route("/v1/admission/pods", admissionRoute(deps.admission));
+  if (deps.api) app.route("/", createApiApp(deps.api));
   if (deps.unseal) app.route("/v1/unseal", unsealRoute(deps.unseal));
   return app;
 }

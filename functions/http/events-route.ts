@@ -60,7 +60,7 @@ export function eventsRoute(deps: EventsRouteDeps): Hono {
 async function routeReference(deps: EventsRouteDeps, type: "ADDED" | "MODIFIED" | "DELETED", namespace: string, name: string) {
   const pod = await deps.kube.readPod(namespace, name);
   if (pod && type !== "DELETED") return deps.router.route(type, pod, "cloudevent");
-  const records = (await deps.index.all()).filter((r) => r.namespace === namespace && r.name === name && r.uid !== pod?.metadata?.uid);
+  const records = (await deps.index.byName(namespace, name)).filter((r) => r.uid !== pod?.metadata?.uid);
   const jobIds: string[] = [];
   for (const record of records) {
     jobIds.push(await deps.producer.revoke({ uid: record.uid, namespace, name, source: "cloudevent", reason: "pod deleted" }));

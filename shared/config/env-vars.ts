@@ -32,6 +32,10 @@ export const ENV = {
   ciHmacSecrets: "LEASEKEEPER_CI_HMAC_SECRETS",
   httpRateLimit: "LEASEKEEPER_HTTP_RATE_LIMIT",
   tokenReviewAudiences: "LEASEKEEPER_TOKEN_REVIEW_AUDIENCES",
+  // Cloudflare Worker only (functions/worker.ts): the cluster's API server, reached with a token.
+  kubeServer: "LEASEKEEPER_KUBE_SERVER",
+  kubeToken: "LEASEKEEPER_KUBE_TOKEN",
+  kubeCaData: "LEASEKEEPER_KUBE_CA_DATA",
   logLevel: "LEASEKEEPER_LOG_LEVEL",
   shutdownTimeoutSeconds: "LEASEKEEPER_SHUTDOWN_TIMEOUT_SECONDS",
   watchStallSeconds: "LEASEKEEPER_WATCH_STALL_SECONDS",

@@ -12,10 +12,16 @@ export interface RevokedMark {
 /**
  * The pod index in Redis: one JSON record per pod UID plus a set of UIDs. It can be rebuilt
  * from the per-pod Secrets (see workers/reconciler.ts), so losing it costs a re-issue.
+ *
+ * Per namespace, a sorted set (all scores 0) of "<pod name>/<uid>" members, written in the
+ * same MULTI as the record: a namespace's pods are one ZRANGE, a pod by name one ZRANGEBYLEX,
+ * so scope resolution never reads the whole index (all() stays for the reconciler and the
+ * cluster-wide lease / path-prefix scopes). About name + uid + ~60 bytes per pod.
  */
 export class PodIndex {
   readonly #redis: Redis;
   readonly #prefix: string;
+  #nsReady: Promise<void> | undefined;
 
   constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
@@ -30,6 +36,15 @@ export class PodIndex {
     return `${this.#prefix}:pods`;
   }
 
+  #nsKey(namespace: string): string {
+    return `${this.#prefix}:ns:${namespace}`;
+  }
+
+  /** Marks a Redis whose namespace sets were back-filled from the records (indexes written before they existed). */
+  get #nsReadyKey(): string {
+    return `${this.#prefix}:ns-ready`;
+  }
+
   async get(uid: string): Promise<PodRecord | undefined> {
     const raw = await this.#redis.get(this.#key(uid));
     if (raw === null) return undefined;
@@ -42,11 +57,67 @@ export class PodIndex {
 
   async put(record: PodRecord): Promise<void> {
     const valid = PodRecordSchema.parse(record);
-    await this.#redis.multi().set(this.#key(record.uid), encodeRecord(valid)).sadd(this.#setKey, record.uid).exec();
+    await this.#redis
+      .multi()
+      .set(this.#key(record.uid), encodeRecord(valid))
+      .sadd(this.#setKey, record.uid)
+      .zadd(this.#nsKey(valid.namespace), 0, nsMember(valid.name, valid.uid))
+      .exec();
   }
 
   async delete(uid: string): Promise<void> {
-    await this.#redis.multi().del(this.#key(uid)).srem(this.#setKey, uid).exec();
+    // A pod's namespace and name never change: read them to drop its namespace-set member too.
+    const existing = await this.get(uid).catch(() => undefined);
+    const tx = this.#redis.multi().del(this.#key(uid)).srem(this.#setKey, uid);
+    if (existing) tx.zrem(this.#nsKey(existing.namespace), nsMember(existing.name, uid));
+    await tx.exec();
+  }
+
+  /** The records of one namespace's pods (no whole-index read). */
+  async inNamespace(namespace: string): Promise<PodRecord[]> {
+    await this.#ensureNamespaceSets();
+    return this.#load(namespace, await this.#redis.zrange(this.#nsKey(namespace), "0", "-1"));
+  }
+
+  /** The records held under namespace/name: usually one, two while a replaced pod (same name, new UID) is revoked. */
+  async byName(namespace: string, name: string): Promise<PodRecord[]> {
+    await this.#ensureNamespaceSets();
+    // Members sort bytewise; "<name>/…" lies in [<name>/, <name>0) as "0" follows "/" and names hold no "/".
+    return this.#load(namespace, await this.#redis.zrangebylex(this.#nsKey(namespace), `[${name}/`, `(${name}0`));
+  }
+
+  async #load(namespace: string, members: string[]): Promise<PodRecord[]> {
+    const records: PodRecord[] = [];
+    for (let i = 0; i < members.length; i += 500) {
+      const chunk = members.slice(i, i + 500);
+      const raws = await this.#redis.mget(chunk.map((m) => this.#key(uidOfMember(m))));
+      for (let j = 0; j < chunk.length; j++) {
+        const raw = raws[j];
+        const member = chunk[j] as string;
+        if (raw !== null && raw !== undefined) records.push(decodeRecord(raw));
+        // A member whose record is gone (a delete racing the back-fill): dropped, but only if the record is still absent.
+        else await this.#redis.eval(DROP_STALE, 2, this.#nsKey(namespace), this.#key(uidOfMember(member)), member);
+      }
+    }
+    return records;
+  }
+
+  /** Once per PodIndex: back-fills the namespace sets from the records if this Redis has not had it done yet. */
+  #ensureNamespaceSets(): Promise<void> {
+    this.#nsReady ??= (async () => {
+      if ((await this.#redis.exists(this.#nsReadyKey)) === 1) return;
+      const records = await this.all();
+      for (let i = 0; i < records.length; i += 500) {
+        const tx = this.#redis.multi();
+        for (const r of records.slice(i, i + 500)) tx.zadd(this.#nsKey(r.namespace), 0, nsMember(r.name, r.uid));
+        await tx.exec();
+      }
+      await this.#redis.set(this.#nsReadyKey, String(Date.now()));
+    })().catch((err: unknown) => {
+      this.#nsReady = undefined;
+      throw err;
+    });
+    return this.#nsReady;
   }
 
   /**
@@ -70,6 +141,7 @@ export class PodIndex {
     return this.#redis.smembers(this.#setKey);
   }
 
+  /** Every record: the reconciler, and the lease / path-prefix scopes (which name no namespace). */
   async all(): Promise<PodRecord[]> {
     const uids = await this.uids();
     if (uids.length === 0) return [];
@@ -82,3 +154,8 @@ export class PodIndex {
     return records;
   }
 }
+
+const nsMember = (name: string, uid: string) => `${name}/${uid}`;
+const uidOfMember = (member: string) => member.slice(member.lastIndexOf("/") + 1);
+/** KEYS[1] namespace set, KEYS[2] the record; ARGV[1] the member. */
+const DROP_STALE = "if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call('ZREM', KEYS[1], ARGV[1]) end return 0";

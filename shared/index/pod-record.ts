@@ -10,6 +10,8 @@ export const LeaseRecordSchema = z.object({
   renewable: z.boolean(),
   /** The TTL Vault granted at issue; renewals ask for this much again. */
   ttlSeconds: z.number(),
+  /** Epoch ms at which the file is rendered again although nothing expires: KV re-read, certificate at 2/3 of its life. */
+  refreshAt: z.number().optional(),
 });
 export type LeaseRecord = z.infer<typeof LeaseRecordSchema>;
 
@@ -44,6 +46,8 @@ export const PodRecordSchema = z.object({
   issuedAt: z.number(),
   renewedAt: z.number().optional(),
   rotations: z.number().default(0),
+  /** Epoch ms at which token and leases are next due for renewal (a renew job woken earlier only refreshes files). */
+  leaseRenewAt: z.number().optional(),
 });
 export type PodRecord = z.infer<typeof PodRecordSchema>;
 

@@ -26,7 +26,7 @@ export class JobProducer {
 
   constructor(options: ProducerOptions) {
     // The events stream is capped: its size must not grow with the number of pods.
-    const make = (name: QueueName) => new Queue(name, { connection: options.connection, prefix: options.prefix, streams: { events: { maxLen: 1000 } } });
+    const make = (name: QueueName) => new Queue(name, { connection: options.connection, prefix: options.prefix, streams: { events: { maxLen: 200 } } });
     this.queues = {
       issue: make(QUEUE.issue),
       renew: make(QUEUE.renew),

@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** Prometheus metrics. Labels are closed sets (queue, outcome, reason): never a pod secret. */
-export function createMetrics(registry = new Registry()) {
-  collectDefaultMetrics({ register: registry, prefix: "leasekeeper_process_" });
+export function createMetrics(registry = new Registry(), options: { processMetrics?: boolean } = {}) {
+  // Process metrics read the OS (cpu, memory, handles); a Cloudflare Worker has none of them.
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "leasekeeper_process_" });
   const metrics = {
     registry,
     jobs: new Counter({ name: "leasekeeper_jobs_total", help: "Jobs finished, by queue and outcome", labelNames: ["queue", "outcome"], registers: [registry] }),
@@ -24,6 +25,9 @@ export function createMetrics(registry = new Registry()) {
     reconcileActions: new Counter({ name: "leasekeeper_reconcile_actions_total", help: "Jobs the reconciler enqueued, by action", labelNames: ["action"], registers: [registry] }),
     livePods: new Gauge({ name: "leasekeeper_pods_tracked", help: "Pods with credentials in the index", registers: [registry] }),
     vaultSealedWaits: new Counter({ name: "leasekeeper_vault_sealed_waits_total", help: "Jobs postponed because Vault was sealed", labelNames: ["queue"], registers: [registry] }),
+    // Updated by the reconciler on each pass (workers/reconcile-gauges.ts).
+    earliestExpiry: new Gauge({ name: "leasekeeper_credentials_earliest_expiry_seconds", help: "Seconds until the earliest pod token or lease of a live pod expires (+Inf when none)", registers: [registry] }),
+    queueJobs: new Gauge({ name: "leasekeeper_queue_jobs", help: "Jobs per queue and state (wait, prioritized, active, delayed, failed)", labelNames: ["queue", "state"], registers: [registry] }),
     // Unseal (replica label: a Vault pod "namespace/name" or a configured host:port; a closed, small set).
     unsealAttempts: new Counter({ name: "leasekeeper_unseal_attempts_total", help: "Unseal jobs finished, by outcome", labelNames: ["outcome"], registers: [registry] }),
     vaultSealed: new Gauge({ name: "leasekeeper_vault_sealed", help: "1 when the replica was last seen sealed, 0 unsealed", labelNames: ["replica"], registers: [registry] }),

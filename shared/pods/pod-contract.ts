@@ -16,6 +16,11 @@ export interface SecretRequest {
   readonly file: string;
   /** Vault logical path, e.g. database/creds/postgres-role. */
   readonly path: string;
+  /** Go template (vault.hashicorp.com/agent-inject-template-*); without one the file is the JSON of the secret's data. */
+  readonly template?: string;
+  /** Directory the file is mounted in and its path there (vault.hashicorp.com/* pods; the webhook uses them). */
+  readonly mountPath?: string;
+  readonly filePath?: string;
 }
 
 export interface PodRequest {
@@ -23,6 +28,8 @@ export interface PodRequest {
   readonly authPath: string;
   readonly secretName: string;
   readonly secrets: readonly SecretRequest[];
+  /** Re-read secrets without a lease (KV) this often, seconds (vault.hashicorp.com/template-static-secret-render-interval). */
+  readonly staticRefreshSeconds?: number;
 }
 
 export type PodContract =
@@ -35,8 +42,8 @@ export interface PodLike {
 }
 
 const FILE_RE = /^[-._a-zA-Z0-9]{1,200}$/;
-const ROLE_RE = /^[A-Za-z0-9_.@-]{1,128}$/;
-const AUTH_PATH_RE = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+export const ROLE_RE = /^[A-Za-z0-9_.@-]{1,128}$/;
+export const AUTH_PATH_RE = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 const VAULT_PATH_RE = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.@=+-]+)+$/;
 const DNS_SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -97,7 +104,7 @@ export function parsePodContract(pod: PodLike, defaultAuthPath: string): PodCont
   return { kind: "request", request: { role, authPath, secretName, secrets } };
 }
 
-function vaultPathProblem(path: string): string | undefined {
+export function vaultPathProblem(path: string): string | undefined {
   if (path.length === 0) return "the Vault path is empty";
   if (path.length > 512) return "the Vault path is longer than 512 characters";
   if (/^[a-z][a-z0-9+.-]*:/i.test(path)) return `"${path.slice(0, 80)}" is a URL, not a Vault path`;

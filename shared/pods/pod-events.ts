@@ -2,7 +2,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { PodIndex } from "../index/pod-index.ts";
 import type { JobProducer } from "../jobs/producer.ts";
 import type { IssueJob } from "../jobs/job-types.ts";
-import { isOptedIn } from "./pod-contract.ts";
+import { wantsCredentials } from "./read-contract.ts";
 import { isTerminal, podRef } from "./pod-state.ts";
 
 export type PodEventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -26,6 +26,8 @@ export class PodEventRouter {
     private readonly index: PodIndex,
     private readonly namespaces: readonly string[],
     recentMs = 2_000,
+    /** Also act on vault.hashicorp.com/* annotations (LEASEKEEPER_VAULT_ANNOTATIONS). */
+    private readonly vaultAnnotations = false,
   ) {
     this.#recentMs = recentMs;
   }
@@ -48,7 +50,7 @@ export class PodEventRouter {
     const ref = podRef(pod);
     if (!ref) return { action: "ignored", why: "no-identity" };
     if (this.namespaces.length > 0 && !this.namespaces.includes(ref.namespace)) return { action: "ignored", why: "namespace" };
-    const optedIn = isOptedIn(pod);
+    const optedIn = wantsCredentials(pod, { vaultAnnotations: this.vaultAnnotations });
     if (type === "DELETED" || isTerminal(pod)) {
       this.#recentIssues.delete(ref.uid);
       if (!optedIn && !(await this.index.has(ref.uid))) return { action: "ignored", why: "not-tracked" };

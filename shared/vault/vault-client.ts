@@ -74,6 +74,17 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
         } satisfies VaultSecret;
       }),
 
+    writeSecret: (podToken, path, params) =>
+      call(`write ${path}`, async () => {
+        const body = (await client.write(path, { ...params }, as(podToken))) as SecretBody;
+        return {
+          leaseId: body.lease_id ?? "",
+          leaseDurationSeconds: body.lease_duration ?? 0,
+          renewable: body.renewable ?? false,
+          data: body.data ?? null,
+        } satisfies VaultSecret;
+      }),
+
     renewSelf: (podToken, incrementSeconds) =>
       call("renew pod token", async () =>
         toAuth((await client.write("auth/token/renew-self", { increment: `${incrementSeconds}s` }, as(podToken))) as AuthBody, "renew-self"),

@@ -27,7 +27,7 @@ export async function startLeasekeeper(stack: Stack, seeded: Seeded, env: Record
   const config = loadConfig({
     LEASEKEEPER_INDEX_KEY: env.LEASEKEEPER_INDEX_KEY ?? randomIndexKey(),
     LEASEKEEPER_REDIS_URL: stack.redis.url,
-    KUBECONFIG: stack.kubeconfigPath,
+    KUBECONFIG: stack.leasekeeperKubeconfigPath,
     VAULT_ADDR: stack.vault.url,
     VAULT_TOKEN: seeded.controllerToken,
     LEASEKEEPER_HTTP_PORT: "0",

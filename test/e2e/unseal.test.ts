@@ -12,7 +12,7 @@ import { Writable } from "node:stream";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { QueueEvents } from "bullmq";
 import { loadConfig } from "../../shared/config/config.ts";
 import { createLogger } from "../../shared/observability/log.ts";
@@ -47,17 +47,21 @@ function logger() {
   }));
 }
 
+const UNSEAL_API_TOKEN = randomBytes(24).toString("base64url");
+
 function baseEnv(): Record<string, string> {
   return {
     LEASEKEEPER_INDEX_KEY: randomBytes(32).toString("base64"),
     LEASEKEEPER_REDIS_URL: stack.redis.url,
-    KUBECONFIG: stack.kubeconfigPath,
+    KUBECONFIG: stack.leasekeeperKubeconfigPath,
     VAULT_ADDR: stack.vault.url,
     VAULT_TOKEN: stack.vault.rootToken,
     LEASEKEEPER_HTTP_PORT: "0",
     LEASEKEEPER_HTTP_HOST: "127.0.0.1",
     LEASEKEEPER_LOG_LEVEL: "debug",
     LEASEKEEPER_UNSEAL: "true",
+    // POST /v1/unseal is authenticated (docs/http-api.md): a static API token for this test.
+    LEASEKEEPER_API_TOKENS: createHash("sha256").update(UNSEAL_API_TOKEN).digest("hex"),
     LEASEKEEPER_KMS_KEY_ID: stack.kmsKeyId,
     LEASEKEEPER_KMS_ENDPOINT: stack.kms.url,
     LEASEKEEPER_KMS_REGION: stack.kms.region,
@@ -138,7 +142,7 @@ test("Vault restarted sealed → pod watch → unsealed by the job; latency prin
 test("POST /v1/unseal enqueues through the same producer and returns the job id", async () => {
   const r = runtimes[0] as Runtime;
   stack.vault.control.seal();
-  const res = await fetch(`${r.httpUrl}/v1/unseal`, { method: "POST", body: "{}" });
+  const res = await fetch(`${r.httpUrl}/v1/unseal`, { method: "POST", body: "{}", headers: { authorization: `Bearer ${UNSEAL_API_TOKEN}` } });
   assert.is(res.status, 202);
   const body = (await res.json()) as { jobs: { replica: string; jobId: string }[] };
   assert.equal(body.jobs.map((j) => j.replica), ["vault/vault-0"]);

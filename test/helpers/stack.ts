@@ -3,7 +3,7 @@
  * private PostgreSQL, seeded with the classic Vault + Kubernetes + PostgreSQL example. Used by
  * the end-to-end tests, the benchmark and `npm run sandbox`.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -14,6 +14,7 @@ import { startKubernetesEmulator, type KubernetesEmulator } from "../emulators/k
 import { startVaultEmulator, type VaultEmulator } from "../emulators/vault/index.ts";
 import { startPostgres, type PostgresServer } from "./postgres.ts";
 import { startRedis, type RedisServer } from "./redis.ts";
+import { enforceLeasekeeperRbac, INFRA_DIR, reportRbac, type RbacEnforcement } from "./rbac.ts";
 
 export interface StackOptions {
   /** Folder for kubeconfig and endpoints; a temporary one by default. */
@@ -24,11 +25,18 @@ export interface StackOptions {
   readonly podGraceSeconds?: number;
   /** Let requests without a token in as system:anonymous (kubectl sends none to plain-http servers). */
   readonly kubeAnonymous?: boolean;
+  /** Enforce infra/base's RBAC for leasekeeper's service account (default true; see rbac.ts). */
+  readonly rbac?: boolean;
 }
 
 export interface Stack {
   readonly dir: string;
+  /** Admin kubeconfig: for the tests' own setup calls. */
   readonly kubeconfigPath: string;
+  /** leasekeeper's kubeconfig: its own service account's token, rights as in infra/base (admin when rbac: false). */
+  readonly leasekeeperKubeconfigPath: string;
+  /** What infra/base's RBAC allowed and refused leasekeeper (undefined when rbac: false). */
+  readonly rbac: RbacEnforcement | undefined;
   readonly kube: KubernetesEmulator;
   readonly vault: VaultEmulator;
   readonly kms: KmsEmulator;
@@ -60,9 +68,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
     const core = kc.makeApiClient(CoreV1Api);
+    const rbac = opts.rbac === false ? undefined : await enforceLeasekeeperRbac(kube, join(dir, "leasekeeper.kubeconfig"));
     return {
       dir,
       kubeconfigPath,
+      leasekeeperKubeconfigPath: rbac ? join(dir, "leasekeeper.kubeconfig") : kubeconfigPath,
+      rbac,
       kube,
       vault: vaultEmu,
       kms,
@@ -71,6 +82,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       kmsKeyId: keyId,
       core,
       async close() {
+        if (rbac) reportRbac(rbac);
         for (const part of started.reverse()) await (part.close ?? part.stop)?.call(part).catch(() => undefined);
         if (!opts.dir) rmSync(dir, { recursive: true, force: true });
       },
@@ -95,21 +107,11 @@ export interface Seeded {
   readonly kvPassword: string;
 }
 
-export const CONTROLLER_POLICY = `
-path "sys/leases/renew" { capabilities = ["update"] }
-path "sys/leases/revoke" { capabilities = ["update"] }
-path "sys/leases/lookup" { capabilities = ["update"] }
-path "auth/token/revoke-accessor" { capabilities = ["update"] }
-path "auth/token/lookup-accessor" { capabilities = ["update"] }
-path "sys/seal-status" { capabilities = ["read"] }
-`;
+/** leasekeeper's own Vault policy, as installed by infra/vault/setup.sh. */
+export const CONTROLLER_POLICY = readFileSync(join(INFRA_DIR, "vault", "leasekeeper-policy.hcl"), "utf8");
 
-export const POSTGRES_POLICY = `
-path "database/creds/postgres-role" { capabilities = ["read"] }
-path "secret/data/db-pass" { capabilities = ["read"] }
-path "sys/leases/renew" { capabilities = ["create"] }
-path "sys/leases/revoke" { capabilities = ["update"] }
-`;
+/** The example workload policy of infra/vault (role postgres). */
+export const POSTGRES_POLICY = readFileSync(join(INFRA_DIR, "vault", "example-app-policy.hcl"), "utf8");
 
 /** The example from the classic tutorial: database role, policy, Kubernetes auth role, KV secret, service account. */
 export async function seedExample(stack: Stack, opts: SeedOptions = {}): Promise<Seeded> {

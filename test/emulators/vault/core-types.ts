@@ -7,6 +7,7 @@ import type { PolicyStore } from "./acl.ts";
 import type { KubernetesState } from "./k8s-state.ts";
 import type { DatabaseState } from "./db-state.ts";
 import type { KvStore } from "./kv-store.ts";
+import type { PkiState } from "./pki-state.ts";
 
 export interface Core {
   readonly clock: Clock;
@@ -17,6 +18,7 @@ export interface Core {
   readonly kubernetes: KubernetesState;
   readonly database: DatabaseState;
   readonly kv: KvStore;
+  readonly pki: PkiState;
   /** Root token once known (after init); "" before. */
   rootToken: string;
   /** Unseal keys (hex) once known. */

@@ -12,6 +12,8 @@ import { tokenRoutes } from "./token-routes.ts";
 import { kubernetesRoutes } from "./auth-kubernetes.ts";
 import { databaseRoutes } from "./database.ts";
 import { kvRoutes } from "./kv.ts";
+import { PkiState } from "./pki-state.ts";
+import { pkiRoutes } from "./pki.ts";
 import type { Core } from "./core-types.ts";
 import type { Mount } from "./types.ts";
 
@@ -32,6 +34,7 @@ export function createCore(): Core {
     kubernetes: new KubernetesState(),
     database: new DatabaseState(),
     kv: new KvStore(),
+    pki: new PkiState(),
     rootToken: "",
     unsealKeys: [],
   };
@@ -45,6 +48,7 @@ export function createMounts(core: Core): Mount[] {
     { path: "auth/kubernetes/", type: "kubernetes", routes: kubernetesRoutes(core) },
     { path: "database/", type: "database", routes: databaseRoutes(core) },
     { path: "secret/", type: "kv", routes: kvRoutes(core) },
+    { path: "pki/", type: "pki", routes: pkiRoutes(core) },
   ];
 }
 

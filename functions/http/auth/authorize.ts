@@ -1,0 +1,47 @@
+import type { Context } from "hono";
+import type { AccessReviewer } from "../../../shared/kube/access-review.ts";
+import { messageOf } from "../../../shared/errors/errors.ts";
+import { errorResponse } from "../errors.ts";
+import type { ApiEnv, Identity } from "./identity.ts";
+import { TtlCache } from "./ttl-cache.ts";
+
+/** leasekeeper's RBAC API group: resources revocations, rotations, unseals, leases, jobs, auditrecords, queues. */
+export const API_GROUP = "leasekeeper.io";
+
+export type Decision = { allowed: true } | { allowed: false; status: 403 | 503; code: string; message: string };
+
+/**
+ * SubjectAccessReview for Kubernetes users (verb on a leasekeeper.io resource, in a namespace
+ * or cluster-wide). Static API tokens and verified CI deliveries are trusted with every verb.
+ */
+export function createAuthorizer(reviewer: AccessReviewer | undefined, cacheMs = 10_000) {
+  const cache = new TtlCache<boolean>(cacheMs, 10_000);
+  return async function decide(identity: Identity, verb: string, resource: string, namespace?: string): Promise<Decision> {
+    if (identity.kind !== "kubernetes") return { allowed: true };
+    const where = namespace ? `in namespace ${namespace}` : "cluster-wide";
+    const denied: Decision = { allowed: false, status: 403, code: "forbidden", message: `${identity.name} may not ${verb} ${resource}.${API_GROUP} ${where}` };
+    if (!reviewer) return denied;
+    const key = JSON.stringify([identity.name, identity.user.groups, verb, resource, namespace ?? ""]);
+    let allowed = cache.get(key);
+    if (allowed === undefined) {
+      try {
+        allowed = await reviewer.authorize(identity.user, { verb, group: API_GROUP, resource, namespace });
+      } catch (err) {
+        return { allowed: false, status: 503, code: "unavailable", message: `cannot check access with Kubernetes: ${messageOf(err)}` };
+      }
+      cache.set(key, allowed);
+    }
+    return allowed ? { allowed: true } : denied;
+  };
+}
+
+export type Authorizer = ReturnType<typeof createAuthorizer>;
+
+/** Checks every namespace (or cluster-wide when none); returns the refusal response, or undefined when allowed. */
+export async function refuseUnless(c: Context<ApiEnv>, authorizer: Authorizer, verb: string, resource: string, namespaces: ReadonlyArray<string | undefined>): Promise<Response | undefined> {
+  const identity = c.get("identity");
+  const decisions = await Promise.all((namespaces.length > 0 ? [...new Set(namespaces)] : [undefined]).map((ns) => authorizer(identity, verb, resource, ns)));
+  const refused = decisions.find((d) => !d.allowed);
+  if (refused && !refused.allowed) return errorResponse(c, refused.status, refused.code, refused.message);
+  return undefined;
+}

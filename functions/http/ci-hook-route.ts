@@ -1,0 +1,114 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { messageOf } from "../../shared/errors/errors.ts";
+import { replicaName } from "../../shared/unseal/replicas.ts";
+import { ScopeSchema } from "../../shared/scopes/scope.ts";
+import type { ApiContext } from "./api-deps.ts";
+import { CI_HEADERS, checkSignature } from "./auth/hmac.ts";
+import type { ApiEnv } from "./auth/identity.ts";
+import { errorResponse } from "./errors.ts";
+import { rateLimit } from "./rate-limit.ts";
+import { runOperation } from "./revoke-route.ts";
+import { ErrorSchema, errorResponses, issuesText } from "./schemas.ts";
+
+export const CiBodySchema = z
+  .discriminatedUnion("action", [
+    z.object({ action: z.literal("rotate"), scope: ScopeSchema, reason: z.string().trim().min(1).max(200).default("CI rotation"), dryRun: z.boolean().default(false) }).strict(),
+    z.object({ action: z.literal("revoke"), scope: ScopeSchema, reason: z.string().trim().min(1).max(200).default("CI revocation"), dryRun: z.boolean().default(false) }).strict(),
+    z.object({ action: z.literal("unseal"), replicas: z.array(z.string().min(1).max(300)).max(100).optional(), reason: z.string().trim().max(200).optional() }).strict(),
+  ])
+  .openapi("CiAction");
+
+const MAX_BODY = 64 * 1024;
+
+/**
+ * POST /v1/hooks/ci: HMAC-signed CI actions. Order: signature and timestamp window (constant
+ * time), then the delivery id is claimed in Redis (a replay is refused with 409 and the first
+ * delivery's job id), then the action. Idempotent per delivery id (the job id is ci-<delivery>).
+ */
+export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void {
+  app.openAPIRegistry.registerPath(
+    createRoute({
+      method: "post",
+      path: "/v1/hooks/ci",
+      summary: "HMAC-signed CI action: rotate, revoke or unseal",
+      description: `Headers: ${CI_HEADERS.delivery} (unique id), ${CI_HEADERS.timestamp} (unix seconds, ±300 s), ${CI_HEADERS.signature}: sha256=hex(HMAC-SHA256(secret, timestamp + "." + raw body)).`,
+      request: { body: { required: true, content: { "application/json": { schema: CiBodySchema } } } },
+      responses: {
+        200: { description: "Dry run or nothing matched", content: { "application/json": { schema: z.object({}).passthrough() } } },
+        202: { description: "Enqueued", content: { "application/json": { schema: z.object({}).passthrough() } } },
+        409: { description: "Delivery id already used (replay)", content: { "application/json": { schema: ErrorSchema } } },
+        ...errorResponses,
+      },
+    }),
+  );
+  if (ctx.ciSecrets.length === 0) {
+    app.post("/v1/hooks/ci", (c) => errorResponse(c, 404, "not_configured", "the CI hook is off (no LEASEKEEPER_CI_HMAC_SECRETS)"));
+    return;
+  }
+  const verify: MiddlewareHandler<ApiEnv> = async function ciSignature(c, next) {
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    if (raw.length > MAX_BODY) return errorResponse(c, 413, "payload_too_large", "body is larger than 64 KiB");
+    const check = checkSignature(c.req.raw.headers, raw, { secrets: ctx.ciSecrets });
+    if (!check.ok) return errorResponse(c, check.status, check.code, check.message);
+    c.set("identity", { kind: "ci-hmac", name: `ci-key-${check.keyIndex + 1}` });
+    return next();
+  };
+  app.post("/v1/hooks/ci", verify, rateLimit({ limit: ctx.rateLimitPerMinute, windowMs: 60_000 }), async (c) => {
+    const delivery = c.req.header(CI_HEADERS.delivery) ?? "";
+    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+    if (mediaType !== "application/json") return errorResponse(c, 415, "unsupported_media_type", "body must be application/json");
+    let raw: unknown;
+    try {
+      raw = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(await c.req.arrayBuffer()));
+    } catch {
+      return errorResponse(c, 400, "invalid_body", "body is not JSON");
+    }
+    const parsed = CiBodySchema.safeParse(raw);
+    if (!parsed.success) return errorResponse(c, 400, "invalid_body", issuesText(parsed.error));
+    const body = parsed.data;
+    let first: boolean;
+    try {
+      first = await ctx.replay.claim(delivery, `ci-${delivery}`);
+    } catch (err) {
+      return errorResponse(c, 503, "unavailable", `cannot reach Redis: ${messageOf(err)}`);
+    }
+    if (!first) {
+      await ctx.audit.record({ at: new Date().toISOString(), requestId: c.get("requestId"), actor: { kind: "ci-hmac", name: c.get("identity").name }, action: body.action, dryRun: false, result: "replay-refused", status: 409, delivery });
+      return errorResponse(c, 409, "replayed_delivery", `delivery ${delivery} was already received (job ci-${delivery})`);
+    }
+    let response: Response;
+    try {
+      if (body.action === "unseal") response = await unseal(c, ctx, delivery, body.replicas, body.reason);
+      else response = await runOperation(c, ctx, body.action, body.scope, body.reason, body.dryRun, undefined, delivery);
+    } catch (err) {
+      await ctx.replay.release(delivery);
+      throw err;
+    }
+    // Nothing was done (refused, unavailable, dry run): the same delivery may be sent again.
+    if (response.status !== 202) await ctx.replay.release(delivery);
+    return response;
+  });
+}
+
+async function unseal(c: Context<ApiEnv>, ctx: ApiContext, delivery: string, wanted: string[] | undefined, reason: string | undefined): Promise<Response> {
+  const record = (result: string, status: number, jobId?: string) =>
+    ctx.audit.record({ at: new Date().toISOString(), requestId: c.get("requestId"), actor: { kind: "ci-hmac", name: c.get("identity").name }, action: "unseal", dryRun: false, result, status, delivery, ...(reason ? { reason } : {}), ...(jobId ? { jobId } : {}) });
+  if (!ctx.unseal) {
+    await record("refused", 404);
+    return errorResponse(c, 404, "not_configured", "unseal is off (LEASEKEEPER_UNSEAL)");
+  }
+  let replicas;
+  try {
+    replicas = await ctx.unseal.discovery.list();
+  } catch (err) {
+    await record("failed", 503);
+    return errorResponse(c, 503, "unavailable", `could not list vault replicas: ${messageOf(err)}`);
+  }
+  const chosen = wanted ? replicas.filter((r) => wanted.includes(replicaName(r))) : replicas;
+  const jobs: { replica: string; jobId: string }[] = [];
+  const requestedAt = Date.now();
+  for (const replica of chosen) jobs.push({ replica: replicaName(replica), jobId: await ctx.unseal.enqueue({ replica, source: "ci", requestedAt }) });
+  await record(jobs.length > 0 ? "accepted" : "nothing-matched", jobs.length > 0 ? 202 : 200, jobs.map((j) => j.jobId).join(",") || undefined);
+  return c.json({ accepted: jobs.length > 0, jobs }, jobs.length > 0 ? 202 : 200);
+}

@@ -1,0 +1,74 @@
+/** The pod index's per-namespace sets: lookups by namespace and name, kept in step by put/delete, back-filled once, small. */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { PodIndex } from "../../shared/index/pod-index.ts";
+import { record } from "../functions/http/api-fixture.ts";
+import { startRedis, type RedisServer } from "../helpers/redis.ts";
+
+const t = suite<{ server: RedisServer; redis: Redis }>("pod index by namespace");
+
+t.before(async (ctx) => {
+  ctx.server = await startRedis();
+  ctx.redis = new Redis(ctx.server.url);
+});
+t.after(async (ctx) => {
+  ctx.redis?.disconnect();
+  await ctx.server?.stop();
+});
+
+const names = (records: Array<{ name: string }>) => records.map((r) => r.name).sort();
+
+t("inNamespace and byName see only their pods; delete drops the member in the same step", async ({ redis }) => {
+  const index = new PodIndex(redis, `{t-${randomUUID().slice(0, 6)}}`);
+  const web = record("shop", "web-1");
+  const web10 = record("shop", "web-10");
+  const webDash = record("shop", "web-1-a");
+  const other = record("other", "web-1");
+  for (const r of [web, web10, webDash, other]) await index.put(r);
+  assert.equal(names(await index.inNamespace("shop")), ["web-1", "web-1-a", "web-10"]);
+  assert.equal(names(await index.inNamespace("nobody")), []);
+  assert.equal((await index.byName("shop", "web-1")).map((r) => r.uid), [web.uid]);
+  assert.equal((await index.byName("other", "web-1")).map((r) => r.uid), [other.uid]);
+  assert.equal(await index.byName("shop", "web"), []);
+  // A replaced pod: same name, new UID, both held until the old one is revoked.
+  const replaced = record("shop", "web-1");
+  await index.put(replaced);
+  assert.equal((await index.byName("shop", "web-1")).map((r) => r.uid).sort(), [web.uid, replaced.uid].sort());
+  await index.put({ ...web, rotations: 3 });
+  assert.is((await index.byName("shop", "web-1")).length, 2, "put again keeps one member per pod");
+  await index.delete(web.uid);
+  assert.equal((await index.byName("shop", "web-1")).map((r) => r.uid), [replaced.uid]);
+  assert.equal(names(await index.inNamespace("shop")), ["web-1", "web-1-a", "web-10"]);
+  await index.delete("no-such-uid");
+  assert.is((await index.all()).length, 4, "all() unchanged for the reconciler");
+});
+
+t("an index written before the namespace sets is back-filled once; a stale member is dropped", async ({ redis }) => {
+  const prefix = `{t-${randomUUID().slice(0, 6)}}`;
+  const writer = new PodIndex(redis, prefix);
+  const a = record("shop", "a");
+  const b = record("shop", "b");
+  await writer.put(a);
+  await writer.put(b);
+  // Simulate the old layout: no namespace set, no marker.
+  await redis.del(`${prefix}:index:ns:shop`, `${prefix}:index:ns-ready`);
+  const reader = new PodIndex(redis, prefix);
+  assert.equal(names(await reader.inNamespace("shop")), ["a", "b"]);
+  assert.ok(await redis.exists(`${prefix}:index:ns-ready`));
+  // A member whose record vanished (e.g. a delete racing the back-fill) is skipped and removed.
+  await redis.zadd(`${prefix}:index:ns:shop`, 0, "ghost/0000");
+  assert.equal(names(await reader.inNamespace("shop")), ["a", "b"]);
+  assert.is(await redis.zscore(`${prefix}:index:ns:shop`, "ghost/0000"), null);
+});
+
+t("costs little per pod: the namespace set adds well under 200 bytes per pod", async ({ redis }) => {
+  const prefix = `{t-${randomUUID().slice(0, 6)}}`;
+  const index = new PodIndex(redis, prefix);
+  for (let i = 0; i < 500; i++) await index.put(record("bench", `web-7d9f8c5b6d-${String(i).padStart(5, "0")}`));
+  const bytes = Number(await redis.call("MEMORY", "USAGE", `${prefix}:index:ns:bench`, "SAMPLES", "0"));
+  assert.ok(bytes / 500 < 200, `${bytes / 500} bytes per pod`);
+});
+
+t.run();
