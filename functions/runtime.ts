@@ -21,6 +21,7 @@ import { createOwnerLookup } from "../shared/kube/owner-client.ts";
 import { adminQueuesApp } from "./http/admin-queues.ts";
 import { createApp } from "./http/app.ts";
 import { ReplayGuard } from "./http/auth/replay-guard.ts";
+import { startHttpsListener, type HttpsListener } from "./https-listener.ts";
 import { LeaderElector } from "./leader-election.ts";
 import { PodWatcher } from "./pod-watcher.ts";
 import { createUnsealRuntime } from "./unseal-runtime.ts";
@@ -30,6 +31,7 @@ export interface Runtime {
   readonly metrics: Metrics;
   readonly watcher: PodWatcher | undefined;
   readonly httpUrl: string | undefined;
+  readonly httpsUrl: string | undefined;
   readonly reconcileNow: () => Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -103,6 +105,7 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
 
   let server: ServerType | undefined;
   let httpUrl: string | undefined;
+  let tls: HttpsListener | undefined;
   if (roles.has("functions")) {
     const app = createApp({
       router,
@@ -141,18 +144,23 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
         resolve(`http://${host}:${info.port}`);
       });
     });
+    if (config.tlsCertFile && config.tlsKeyFile) {
+      tls = await startHttpsListener(app, { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, port: config.httpsPort, host: config.httpHost }, log);
+    }
   }
-  log.info({ roles: [...roles], http: httpUrl }, "leasekeeper started");
+  log.info({ roles: [...roles], http: httpUrl, https: tls?.url }, "leasekeeper started");
 
   return {
     deps,
     metrics,
     watcher,
     httpUrl,
+    httpsUrl: tls?.url,
     reconcileNow: reconcile,
     async stop() {
       const bound = config.shutdownTimeoutSeconds * 1000;
       if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
+      await tls?.close();
       await elector?.stop();
       await watcher?.stop();
       await unseal?.stop();

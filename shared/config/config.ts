@@ -70,6 +70,10 @@ const schema = z.object({
   sealedRetryMs: seconds(2000, 50),
   httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
   httpHost: z.string().default("0.0.0.0"),
+  /** The same app over TLS (admission webhook) when a certificate and key are given. */
+  httpsPort: z.coerce.number().int().min(0).max(65535).default(8443),
+  tlsCertFile: z.string().optional(),
+  tlsKeyFile: z.string().optional(),
   /** Static API tokens for the HTTP surface, comma separated sha256 hex digests. */
   apiTokens: list.pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, "each must be a sha256 hex digest (printf %s TOKEN | sha256sum)"))),
   /** Shared secrets for the CI hook's HMAC (comma list: any one matches, for rotation); empty turns the hook off. */
@@ -132,7 +136,12 @@ const schema = z.object({
   unsealInitShares: seconds(5, 1).pipe(z.number().max(255)),
   unsealInitThreshold: seconds(3, 1).pipe(z.number().max(255)),
   unsealStoreRootToken: bool(true),
-}).superRefine(checkUnsealFields);
+}).superRefine(checkUnsealFields).superRefine((value, ctx) => {
+  if (Boolean(value.tlsCertFile) !== Boolean(value.tlsKeyFile)) {
+    const missing = value.tlsCertFile ? "tlsKeyFile" : "tlsCertFile";
+    ctx.addIssue({ code: "custom", path: [missing], message: "LEASEKEEPER_TLS_CERT_FILE and LEASEKEEPER_TLS_KEY_FILE go together" });
+  }
+});
 
 export type Config = Readonly<Omit<z.infer<typeof schema>, "vaultToken"> & { vaultToken: string | undefined }>;
 
