@@ -11,6 +11,7 @@ import { JobProducer } from "../shared/jobs/producer.ts";
 import type { Log } from "../shared/observability/log.ts";
 import { createMetrics, type Metrics } from "../shared/observability/metrics.ts";
 import { PodEventRouter } from "../shared/pods/pod-events.ts";
+import { controllerToken } from "../shared/vault/controller-token.ts";
 import { createVaultClient } from "../shared/vault/vault-client.ts";
 import type { WorkerDeps } from "../workers/deps.ts";
 import { createReconciler, scheduleReconciler } from "../workers/reconciler.ts";
@@ -45,8 +46,15 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
   const metrics = createMetrics();
   const producer = new JobProducer({ connection, prefix: config.queuePrefix, attempts: config.maxAttempts });
   const index = new PodIndex(redis, config.queuePrefix);
+  const vault = createVaultClient({ endpoint: config.vaultAddr, controllerToken: () => controller.current(), timeoutMs: config.vaultTimeoutMs });
+  const controller = controllerToken(
+    config.vaultToken,
+    config.vaultRole ? { role: config.vaultRole, authPath: config.vaultAuthPath, jwtFile: config.vaultJwtFile } : undefined,
+    { login: (path, role, jwt) => vault.kubernetesLogin(path, role, jwt), renewSelf: (token, increment) => vault.renewSelf(token, increment), log },
+  );
+  await controller.start();
   const deps: WorkerDeps = {
-    vault: createVaultClient({ endpoint: config.vaultAddr, controllerToken: config.vaultToken, timeoutMs: config.vaultTimeoutMs }),
+    vault,
     kube: createKubeClient(kc),
     index,
     lock: new PodLock(redis, config.queuePrefix),
@@ -173,6 +181,7 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
       await Promise.race([Promise.all(workers.map((w) => w.close())), bounded]);
       clearTimeout(timer);
       await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+      controller.stop();
       await producer.close();
       await redis.quit().catch(() => redis.disconnect());
       log.info({}, "leasekeeper stopped");

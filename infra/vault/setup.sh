@@ -83,6 +83,9 @@ vault_api PUT sys/policies/acl/"$APP_POLICY_NAME" "{\"policy\":$(json_file "$APP
 echo "setup: role auth/kubernetes/role/$APP_ROLE for $APP_NAMESPACE/$APP_SERVICE_ACCOUNT"
 vault_api POST auth/kubernetes/role/"$APP_ROLE" "{\"bound_service_account_names\":[$(json_value "$APP_SERVICE_ACCOUNT")],\"bound_service_account_namespaces\":[$(json_value "$APP_NAMESPACE")],\"token_policies\":[$(json_value "$APP_POLICY_NAME")],\"audience\":$(json_value "$AUDIENCE"),\"token_ttl\":$(json_value "$APP_TOKEN_TTL"),\"token_max_ttl\":$(json_value "$APP_TOKEN_MAX_TTL")}"
 
+echo "setup: role auth/kubernetes/role/leasekeeper for leasekeeper's own service account"
+vault_api POST auth/kubernetes/role/leasekeeper "{\"bound_service_account_names\":[\"leasekeeper\"],\"bound_service_account_namespaces\":[\"${LEASEKEEPER_NAMESPACE:-leasekeeper}\"],\"token_policies\":[\"leasekeeper\"],\"audience\":$(json_value "$AUDIENCE"),\"token_ttl\":\"1h\",\"token_max_ttl\":\"24h\"}"
+
 if [ -n "${DB_CONNECTION_URL:-}" ]; then
   : "${DB_USERNAME:?set DB_USERNAME for the database engine example}"
   : "${DB_PASSWORD_FILE:?set DB_PASSWORD_FILE for the database engine example}"

@@ -46,6 +46,10 @@ const schema = z.object({
   vaultAddr: z.string().url().default("http://127.0.0.1:8200"),
   vaultToken: z.string().optional(),
   vaultTokenFile: z.string().optional(),
+  /** leasekeeper's own Kubernetes-auth role: log in as its service account instead of a static token. */
+  vaultRole: z.string().regex(/^[A-Za-z0-9_.@-]{1,128}$/).optional(),
+  vaultAuthPath: z.string().regex(/^[A-Za-z0-9_\-/]+$/).default("kubernetes"),
+  vaultJwtFile: z.string().default("/var/run/secrets/kubernetes.io/serviceaccount/token"),
   vaultTimeoutMs: seconds(10_000, 100),
   /** 32 bytes, base64: AES-256-GCM key for pod tokens kept in Redis. */
   indexKey: z.string().transform((v, ctx) => {

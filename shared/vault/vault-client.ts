@@ -6,8 +6,8 @@ import type { LeaseRenewal, SealStatus, VaultAuth, VaultPort, VaultSecret } from
 
 export interface VaultClientOptions {
   readonly endpoint: string;
-  /** The controller's own token, used only for lifecycle calls. */
-  readonly controllerToken: string | undefined;
+  /** The controller's own token (or where to get the current one), used only for lifecycle calls. */
+  readonly controllerToken: string | undefined | (() => string | undefined);
   readonly timeoutMs: number;
 }
 
@@ -36,7 +36,8 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
   client.token = "";
 
   const as = (token: string | undefined) => ({ headers: { "X-Vault-Token": token ?? "" } });
-  const controller = () => as(options.controllerToken);
+  const tokenSource = options.controllerToken;
+  const controller = () => as(typeof tokenSource === "function" ? tokenSource() : tokenSource);
 
   async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
     try {

@@ -1,0 +1,100 @@
+import { readFileSync } from "node:fs";
+import { messageOf } from "../errors/errors.ts";
+import type { Log } from "../observability/log.ts";
+import type { VaultAuth } from "../ports.ts";
+
+export interface ControllerTokenSource {
+  /** The token to send now (undefined until the first login). */
+  current(): string | undefined;
+  start(): Promise<void>;
+  stop(): void;
+}
+
+export interface ControllerLogin {
+  readonly role: string;
+  readonly authPath: string;
+  /** The service account token file (projected; kubelet refreshes it). */
+  readonly jwtFile: string;
+}
+
+export interface ControllerTokenDeps {
+  login(authPath: string, role: string, jwt: string): Promise<VaultAuth>;
+  renewSelf(token: string, incrementSeconds: number): Promise<VaultAuth>;
+  log: Log;
+}
+
+/**
+ * leasekeeper's own Vault identity. Either a configured token (renewed at 2/3 of its TTL when it
+ * is renewable) or a Kubernetes-auth login as leasekeeper's service account with its own role
+ * and policy, renewed the same way and logged in again when it can no longer be extended.
+ */
+export function controllerToken(staticToken: string | undefined, login: ControllerLogin | undefined, deps: ControllerTokenDeps): ControllerTokenSource {
+  let token = staticToken;
+  let ttlSeconds = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const doLogin = async () => {
+    if (!login) return;
+    const jwt = readFileSync(login.jwtFile, "utf8").trim();
+    const auth = await deps.login(login.authPath, login.role, jwt);
+    token = auth.token;
+    ttlSeconds = auth.ttlSeconds;
+    deps.log.info({ role: login.role, ttlSeconds }, "logged in to Vault as leasekeeper");
+  };
+
+  const schedule = (inSeconds: number) => {
+    if (stopped || inSeconds <= 0) return;
+    timer = setTimeout(() => void refresh(), Math.max(1000, inSeconds * 1000 * (2 / 3)));
+    timer.unref();
+  };
+
+  const refresh = async () => {
+    try {
+      if (!token) throw new Error("no token");
+      const asked = ttlSeconds;
+      const auth = await deps.renewSelf(token, asked);
+      if (auth.ttlSeconds < asked && login) {
+        await doLogin();
+      } else {
+        ttlSeconds = auth.ttlSeconds;
+      }
+    } catch (err) {
+      deps.log.warn({ error: messageOf(err) }, "could not renew leasekeeper's Vault token");
+      if (login) {
+        await doLogin().catch((e: unknown) => deps.log.error({ error: messageOf(e) }, "Vault login as leasekeeper failed; retrying"));
+      }
+    }
+    schedule(ttlSeconds > 0 ? ttlSeconds : 15);
+  };
+
+  return {
+    current: () => token,
+    async start() {
+      if (login) {
+        try {
+          await doLogin();
+        } catch (err) {
+          // Vault may be sealed or starting: leasekeeper must still run (it is what unseals it).
+          deps.log.error({ error: messageOf(err) }, "Vault login as leasekeeper failed; retrying in the background");
+          timer = setTimeout(() => void refresh(), 5000);
+          timer.unref();
+          return;
+        }
+      } else if (token) {
+        // Learn the TTL of a configured token; a non-renewable or root token needs nothing.
+        try {
+          const auth = await deps.renewSelf(token, 0);
+          ttlSeconds = auth.renewable ? auth.ttlSeconds : 0;
+        } catch (err) {
+          deps.log.warn({ error: messageOf(err) }, "leasekeeper's Vault token could not be renewed; it is used until it expires");
+        }
+      }
+      schedule(ttlSeconds);
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
