@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { Watch, KubeConfig } from "@kubernetes/client-node";
-import { randomIndexKey, seedExample, startStack } from "../test/helpers/stack.ts";
+import { leasekeeperEnv, seedExample, startStack } from "../test/helpers/stack.ts";
 import { freePort } from "../test/helpers/ports.ts";
 
 const args = process.argv.slice(2);
@@ -52,13 +52,7 @@ const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_NODE_ARGS ?? 
   stdio: ["ignore", "ignore", "inherit"],
   env: {
     ...process.env,
-    LEASEKEEPER_INDEX_KEY: randomIndexKey(),
-    LEASEKEEPER_REDIS_URL: stack.redis.url,
-    KUBECONFIG: stack.kubeconfigPath,
-    VAULT_ADDR: stack.vault.url,
-    VAULT_TOKEN: seeded.controllerToken,
-    LEASEKEEPER_HTTP_PORT: String(httpPort),
-    LEASEKEEPER_HTTP_HOST: "127.0.0.1",
+    ...leasekeeperEnv(stack, seeded, httpPort),
     LEASEKEEPER_LOG_LEVEL: "warn",
     LEASEKEEPER_ISSUE_CONCURRENCY: process.env.LEASEKEEPER_ISSUE_CONCURRENCY ?? "64",
     LEASEKEEPER_RENEW_CONCURRENCY: process.env.LEASEKEEPER_RENEW_CONCURRENCY ?? "64",

@@ -13,7 +13,7 @@ import { createLogger } from "../shared/observability/log.ts";
 import { keyStoreFromConfig } from "../shared/unseal/key-store-from-config.ts";
 import { runKeysCommand } from "../functions/cli/keys.ts";
 import { startRuntime } from "../functions/runtime.ts";
-import { randomIndexKey, seedExample, startStack } from "../test/helpers/stack.ts";
+import { leasekeeperEnv, seedExample, startStack } from "../test/helpers/stack.ts";
 import { freePort } from "../test/helpers/ports.ts";
 
 const dir = resolve(".sandbox");
@@ -30,13 +30,8 @@ process.env.AWS_SECRET_ACCESS_KEY ??= "sandbox";
 const httpPort = Number(process.env.LEASEKEEPER_HTTP_PORT ?? (await freePort()));
 const config = loadConfig({
   ...process.env,
-  LEASEKEEPER_INDEX_KEY: process.env.LEASEKEEPER_INDEX_KEY ?? randomIndexKey(),
-  LEASEKEEPER_REDIS_URL: stack.redis.url,
-  KUBECONFIG: stack.kubeconfigPath,
-  VAULT_ADDR: stack.vault.url,
-  VAULT_TOKEN: seeded.controllerToken,
-  LEASEKEEPER_HTTP_PORT: String(httpPort),
-  LEASEKEEPER_HTTP_HOST: "127.0.0.1",
+  ...leasekeeperEnv(stack, seeded, httpPort),
+  ...(process.env.LEASEKEEPER_INDEX_KEY ? { LEASEKEEPER_INDEX_KEY: process.env.LEASEKEEPER_INDEX_KEY } : {}),
   LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: process.env.LEASEKEEPER_RECONCILE_INTERVAL_SECONDS ?? "30",
   LEASEKEEPER_UNSEAL: "true",
   LEASEKEEPER_KMS_KEY_ID: stack.kmsKeyId,

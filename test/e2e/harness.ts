@@ -6,7 +6,7 @@ import { loadConfig, type Config } from "../../shared/config/config.ts";
 import { createLogger } from "../../shared/observability/log.ts";
 import { startRuntime, type Runtime } from "../../functions/runtime.ts";
 import type { Seeded, Stack } from "../helpers/stack.ts";
-import { randomIndexKey } from "../helpers/stack.ts";
+import { leasekeeperEnv } from "../helpers/stack.ts";
 
 export interface Harness {
   readonly runtime: Runtime;
@@ -25,13 +25,7 @@ export async function startLeasekeeper(stack: Stack, seeded: Seeded, env: Record
     },
   });
   const config = loadConfig({
-    LEASEKEEPER_INDEX_KEY: env.LEASEKEEPER_INDEX_KEY ?? randomIndexKey(),
-    LEASEKEEPER_REDIS_URL: stack.redis.url,
-    KUBECONFIG: stack.leasekeeperKubeconfigPath,
-    VAULT_ADDR: stack.vault.url,
-    VAULT_TOKEN: seeded.controllerToken,
-    LEASEKEEPER_HTTP_PORT: "0",
-    LEASEKEEPER_HTTP_HOST: "127.0.0.1",
+    ...leasekeeperEnv(stack, seeded, 0),
     LEASEKEEPER_ROTATION_GRACE_SECONDS: "2",
     LEASEKEEPER_SEALED_RETRY_MS: "300",
     LEASEKEEPER_LOG_LEVEL: "debug",

@@ -164,3 +164,16 @@ export async function ensureServiceAccount(core: CoreV1Api, namespace: string, n
 export function randomIndexKey(): string {
   return randomBytes(32).toString("base64");
 }
+
+/** The environment leasekeeper needs to run against a stack, as its own least-privilege identity. */
+export function leasekeeperEnv(stack: Stack, seeded: Seeded, httpPort: number | string): Record<string, string> {
+  return {
+    LEASEKEEPER_INDEX_KEY: randomIndexKey(),
+    LEASEKEEPER_REDIS_URL: stack.redis.url,
+    KUBECONFIG: stack.leasekeeperKubeconfigPath,
+    VAULT_ADDR: stack.vault.url,
+    VAULT_TOKEN: seeded.controllerToken,
+    LEASEKEEPER_HTTP_PORT: String(httpPort),
+    LEASEKEEPER_HTTP_HOST: "127.0.0.1",
+  };
+}
