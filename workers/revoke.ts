@@ -1,3 +1,5 @@
+import type { V1Secret } from "@kubernetes/client-node";
+import { LABEL_POD_UID } from "../shared/kube/labels.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { QUEUE, RetireJobSchema, RevokeJobSchema, type RetireJob, type RevokeJob, type RevokeOutcome } from "../shared/jobs/job-types.ts";
 import { isTerminal } from "../shared/pods/pod-state.ts";
@@ -31,7 +33,7 @@ async function revoke(deps: WorkerDeps, ref: RevokeJob): Promise<RevokeOutcome> 
   if (alive) await deps.index.markRevoked(ref.uid, { at: deps.now(), source: ref.source, reason: ref.reason });
 
   const record = await deps.index.get(ref.uid);
-  const secrets = await deps.kube.listManagedSecrets([ref.namespace], ref.uid);
+  const secrets = await podSecrets(deps, ref, record?.secretName);
   const leaseIds = new Set<string>();
   const accessors = new Set<string>();
   if (record) {
@@ -84,4 +86,17 @@ async function retire(deps: WorkerDeps, data: RetireJob): Promise<{ outcome: "re
     if (retiring.length !== record.retiring.length) await deps.index.put({ ...record, retiring });
   }
   return { outcome: "retired" };
+}
+
+/**
+ * The pod's Secret(s): read by name when the index knows it (one GET), listed by the pod-UID
+ * label otherwise (the index was lost), so recovery never depends on Redis.
+ */
+async function podSecrets(deps: WorkerDeps, ref: RevokeJob, secretName: string | undefined): Promise<V1Secret[]> {
+  if (secretName) {
+    // Gone (garbage-collected with the pod) or already another pod's: nothing of ours to read or delete.
+    const secret = await deps.kube.readSecret(ref.namespace, secretName);
+    return secret?.metadata?.labels?.[LABEL_POD_UID] === ref.uid ? [secret] : [];
+  }
+  return deps.kube.listManagedSecrets([ref.namespace], ref.uid);
 }
