@@ -125,7 +125,7 @@ export async function runRevoke(api: ApiClient, flags: RevokeFlags, io: OutputIo
   }
   let job = body.job;
   const deadline = Date.now() + waitSeconds * 1000;
-  while ((!job || (job.state !== "completed" && job.state !== "failed")) && Date.now() < deadline) {
+  while ((!job || !finished(job)) && Date.now() < deadline) {
     const left = Math.max(1, Math.min(60, Math.ceil((deadline - Date.now()) / 1000)));
     job = (await api.get<JobReply>(`/v1/jobs/${encodeURIComponent(body.jobId)}?wait=${left}`, left)).body;
   }
@@ -133,7 +133,7 @@ export async function runRevoke(api: ApiClient, flags: RevokeFlags, io: OutputIo
 }
 
 function reportJob(io: OutputIo, jobId: string, job: JobReply | undefined): number {
-  if (!job || (job.state !== "completed" && job.state !== "failed")) {
+  if (!job || !finished(job)) {
     io.out(`Job ${jobId} is ${job?.state ?? "queued"}; follow it with GET /v1/jobs/${jobId} (or re-run with a longer --wait).`);
     return 3;
   }
@@ -142,7 +142,6 @@ function reportJob(io: OutputIo, jobId: string, job: JobReply | undefined): numb
     return 1;
   }
   const result = job.result as OperationOutcome;
-  if (!result) console.error("DEBUG", JSON.stringify(job));
   io.out(formatTable(["POD", "OUTCOME", "LEASES", "DETAIL"], result.items.map(itemRow)));
   if (result.outcome === "partly-failed") {
     const retries = result.items.flatMap((i) => i.retryJobIds ?? []);
@@ -152,6 +151,9 @@ function reportJob(io: OutputIo, jobId: string, job: JobReply | undefined): numb
   io.out(`Done: ${result.total} pod(s) handled (job ${jobId}).`);
   return 0;
 }
+
+/** Failed, or completed with its result (an older server could answer "completed" before the result was readable). */
+export const finished = (job: JobReply): boolean => job.state === "failed" || (job.state === "completed" && job.result !== null && job.result !== undefined);
 
 function itemRow(item: OperationItem): string[] {
   const detail =

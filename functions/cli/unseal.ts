@@ -1,5 +1,5 @@
 import type { ApiClient } from "./http-client.ts";
-import type { JobReply, OutputIo } from "./revoke.ts";
+import { finished, type JobReply, type OutputIo } from "./revoke.ts";
 import { formatTable } from "./table.ts";
 
 export const UNSEAL_OPTIONS = {
@@ -29,7 +29,7 @@ export async function runUnseal(api: ApiClient, flags: UnsealFlags, io: OutputIo
   let ok = true;
   for (const { replica, jobId } of reply.jobs) {
     let job: JobReply | undefined;
-    while ((!job || (job.state !== "completed" && job.state !== "failed")) && Date.now() < deadline) {
+    while ((!job || !finished(job)) && Date.now() < deadline) {
       const left = Math.max(1, Math.min(60, Math.ceil((deadline - Date.now()) / 1000)));
       job = (await api.get<JobReply>(`/v1/jobs/${encodeURIComponent(jobId)}?wait=${left}`, left)).body;
     }

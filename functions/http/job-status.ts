@@ -23,7 +23,12 @@ export async function findJob(queues: Readonly<Record<QueueName, Queue>>, id: st
   const order: QueueName[] = id.startsWith("unseal-") ? ["unseal"] : id.startsWith("issue-") ? ["issue"] : id.startsWith("renew-") ? ["renew"] : ["revoke", "renew", "issue", "unseal"];
   for (const name of order) {
     const job = await queues[name].getJob(id);
-    if (job) return view(name, job, await job.getState());
+    if (job) {
+      const state = await job.getState();
+      // Finished between the two reads: read it again so state and result agree (else a "completed" job shows result null).
+      const current = FINISHED.has(state) && !job.finishedOn ? ((await queues[name].getJob(id)) ?? job) : job;
+      return view(name, current, state);
+    }
   }
   return undefined;
 }
