@@ -10,18 +10,15 @@ export interface RevokedMark {
 }
 
 /**
- * The pod index in Redis: one JSON record per pod UID plus a set of UIDs. It can be rebuilt
- * from the per-pod Secrets (see workers/reconciler.ts), so losing it costs a re-issue.
- *
- * Per namespace, a sorted set (all scores 0) of "<pod name>/<uid>" members, written in the
- * same MULTI as the record: a namespace's pods are one ZRANGE, a pod by name one ZRANGEBYLEX,
- * so scope resolution never reads the whole index (all() stays for the reconciler and the
- * cluster-wide lease / path-prefix scopes). About name + uid + ~60 bytes per pod.
+ * The pod index in Redis: one compact record per pod UID (record-codec.ts), and per namespace a
+ * sorted set (all scores 0) of "<pod name>/<uid>" members written in the same MULTI: a
+ * namespace's pods are one ZRANGE, a pod by name one ZRANGEBYLEX, and every pod is the union
+ * over the (few) namespaces, so there is no second per-pod structure. It can be rebuilt from
+ * the per-pod Secrets (see workers/reconciler.ts), so losing it costs a re-issue.
  */
 export class PodIndex {
   readonly #redis: Redis;
   readonly #prefix: string;
-  #nsReady: Promise<void> | undefined;
 
   constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
@@ -32,17 +29,13 @@ export class PodIndex {
     return `${this.#prefix}:pod:${uid}`;
   }
 
-  get #setKey(): string {
-    return `${this.#prefix}:pods`;
+  /** The namespaces that have (or had) indexed pods: a handful of names, not one entry per pod. */
+  get #namespacesKey(): string {
+    return `${this.#prefix}:namespaces`;
   }
 
   #nsKey(namespace: string): string {
     return `${this.#prefix}:ns:${namespace}`;
-  }
-
-  /** Marks a Redis whose namespace sets were back-filled from the records (indexes written before they existed). */
-  get #nsReadyKey(): string {
-    return `${this.#prefix}:ns-ready`;
   }
 
   async get(uid: string): Promise<PodRecord | undefined> {
@@ -60,7 +53,7 @@ export class PodIndex {
     await this.#redis
       .multi()
       .set(this.#key(record.uid), encodeRecord(valid))
-      .sadd(this.#setKey, record.uid)
+      .sadd(this.#namespacesKey, valid.namespace)
       .zadd(this.#nsKey(valid.namespace), 0, nsMember(valid.name, valid.uid))
       .exec();
   }
@@ -68,20 +61,18 @@ export class PodIndex {
   async delete(uid: string): Promise<void> {
     // A pod's namespace and name never change: read them to drop its namespace-set member too.
     const existing = await this.get(uid).catch(() => undefined);
-    const tx = this.#redis.multi().del(this.#key(uid)).srem(this.#setKey, uid);
+    const tx = this.#redis.multi().del(this.#key(uid));
     if (existing) tx.zrem(this.#nsKey(existing.namespace), nsMember(existing.name, uid));
     await tx.exec();
   }
 
   /** The records of one namespace's pods (no whole-index read). */
   async inNamespace(namespace: string): Promise<PodRecord[]> {
-    await this.#ensureNamespaceSets();
     return this.#load(namespace, await this.#redis.zrange(this.#nsKey(namespace), "0", "-1"));
   }
 
   /** The records held under namespace/name: usually one, two while a replaced pod (same name, new UID) is revoked. */
   async byName(namespace: string, name: string): Promise<PodRecord[]> {
-    await this.#ensureNamespaceSets();
     // Members sort bytewise; "<name>/…" lies in [<name>/, <name>0) as "0" follows "/" and names hold no "/".
     return this.#load(namespace, await this.#redis.zrangebylex(this.#nsKey(namespace), `[${name}/`, `(${name}0`));
   }
@@ -95,29 +86,11 @@ export class PodIndex {
         const raw = raws[j];
         const member = chunk[j] as string;
         if (raw !== null && raw !== undefined) records.push(decodeRecord(raw));
-        // A member whose record is gone (a delete racing the back-fill): dropped, but only if the record is still absent.
+        // A member whose record is gone (a delete racing this read): dropped, but only if the record is still absent.
         else await this.#redis.eval(DROP_STALE, 2, this.#nsKey(namespace), this.#key(uidOfMember(member)), member);
       }
     }
     return records;
-  }
-
-  /** Once per PodIndex: back-fills the namespace sets from the records if this Redis has not had it done yet. */
-  #ensureNamespaceSets(): Promise<void> {
-    this.#nsReady ??= (async () => {
-      if ((await this.#redis.exists(this.#nsReadyKey)) === 1) return;
-      const records = await this.all();
-      for (let i = 0; i < records.length; i += 500) {
-        const tx = this.#redis.multi();
-        for (const r of records.slice(i, i + 500)) tx.zadd(this.#nsKey(r.namespace), 0, nsMember(r.name, r.uid));
-        await tx.exec();
-      }
-      await this.#redis.set(this.#nsReadyKey, String(Date.now()));
-    })().catch((err: unknown) => {
-      this.#nsReady = undefined;
-      throw err;
-    });
-    return this.#nsReady;
   }
 
   /**
@@ -138,7 +111,10 @@ export class PodIndex {
   }
 
   async uids(): Promise<string[]> {
-    return this.#redis.smembers(this.#setKey);
+    const namespaces = await this.#redis.smembers(this.#namespacesKey);
+    const uids: string[] = [];
+    for (const namespace of namespaces) for (const member of await this.#redis.zrange(this.#nsKey(namespace), "0", "-1")) uids.push(uidOfMember(member));
+    return uids;
   }
 
   /** Every record: the reconciler, and the lease / path-prefix scopes (which name no namespace). */

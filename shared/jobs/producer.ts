@@ -74,7 +74,9 @@ export class JobProducer {
   async renew(data: RenewJob, seq: number, delayMs: number, expiresAt?: number): Promise<string> {
     const id = jobId.renew(data.uid, seq);
     const priority = expiresAt === undefined ? undefined : Math.min(2_097_151, Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)));
-    await this.queues.renew.add("renew", data, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), removeOnComplete: true, priority });
+    // One of these waits in Redis per live pod: keep it small (force defaults to false).
+    const { force, ...refOnly } = data;
+    await this.queues.renew.add("renew", force ? data : refOnly, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), removeOnComplete: true, priority });
     return id;
   }
 

@@ -17,6 +17,25 @@ test("round-trips every field, optional ones included", () => {
   assert.equal(decodeRecord(encodeRecord(minimal as PodRecord)), minimal);
 });
 
+test("values that follow from others are left out and come back exactly", () => {
+  const derived = { ...record, secretName: "m0-leasekeeper", renewJobId: `renew-${record.uid}-17` };
+  const encoded = encodeRecord(derived);
+  assert.not.ok(encoded.includes("m0-leasekeeper"), "default Secret name omitted");
+  assert.not.ok(encoded.includes(`renew-${record.uid}`), "renew job id reduced to its sequence");
+  assert.is(encoded.split("database/creds/postgres-role").length - 1, 1, "lease path kept only inside the lease id");
+  assert.equal(decodeRecord(encoded), derived);
+  const odd = {
+    ...record,
+    secretName: "custom",
+    renewJobId: "renew-other-3",
+    leases: [
+      { id: "database/creds/postgres-role/a/b", path: "database/creds/postgres-role", file: "x", expiresAt: 1, renewable: true, ttlSeconds: 1 },
+      { id: "", path: "secret/data/kv", file: "kv", expiresAt: 1, renewable: false, ttlSeconds: 0 },
+    ],
+  };
+  assert.equal(decodeRecord(encodeRecord(odd)), odd);
+});
+
 test("is smaller than plain JSON and refuses unknown formats", () => {
   assert.ok(encodeRecord(record).length < JSON.stringify(record).length * 0.75);
   assert.throws(() => decodeRecord(JSON.stringify(record)), /unknown format/);
