@@ -1,6 +1,7 @@
 import { serve, type ServerType } from "@hono/node-server";
-import { Redis } from "ioredis";
-import type { Worker } from "bullmq";
+import type { Cluster } from "ioredis";
+import { connectRedis, redisOptions, topologyOf } from "../shared/redis/connection.ts";
+import type { ConnectionOptions, Worker } from "bullmq";
 import type { Config, Role } from "../shared/config/config.ts";
 import { createKubeClient } from "../shared/kube/kube-client.ts";
 import { loadKubeConfig } from "../shared/kube/kube-config.ts";
@@ -40,8 +41,10 @@ export interface Runtime {
 /** Wires the real clients and starts the roles asked for. The only place that does. */
 export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
   const roles = new Set<Role>(config.roles);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
-  const connection = { url: config.redisUrl, maxRetriesPerRequest: null };
+  const redis = connectRedis(config, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
+  // BullMQ: options for a single Redis or Sentinel (it opens its own connections); a Cluster client it shares.
+  const bullCluster = topologyOf(config) === "cluster" ? (connectRedis(config, { maxRetriesPerRequest: null }) as Cluster) : undefined;
+  const connection: ConnectionOptions = bullCluster ?? (redisOptions(config, { maxRetriesPerRequest: null }) as ConnectionOptions);
   const kc = loadKubeConfig(config.kubeconfig, config.kubeTimeoutMs);
   const metrics = createMetrics();
   const producer = new JobProducer({ connection, prefix: config.queuePrefix, attempts: config.maxAttempts });
@@ -123,6 +126,7 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
       metrics,
       registry: metrics.registry,
       log,
+      eventsAuth: config.eventsAuth === "none" ? { mode: "none" } : { mode: "kubernetes", reviewer: createAccessReviewer(kc, [config.eventsAudience]), apiTokenHashes: config.apiTokens },
       unseal: unseal?.route,
       admission: { settings: config, log },
       api: {
@@ -184,6 +188,7 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
       controller.stop();
       await producer.close();
       await redis.quit().catch(() => redis.disconnect());
+      await bullCluster?.quit().catch(() => bullCluster.disconnect());
       log.info({}, "leasekeeper stopped");
     },
   };

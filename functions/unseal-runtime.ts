@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { Redis } from "ioredis";
+import type { RedisClient as Redis } from "../shared/redis/connection.ts";
 import type { Config } from "../shared/config/config.ts";
 import { ConfigError } from "../shared/config/config.ts";
 import { ENV } from "../shared/config/env-vars.ts";

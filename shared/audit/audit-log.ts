@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient as Redis } from "../redis/connection.ts";
 import { z } from "zod";
 import type { Log } from "../observability/log.ts";
 

@@ -36,6 +36,11 @@ const schema = z.object({
       return parts as Role[];
     }),
   redisUrl: z.string().url().default("redis://127.0.0.1:6379"),
+  /** host:port list of Sentinels (the master named below is discovered through them). */
+  redisSentinels: list,
+  redisSentinelName: z.string().min(1).default("mymaster"),
+  /** host:port list of Redis Cluster seed nodes. */
+  redisClusterNodes: list,
   /** BullMQ prefix; the braces make it a Redis Cluster hash tag so a queue's keys share a slot. */
   queuePrefix: z.string().min(1).default("{leasekeeper}"),
   kubeconfig: z.string().optional(),
@@ -86,6 +91,10 @@ const schema = z.object({
   httpRateLimit: seconds(600, 1),
   /** Audiences for TokenReview of callers' tokens; empty = the API server's own. */
   tokenReviewAudiences: list,
+  /** POST /v1/events/kubernetes: "kubernetes" = bearer token (TokenReview for eventsAudience, or an API token) + create podevents.leasekeeper.io; "none" = unauthenticated, trusted networks only. */
+  eventsAuth: z.enum(["kubernetes", "none"]).default("kubernetes"),
+  /** The audience event senders' Kubernetes tokens must carry (Knative: the ApiServerSource's spec.sink.audience). */
+  eventsAudience: z.string().min(1).default("leasekeeper"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   shutdownTimeoutSeconds: seconds(25, 1),
   watchStallSeconds: seconds(300, 5),

@@ -5,6 +5,9 @@
 export const ENV = {
   roles: "LEASEKEEPER_ROLES",
   redisUrl: "LEASEKEEPER_REDIS_URL",
+  redisSentinels: "LEASEKEEPER_REDIS_SENTINELS",
+  redisSentinelName: "LEASEKEEPER_REDIS_SENTINEL_NAME",
+  redisClusterNodes: "LEASEKEEPER_REDIS_CLUSTER_NODES",
   queuePrefix: "LEASEKEEPER_QUEUE_PREFIX",
   kubeconfig: "KUBECONFIG",
   kubeTimeoutMs: "LEASEKEEPER_KUBE_TIMEOUT_MS",
@@ -38,6 +41,8 @@ export const ENV = {
   ciHmacSecrets: "LEASEKEEPER_CI_HMAC_SECRETS",
   httpRateLimit: "LEASEKEEPER_HTTP_RATE_LIMIT",
   tokenReviewAudiences: "LEASEKEEPER_TOKEN_REVIEW_AUDIENCES",
+  eventsAuth: "LEASEKEEPER_EVENTS_AUTH",
+  eventsAudience: "LEASEKEEPER_EVENTS_AUDIENCE",
   // Cloudflare Worker only (functions/worker.ts): the cluster's API server, reached with a token.
   kubeServer: "LEASEKEEPER_KUBE_SERVER",
   kubeToken: "LEASEKEEPER_KUBE_TOKEN",

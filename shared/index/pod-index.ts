@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient as Redis } from "../redis/connection.ts";
 import { decodeRecord, encodeRecord } from "./record-codec.ts";
 import { PodRecordSchema, type PodRecord } from "./pod-record.ts";
 

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient as Redis } from "../../../shared/redis/connection.ts";
 
 /** Remembers CI delivery ids in Redis so a delivery is acted on once (SET NX with an expiry past the signature window). */
 export class ReplayGuard {
