@@ -16,6 +16,8 @@ const schema = z.object({
   [ENV.kubeToken]: z.string().min(1).optional(),
   [ENV.kubeCaData]: z.string().min(1).optional(),
   [ENV.tokenReviewAudiences]: list,
+  [ENV.eventsAuth]: z.enum(["kubernetes", "none"]).default("kubernetes"),
+  [ENV.eventsAudience]: z.string().min(1).default("leasekeeper"),
   [ENV.logLevel]: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -72,6 +72,10 @@ export default {
       metrics,
       registry: metrics.registry,
       log,
+      // Without LEASEKEEPER_KUBE_SERVER only API tokens can post events (no TokenReview).
+      eventsAuth: config[ENV.eventsAuth] === "none"
+        ? { mode: "none" }
+        : { mode: "kubernetes", reviewer: kc ? createAccessReviewer(kc, [config[ENV.eventsAudience]]) : undefined, apiTokenHashes: config[ENV.apiTokens] },
       readiness: [
         { name: "redis", check: async () => (await redis.ping()) === "PONG" },
         ...(kc ? [{ name: "kubernetes", check: async () => (await kube.listPods(["default"]).then(() => true)) }] : []),

@@ -54,6 +54,7 @@ const token = randomBytes(24).toString("base64url");
 const secret = randomBytes(32).toString("hex");
 const app = createApp({
   router: new PodEventRouter(producer, index, []), kube, index, producer, metrics, registry: metrics.registry, log, readiness: [],
+  eventsAuth: { mode: "kubernetes", apiTokenHashes: [sha256Hex(token)] },
   api: {
     apiTokenHashes: [sha256Hex(token)], ciSecrets: [secret], index, kube,
     owners: { replicaSetOwner: () => Promise.resolve(undefined) },

@@ -1,13 +1,36 @@
-import { Hono } from "hono";
+import { Hono, type Context, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { messageOf } from "../../shared/errors/errors.ts";
 import type { PodIndex } from "../../shared/index/pod-index.ts";
 import type { JobProducer } from "../../shared/jobs/producer.ts";
+import type { AccessReviewer } from "../../shared/kube/access-review.ts";
 import type { Metrics } from "../../shared/observability/metrics.ts";
 import type { PodEventRouter, RouteResult } from "../../shared/pods/pod-events.ts";
 import type { KubePort } from "../../shared/ports.ts";
+import { authenticate } from "./auth/authenticate.ts";
+import { createAuthorizer, refuseUnless, type Authorizer } from "./auth/authorize.ts";
+import type { ApiEnv } from "./auth/identity.ts";
 import { CloudEventError, parseCloudEvent } from "./cloudevents.ts";
 import { errorResponse } from "./errors.ts";
+
+/** The RBAC resource (API group leasekeeper.io, cluster-scoped) an event sender needs `create` on. */
+export const EVENTS_RESOURCE = "podevents";
+
+/**
+ * Who may post events (LEASEKEEPER_EVENTS_AUTH). `kubernetes`: a bearer token, either a static API
+ * token or a Kubernetes token that passes TokenReview for the events audience (Knative Eventing's
+ * OIDC sender identity), then SubjectAccessReview `create podevents.leasekeeper.io` cluster-wide.
+ * `none`: not checked at all — only for trusted networks (e.g. behind a NetworkPolicy).
+ */
+export type EventsAuth =
+  | { readonly mode: "none" }
+  | {
+      readonly mode: "kubernetes";
+      /** TokenReview with the events audience (LEASEKEEPER_EVENTS_AUDIENCE) + SubjectAccessReview; absent: only API tokens work. */
+      readonly reviewer?: AccessReviewer | undefined;
+      /** sha256 hex digests of the static API tokens (LEASEKEEPER_API_TOKENS). */
+      readonly apiTokenHashes: readonly string[];
+    };
 
 export interface EventsRouteDeps {
   readonly router: PodEventRouter;
@@ -15,11 +38,17 @@ export interface EventsRouteDeps {
   readonly index: PodIndex;
   readonly producer: JobProducer;
   readonly metrics: Metrics;
+  readonly eventsAuth: EventsAuth;
 }
 
 /** POST /v1/events/kubernetes: pod events as CloudEvents, into the same router as the watcher. */
-export function eventsRoute(deps: EventsRouteDeps): Hono {
-  const app = new Hono();
+export function eventsRoute(deps: EventsRouteDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  if (deps.eventsAuth.mode === "kubernetes") {
+    // Checked before the body is read. Knative does not retry 401/403; it does retry the 503 of an unreachable API server.
+    const { reviewer, apiTokenHashes } = deps.eventsAuth;
+    app.post("/", authenticate({ reviewer, apiTokenHashes }), senderAccess(createAuthorizer(reviewer)));
+  }
   app.post(
     "/",
     bodyLimit({ maxSize: 1024 * 1024, onError: (c) => errorResponse(c, 413, "payload_too_large", "event body is larger than 1 MiB") }),
@@ -54,6 +83,14 @@ export function eventsRoute(deps: EventsRouteDeps): Hono {
     },
   );
   return app;
+}
+
+function senderAccess(authorize: Authorizer) {
+  return async function eventSenderAccess(c: Context<ApiEnv>, next: Next) {
+    const refused = await refuseUnless(c, authorize, "create", EVENTS_RESOURCE, []);
+    if (refused) return refused;
+    return next();
+  };
 }
 
 /** Reference mode carries no UID: look the pod up, and for deletions find what we hold under that name. */

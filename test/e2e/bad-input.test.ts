@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ensureServiceAccount, seedExample, startStack, type Seeded, type Stack } from "../helpers/stack.ts";
-import { opted, startLeasekeeper, waitFor, type Harness } from "./harness.ts";
+import { eventsToken, opted, startLeasekeeper, waitFor, type Harness } from "./harness.ts";
 
 /** Bad annotations and events get a clear IssueFailed / 400 and never block other pods. */
 const bad = suite<{ stack: Stack; seeded: Seeded; lk: Harness }>("bad input");
@@ -58,11 +58,12 @@ bad("each bad pod gets IssueFailed with a reason, and a good pod created with th
   assert.ok(logins <= 3, `refused logins not retried (${logins})`);
 });
 
-bad("malformed CloudEvents get a 400 that names the problem", async ({ lk }) => {
+bad("malformed CloudEvents from an authenticated sender get a 400 that names the problem", async ({ stack, lk }) => {
   const url = `${lk.runtime.httpUrl}/v1/events/kubernetes`;
-  const ce = { "ce-specversion": "1.0", "ce-id": "1", "ce-source": "s", "content-type": "application/json" };
+  const authorization = `Bearer ${eventsToken(stack)}`;
+  const ce = { authorization, "ce-specversion": "1.0", "ce-id": "1", "ce-source": "s", "content-type": "application/json" };
   const cases: Array<[Record<string, string>, string | Uint8Array, number, RegExp]> = [
-    [{ "content-type": "application/json" }, "{}", 400, /not a CloudEvent/],
+    [{ authorization, "content-type": "application/json" }, "{}", 400, /not a CloudEvent/],
     [{ ...ce, "ce-type": "dev.knative.apiserver.resource.add" }, "{oops", 400, /not valid JSON/],
     [{ ...ce, "ce-type": "dev.knative.apiserver.resource.add" }, JSON.stringify({ kind: "Pod", metadata: {} }), 400, /name/],
     [{ ...ce, "ce-type": "io.example.nope" }, "{}", 400, /unsupported event type/],

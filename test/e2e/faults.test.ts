@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { V1Secret } from "@kubernetes/client-node";
 import { seedExample, startStack, type Seeded, type Stack } from "../helpers/stack.ts";
-import { canLogin, opted, startLeasekeeper, waitFor, type Harness } from "./harness.ts";
+import { canLogin, eventsToken, opted, startLeasekeeper, waitFor, type Harness } from "./harness.ts";
 
 const faults = suite<{ stack: Stack; seeded: Seeded; lk: Harness }>("faults");
 
@@ -74,10 +74,11 @@ faults("watch dropped, history compacted (410), duplicate events: exactly one cr
 
   // Duplicate and out-of-order deliveries through the CloudEvents endpoint change nothing.
   const w1 = await stack.core.readNamespacedPod({ namespace: "default", name: "w1" });
+  const token = eventsToken(stack);
   const send = (type: string) =>
     fetch(`${lk.runtime.httpUrl}/v1/events/kubernetes`, {
       method: "POST",
-      headers: { "content-type": "application/json", "ce-specversion": "1.0", "ce-id": crypto.randomUUID(), "ce-source": "test", "ce-type": `dev.knative.apiserver.resource.${type}` },
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "ce-specversion": "1.0", "ce-id": crypto.randomUUID(), "ce-source": "test", "ce-type": `dev.knative.apiserver.resource.${type}` },
       body: JSON.stringify({ ...w1, apiVersion: "v1", kind: "Pod" }),
     });
   for (const type of ["update", "add", "add", "update"]) assert.is((await send(type)).status, 202);

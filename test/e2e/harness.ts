@@ -35,6 +35,21 @@ export async function startLeasekeeper(stack: Stack, seeded: Seeded, env: Record
   return { runtime, config, logs, stop: () => runtime.stop() };
 }
 
+/**
+ * Knative Eventing's sender identity for infra/eventing's ApiServerSource `leasekeeper-pods`: with
+ * `authentication-oidc` on, Eventing ≥ 1.14 creates `<source>-oidc-<group>-<kind>` (lowercase) in
+ * the source's namespace and sends a TokenRequest JWT of it with the sink's audience.
+ */
+export const EVENTS_SENDER = { namespace: "leasekeeper", name: "leasekeeper-pods-oidc-sources.knative.dev-apiserversource" } as const;
+
+/** A bearer token for POST /v1/events/kubernetes as Knative sends it (the service account is created when missing). */
+export function eventsToken(stack: Stack, sa: { namespace: string; name: string } = EVENTS_SENDER, audiences: string[] = ["leasekeeper"]): string {
+  const control = stack.kube.control;
+  if (control.get("namespaces", "", sa.namespace) === undefined) control.put("namespaces", { metadata: { name: sa.namespace } });
+  if (control.get("serviceaccounts", sa.namespace, sa.name) === undefined) control.put("serviceaccounts", { metadata: { name: sa.name, namespace: sa.namespace } });
+  return control.issueToken({ namespace: sa.namespace, serviceAccount: sa.name, audiences, expirationSeconds: 3600 });
+}
+
 /** Polls until `fn` returns a truthy value, or fails with `what` after `timeoutMs`. */
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;

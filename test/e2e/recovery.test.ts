@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { Redis } from "ioredis";
 import type { V1Secret } from "@kubernetes/client-node";
 import { seedExample, startStack, randomIndexKey, type Seeded, type Stack } from "../helpers/stack.ts";
-import { canLogin, opted, roleExists, startLeasekeeper, waitFor } from "./harness.ts";
+import { canLogin, eventsToken, opted, roleExists, startLeasekeeper, waitFor } from "./harness.ts";
 
 /** Missed events are harmless: the reconciler repairs what happened while leasekeeper was away or Redis was lost. */
 const recovery = suite<{ stack: Stack; seeded: Seeded }>("recovery");
@@ -102,7 +102,7 @@ recovery("Redis flushed, then a pod event arrives before the reconciler: re-issu
     await new Promise((r) => setTimeout(r, 2500));
     const res = await fetch(`${lk.runtime.httpUrl}/v1/events/kubernetes`, {
       method: "POST",
-      headers: { "content-type": "application/json", "ce-specversion": "1.0", "ce-id": "r-1", "ce-source": "test", "ce-type": "dev.knative.apiserver.resource.update" },
+      headers: { authorization: `Bearer ${eventsToken(stack)}`, "content-type": "application/json", "ce-specversion": "1.0", "ce-id": "r-1", "ce-source": "test", "ce-type": "dev.knative.apiserver.resource.update" },
       body: JSON.stringify({ ...pod, apiVersion: "v1", kind: "Pod" }),
     });
     assert.is(res.status, 202);

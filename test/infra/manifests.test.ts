@@ -7,6 +7,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { QueueKeys } from "bullmq";
+import { EVENTS_RESOURCE } from "../../functions/http/events-route.ts";
+import { loadConfig } from "../../shared/config/config.ts";
 import { ENV } from "../../shared/config/env-vars.ts";
 import { QUEUE } from "../../shared/jobs/job-types.ts";
 import type { KubeObject } from "../emulators/kubernetes/index.ts";
@@ -153,13 +155,20 @@ test("the e2e RBAC loader reads infra/base exactly as kubectl kustomize builds i
   assert.ok(grantsFor(objectsOf("base")).length > 0);
 });
 
-test("Knative ApiServerSource sends pods to the CloudEvents route with a read-only identity", () => {
+test("Knative ApiServerSource sends pods to the CloudEvents route with a read-only identity, authenticated (OIDC) as a sender RBAC allows", () => {
   const objects = objectsOf("eventing");
   const source = objects.find((o) => o.kind === "ApiServerSource");
   assert.is(source?.spec.sink.uri, "/v1/events/kubernetes");
   assert.is(source?.spec.sink.ref.name, "leasekeeper");
-  const role = objects.find((o) => o.kind === "ClusterRole");
+  const role = objects.find((o) => o.kind === "ClusterRole" && o.metadata.name === "leasekeeper-events");
   assert.equal(role?.rules, [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }]);
+  // The token's audience is the one leasekeeper checks (default of LEASEKEEPER_EVENTS_AUDIENCE).
+  assert.is(source?.spec.sink.audience, loadConfig({ [ENV.indexKey]: Buffer.alloc(32).toString("base64") }).eventsAudience);
+  // Knative's per-source OIDC service account (Eventing >= 1.14: kmeta.ChildName(name, "-oidc-<group>-<kind>"), lowercase) may create podevents, nothing more.
+  const oidc = { namespace: String(source?.metadata.namespace), name: `${source?.metadata.name}-oidc-sources.knative.dev-apiserversource`.toLowerCase() };
+  assert.ok(oidc.name.length <= 63, "short enough that Knative does not hash the name");
+  assert.equal(grantsFor(objects, oidc).map((g) => g.rule), [{ apiGroups: ["leasekeeper.io"], resources: [EVENTS_RESOURCE], verbs: ["create"] }]);
+  assert.equal(grantsFor(objects, { namespace: "leasekeeper", name: "leasekeeper-events" }).map((g) => g.rule), [role?.rules[0]], "the adapter's own identity stays read-only");
 });
 
 test.run();

@@ -70,6 +70,7 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
     metrics,
     registry: metrics.registry,
     log,
+    eventsAuth: { mode: "kubernetes", reviewer: createAccessReviewer(kc, ["leasekeeper"]), apiTokenHashes: [sha256Hex(apiToken)] },
     readiness: [{ name: "redis", check: async () => (await redis.ping()) === "PONG" }],
     unseal: { discovery: { list: async () => [{ kind: "pod", namespace: "vault", name: "vault-0" }] }, enqueue: async (job) => producer.unseal(job) },
     api: {
