@@ -70,6 +70,8 @@ export class LeaderElector {
   }
 
   #set(leading: boolean): void {
+    // An acquire still in flight when stop() ran must not make a stopped replica lead.
+    if (this.#stopped && leading) return;
     if (leading) this.#lastRenew = Date.now();
     if (leading === this.#leading) return;
     this.#leading = leading;

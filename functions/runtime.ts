@@ -171,7 +171,12 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
     reconcileNow: reconcile,
     async stop() {
       const bound = config.shutdownTimeoutSeconds * 1000;
-      if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
+      if (server) {
+        // Stop accepting; open requests (long polls included) get a short grace, not the job budget.
+        const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
+        await Promise.race([closing, new Promise((r) => setTimeout(r, 2000).unref())]);
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }
       await tls?.close();
       await elector?.stop();
       await watcher?.stop();

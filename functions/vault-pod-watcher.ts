@@ -1,7 +1,8 @@
-import { CoreV1Api, ListWatch, Watch, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
 import type { Log } from "../shared/observability/log.ts";
 import type { Metrics } from "../shared/observability/metrics.ts";
+import { SupervisedInformer } from "./supervised-informer.ts";
 
 export type UnsealTrigger = "new-pod" | "new-ip" | "container-restart" | "readiness-lost";
 
@@ -9,6 +10,8 @@ export interface VaultPodWatcherOptions {
   readonly namespace: string;
   readonly labelSelector: string;
   readonly maxBackoffMs?: number;
+  /** Restart a watch silent for this long (default 5 minutes). */
+  readonly stallMs?: number;
 }
 
 interface Seen {
@@ -21,18 +24,16 @@ interface Seen {
 /**
  * Watches the Vault server pods (list + watch by label selector) and calls `onTrigger` when a
  * replica may have come up sealed: a new pod (once it has an IP), a new pod IP, a container
- * restart, or readiness lost (Vault's readiness probe fails while sealed). Errors restart the
- * watch with capped exponential backoff; the periodic sweep covers any gap.
+ * restart, or readiness lost (Vault's readiness probe fails while sealed). The supervised
+ * informer restarts the watch after errors and stalls; the periodic sweep covers any gap.
  */
 export class VaultPodWatcher {
-  readonly #informer: ListWatch<V1Pod>;
+  readonly #informer: SupervisedInformer<V1Pod>;
   readonly #seen = new Map<string, Seen>();
   readonly #onTrigger: (pod: { namespace: string; name: string }, trigger: UnsealTrigger) => Promise<unknown>;
   readonly #log: Log;
   readonly #metrics: Metrics;
   readonly #opts: VaultPodWatcherOptions;
-  #stopped = true;
-  #synced = false;
 
   constructor(
     kc: KubeConfig,
@@ -47,47 +48,36 @@ export class VaultPodWatcher {
     this.#opts = opts;
     const core = kc.makeApiClient(CoreV1Api);
     const { namespace, labelSelector } = opts;
-    this.#informer = new ListWatch<V1Pod>(`/api/v1/namespaces/${namespace}/pods`, new Watch(kc), () => core.listNamespacedPod({ namespace, labelSelector }), false, labelSelector);
-    this.#informer.on("add", (pod) => this.#observe(pod));
-    this.#informer.on("update", (pod) => this.#observe(pod));
-    this.#informer.on("delete", (pod) => void this.#seen.delete(key(pod)));
-    this.#informer.on("error", (err: unknown) => {
-      this.#synced = false;
-      this.#metrics.watchRestarts.inc({ cause: "vault-pods-error" });
-      this.#log.warn({ error: messageOf(err) }, "vault pod watch failed; restarting with backoff");
-      void this.#start(1);
-    });
+    this.#informer = new SupervisedInformer<V1Pod>(
+      kc,
+      `/api/v1/namespaces/${namespace}/pods`,
+      () => core.listNamespacedPod({ namespace, labelSelector }),
+      {
+        add: (pod) => this.#observe(pod),
+        update: (pod) => this.#observe(pod),
+        delete: (pod) => void this.#seen.delete(key(pod)),
+      },
+      log,
+      {
+        name: "vault-pods",
+        stallMs: opts.stallMs ?? 300_000,
+        maxBackoffMs: opts.maxBackoffMs,
+        onRestart: (cause) => this.#metrics.watchRestarts.inc({ cause: `vault-pods-${cause}` }),
+      },
+      labelSelector,
+    );
   }
 
   get synced(): boolean {
-    return !this.#stopped && this.#synced;
+    return this.#informer.synced;
   }
 
-  async start(): Promise<void> {
-    this.#stopped = false;
-    await this.#start(0);
+  start(): Promise<void> {
+    return this.#informer.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#synced = false;
-    await this.#informer.stop();
-  }
-
-  async #start(attempt: number): Promise<void> {
-    if (this.#stopped) return;
-    if (attempt > 0) {
-      const delay = Math.min(this.#opts.maxBackoffMs ?? 30_000, 250 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2);
-      await new Promise((r) => setTimeout(r, delay));
-      if (this.#stopped) return;
-    }
-    try {
-      await this.#informer.start();
-      this.#synced = true;
-    } catch (err) {
-      this.#log.warn({ error: messageOf(err), attempt }, "vault pod list failed; retrying");
-      return this.#start(attempt + 1);
-    }
+  stop(): Promise<void> {
+    return this.#informer.stop();
   }
 
   #observe(pod: V1Pod): void {

@@ -54,6 +54,7 @@ export function createReconciler(deps: WorkerDeps) {
       if (!rebuiltRecord) continue;
       await deps.index.put(rebuiltRecord);
       rebuiltRecord.renewJobId = await deps.producer.renew({ uid: rebuiltRecord.uid, namespace: rebuiltRecord.namespace, name: rebuiltRecord.name, force: false }, 1, 0);
+      rebuiltRecord.nextRenewAt = deps.now();
       await deps.index.put(rebuiltRecord);
       indexed.set(rebuiltRecord.uid, rebuiltRecord);
       rebuilt++;
@@ -74,10 +75,13 @@ export function createReconciler(deps: WorkerDeps) {
       }
     }
 
+    let rescheduled = 0;
     for (const record of indexed.values()) {
       const pod = live.get(record.uid);
       if (!pod) await revoke(record.uid, record.namespace, record.name, "reconciler: pod gone");
+      else if (await rescheduleOverdue(deps, record)) rescheduled++;
     }
+    deps.metrics.reconcileActions.inc({ action: "renew" }, rescheduled);
     deps.metrics.reconcileActions.inc({ action: "issue" }, issued);
     deps.metrics.reconcileActions.inc({ action: "revoke" }, revoked);
     deps.metrics.reconcileActions.inc({ action: "rebuild" }, rebuilt);
@@ -137,4 +141,25 @@ export function scheduleReconciler(deps: WorkerDeps, reconcile: () => Promise<Re
     if (timer) clearTimeout(timer);
     await running;
   };
+}
+
+const OVERDUE_MS = 60_000;
+
+/**
+ * A renewal that should have run a minute ago (its job failed for good, or was lost with
+ * Redis) is scheduled again now, under the pod lock so a running renewal is not doubled.
+ */
+async function rescheduleOverdue(deps: WorkerDeps, seen: PodRecord): Promise<boolean> {
+  if (seen.state === "issuing" || (seen.nextRenewAt !== undefined && seen.nextRenewAt > deps.now() - OVERDUE_MS)) return false;
+  const outcome = await deps.lock.run(seen.uid, async () => {
+    const record = await deps.index.get(seen.uid);
+    if (!record || record.state === "issuing" || (record.nextRenewAt !== undefined && record.nextRenewAt > deps.now() - OVERDUE_MS)) return false;
+    const seq = Number(/-(\d+)$/.exec(record.renewJobId ?? "")?.[1] ?? 0) + 1;
+    record.renewJobId = await deps.producer.renew({ uid: record.uid, namespace: record.namespace, name: record.name, force: false }, seq, 0);
+    record.nextRenewAt = deps.now();
+    await deps.index.put(record);
+    deps.log.warn({ pod: `${record.namespace}/${record.name}`, uid: record.uid }, "renewal overdue; scheduled again");
+    return true;
+  });
+  return outcome.locked && outcome.value;
 }

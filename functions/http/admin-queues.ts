@@ -12,6 +12,6 @@ import type { Hono } from "hono";
 export function adminQueuesApp(queues: readonly Queue[], basePath = "/admin/queues"): Hono {
   const adapter = new HonoAdapter(serveStatic);
   adapter.setBasePath(basePath);
-  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter });
+  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: true })), serverAdapter: adapter });
   return adapter.registerPlugin();
 }

@@ -1,3 +1,4 @@
+import { bodyLimit } from "hono/body-limit";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { messageOf } from "../../shared/errors/errors.ts";
@@ -10,6 +11,7 @@ import { errorResponse } from "./errors.ts";
 import { rateLimit } from "./rate-limit.ts";
 import { runOperation } from "./revoke-route.ts";
 import { ErrorSchema, errorResponses, issuesText } from "./schemas.ts";
+
 
 export const CiBodySchema = z
   .discriminatedUnion("action", [
@@ -54,7 +56,9 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
     c.set("identity", { kind: "ci-hmac", name: `ci-key-${check.keyIndex + 1}` });
     return next();
   };
-  app.post("/v1/hooks/ci", verify, rateLimit({ limit: ctx.rateLimitPerMinute, windowMs: 60_000 }), async (c) => {
+  // The body is bounded before it is read for the signature (chunked bodies included).
+  const size = bodyLimit({ maxSize: MAX_BODY, onError: (c) => errorResponse(c, 413, "payload_too_large", `the CI hook body is larger than ${MAX_BODY} bytes`) });
+  app.post("/v1/hooks/ci", size, verify, rateLimit({ limit: ctx.rateLimitPerMinute, windowMs: 60_000 }), async (c) => {
     const delivery = c.req.header(CI_HEADERS.delivery) ?? "";
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
     if (mediaType !== "application/json") return errorResponse(c, 415, "unsupported_media_type", "body must be application/json");

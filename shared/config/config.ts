@@ -172,7 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const field = String(issue.path[0] ?? "");
       const variable = ENV[field as keyof typeof ENV] ?? field;
       const value = raw[field];
-      const shown = field === "indexKey" || field === "vaultToken" || field === "ciHmacSecrets" ? "(hidden)" : JSON.stringify(value);
+      const shown = field === "indexKey" || field === "vaultToken" || field === "ciHmacSecrets" ? "(hidden)" : JSON.stringify(field === "redisUrl" ? withoutUserinfo(value) : value);
       return `${variable}=${value === undefined ? "(unset)" : shown}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
@@ -191,4 +191,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 function emptyToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/** A URL as it may be shown: user and password replaced (a Redis URL carries its password). */
+function withoutUserinfo(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1(hidden)@");
 }

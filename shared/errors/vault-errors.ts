@@ -6,7 +6,9 @@ interface NodeVaultError {
 }
 
 /** The one place where Vault status codes and error bodies become typed errors. */
-export function classifyVaultError(err: unknown, what: string): Error {
+export function classifyVaultError(raw: unknown, what: string): Error {
+  // An axios error carries the request (X-Vault-Token, the login JWT, an unseal share): never keep it.
+  const err = sanitizeVaultError(raw);
   const status = (err as NodeVaultError).response?.statusCode;
   const message = firstLine(messageOf(err));
   if (status === undefined) {
@@ -36,4 +38,22 @@ function firstLine(message: string): string {
   const bullets = message.match(/\* ([^\n]+)/g);
   if (bullets && bullets.length > 0) return bullets.map((b) => b.slice(2)).join("; ");
   return message.split("\n")[0] ?? message;
+}
+
+/** Only what is safe to keep from a node-vault / axios error: message, status, Vault's error body, code. */
+export function sanitizeVaultError(err: unknown): Error {
+  if (!(err instanceof Error) && (typeof err !== "object" || err === null)) return new Error(String(err));
+  const source = err as { message?: unknown; code?: unknown; response?: { statusCode?: unknown; status?: unknown; body?: unknown } };
+  const clean = new Error(typeof source.message === "string" ? source.message : "vault request failed") as Error & {
+    code?: unknown;
+    response?: { statusCode?: number; body?: unknown };
+  };
+  clean.name = err instanceof Error ? err.name : "Error";
+  if (typeof source.code === "string") clean.code = source.code;
+  const status = source.response?.statusCode ?? source.response?.status;
+  if (typeof status === "number") {
+    const body = source.response?.body as { errors?: unknown } | undefined;
+    clean.response = { statusCode: status, body: Array.isArray(body?.errors) ? { errors: body.errors } : undefined };
+  }
+  return clean;
 }

@@ -41,17 +41,37 @@ export class JobProducer {
     };
   }
 
+  /**
+   * BullMQ ignores an add whose id is still held by a finished job. A finished revoke or retire
+   * (or an issue that ran out of attempts on transient errors) must not swallow the next
+   * request, so such a job is removed first; an issue that failed permanently (bad annotations,
+   * 403) keeps its id, so events do not retry it in a loop.
+   */
+  async #clearFinished(queue: Queue, id: string, alsoCompleted: boolean): Promise<void> {
+    const job = await queue.getJob(id);
+    if (!job) return;
+    const state = await job.getState();
+    const exhausted = state === "failed" && job.attemptsMade >= (job.opts.attempts ?? 1);
+    if ((state === "completed" && alsoCompleted) || (state === "failed" && (alsoCompleted || exhausted))) {
+      await job.remove().catch(() => undefined);
+    }
+  }
+
   async issue(data: IssueJob): Promise<string> {
     // Completed issue jobs are removed so that a later event re-checks the pod; the
     // processor's index check keeps that idempotent.
-    const job = await this.queues.issue.add("issue", data, { ...this.#defaults, jobId: jobId.issue(data.uid), removeOnComplete: true });
-    return job.id ?? jobId.issue(data.uid);
+    const id = jobId.issue(data.uid);
+    await this.#clearFinished(this.queues.issue, id, false);
+    const job = await this.queues.issue.add("issue", data, { ...this.#defaults, jobId: id, removeOnComplete: true });
+    return job.id ?? id;
   }
 
   async revoke(data: RevokeJob): Promise<string> {
     // Revocations go first: highest priority in their own queue.
-    const job = await this.queues.revoke.add("revoke", data, { ...this.#defaults, jobId: jobId.revoke(data.uid), priority: 1 });
-    return job.id ?? jobId.revoke(data.uid);
+    const id = jobId.revoke(data.uid);
+    await this.#clearFinished(this.queues.revoke, id, true);
+    const job = await this.queues.revoke.add("revoke", data, { ...this.#defaults, jobId: id, priority: 1 });
+    return job.id ?? id;
   }
 
   /** An on-call / CI operation (workers/operation.ts) in the revoke queue; `id` makes it idempotent. */
@@ -94,6 +114,7 @@ export class JobProducer {
   async retire(data: RetireJob, delayMs: number): Promise<string> {
     const digest = createHash("sha256").update(`${data.kind}:${data.id}`).digest("hex").slice(0, 16);
     const id = jobId.retire(data.uid, digest);
+    await this.#clearFinished(this.queues.revoke, id, true);
     await this.queues.revoke.add("retire", data, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), priority: 2 });
     return id;
   }

@@ -31,6 +31,7 @@ export interface ControllerTokenDeps {
 export function controllerToken(staticToken: string | undefined, login: ControllerLogin | undefined, deps: ControllerTokenDeps): ControllerTokenSource {
   let token = staticToken;
   let ttlSeconds = 0;
+  let expiresAt = Number.POSITIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -40,6 +41,7 @@ export function controllerToken(staticToken: string | undefined, login: Controll
     const auth = await deps.login(login.authPath, login.role, jwt);
     token = auth.token;
     ttlSeconds = auth.ttlSeconds;
+    expiresAt = ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
     deps.log.info({ role: login.role, ttlSeconds }, "logged in to Vault as leasekeeper");
   };
 
@@ -49,20 +51,40 @@ export function controllerToken(staticToken: string | undefined, login: Controll
     timer.unref();
   };
 
+  /** After a failure: try again soon, well before what is left of the token runs out. */
+  const retrySoon = () => {
+    if (stopped) return;
+    const left = expiresAt - Date.now();
+    timer = setTimeout(() => void refresh(), Math.min(15_000, Math.max(1000, Number.isFinite(left) ? left / 4 : 15_000)));
+    timer.unref();
+  };
+
   const refresh = async () => {
     try {
-      if (!token) throw new Error("no token");
+      if (!token) throw new Error("no token yet");
       const asked = ttlSeconds;
       const auth = await deps.renewSelf(token, asked);
       if (auth.ttlSeconds < asked && login) {
         await doLogin();
       } else {
         ttlSeconds = auth.ttlSeconds;
+        expiresAt = ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
       }
     } catch (err) {
       deps.log.warn({ error: messageOf(err) }, "could not renew leasekeeper's Vault token");
-      if (login) {
-        await doLogin().catch((e: unknown) => deps.log.error({ error: messageOf(e) }, "Vault login as leasekeeper failed; retrying"));
+      // Log in again only when the token is gone or nearly so; a passing error is retried.
+      const nearlyGone = !token || expiresAt - Date.now() < 30_000;
+      if (login && nearlyGone) {
+        try {
+          await doLogin();
+        } catch (e) {
+          deps.log.error({ error: messageOf(e) }, "Vault login as leasekeeper failed; retrying");
+          retrySoon();
+          return;
+        }
+      } else {
+        retrySoon();
+        return;
       }
     }
     schedule(ttlSeconds > 0 ? ttlSeconds : 15);
@@ -77,8 +99,7 @@ export function controllerToken(staticToken: string | undefined, login: Controll
         } catch (err) {
           // Vault may be sealed or starting: leasekeeper must still run (it is what unseals it).
           deps.log.error({ error: messageOf(err) }, "Vault login as leasekeeper failed; retrying in the background");
-          timer = setTimeout(() => void refresh(), 5000);
-          timer.unref();
+          retrySoon();
           return;
         }
       } else if (token) {

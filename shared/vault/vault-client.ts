@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import vault from "node-vault";
+import { RetryLaterError } from "../errors/errors.ts";
 import { classifyVaultError } from "../errors/vault-errors.ts";
 import type { LeaseRenewal, SealStatus, VaultAuth, VaultPort, VaultSecret } from "../ports.ts";
 
@@ -37,7 +38,11 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
 
   const as = (token: string | undefined) => ({ headers: { "X-Vault-Token": token ?? "" } });
   const tokenSource = options.controllerToken;
-  const controller = () => as(typeof tokenSource === "function" ? tokenSource() : tokenSource);
+  const controller = () => {
+    const token = typeof tokenSource === "function" ? tokenSource() : tokenSource;
+    if (!token) throw new RetryLaterError("vault: leasekeeper's own Vault token is not available yet", 5000);
+    return as(token);
+  };
 
   async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
     try {

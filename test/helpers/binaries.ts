@@ -19,6 +19,6 @@ export function findBinary(name: string, debianPackage: string): string {
     }
   }
   throw new Error(
-    `${name} not found: install it with 'apt-get update && apt-get install -y ${debianPackage}' (or run bash .ci/install-system-deps)`,
+    `${name} not found: install it with 'apt-get update && apt-get install -y ${debianPackage}' (or run bash scripts/install-system-deps.sh)`,
   );
 }

@@ -47,6 +47,16 @@ test("an invalid value names the variable and what was expected", () => {
   }
 });
 
+test("a Redis password is never echoed in a config error", () => {
+  try {
+    loadConfig({ LEASEKEEPER_INDEX_KEY: KEY, LEASEKEEPER_REDIS_URL: "redis://user:s3cr3t^pass@bad host:6379" });
+    assert.unreachable("should have thrown");
+  } catch (err) {
+    assert.match((err as Error).message, /LEASEKEEPER_REDIS_URL="redis:\/\/\(hidden\)@bad host:6379"/);
+    assert.not.match((err as Error).message, /s3cr3t/);
+  }
+});
+
 test("the controller token is never echoed in a config error", () => {
   try {
     loadConfig({ VAULT_TOKEN: "hvs.supersecret", LEASEKEEPER_INDEX_KEY: "bad" });

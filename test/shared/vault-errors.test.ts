@@ -1,0 +1,34 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { classifyVaultError } from "../../shared/errors/vault-errors.ts";
+
+test("a classified error keeps no request: no token, JWT or body in its cause chain", () => {
+  const axiosLike = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8200"), {
+    code: "ECONNREFUSED",
+    config: { headers: { "X-Vault-Token": "hvs.SECRET-TOKEN" }, data: '{"jwt":"eyJ.SECRET.JWT"}' },
+    request: { _header: "X-Vault-Token: hvs.SECRET-TOKEN" },
+  });
+  const classified = classifyVaultError(axiosLike, "login");
+  assert.is(classified.name, "RetryLaterError");
+  const seen = new Set<unknown>();
+  const dump = JSON.stringify(classified, (_k, v: unknown) => {
+    if (typeof v === "object" && v !== null) {
+      if (seen.has(v)) return undefined;
+      seen.add(v);
+      if (v instanceof Error) return { ...v, message: v.message, cause: (v as { cause?: unknown }).cause };
+    }
+    return v;
+  });
+  assert.not.ok(dump.includes("SECRET"), dump);
+  assert.match(dump, /ECONNREFUSED/);
+});
+
+test("status and Vault's own error text survive sanitising", () => {
+  const nodeVault = Object.assign(new Error("permission denied"), { response: { statusCode: 403, body: { errors: ["permission denied"] } }, config: { headers: { "X-Vault-Token": "hvs.SECRET" } } });
+  const classified = classifyVaultError(nodeVault, "read x");
+  assert.is(classified.name, "PermanentError");
+  assert.match(classified.message, /permission denied/);
+  assert.not.ok(JSON.stringify((classified as { cause?: unknown }).cause).includes("SECRET"));
+});
+
+test.run();
