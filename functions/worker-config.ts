@@ -28,7 +28,7 @@ export function loadWorkerConfig(env: Record<string, unknown>): WorkerConfig {
   for (const [key, value] of Object.entries(env)) raw[key] = typeof value === "string" && value.trim() === "" ? undefined : value;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const hidden = new Set<string>([ENV.kubeToken, ENV.ciHmacSecrets]);
+    const hidden = new Set<string>([ENV.kubeToken, ENV.ciHmacSecrets, ENV.redisUrl, ENV.apiTokens]);
     throw new Error(`invalid Worker configuration: ${parsed.error.issues.map((i) => `${String(i.path[0])}${hidden.has(String(i.path[0])) ? "" : ` (${JSON.stringify(raw[String(i.path[0])])})`}: ${i.message}`).join("; ")}`);
   }
   return parsed.data;

@@ -54,7 +54,9 @@ export default {
     try {
       config = configOf(env);
     } catch (err) {
-      return Response.json({ error: { code: "misconfigured", message: (err as Error).message } }, { status: 500 });
+      // The details go to the Worker's log (values hidden); callers learn only that it is misconfigured.
+      console.error((err as Error).message);
+      return Response.json({ error: { code: "misconfigured", message: "leasekeeper's Worker is misconfigured; see its logs" } }, { status: 500 });
     }
     const log = createLogger(config[ENV.logLevel]);
     const redis = new Redis(config[ENV.redisUrl], { maxRetriesPerRequest: 1, connectTimeout: 5000, enableAutoPipelining: true });
