@@ -90,7 +90,10 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
 
 /** Renews the pod token; returns a rotation cause when it cannot be extended as asked. */
 async function renewToken(deps: WorkerDeps, record: PodRecord): Promise<string | undefined> {
-  if (!record.tokenRenewable) return "token-not-renewable";
+  if (!record.tokenRenewable) {
+    // A token that cannot be renewed (e.g. a batch token) is replaced once two thirds of its life are gone.
+    return record.tokenExpiresAt - deps.now() <= (record.tokenTtlSeconds * 1000) / 3 ? "token-not-renewable" : undefined;
+  }
   const token = deps.sealBox.open(record.encryptedToken ?? "", record.uid);
   try {
     const auth = await deps.vault.renewSelf(token, record.tokenTtlSeconds);
