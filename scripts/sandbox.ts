@@ -15,6 +15,8 @@ import { runKeysCommand } from "../functions/cli/keys.ts";
 import { startRuntime } from "../functions/runtime.ts";
 import { leasekeeperEnv, seedExample, startStack } from "../test/helpers/stack.ts";
 import { freePort } from "../test/helpers/ports.ts";
+import { VAULT_POD_NAMESPACE, VaultPodModel } from "../test/helpers/vault-pod.ts";
+import { startSandboxControl } from "./sandbox-control.ts";
 
 const dir = resolve(".sandbox");
 mkdirSync(dir, { recursive: true });
@@ -39,7 +41,10 @@ const config = loadConfig({
   LEASEKEEPER_KMS_ENDPOINT: stack.kms.url,
   LEASEKEEPER_UNSEAL_CLUSTER_ID: "sandbox",
   LEASEKEEPER_UNSEAL_SECRET_NAMESPACE: "kube-system",
-  LEASEKEEPER_VAULT_REPLICAS: stack.vault.url,
+  // Vault is modelled as the Helm chart's pod vault/vault-0 (pod IP 127.0.0.1, the emulator's port):
+  // leasekeeper finds it by label selector and its pod watch reacts to restarts.
+  LEASEKEEPER_VAULT_POD_NAMESPACE: VAULT_POD_NAMESPACE,
+  LEASEKEEPER_VAULT_POD_PORT: new URL(stack.vault.url).port,
 });
 
 // Vault's unseal shares go into the KMS-encrypted key store, as `npm run keys -- import` would.
@@ -47,6 +52,13 @@ const kube = createKubeClient(loadKubeConfig(config.kubeconfig));
 const keys = keyStoreFromConfig(config, kube, createKmsClient({ keyId: stack.kmsKeyId, region: stack.kms.region, endpoint: stack.kms.url }));
 const imported = await runKeysCommand(["import"], { stdin: [stack.vault.unsealKeys.join("\n")], out: () => undefined, err: say }, { keys, kmsKeyId: stack.kmsKeyId });
 if (imported !== 0) throw new Error("sandbox: could not import the unseal keys");
+
+// Vault was initialised and configured above; now it restarts sealed (as after a node restart),
+// before leasekeeper starts: leasekeeper unseals it with the KMS-encrypted shares.
+stack.vault.control.restartSealed();
+const vaultPod = new VaultPodModel(stack.kube, stack.vault);
+const sandboxControl = await startSandboxControl(vaultPod, say);
+say("sandbox: Vault is sealed; leasekeeper will unseal it with the KMS-encrypted key shares");
 
 const runtime = await startRuntime(config, createLogger(config.logLevel));
 const endpoints = {
@@ -59,6 +71,7 @@ const endpoints = {
   redis: stack.redis.url,
   postgres: stack.postgres?.url ?? null,
   api: runtime.httpUrl ?? null,
+  sandboxControl: sandboxControl.url,
 };
 writeFileSync(resolve(dir, "endpoints.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
 
@@ -70,6 +83,7 @@ sandbox ready (every role of leasekeeper is running; logs follow as JSON)
   Redis       ${stack.redis.url}
   PostgreSQL  ${stack.postgres ? `127.0.0.1:${stack.postgres.port}` : "not available"}
   leasekeeper ${runtime.httpUrl}  (/healthz /readyz /metrics /v1/events/kubernetes /v1/unseal)
+  sandbox     ${sandboxControl.url}  (test infrastructure only: POST /vault/restart restarts Vault sealed)
 
 try next (README "Try it"):
   export KUBECONFIG=.sandbox/kubeconfig
@@ -87,6 +101,7 @@ async function stop(signal: string): Promise<void> {
   const hard = setTimeout(() => process.exit(1), 20_000);
   hard.unref();
   await runtime.stop().catch((err: unknown) => say(`leasekeeper stop failed: ${String(err)}`));
+  await sandboxControl.close();
   await stack.close();
   say("sandbox: stopped");
   process.exit(0);

@@ -24,6 +24,8 @@ interface Replica {
 
 /** KMS said the blob is not ours (wrong context, other key): the stored keys are bad, not KMS. */
 const BAD_CIPHERTEXT = new Set(["InvalidCiphertextException", "IncorrectKeyException"]);
+/** The key store itself is damaged (not base64, missing or duplicated shares). */
+const BAD_STORE = "KeyStoreInvalid";
 const MAX_PASSES = 3;
 
 /**
@@ -100,6 +102,7 @@ async function loadKeys(deps: UnsealDeps, name: string): Promise<{ material: Key
     return { material };
   } catch (err) {
     const kmsName = isPermanent(err) ? err.reason : "";
+    if (kmsName === BAD_STORE) return { outcome: "bad-keys", replica: name, reason: reasonOf(err) };
     if (BAD_CIPHERTEXT.has(kmsName)) {
       return { outcome: "bad-keys", replica: name, reason: `${reasonOf(err)} (stored ciphertexts do not decrypt under this key and cluster context)` };
     }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { link, readFile, rename, unlink, writeFile } from "node:fs/promises";
-import { keyStoreExists, type KeyBlobStore } from "./key-blob-store.ts";
+import { decodeEntry, keyStoreExists, type KeyBlobStore } from "./key-blob-store.ts";
 
 const FORMAT = "leasekeeper.io/unseal-keys/v1";
 
@@ -37,7 +37,7 @@ export function createFileBlobStore(path: string): KeyBlobStore {
       if (body.format !== FORMAT || typeof body.entries !== "object" || body.entries === null) {
         throw new Error(`key store ${location}: not a ${FORMAT} file`);
       }
-      return new Map(Object.entries(body.entries).map(([k, v]) => [k, new Uint8Array(Buffer.from(String(v), "base64"))]));
+      return new Map(Object.entries(body.entries).map(([k, v]) => [k, decodeEntry(location, k, v)]));
     },
     async create(entries, options) {
       const tmp = await writeTemp({

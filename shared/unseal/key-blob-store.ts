@@ -20,6 +20,20 @@ export interface KeyBlobStore {
   probe(blob: Uint8Array): Promise<Uint8Array>;
 }
 
+/** A key store whose content is damaged (not base64, missing or duplicated shares): never retried. */
+export function keyStoreInvalid(location: string, why: string): PermanentError {
+  return new PermanentError(`key store ${location} is damaged: ${why}`, "KeyStoreInvalid");
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Strict standard base64 of one stored entry (Buffer.from would silently skip bad characters); names the entry, never its value. */
+export function decodeEntry(location: string, name: string, value: unknown): Uint8Array {
+  const text = typeof value === "string" ? value.replace(/\s+/g, "") : "";
+  if (text === "" || !BASE64.test(text)) throw keyStoreInvalid(location, `entry ${name} is not a base64 ciphertext`);
+  return new Uint8Array(Buffer.from(text, "base64"));
+}
+
 export function keyStoreExists(location: string): PermanentError {
   return new PermanentError(`key store ${location} already exists; refusing to overwrite it`, "KeyStoreExists");
 }

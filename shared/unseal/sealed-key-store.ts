@@ -1,7 +1,7 @@
 import { timingSafeEqual, randomBytes } from "node:crypto";
 import type { EncryptionContext, KmsPort } from "../kms/kms-port.ts";
 import { entryContext } from "./encryption-context.ts";
-import { ENTRY_ROOT_TOKEN, SHARE_ENTRY, shareEntry, type KeyBlobStore } from "./key-blob-store.ts";
+import { ENTRY_ROOT_TOKEN, SHARE_ENTRY, keyStoreInvalid, shareEntry, type KeyBlobStore } from "./key-blob-store.ts";
 import { keyMaterial, wipeAll, type KeyMaterial } from "./key-material.ts";
 
 export interface StoredCounts {
@@ -36,10 +36,15 @@ export function createSealedKeyStore(blobs: KeyBlobStore, kms: KmsPort, base: En
   }
 
   async function decryptAll(entries: Map<string, Uint8Array>, withRoot: boolean): Promise<KeyMaterial> {
+    const names = shareNames(entries);
+    const missing = names.length === 0 ? [] : Array.from({ length: Number(SHARE_ENTRY.exec(names.at(-1) as string)?.[1]) + 1 }, (_, i) => shareEntry(i)).filter((n) => !entries.has(n));
+    if (missing.length > 0) throw keyStoreInvalid(blobs.location, `entries ${missing.join(", ")} missing (has ${names.join(", ")})`);
     const plain: Uint8Array[] = [];
     let root: Uint8Array | undefined;
     try {
-      for (const name of shareNames(entries)) plain.push(await kms.decrypt(entries.get(name) as Uint8Array, ctx(name)));
+      for (const name of names) plain.push(await kms.decrypt(entries.get(name) as Uint8Array, ctx(name)));
+      const dup = duplicateOf(plain);
+      if (dup) throw keyStoreInvalid(blobs.location, `entries ${names[dup[0]]} and ${names[dup[1]]} hold the same share`);
       const rootBlob = entries.get(ENTRY_ROOT_TOKEN);
       if (withRoot && rootBlob) root = await kms.decrypt(rootBlob, ctx(ENTRY_ROOT_TOKEN));
       return keyMaterial(plain, root);
@@ -62,6 +67,8 @@ export function createSealedKeyStore(blobs: KeyBlobStore, kms: KmsPort, base: En
     },
     async save(material, options) {
       if (material.shares.length === 0) throw new Error("no unseal key shares to store");
+      const dup = duplicateOf(material.shares);
+      if (dup) throw new Error(`shares #${dup[0] + 1} and #${dup[1] + 1} are the same share; nothing stored`);
       const entries = new Map<string, Uint8Array>();
       for (const [i, share] of material.shares.entries()) entries.set(shareEntry(i), await kms.encrypt(share, ctx(shareEntry(i))));
       if (material.rootToken) entries.set(ENTRY_ROOT_TOKEN, await kms.encrypt(material.rootToken, ctx(ENTRY_ROOT_TOKEN)));
@@ -97,4 +104,16 @@ export function createSealedKeyStore(blobs: KeyBlobStore, kms: KmsPort, base: En
       }
     },
   };
+}
+
+/** Indexes of the first two equal buffers, if any (constant-time compare of equal lengths). */
+function duplicateOf(buffers: readonly Uint8Array[]): [number, number] | undefined {
+  for (let i = 0; i < buffers.length; i++) {
+    for (let j = i + 1; j < buffers.length; j++) {
+      const a = buffers[i] as Uint8Array;
+      const b = buffers[j] as Uint8Array;
+      if (a.length === b.length && timingSafeEqual(a, b)) return [i, j];
+    }
+  }
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { kubeStatus } from "../errors/kube-errors.ts";
 import type { KubePort } from "../ports.ts";
-import { keyStoreExists, type KeyBlobStore } from "./key-blob-store.ts";
+import { decodeEntry, keyStoreExists, type KeyBlobStore } from "./key-blob-store.ts";
 
 export const LABEL_UNSEAL_KEYS = "leasekeeper.io/unseal-keys";
 
@@ -30,7 +30,7 @@ export function createSecretBlobStore(kube: KubePort, namespace: string, name: s
     async read() {
       const secret = await kube.readSecret(namespace, name);
       if (!secret) return undefined;
-      return new Map(Object.entries(secret.data ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, "base64"))]));
+      return new Map(Object.entries(secret.data ?? {}).map(([k, v]) => [k, decodeEntry(location, k, v)]));
     },
     async create(entries, options) {
       const existing = await kube.readSecret(namespace, name);

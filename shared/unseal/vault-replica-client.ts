@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import vault from "node-vault";
-import { PermanentError } from "../errors/errors.ts";
+import { PermanentError, isPermanent } from "../errors/errors.ts";
 import { classifyVaultError } from "../errors/vault-errors.ts";
 
 export interface ReplicaSealStatus {
@@ -67,20 +67,29 @@ export function createVaultReplicaClient(options: { timeoutMs: number; caCert?: 
     try {
       return await run();
     } catch (raw) {
+      // Our own verdict on the answer (e.g. NotVault) is final; only transport/HTTP errors are classified.
+      if (isPermanent(raw) && raw.reason === "NotVault") throw raw;
       const err = sanitize(raw);
       const status = (err as { response?: { statusCode?: number } }).response?.statusCode;
       throw (status !== undefined && onRejected?.(status, err)) || classifyVaultError(err, what);
     }
   }
 
-  const toStatus = (body: SealStatusBody): ReplicaSealStatus => ({
-    initialized: body.initialized ?? false,
-    sealed: body.sealed ?? true,
-    threshold: body.t ?? 0,
-    shares: body.n ?? 0,
-    progress: body.progress ?? 0,
-    nonce: body.nonce ?? "",
-  });
+  const toStatus = (body: SealStatusBody): ReplicaSealStatus => {
+    // Something else answering at this address (a proxy page, another service): never take
+    // "initialized missing" for "not initialised" (that would invite auto-init).
+    if (typeof body !== "object" || body === null || typeof body.initialized !== "boolean" || typeof body.sealed !== "boolean") {
+      throw new PermanentError("vault: the replica address does not answer like Vault (sys/seal-status without initialized/sealed)", "NotVault");
+    }
+    return {
+      initialized: body.initialized,
+      sealed: body.sealed,
+      threshold: body.t ?? 0,
+      shares: body.n ?? 0,
+      progress: body.progress ?? 0,
+      nonce: body.nonce ?? "",
+    };
+  };
 
   const port: VaultReplicaPort = {
     sealStatus: (addr) => call(`seal status of ${addr}`, async () => toStatus((await clientFor(addr).read("sys/seal-status")) as SealStatusBody)),

@@ -266,4 +266,127 @@ test("auto-init: storing fails after init → keys held in memory, Vault still u
   assertNoSecrets(f, [...v.unsealKeys, v.rootToken], JSON.stringify(out));
 });
 
+// ---- bad input: clear error and outcome, Vault left as it was (sealed, progress 0, no share submitted) ----
+
+const storeFile = (f: Fixture) => f.keys.location.replace(/^file /, "");
+async function editStore(f: Fixture, edit: (entries: Record<string, string>) => void): Promise<void> {
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const body = JSON.parse(readFileSync(storeFile(f), "utf8")) as { entries: Record<string, string> };
+  edit(body.entries);
+  writeFileSync(storeFile(f), JSON.stringify(body));
+}
+async function assertUntouched(v: VaultEmulator) {
+  assert.ok(v.control.isSealed(), "Vault left sealed");
+  assert.is(unsealCalls(v), 0, "no share submitted");
+  const status = (await (await fetch(`${v.url}/v1/sys/seal-status`)).json()) as { progress: number };
+  assert.is(status.progress, 0, "no unseal attempt left behind");
+}
+
+test("bad input: a missing share entry → bad-keys naming it, nothing submitted", async () => {
+  const v = await vaultOf();
+  const f = fixture();
+  await f.keys.save({ shares: hexShares(v) }, { overwrite: false });
+  await editStore(f, (e) => void delete e["unseal-1"]);
+  v.control.seal();
+  const out = await run(f, v.url);
+  assert.is(out.outcome, "bad-keys");
+  if (out.outcome === "bad-keys") assert.match(out.reason, /KeyStoreInvalid: .*unseal-1 missing/);
+  await assertUntouched(v);
+  assertNoSecrets(f, v.unsealKeys, JSON.stringify(out));
+});
+
+test("bad input: the same share stored twice → bad-keys naming both entries, nothing submitted; save refuses duplicates", async () => {
+  const v = await vaultOf();
+  const f = fixture();
+  const [s0, s1] = hexShares(v) as [Buffer, Buffer];
+  const refused = await f.keys.save({ shares: [s0, s1, s0] }, { overwrite: false }).then(() => "saved", (err: unknown) => String(err));
+  assert.match(refused, /#1 and #3 are the same share/);
+  assert.is(await f.keys.counts(), undefined, "nothing stored");
+  // A store that holds a duplicate anyway (written by hand / an older tool): each entry is a valid
+  // ciphertext under its own context, two of them decrypt to the same share.
+  const { createKmsClient } = await import("../../shared/kms/kms-client.ts");
+  const { baseContext } = await import("../../shared/unseal/encryption-context.ts");
+  const kmsClient = createKmsClient({ keyId, region: kms.region, endpoint: kms.url, maxAttempts: 1 });
+  try {
+    const ctx = (entry: string) => ({ ...baseContext("test-cluster"), entry });
+    await f.keys.save({ shares: hexShares(v) }, { overwrite: false });
+    const dup = Buffer.from(await kmsClient.encrypt(s0, ctx("unseal-3"))).toString("base64");
+    await editStore(f, (e) => void (e["unseal-3"] = dup));
+  } finally {
+    kmsClient.destroy();
+  }
+  v.control.seal();
+  const out = await run(f, v.url);
+  assert.is(out.outcome, "bad-keys");
+  if (out.outcome === "bad-keys") assert.match(out.reason, /entries unseal-0 and unseal-3 hold the same share/);
+  await assertUntouched(v);
+  assertNoSecrets(f, v.unsealKeys, JSON.stringify(out));
+});
+
+test("bad input: a non-base64 entry → bad-keys naming the entry (not its value), KMS not called", async () => {
+  const v = await vaultOf();
+  const f = fixture();
+  await f.keys.save({ shares: hexShares(v) }, { overwrite: false });
+  await editStore(f, (e) => void (e["unseal-2"] = "not*base64!%"));
+  v.control.seal();
+  kms.control.resetCounts();
+  const out = await run(f, v.url);
+  assert.is(out.outcome, "bad-keys");
+  if (out.outcome === "bad-keys") {
+    assert.match(out.reason, /entry unseal-2 is not a base64 ciphertext/);
+    assert.not.match(out.reason, /not\*base64/);
+  }
+  assert.is(kms.control.calls("Decrypt"), 0);
+  await assertUntouched(v);
+});
+
+test("bad input: ciphertexts for another KMS key → bad-keys (IncorrectKey), not a KMS outage, no retry", async () => {
+  const v = await vaultOf();
+  const other = (await kms.createKey()).keyId;
+  const writer = fixture({ keyId: other });
+  await writer.keys.save({ shares: hexShares(v) }, { overwrite: false });
+  const { createFileBlobStore } = await import("../../shared/unseal/file-blob-store.ts");
+  const f = fixture({ blobs: createFileBlobStore(storeFile(writer)) });
+  v.control.seal();
+  const out = await run(f, v.url);
+  assert.is(out.outcome, "bad-keys");
+  if (out.outcome === "bad-keys") assert.match(out.reason, /IncorrectKeyException|InvalidCiphertextException/);
+  assert.is(f.sleeps.length, 0, "permanent: not retried");
+  await assertUntouched(v);
+});
+
+test("bad input: an address that is not Vault → unreachable with a clear reason, no retry storm, nothing sent", async () => {
+  const { createServer } = await import("node:http");
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    if (req.url?.startsWith("/v1/sys/seal-status")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ status: "ok", service: "not-vault" }));
+      return;
+    }
+    res.writeHead(404, { "content-type": "text/html" });
+    res.end("<html>404</html>");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  open.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
+  const addr = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const f = fixture({ settings: { autoInit: { enabled: true, shares: 3, threshold: 2, storeRootToken: false } } });
+  const out = await run(f, addr);
+  assert.is(out.outcome, "unreachable");
+  if (out.outcome === "unreachable") assert.match(out.reason, /does not answer like Vault/);
+  assert.equal(hits, ["GET /v1/sys/seal-status"], "one read, no init even with auto-init on");
+  assert.is(f.sleeps.length, 0);
+
+  const notFound = createServer((_req, res) => {
+    res.writeHead(404, { "content-type": "text/html" });
+    res.end("<html>404</html>");
+  });
+  await new Promise<void>((r) => notFound.listen(0, "127.0.0.1", r));
+  open.push({ close: () => new Promise<void>((r) => notFound.close(() => r())) });
+  const out404 = await run(f, `http://127.0.0.1:${(notFound.address() as { port: number }).port}`);
+  assert.is(out404.outcome, "unreachable");
+  if (out404.outcome === "unreachable") assert.match(out404.reason, /not found/);
+});
+
 test.run();

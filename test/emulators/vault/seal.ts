@@ -14,8 +14,10 @@ export class SealState {
   sealed = true;
   n = 0;
   t = 0;
-  readonly clusterName = `vault-cluster-${randomHex(4)}`;
-  readonly clusterId = randomUUID();
+  clusterName = `vault-cluster-${randomHex(4)}`;
+  clusterId = randomUUID();
+  /** An HA standby (sys/health answers 429 once unsealed); seal-status is the same as the active's. */
+  standby = false;
   private rootKey: Buffer | null = null;
   private shares: Buffer[] = [];
   private collected: Buffer[] = [];
@@ -47,6 +49,20 @@ export class SealState {
     this.sealed = true;
     this.resetProgress();
     return this.shares.map((s) => Buffer.from(s));
+  }
+
+  /** Another replica of the same cluster: same barrier keys, shares and identity; starts sealed. */
+  adopt(other: SealState): void {
+    if (!other.initialized || !other.rootKey) throw new Error("adopt: the other replica is not initialised");
+    this.rootKey = Buffer.from(other.rootKey);
+    this.shares = other.shares.map((s) => Buffer.from(s));
+    this.n = other.n;
+    this.t = other.t;
+    this.clusterName = other.clusterName;
+    this.clusterId = other.clusterId;
+    this.initialized = true;
+    this.sealed = true;
+    this.resetProgress();
   }
 
   resetProgress(): void {

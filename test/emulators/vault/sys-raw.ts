@@ -16,6 +16,11 @@ function only(raw: RawRequest, ...methods: string[]): void {
   if (!methods.includes(raw.method)) throw emptyError(405);
 }
 
+function standbyOk(query: URLSearchParams): boolean {
+  const v = query.get("standbyok");
+  return v === "" || (v !== null && goBool(v) === true);
+}
+
 function health(core: Core, raw: RawRequest, query: URLSearchParams): Reply {
   only(raw, "GET", "HEAD");
   for (const key of ["standbyok", "perfstandbyok"]) {
@@ -29,15 +34,15 @@ function health(core: Core, raw: RawRequest, query: URLSearchParams): Reply {
     return Number(v);
   };
   const codes = { uninit: code("uninitcode", 501), sealed: code("sealedcode", 503), active: code("activecode", 200) };
-  code("standbycode", 429);
+  const standbyCode = code("standbycode", 429);
   code("performancestandbycode", 473);
   code("drsecondarycode", 472);
   const s = core.seal;
-  const status = !s.initialized ? codes.uninit : s.sealed ? codes.sealed : codes.active;
+  const status = !s.initialized ? codes.uninit : s.sealed ? codes.sealed : s.standby && !standbyOk(query) ? standbyCode : codes.active;
   const body: Data = {
     initialized: s.initialized,
     sealed: s.sealed,
-    standby: s.sealed,
+    standby: s.sealed || s.standby,
     performance_standby: false,
     replication_performance_mode: "disabled",
     replication_dr_mode: "disabled",
