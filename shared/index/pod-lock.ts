@@ -2,8 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { RedisClient as Redis } from "../redis/connection.ts";
 
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+const EXTEND = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
 
-/** Per-pod mutual exclusion across workers: issue, renew and revoke of one pod never interleave. */
+/**
+ * Per-pod mutual exclusion across workers: issue, renew and revoke of one pod never interleave.
+ * While `fn` runs the lock is extended every third of its TTL, so a slow job (many secrets, a
+ * slow Vault) keeps it; a worker that dies stops extending and the lock lapses after the TTL.
+ */
 export class PodLock {
   readonly #redis: Redis;
   readonly #prefix: string;
@@ -21,9 +26,14 @@ export class PodLock {
     const token = randomUUID();
     const ok = await this.#redis.set(key, token, "PX", this.#ttlMs, "NX");
     if (ok !== "OK") return { locked: false };
+    const keepAlive = setInterval(() => {
+      this.#redis.eval(EXTEND, 1, key, token, String(this.#ttlMs)).catch(() => undefined);
+    }, Math.max(100, Math.floor(this.#ttlMs / 3)));
+    keepAlive.unref();
     try {
       return { locked: true, value: await fn() };
     } finally {
+      clearInterval(keepAlive);
       await this.#redis.eval(RELEASE, 1, key, token);
     }
   }
