@@ -35,13 +35,32 @@ function retireAt(deps: WorkerDeps, expiresAt: number): number {
 export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef, record: PodRecord): Promise<PodRecord> {
   const request = requestFor(deps, pod, record);
   const auth = await loginAsPod(deps, pod, ref, request);
+  // Until the new credentials are in the Secret, the old token stays current and the new one is
+  // recorded as retiring: a crash or failure here leaves the pod its working credentials, and the
+  // new token (with any lease read under it) is revoked with the pod at the latest.
+  const pending: Retiring = { kind: "accessor", id: auth.accessor, revokeAt: deps.now() + auth.ttlSeconds * 1000 };
+  await deps.index.put({ ...record, retiring: [...record.retiring, pending] });
+  let read: Awaited<ReturnType<typeof readSecrets>>;
   const retiring: Retiring[] = [...record.retiring];
-  const oldExpiry = record.state === "recovered" ? deps.now() : record.tokenExpiresAt;
+  // Credentials rebuilt from a Secret have no known expiry: they too get the full grace.
+  const unknownExpiry = deps.now() + (deps.settings.rotationGraceSeconds + 1) * 1000;
+  const oldExpiry = record.state === "recovered" ? unknownExpiry : record.tokenExpiresAt;
   retiring.push({ kind: "accessor", id: record.accessor, revokeAt: retireAt(deps, oldExpiry) });
-  for (const lease of record.leases) if (lease.id) retiring.push({ kind: "lease", id: lease.id, revokeAt: retireAt(deps, lease.expiresAt) });
+  for (const lease of record.leases) {
+    if (lease.id) retiring.push({ kind: "lease", id: lease.id, revokeAt: retireAt(deps, record.state === "recovered" ? unknownExpiry : lease.expiresAt) });
+  }
+  try {
+    read = await readSecrets(deps, auth.token, request.secrets, request);
+    const existing = await deps.kube.readSecret(ref.namespace, request.secretName);
+    await writePodSecret(deps, ref, request, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, existing);
+  } catch (err) {
+    await deps.vault.revokeAccessor(auth.accessor).catch(() => undefined);
+    await deps.index.put(record);
+    throw err;
+  }
   const next: PodRecord = {
     ...record,
-    state: "issuing",
+    state: "issued",
     accessor: auth.accessor,
     encryptedToken: deps.sealBox.seal(auth.token, ref.uid),
     tokenExpiresAt: deps.now() + auth.ttlSeconds * 1000,
@@ -49,16 +68,14 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
     tokenRenewable: auth.renewable,
     retiring,
     secretName: request.secretName,
+    leases: read.leases,
+    rotations: record.rotations + 1,
   };
-  // The new accessor is recorded before any lease exists under it.
-  await deps.index.put({ ...next, state: record.state === "recovered" ? "recovered" : "issued", leases: record.leases });
-  const read = await readSecrets(deps, auth.token, request.secrets, request);
-  const existing = await deps.kube.readSecret(ref.namespace, request.secretName);
-  await writePodSecret(deps, ref, request, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, existing);
+  await deps.index.put(next);
   for (const item of retiring.slice(record.retiring.length)) {
     await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());
   }
-  return { ...next, state: "issued", leases: read.leases, rotations: record.rotations + 1 };
+  return next;
 }
 
 /**
