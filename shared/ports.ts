@@ -44,6 +44,8 @@ export interface VaultPort {
   renewLease(leaseId: string, incrementSeconds: number): Promise<LeaseRenewal>;
   revokeLease(leaseId: string): Promise<void>;
   revokeAccessor(accessor: string): Promise<void>;
+  /** The metadata of the token behind an accessor (Kubernetes auth: service_account_namespace, …); undefined when unknown. */
+  lookupAccessor(accessor: string): Promise<Readonly<Record<string, string>> | undefined>;
   sealStatus(): Promise<SealStatus>;
 }
 

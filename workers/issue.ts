@@ -10,6 +10,7 @@ import { loginAsPod, readSecrets, writePodSecret } from "./credentials.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { runJob } from "./job-runner.ts";
+import { trustedAccessors } from "./trusted-ids.ts";
 import { nextWakeMs } from "./refresh.ts";
 import { renewDelayMs } from "./schedule.ts";
 
@@ -86,8 +87,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
       const recovery = previous ? readSecretRecovery(previous) : undefined;
       if (recovery && recovery.podUid === ref.uid) {
         // The index was lost but the pod's Secret survived: its old credentials retire after the grace.
-        if (recovery.accessor) retiring.push({ kind: "accessor", id: recovery.accessor, revokeAt: graceAt });
-        for (const id of recovery.leaseIds) retiring.push({ kind: "lease", id, revokeAt: graceAt });
+        for (const accessor of await trustedAccessors(deps, recovery)) retiring.push({ kind: "accessor", id: accessor, revokeAt: graceAt });
       }
       await writePodSecret(deps, ref, request, content, previous);
     }

@@ -5,6 +5,7 @@ import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { readPodContract, wantsCredentials } from "../shared/pods/read-contract.ts";
 import { isTerminal, podRef } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
+import { trustedAccessors } from "./trusted-ids.ts";
 import { updateReconcileGauges } from "./reconcile-gauges.ts";
 
 export interface ReconcileReport {
@@ -50,11 +51,14 @@ export function createReconciler(deps: WorkerDeps) {
         await revoke(recovery.podUid, recovery.namespace, podName, "reconciler: pod gone (from Secret)");
         continue;
       }
-      const rebuiltRecord = recordFromSecret(deps, pod, recovery);
+      const rebuiltRecord = recordFromSecret(deps, pod, recovery, await trustedAccessors(deps, recovery));
       if (!rebuiltRecord) continue;
       await deps.index.put(rebuiltRecord);
       rebuiltRecord.renewJobId = await deps.producer.renew({ uid: rebuiltRecord.uid, namespace: rebuiltRecord.namespace, name: rebuiltRecord.name, force: false }, 1, 0);
       rebuiltRecord.nextRenewAt = deps.now();
+      for (const item of rebuiltRecord.retiring) {
+        await deps.producer.retire({ uid: rebuiltRecord.uid, kind: item.kind, id: item.id }, deps.settings.rotationGraceSeconds * 1000);
+      }
       await deps.index.put(rebuiltRecord);
       indexed.set(rebuiltRecord.uid, rebuiltRecord);
       rebuilt++;
@@ -91,13 +95,15 @@ export function createReconciler(deps: WorkerDeps) {
   };
 }
 
-function recordFromSecret(deps: WorkerDeps, pod: V1Pod, recovery: NonNullable<ReturnType<typeof readSecretRecovery>>): PodRecord | undefined {
+function recordFromSecret(deps: WorkerDeps, pod: V1Pod, recovery: NonNullable<ReturnType<typeof readSecretRecovery>>, trusted: readonly string[]): PodRecord | undefined {
   const ref = podRef(pod);
-  if (!ref || !recovery.accessor) return undefined;
+  // An accessor Vault does not confirm as this namespace's is not rebuilt: the pod is issued anew.
+  if (!ref || !recovery.accessor || !trusted.includes(recovery.accessor)) return undefined;
   const contract = readPodContract(pod, deps.settings);
   if (contract.kind !== "request") return undefined;
   const now = deps.now();
-  const leases = contract.request.secrets.map((s, i) => ({ id: recovery.leaseIds[i] ?? "", path: s.path, file: s.file, expiresAt: now, renewable: true, ttlSeconds: 0 }));
+  // Lease ids from annotations are not trusted; the old leases go with the old token when it retires.
+  const leases = contract.request.secrets.map((s) => ({ id: "", path: s.path, file: s.file, expiresAt: now, renewable: true, ttlSeconds: 0 }));
   return {
     ...ref,
     serviceAccount: pod.spec?.serviceAccountName || "default",
@@ -110,7 +116,7 @@ function recordFromSecret(deps: WorkerDeps, pod: V1Pod, recovery: NonNullable<Re
     tokenTtlSeconds: 0,
     tokenRenewable: false,
     leases,
-    retiring: recovery.retiring,
+    retiring: trusted.filter((a) => a !== recovery.accessor).map((id) => ({ kind: "accessor" as const, id, revokeAt: now })),
     issuedAt: now,
     rotations: 0,
   };

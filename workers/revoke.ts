@@ -6,6 +6,7 @@ import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { runJob } from "./job-runner.ts";
+import { trustedAccessors } from "./trusted-ids.ts";
 import { createOperationProcessor } from "./operation.ts";
 
 /**
@@ -44,9 +45,7 @@ async function revoke(deps: WorkerDeps, ref: RevokeJob): Promise<RevokeOutcome> 
   for (const secret of secrets) {
     const recovery = readSecretRecovery(secret);
     if (!recovery) continue;
-    if (recovery.accessor) accessors.add(recovery.accessor);
-    for (const id of recovery.leaseIds) leaseIds.add(id);
-    for (const item of recovery.retiring) (item.kind === "lease" ? leaseIds : accessors).add(item.id);
+    for (const accessor of await trustedAccessors(deps, recovery)) accessors.add(accessor);
   }
   if (!record && secrets.length === 0) return { outcome: "nothing-to-revoke" };
 

@@ -120,6 +120,18 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
         }
       }),
 
+    lookupAccessor: (accessor) =>
+      call("look up a token by accessor", async () => {
+        try {
+          const body = (await client.write("auth/token/lookup-accessor", { accessor }, controller())) as { data?: { meta?: Record<string, string> | null } };
+          return body.data?.meta ?? {};
+        } catch (err) {
+          const status = (err as { response?: { statusCode?: number } }).response?.statusCode;
+          if (status === 400 || status === 404) return undefined; // gone (revoked or expired) or never existed
+          throw err;
+        }
+      }),
+
     sealStatus: () =>
       call("seal status", async () => {
         const body = (await client.read("sys/seal-status", as(undefined))) as { initialized?: boolean; sealed?: boolean; progress?: number; t?: number };
