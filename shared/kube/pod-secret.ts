@@ -75,10 +75,6 @@ export function readSecretRecovery(secret: V1Secret): SecretRecovery | undefined
   };
 }
 
-export function ownerPodName(secret: V1Secret): string | undefined {
-  return secret.metadata?.ownerReferences?.find((o) => o.kind === "Pod")?.name;
-}
-
 export function podServiceAccount(pod: V1Pod): string {
   return pod.spec?.serviceAccountName || "default";
 }

@@ -1,7 +1,7 @@
 /** Contract: kubectl v1.32 against the emulator (discovery, OpenAPI v3 validation, get/create/apply/delete --wait). */
 import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +10,14 @@ import { suite } from "uvu";
 import { startKubernetesEmulator, type KubernetesEmulator } from "../emulators/kubernetes/index.ts";
 
 const run = promisify(execFile);
-const KUBECTL = "/usr/bin/kubectl";
+/** kubectl from PATH (CI installs it when the registry carries it); empty when absent. */
+const KUBECTL = (() => {
+  try {
+    return execFileSync("sh", ["-c", "command -v kubectl"], { encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
+})();
 const test = suite("kubernetes emulator: kubectl smoke");
 let emu: KubernetesEmulator;
 let dir = "";
@@ -32,8 +39,8 @@ test.after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-if (!existsSync(KUBECTL)) {
-  console.log(`kubectl smoke test skipped: ${KUBECTL} not found`);
+if (KUBECTL === "") {
+  console.log("kubectl smoke test skipped: kubectl is not on PATH (bash scripts/install-system-deps.sh installs it)");
   test.skip("kubectl smoke", () => undefined);
 } else {
   test("get pods -A, create -f, apply -f, get secret -o json, delete pod (waits for DELETED)", async () => {
