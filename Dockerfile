@@ -8,7 +8,8 @@ RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund && npm cache cl
 COPY functions ./functions
 COPY workers ./workers
 COPY shared ./shared
+COPY cli ./cli
 COPY tsconfig.json ./
 USER 65532:65532
 EXPOSE 8080 8443
-ENTRYPOINT ["node", "--import", "tsx", "functions/main.ts"]
+ENTRYPOINT ["node", "--import", "tsx", "functions/entry/node.ts"]

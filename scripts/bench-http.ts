@@ -16,7 +16,7 @@ import { JobProducer } from "../shared/jobs/producer.ts";
 import { createLogger } from "../shared/observability/log.ts";
 import { createMetrics } from "../shared/observability/metrics.ts";
 import { PodEventRouter } from "../shared/pods/pod-events.ts";
-import type { KubePort } from "../shared/ports.ts";
+import type { KubePort } from "../shared/ports/vault-kube.ts";
 import { startRedis } from "../test/helpers/redis.ts";
 import { record } from "../test/functions/http/api-fixture.ts";
 

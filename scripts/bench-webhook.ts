@@ -28,7 +28,7 @@ const pct = (values: number[], p: number) => {
 const stack = await startStack({ podGraceSeconds: 0 });
 const seeded = await seedExample(stack, { dbDefaultTtl: "300s", dbMaxTtl: "1h" });
 const httpPort = await freePort();
-const child = spawn(process.execPath, ["--import", "tsx", "functions/main.ts"], {
+const child = spawn(process.execPath, ["--import", "tsx", "functions/entry/node.ts"], {
   stdio: ["ignore", "ignore", "inherit"],
   env: {
     ...process.env,

@@ -48,7 +48,7 @@ const stack = await startStack({ podGraceSeconds: 0 });
 const seeded = await seedExample(stack, { dbDefaultTtl: "300s", dbMaxTtl: "1h", tokenTtl: "300s", tokenMaxTtl: "1h" });
 const httpPort = await freePort();
 const prefix = "{leasekeeper}";
-const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean), "--import", "tsx", "functions/main.ts"], {
+const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean), "--import", "tsx", "functions/entry/node.ts"], {
   stdio: ["ignore", "ignore", "inherit"],
   env: {
     ...process.env,

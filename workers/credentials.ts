@@ -5,7 +5,7 @@ import { LABEL_POD_UID } from "../shared/kube/labels.ts";
 import type { LeaseRecord, Retiring } from "../shared/index/pod-record.ts";
 import type { PodRequest, SecretRequest } from "../shared/pods/pod-contract.ts";
 import type { PodRef } from "../shared/pods/pod-state.ts";
-import type { VaultAuth } from "../shared/ports.ts";
+import type { VaultAuth } from "../shared/ports/vault-kube.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { TemplateReads } from "./template-reads.ts";
 

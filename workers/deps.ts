@@ -5,7 +5,7 @@ import type { SealBox } from "../shared/index/seal-box.ts";
 import type { JobProducer } from "../shared/jobs/producer.ts";
 import type { Log } from "../shared/observability/log.ts";
 import type { Metrics } from "../shared/observability/metrics.ts";
-import type { KubePort, VaultPort } from "../shared/ports.ts";
+import type { KubePort, VaultPort } from "../shared/ports/vault-kube.ts";
 
 export type WorkerSettings = Pick<
   Config,

@@ -1,6 +1,6 @@
 import { messageOf } from "../shared/errors/errors.ts";
 import type { PodRef } from "../shared/pods/pod-state.ts";
-import type { PodEvent } from "../shared/ports.ts";
+import type { PodEvent } from "../shared/ports/vault-kube.ts";
 import type { WorkerDeps } from "./deps.ts";
 
 export type EventReason = "CredentialsIssued" | "CredentialsRenewed" | "CredentialsRotated" | "CredentialsRevoked" | "IssueFailed";

@@ -7,7 +7,7 @@
 import { PermanentError } from "../shared/errors/errors.ts";
 import type { LeaseRecord } from "../shared/index/pod-record.ts";
 import type { SecretRequest } from "../shared/pods/pod-contract.ts";
-import type { VaultSecret } from "../shared/ports.ts";
+import type { VaultSecret } from "../shared/ports/vault-kube.ts";
 import { secretCallKey } from "../shared/templates/ast.ts";
 import { parseTemplate } from "../shared/templates/parser.ts";
 import { renderTemplate } from "../shared/templates/render.ts";

@@ -4,7 +4,7 @@ import type { PodIndex } from "../../shared/index/pod-index.ts";
 import type { JobProducer } from "../../shared/jobs/producer.ts";
 import type { AccessReviewer } from "../../shared/kube/access-review.ts";
 import type { Log } from "../../shared/observability/log.ts";
-import type { KubePort } from "../../shared/ports.ts";
+import type { KubePort } from "../../shared/ports/vault-kube.ts";
 import type { OwnerLookup } from "../../shared/scopes/resolve.ts";
 import type { Authorizer } from "./auth/authorize.ts";
 import type { ReplayGuard } from "./auth/replay-guard.ts";

@@ -6,7 +6,7 @@ import type { JobProducer } from "../../shared/jobs/producer.ts";
 import type { AccessReviewer } from "../../shared/kube/access-review.ts";
 import type { Metrics } from "../../shared/observability/metrics.ts";
 import type { PodEventRouter, RouteResult } from "../../shared/pods/pod-events.ts";
-import type { KubePort } from "../../shared/ports.ts";
+import type { KubePort } from "../../shared/ports/vault-kube.ts";
 import { authenticate } from "./auth/authenticate.ts";
 import { createAuthorizer, refuseUnless, type Authorizer } from "./auth/authorize.ts";
 import type { ApiEnv } from "./auth/identity.ts";

@@ -43,7 +43,7 @@ export const ENV = {
   tokenReviewAudiences: "LEASEKEEPER_TOKEN_REVIEW_AUDIENCES",
   eventsAuth: "LEASEKEEPER_EVENTS_AUTH",
   eventsAudience: "LEASEKEEPER_EVENTS_AUDIENCE",
-  // Cloudflare Worker only (functions/worker.ts): the cluster's API server, reached with a token.
+  // Cloudflare Worker only (functions/entry/cloudflare.ts): the cluster's API server, reached with a token.
   kubeServer: "LEASEKEEPER_KUBE_SERVER",
   kubeToken: "LEASEKEEPER_KUBE_TOKEN",
   kubeCaData: "LEASEKEEPER_KUBE_CA_DATA",

@@ -1,6 +1,6 @@
 import { DecryptCommand, EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
 import { classifyKmsError } from "./kms-errors.ts";
-import type { EncryptionContext, KmsPort } from "./kms-port.ts";
+import type { EncryptionContext, KmsPort } from "../ports/kms.ts";
 
 export interface KmsClientOptions {
   readonly keyId: string;

@@ -5,7 +5,7 @@ import {
   type V1Secret,
 } from "@kubernetes/client-node";
 import { classifyKubeError, kubeStatus } from "../errors/kube-errors.ts";
-import type { KubePort, PodEvent, PodTokenRequest } from "../ports.ts";
+import type { KubePort, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
 import { LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
 
 /** KubePort over @kubernetes/client-node. */

@@ -1,7 +1,7 @@
 import type { V1OwnerReference, V1Pod } from "@kubernetes/client-node";
 import type { PodIndex } from "../index/pod-index.ts";
 import type { PodRecord } from "../index/pod-record.ts";
-import type { KubePort } from "../ports.ts";
+import type { KubePort } from "../ports/vault-kube.ts";
 import type { Scope, WorkloadKind } from "./scope.ts";
 
 /** Who owns a ReplicaSet (the Deployment hop of an ownerReferences walk). */

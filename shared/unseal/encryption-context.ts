@@ -1,4 +1,4 @@
-import type { EncryptionContext } from "../kms/kms-port.ts";
+import type { EncryptionContext } from "../ports/kms.ts";
 
 /**
  * KMS encryption context for stored unseal material. It binds every ciphertext to this

@@ -1,8 +1,8 @@
 import type { Config } from "../config/config.ts";
 import { ConfigError } from "../config/config.ts";
 import { ENV } from "../config/env-vars.ts";
-import type { KmsPort } from "../kms/kms-port.ts";
-import type { KubePort } from "../ports.ts";
+import type { KmsPort } from "../ports/kms.ts";
+import type { KubePort } from "../ports/vault-kube.ts";
 import { baseContext } from "./encryption-context.ts";
 import { createFileBlobStore } from "./file-blob-store.ts";
 import { createSealedKeyStore, type SealedKeyStore } from "./sealed-key-store.ts";

@@ -1,5 +1,5 @@
 import { timingSafeEqual, randomBytes } from "node:crypto";
-import type { EncryptionContext, KmsPort } from "../kms/kms-port.ts";
+import type { EncryptionContext, KmsPort } from "../ports/kms.ts";
 import { entryContext } from "./encryption-context.ts";
 import { ENTRY_ROOT_TOKEN, SHARE_ENTRY, keyStoreInvalid, shareEntry, type KeyBlobStore } from "./key-blob-store.ts";
 import { keyMaterial, wipeAll, type KeyMaterial } from "./key-material.ts";

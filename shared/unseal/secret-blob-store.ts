@@ -1,6 +1,6 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { kubeStatus } from "../errors/kube-errors.ts";
-import type { KubePort } from "../ports.ts";
+import type { KubePort } from "../ports/vault-kube.ts";
 import { decodeEntry, keyStoreExists, type KeyBlobStore } from "./key-blob-store.ts";
 
 export const LABEL_UNSEAL_KEYS = "leasekeeper.io/unseal-keys";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { messageOf } from "../errors/errors.ts";
 import type { Log } from "../observability/log.ts";
-import type { VaultAuth } from "../ports.ts";
+import type { VaultAuth } from "../ports/vault-kube.ts";
 
 export interface ControllerTokenSource {
   /** The token to send now (undefined until the first login). */

@@ -3,7 +3,7 @@ import { Agent as HttpsAgent } from "node:https";
 import vault from "node-vault";
 import { RetryLaterError } from "../errors/errors.ts";
 import { classifyVaultError } from "../errors/vault-errors.ts";
-import type { LeaseRenewal, SealStatus, VaultAuth, VaultPort, VaultSecret } from "../ports.ts";
+import type { LeaseRenewal, SealStatus, VaultAuth, VaultPort, VaultSecret } from "../ports/vault-kube.ts";
 
 export interface VaultClientOptions {
   readonly endpoint: string;

@@ -4,7 +4,7 @@ import pg from "pg";
 import { Redis } from "ioredis";
 import { loadConfig, type Config } from "../../shared/config/config.ts";
 import { createLogger } from "../../shared/observability/log.ts";
-import { startRuntime, type Runtime } from "../../functions/runtime.ts";
+import { startRuntime, type Runtime } from "../../functions/entry/runtime.ts";
 import type { Seeded, Stack } from "../helpers/stack.ts";
 import { leasekeeperEnv } from "../helpers/stack.ts";
 

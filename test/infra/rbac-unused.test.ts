@@ -9,7 +9,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { runKeysCommand } from "../../functions/cli/keys.ts";
+import { runKeysCommand } from "../../cli/keys.ts";
 import { createKmsClient } from "../../shared/kms/kms-client.ts";
 import { createKubeClient } from "../../shared/kube/kube-client.ts";
 import { loadConfig } from "../../shared/config/config.ts";

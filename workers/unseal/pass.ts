@@ -1,0 +1,177 @@
+import { RetryLaterError, isPermanent } from "../../shared/errors/errors.ts";
+import type { UnsealJob, UnsealOutcome } from "../../shared/jobs/job-types.ts";
+import type { KeyMaterial } from "../../shared/unseal/key-material.ts";
+import { podAddress, replicaName, type ReplicaRef } from "../../shared/unseal/replicas.ts";
+import { containerStartedAt } from "../../shared/unseal/vault-pods.ts";
+import type { ReplicaSealStatus } from "../../shared/unseal/vault-replica-client.ts";
+import type { UnsealDeps } from "./deps.ts";
+import { initializeReplica } from "./auto-init.ts";
+import { reasonOf, withRetry } from "./retry.ts";
+
+export interface PodIdentity {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+interface Replica {
+  readonly name: string;
+  readonly addr: string;
+  readonly pod: PodIdentity | undefined;
+  /** When the Vault container started (it starts sealed), if known. */
+  readonly startedAt: number | undefined;
+}
+
+/** KMS said the blob is not ours (wrong context, other key): the stored keys are bad, not KMS. */
+const BAD_CIPHERTEXT = new Set(["InvalidCiphertextException", "IncorrectKeyException"]);
+/** The key store itself is damaged (not base64, missing or duplicated shares). */
+const BAD_STORE = "KeyStoreInvalid";
+const MAX_PASSES = 3;
+
+/**
+ * One unseal of one replica, run while holding that replica's lock: resolve the address, read
+ * seal status, (auto-init), decrypt the shares, reset a stale attempt, submit shares until
+ * unsealed. Every path ends in one of the closed-set outcomes; plaintext is wiped on the way out.
+ */
+export async function unsealReplica(deps: UnsealDeps, job: UnsealJob): Promise<{ outcome: UnsealOutcome; pod: PodIdentity | undefined }> {
+  const name = replicaName(job.replica);
+  let replica: Replica;
+  try {
+    replica = await withRetry(deps, () => resolve(deps, job.replica, name));
+  } catch (err) {
+    return { outcome: { outcome: "unreachable", replica: name, reason: reasonOf(err) }, pod: undefined };
+  }
+  const done = (outcome: UnsealOutcome) => ({ outcome, pod: replica.pod });
+
+  let status: ReplicaSealStatus;
+  try {
+    status = await withRetry(deps, () => deps.replicas.sealStatus(replica.addr));
+  } catch (err) {
+    return done({ outcome: "unreachable", replica: name, reason: reasonOf(err) });
+  }
+
+  let material: KeyMaterial | undefined;
+  let initialized = false;
+  try {
+    if (!status.initialized) {
+      const init = await initializeReplica(deps, replica.addr, name);
+      if (init.kind === "refused") return done(init.outcome);
+      status = init.status;
+      if (init.kind === "initialized") {
+        material = init.material;
+        initialized = true;
+      }
+    }
+    if (!status.sealed) return done({ outcome: "already-unsealed", replica: name });
+    deps.metrics.vaultSealed.set({ replica: name }, 1);
+
+    if (!material) {
+      const loaded = await loadKeys(deps, name);
+      if ("outcome" in loaded) return done(loaded);
+      material = loaded.material;
+    }
+    return done(await submitShares(deps, replica, status, material, { initialized, requestedAt: job.requestedAt }));
+  } finally {
+    material?.wipe();
+  }
+}
+
+async function resolve(deps: UnsealDeps, ref: ReplicaRef, name: string): Promise<Replica> {
+  if (ref.kind === "address") return { name, addr: ref.addr, pod: undefined, startedAt: undefined };
+  const pod = await deps.pods.readPod(ref.namespace, ref.name);
+  if (!pod?.metadata?.uid) throw new RetryLaterError(`vault pod ${name} not found`, undefined);
+  const ip = pod.status?.podIP;
+  if (!ip) throw new RetryLaterError(`vault pod ${name} has no IP yet`, undefined);
+  return {
+    name,
+    addr: podAddress(deps.settings.podScheme, ip, deps.settings.podPort),
+    pod: { namespace: ref.namespace, name: ref.name, uid: pod.metadata.uid },
+    startedAt: containerStartedAt(pod, "vault")?.getTime(),
+  };
+}
+
+async function loadKeys(deps: UnsealDeps, name: string): Promise<{ material: KeyMaterial } | UnsealOutcome> {
+  const held = deps.custodian.material();
+  if (held) return { material: held };
+  try {
+    const material = await withRetry(deps, () => deps.keys.load());
+    if (!material || material.shares.length === 0) {
+      material?.wipe();
+      return { outcome: "bad-keys", replica: name, reason: `no unseal keys stored in ${deps.keys.location}` };
+    }
+    return { material };
+  } catch (err) {
+    const kmsName = isPermanent(err) ? err.reason : "";
+    if (kmsName === BAD_STORE) return { outcome: "bad-keys", replica: name, reason: reasonOf(err) };
+    if (BAD_CIPHERTEXT.has(kmsName)) {
+      return { outcome: "bad-keys", replica: name, reason: `${reasonOf(err)} (stored ciphertexts do not decrypt under this key and cluster context)` };
+    }
+    return { outcome: "kms-unavailable", replica: name, reason: reasonOf(err) };
+  }
+}
+
+async function submitShares(
+  deps: UnsealDeps,
+  replica: Replica,
+  initial: ReplicaSealStatus,
+  material: KeyMaterial,
+  info: { initialized: boolean; requestedAt: number },
+): Promise<UnsealOutcome> {
+  const name = replica.name;
+  const badKeys = (reason: string): UnsealOutcome => ({ outcome: "bad-keys", replica: name, reason });
+  const shares = material.shares;
+  if (initial.threshold > 0 && shares.length < initial.threshold) {
+    return badKeys(`only ${shares.length} share(s) stored but Vault needs ${initial.threshold}; nothing submitted`);
+  }
+  let status = initial;
+  let submitted = 0;
+  let staleAttemptReset = false;
+  try {
+    for (let pass = 1; pass <= MAX_PASSES; pass++) {
+      if (status.progress > 0) {
+        // We hold the replica lock, so this partial attempt is someone else's (or a crashed job's).
+        status = await withRetry(deps, () => deps.replicas.resetUnseal(replica.addr));
+        staleAttemptReset = true;
+        deps.log.warn({ replica: name }, "reset a stale unseal attempt");
+      }
+      if (!status.sealed) return { outcome: "already-unsealed", replica: name };
+      let progress = status.progress;
+      let interrupted = false;
+      for (const share of shares) {
+        const next = await withRetry(deps, () => deps.replicas.submitUnsealKey(replica.addr, share));
+        submitted++;
+        if (!next.sealed) return unsealed(deps, replica, { submitted, staleAttemptReset, ...info });
+        if (next.progress === 0 && progress + 1 >= next.threshold) return badKeys("threshold reached but Vault stayed sealed: wrong unseal keys");
+        if (next.progress < progress) {
+          // Progress went back without reaching the threshold: the replica restarted or was reset.
+          status = next;
+          interrupted = true;
+          break;
+        }
+        progress = next.progress;
+      }
+      if (!interrupted) return badKeys(`all ${shares.length} stored share(s) submitted, Vault still sealed (progress ${progress} of ${status.threshold})`);
+    }
+    return { outcome: "unreachable", replica: name, reason: `unseal attempt was reset ${MAX_PASSES} times while submitting` };
+  } catch (err) {
+    if (isPermanent(err) && err.reason === "UnsealKeyRejected") return badKeys(reasonOf(err));
+    return { outcome: "unreachable", replica: name, reason: reasonOf(err) };
+  }
+}
+
+function unsealed(
+  deps: UnsealDeps,
+  replica: Replica,
+  info: { submitted: number; staleAttemptReset: boolean; initialized: boolean; requestedAt: number },
+): UnsealOutcome {
+  const now = deps.now();
+  const since = replica.startedAt !== undefined && replica.startedAt < info.requestedAt ? replica.startedAt : info.requestedAt;
+  return {
+    outcome: "unsealed",
+    replica: replica.name,
+    sharesSubmitted: info.submitted,
+    staleAttemptReset: info.staleAttemptReset,
+    initialized: info.initialized,
+    sealedSeconds: Math.max(0, (now - since) / 1000),
+  };
+}
