@@ -1,10 +1,10 @@
 import { pathToFileURL } from "node:url";
-import { ConfigError, loadConfig } from "../shared/config/config.ts";
+import { ConfigError, loadConfig, requireUnsealKeys } from "../shared/config/config.ts";
 import { ENV } from "../shared/config/env-vars.ts";
 import { createKubeClient } from "../shared/kube/kube-client.ts";
 import { loadKubeConfig } from "../shared/kube/kube-config.ts";
 import { createKmsClient } from "../shared/kms/kms-client.ts";
-import { keyStoreFromConfig } from "../shared/unseal/key-store-from-config.ts";
+import { keyStoreFor } from "../shared/unseal/key-store-from-config.ts";
 import { KEYS_USAGE, runKeysCommand } from "./keys.ts";
 import { ONCALL_COMMANDS, ONCALL_USAGE, runOncallCommand, type OncallCommand } from "./oncall.ts";
 
@@ -30,11 +30,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return 2;
   }
   let config;
+  let unsealKeys;
   try {
     // The CLI never touches the pod index; a throwaway key satisfies the one config parser.
     config = loadConfig({ ...env, [ENV.indexKey]: env[ENV.indexKey] || Buffer.alloc(32).toString("base64") });
-    if (!config.kmsKeyId) throw new ConfigError(`${ENV.kmsKeyId} is required`);
-    if (!config.unsealClusterId) throw new ConfigError(`${ENV.unsealClusterId} is required`);
+    unsealKeys = requireUnsealKeys(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`leasekeeper: ${err.message}\n`);
@@ -42,15 +42,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     throw err;
   }
-  const kms = createKmsClient({ keyId: config.kmsKeyId, region: config.kmsRegion, endpoint: config.kmsEndpoint });
+  const kms = createKmsClient(unsealKeys.kms);
   try {
     const kube = createKubeClient(loadKubeConfig(config.kubeconfig));
-    const keys = keyStoreFromConfig(config, kube, kms);
+    const keys = keyStoreFor(unsealKeys, kube, kms);
     return await runKeysCommand(rest, {
       stdin: process.stdin,
       out: (line) => process.stdout.write(`${line}\n`),
       err: (line) => process.stderr.write(`${line}\n`),
-    }, { keys, kmsKeyId: config.kmsKeyId });
+    }, { keys, kmsKeyId: unsealKeys.kms.keyId });
   } finally {
     kms.destroy();
   }

@@ -8,11 +8,11 @@
  */
 import { Writable } from "node:stream";
 import { createHash, randomBytes } from "node:crypto";
-import { loadConfig } from "../shared/config/config.ts";
+import { loadConfig, requireUnsealKeys } from "../shared/config/config.ts";
 import { createKmsClient } from "../shared/kms/kms-client.ts";
 import { createKubeClient } from "../shared/kube/kube-client.ts";
 import { createLogger } from "../shared/observability/log.ts";
-import { keyStoreFromConfig } from "../shared/unseal/key-store-from-config.ts";
+import { keyStoreFor } from "../shared/unseal/key-store-from-config.ts";
 import { runKeysCommand } from "../cli/keys.ts";
 import { startRuntime } from "../functions/entry/runtime.ts";
 import { kubeConfigFor } from "../test/emulators/kubernetes/testing.ts";
@@ -61,7 +61,7 @@ try {
     LEASEKEEPER_UNSEAL_SWEEP_SECONDS: "3600",
   });
   const kms = createKmsClient({ keyId: stack.kmsKeyId, endpoint: stack.kms.url, region: stack.kms.region });
-  const keys = keyStoreFromConfig(config, createKubeClient(kubeConfigFor(stack.kube)), kms);
+  const keys = keyStoreFor(requireUnsealKeys(config), createKubeClient(kubeConfigFor(stack.kube)), kms);
   const code = await runKeysCommand(["import"], { stdin: [Buffer.from(stack.vault.unsealKeys.join("\n"))], out: () => undefined, err: say }, { keys, kmsKeyId: stack.kmsKeyId });
   kms.destroy();
   if (code !== 0) throw new Error("could not import the unseal keys");

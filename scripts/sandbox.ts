@@ -5,12 +5,12 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { loadConfig } from "../shared/config/config.ts";
+import { loadConfig, requireUnsealKeys } from "../shared/config/config.ts";
 import { createKubeClient } from "../shared/kube/kube-client.ts";
 import { loadKubeConfig } from "../shared/kube/kube-config.ts";
 import { createKmsClient } from "../shared/kms/kms-client.ts";
 import { createLogger } from "../shared/observability/log.ts";
-import { keyStoreFromConfig } from "../shared/unseal/key-store-from-config.ts";
+import { keyStoreFor } from "../shared/unseal/key-store-from-config.ts";
 import { runKeysCommand } from "../cli/keys.ts";
 import { startRuntime } from "../functions/entry/runtime.ts";
 import { leasekeeperEnv, seedExample, startStack } from "../test/helpers/stack.ts";
@@ -49,7 +49,7 @@ const config = loadConfig({
 
 // Vault's unseal shares go into the KMS-encrypted key store, as `npm run keys -- import` would.
 const kube = createKubeClient(loadKubeConfig(config.kubeconfig));
-const keys = keyStoreFromConfig(config, kube, createKmsClient({ keyId: stack.kmsKeyId, region: stack.kms.region, endpoint: stack.kms.url }));
+const keys = keyStoreFor(requireUnsealKeys(config), kube, createKmsClient({ keyId: stack.kmsKeyId, region: stack.kms.region, endpoint: stack.kms.url }));
 const imported = await runKeysCommand(["import"], { stdin: [stack.vault.unsealKeys.join("\n")], out: () => undefined, err: say }, { keys, kmsKeyId: stack.kmsKeyId });
 if (imported !== 0) throw new Error("sandbox: could not import the unseal keys");
 

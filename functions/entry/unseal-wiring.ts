@@ -1,17 +1,11 @@
 import { readFileSync } from "node:fs";
-import type { KubeConfig } from "@kubernetes/client-node";
-import type { RedisClient as Redis } from "../../shared/redis/connection.ts";
 import type { Config } from "../../shared/config/config.ts";
-import { ConfigError } from "../../shared/config/config.ts";
-import { ENV } from "../../shared/config/env-vars.ts";
+import type { UnsealEnabled } from "../../shared/config/unseal-config.ts";
 import { PodLock } from "../../shared/index/pod-lock.ts";
-import type { JobProducer } from "../../shared/jobs/producer.ts";
+import type { UnsealJob } from "../../shared/jobs/job-types.ts";
 import { createKmsClient } from "../../shared/kms/kms-client.ts";
-import type { Log } from "../../shared/observability/log.ts";
-import type { Metrics } from "../../shared/observability/metrics.ts";
-import type { KubePort } from "../../shared/ports/vault-kube.ts";
 import { KeyCustodian } from "../../shared/unseal/key-custodian.ts";
-import { keyStoreFromConfig } from "../../shared/unseal/key-store-from-config.ts";
+import { keyStoreFor } from "../../shared/unseal/key-store-from-config.ts";
 import { createReplicaDiscovery } from "../../shared/unseal/replica-discovery.ts";
 import { createVaultPodsClient } from "../../shared/unseal/vault-pods.ts";
 import { createVaultReplicaClient } from "../../shared/unseal/vault-replica-client.ts";
@@ -19,73 +13,72 @@ import type { UnsealDeps } from "../../workers/unseal/deps.ts";
 import type { UnsealRouteDeps } from "../http/unseal-route.ts";
 import { startUnsealSweep } from "../watch/unseal-sweep.ts";
 import { VaultPodWatcher } from "../watch/vault-pod-watcher.ts";
+import type { Clients } from "./clients.ts";
 
-export interface UnsealRuntime {
-  /** For startWorkers (workers role). */
+export interface UnsealWiring {
+  /** For the queue workers. */
   readonly worker: { readonly deps: UnsealDeps; readonly concurrency: number };
-  /** For createApp (functions role). */
+  /** For the HTTP app (POST /v1/unseal, the CI hook). */
   readonly route: UnsealRouteDeps;
-  readonly watcher: VaultPodWatcher | undefined;
-  /** Starts the Vault pod watch (unless replicas are configured by address) and the sweep (watch role). */
+  /** The Vault pod watch (unless replicas are configured by address) and the sweep. */
   startTriggers(): Promise<void>;
-  stop(): Promise<void>;
+  stopTriggers(): Promise<void>;
+  close(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Wires the real KMS, Vault-replica and Kubernetes clients for unseal. Called only when LEASEKEEPER_UNSEAL=true. */
-export function createUnsealRuntime(
-  config: Config,
-  shared: { kc: KubeConfig; kube: KubePort; redis: Redis; producer: JobProducer; log: Log; metrics: Metrics },
-): UnsealRuntime {
-  const { kc, kube, redis, producer, log, metrics } = shared;
-  if (!config.kmsKeyId) throw new ConfigError(`${ENV.kmsKeyId} is required when ${ENV.unsealEnabled}=true`);
-  const kms = createKmsClient({ keyId: config.kmsKeyId, region: config.kmsRegion, endpoint: config.kmsEndpoint });
+/** Wires the real KMS, Vault-replica and Kubernetes clients for unseal (LEASEKEEPER_UNSEAL=true). */
+export function createUnsealWiring(config: Config, unseal: UnsealEnabled, clients: Clients): UnsealWiring {
+  const { kc, redis, producer, log, metrics } = clients;
+  const kube = clients.deps.kube;
+  const kms = createKmsClient(unseal.keys.kms);
   const pods = createVaultPodsClient(kc);
   const custodian = new KeyCustodian({ log, sleep, setPending: (p) => metrics.unsealKeysUnpersisted.set(p ? 1 : 0) });
   const deps: UnsealDeps = {
-    replicas: createVaultReplicaClient({ timeoutMs: config.vaultTimeoutMs, caCert: config.vaultCaCertFile ? readFileSync(config.vaultCaCertFile, "utf8") : undefined }),
+    replicas: createVaultReplicaClient({ timeoutMs: config.vaultTimeoutMs, caCert: unseal.caCertFile ? readFileSync(unseal.caCertFile, "utf8") : undefined }),
     pods,
-    keys: keyStoreFromConfig(config, kube, kms),
+    keys: keyStoreFor(unseal.keys, kube, kms),
     custodian,
     lock: new PodLock(redis, `${config.queuePrefix}:unseal`, 120_000),
     recordEvent: (pod, event) => kube.recordEvent(pod, event),
     log,
     metrics,
     settings: {
-      podScheme: config.vaultPodScheme,
-      podPort: config.vaultPodPort,
-      retries: config.unsealRetries,
+      podScheme: unseal.pods.scheme,
+      podPort: unseal.pods.port,
+      retries: unseal.retries,
       retryBaseMs: 250,
       retryMaxMs: 5000,
-      autoInit: { enabled: config.unsealAutoInit, shares: config.unsealInitShares, threshold: config.unsealInitThreshold, storeRootToken: config.unsealStoreRootToken },
+      autoInit: unseal.autoInit.enabled ? unseal.autoInit : { enabled: false, shares: 0, threshold: 0, storeRootToken: false },
     },
     sleep,
     now: Date.now,
     random: Math.random,
   };
-  const discovery = createReplicaDiscovery(pods, { addresses: config.vaultReplicas, podNamespace: config.vaultPodNamespace, podSelector: config.vaultPodSelector });
-  const enqueue = (job: Parameters<JobProducer["unseal"]>[0]) => producer.unseal(job);
+  const discovery = createReplicaDiscovery(pods, { addresses: unseal.replicas, podNamespace: unseal.pods.namespace, podSelector: unseal.pods.selector });
+  const enqueue = (job: UnsealJob) => producer.unseal(job);
   const watcher =
-    config.vaultReplicas.length === 0
-      ? new VaultPodWatcher(kc, (pod, _trigger) => enqueue({ replica: { kind: "pod", ...pod }, source: "watch", requestedAt: Date.now() }), log, metrics, {
-          namespace: config.vaultPodNamespace,
-          labelSelector: config.vaultPodSelector,
+    unseal.replicas.length === 0
+      ? new VaultPodWatcher(kc, (pod) => enqueue({ replica: { kind: "pod", ...pod }, source: "watch", requestedAt: Date.now() }), log, metrics, {
+          namespace: unseal.pods.namespace,
+          labelSelector: unseal.pods.selector,
         })
       : undefined;
   let sweep: ReturnType<typeof startUnsealSweep> | undefined;
 
   return {
-    worker: { deps, concurrency: config.unsealConcurrency },
+    worker: { deps, concurrency: unseal.concurrency },
     route: { discovery, enqueue },
-    watcher,
     async startTriggers() {
       await watcher?.start();
-      sweep = startUnsealSweep({ discovery, enqueue, log }, config.unsealSweepSeconds * 1000);
+      sweep = startUnsealSweep({ discovery, enqueue, log }, unseal.sweepSeconds * 1000);
     },
-    async stop() {
+    async stopTriggers() {
       await sweep?.stop();
       await watcher?.stop();
+    },
+    async close() {
       await custodian.stop();
       kms.destroy();
     },

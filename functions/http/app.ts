@@ -28,19 +28,34 @@ export interface AppDeps extends EventsRouteDeps {
   readonly api?: ApiDeps | undefined;
 }
 
-/** The HTTP functions as one Hono app on web-standard Request/Response. */
-export function createApp(deps: AppDeps): Hono {
+/** Request ids, one error shape, and /healthz: what every listener serves. */
+function baseApp(log: Log): Hono {
   const app = new Hono();
   app.use(requestId());
   app.onError((err, c) => {
     // Malformed JSON and similar input errors raised by Hono's validators keep their 4xx status.
     if (err instanceof HTTPException && err.status < 500) return errorResponse(c, err.status as 400, "bad_request", err.message);
-    deps.log.error({ path: c.req.path, error: messageOf(err) }, "request failed");
+    log.error({ path: c.req.path, error: messageOf(err) }, "request failed");
     return errorResponse(c, 500, "internal", "internal error");
   });
   app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
-
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  return app;
+}
+
+/**
+ * The TLS listener's app: the API server's admission calls and health, nothing else. Its port is
+ * open to the control plane, so it must not be a way around the NetworkPolicy to the other routes.
+ */
+export function createAdmissionApp(deps: { readonly admission: AdmissionRouteDeps; readonly log: Log }): Hono {
+  const app = baseApp(deps.log);
+  app.route("/v1/admission/pods", admissionRoute(deps.admission));
+  return app;
+}
+
+/** The HTTP functions as one Hono app on web-standard Request/Response. */
+export function createApp(deps: AppDeps): Hono {
+  const app = baseApp(deps.log);
   app.get("/readyz", async (c) => {
     const results: Record<string, boolean> = {};
     await Promise.all(

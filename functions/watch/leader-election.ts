@@ -2,14 +2,13 @@ import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@
 import { kubeStatus } from "../../shared/errors/kube-errors.ts";
 import { messageOf } from "../../shared/errors/errors.ts";
 import type { Log } from "../../shared/observability/log.ts";
+import type { LeaderGate } from "../entry/runnable.ts";
 
 export interface LeaderElectionOptions {
   readonly namespace: string;
   readonly name: string;
   readonly identity: string;
   readonly leaseDurationSeconds: number;
-  readonly onStartedLeading: () => void;
-  readonly onStoppedLeading: () => void;
 }
 
 /**
@@ -17,7 +16,7 @@ export interface LeaderElectionOptions {
  * validity is judged by the local time we last saw the record change, and concurrent
  * candidates race on resourceVersion (409 means someone else won).
  */
-export class LeaderElector {
+export class LeaderElector implements LeaderGate {
   readonly #api: CoordinationV1Api;
   readonly #opts: LeaderElectionOptions;
   readonly #log: Log;
@@ -26,6 +25,8 @@ export class LeaderElector {
   #timer: NodeJS.Timeout | undefined;
   #observed: { key: string; at: number } | undefined;
   #lastRenew = 0;
+  #onLead: () => void = () => undefined;
+  #onLose: () => void = () => undefined;
 
   constructor(kc: KubeConfig, opts: LeaderElectionOptions, log: Log) {
     this.#api = kc.makeApiClient(CoordinationV1Api);
@@ -37,7 +38,10 @@ export class LeaderElector {
     return this.#leading;
   }
 
-  start(): void {
+  /** Competes for the Lease until stopped: onLead when it is won, onLose when it is lost. */
+  start(onLead: () => void, onLose: () => void): void {
+    this.#onLead = onLead;
+    this.#onLose = onLose;
     const retryMs = Math.max(500, (this.#opts.leaseDurationSeconds * 1000) / 5);
     const loop = () => {
       this.#tryAcquireOrRenew()
@@ -76,8 +80,8 @@ export class LeaderElector {
     if (leading === this.#leading) return;
     this.#leading = leading;
     this.#log.info({ identity: this.#opts.identity, leading }, leading ? "became leader" : "lost leadership");
-    if (leading) this.#opts.onStartedLeading();
-    else this.#opts.onStoppedLeading();
+    if (leading) this.#onLead();
+    else this.#onLose();
   }
 
   async #tryAcquireOrRenew(): Promise<boolean> {

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import { ENV } from "./env-vars.ts";
 import { parseContextPairs } from "../unseal/encryption-context.ts";
-import { checkUnsealFields } from "../unseal/unseal-settings.ts";
+import { checkUnsealFields, unsealConfigOf, unsealKeysOf, type UnsealKeys } from "./unseal-config.ts";
 
 export const ROLES = ["watch", "functions", "workers", "reconciler"] as const;
 export type Role = (typeof ROLES)[number];
@@ -19,7 +19,7 @@ const bool = (fallback: boolean) =>
     .default(fallback ? "true" : "false")
     .transform((v) => v === "true" || v === "1" || v === "yes");
 
-const schema = z.object({
+const fields = z.object({
   /** Which roles this process runs: comma list of watch,functions,workers,reconciler or "all". */
   roles: z
     .string()
@@ -95,6 +95,10 @@ const schema = z.object({
   eventsAuth: z.enum(["kubernetes", "none"]).default("kubernetes"),
   /** The audience event senders' Kubernetes tokens must carry (Knative: the ApiServerSource's spec.sink.audience). */
   eventsAudience: z.string().min(1).default("leasekeeper"),
+  /** Cloudflare Worker only: the cluster's API server (https), reached with a token. */
+  kubeServer: z.string().url().optional(),
+  kubeToken: z.string().min(1).optional(),
+  kubeCaData: z.string().min(1).optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   shutdownTimeoutSeconds: seconds(25, 1),
   watchStallSeconds: seconds(300, 5),
@@ -149,14 +153,40 @@ const schema = z.object({
   unsealInitShares: seconds(5, 1).pipe(z.number().max(255)),
   unsealInitThreshold: seconds(3, 1).pipe(z.number().max(255)),
   unsealStoreRootToken: bool(true),
-}).superRefine(checkUnsealFields).superRefine((value, ctx) => {
-  if (Boolean(value.tlsCertFile) !== Boolean(value.tlsKeyFile)) {
-    const missing = value.tlsCertFile ? "tlsKeyFile" : "tlsCertFile";
-    ctx.addIssue({ code: "custom", path: [missing], message: "LEASEKEEPER_TLS_CERT_FILE and LEASEKEEPER_TLS_KEY_FILE go together" });
-  }
 });
 
+const schema = fields
+  .superRefine(checkUnsealFields)
+  .superRefine((value, ctx) => {
+    if (Boolean(value.tlsCertFile) !== Boolean(value.tlsKeyFile)) {
+      const missing = value.tlsCertFile ? "tlsKeyFile" : "tlsCertFile";
+      ctx.addIssue({ code: "custom", path: [missing], message: "LEASEKEEPER_TLS_CERT_FILE and LEASEKEEPER_TLS_KEY_FILE go together" });
+    }
+  })
+  .transform((value) => ({
+    ...value,
+    /** The unseal section: `enabled: true` carries every setting unseal needs. */
+    unseal: unsealConfigOf(value),
+    /** The KMS key settings when complete (the keys CLI needs them with unseal off too). */
+    unsealKeys: unsealKeysOf(value),
+    /** The TLS listener for the admission webhook, when a certificate and key are given. */
+    tls: value.tlsCertFile && value.tlsKeyFile ? { certFile: value.tlsCertFile, keyFile: value.tlsKeyFile } : undefined,
+  }));
+
 export type Config = Readonly<Omit<z.infer<typeof schema>, "vaultToken"> & { vaultToken: string | undefined }>;
+
+/** What the Cloudflare Worker reads from its bindings: the HTTP subset, by the same names as on Node. */
+const httpFields = fields
+  .pick({
+    queuePrefix: true, apiTokens: true, ciHmacSecrets: true, httpRateLimit: true, maxAttempts: true, namespaces: true, vaultAnnotations: true,
+    kubeServer: true, kubeToken: true, kubeCaData: true, tokenReviewAudiences: true, eventsAuth: true, eventsAudience: true, logLevel: true,
+  })
+  .extend({ redisUrl: z.string().regex(/^rediss?:\/\//, "must be redis:// or rediss:// (use rediss:// with TLS from Cloudflare)") });
+
+export type HttpConfig = Readonly<z.infer<typeof httpFields>>;
+
+/** Values never shown in a configuration error. */
+const HIDDEN = new Set<string>(["indexKey", "vaultToken", "ciHmacSecrets", "kubeToken", "apiTokens"]);
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -164,19 +194,9 @@ export class ConfigError extends Error {
 
 /** Parses the environment once; an invalid value names the variable and what was expected. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const raw: Record<string, string | undefined> = {};
-  for (const [field, variable] of Object.entries(ENV)) raw[field] = emptyToUndefined(env[variable]);
+  const raw = rawFields(env);
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const field = String(issue.path[0] ?? "");
-      const variable = ENV[field as keyof typeof ENV] ?? field;
-      const value = raw[field];
-      const shown = field === "indexKey" || field === "vaultToken" || field === "ciHmacSecrets" ? "(hidden)" : JSON.stringify(field === "redisUrl" ? withoutUserinfo(value) : value);
-      return `${variable}=${value === undefined ? "(unset)" : shown}: ${issue.message}`;
-    });
-    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
-  }
+  if (!parsed.success) throw configError(parsed.error.issues, raw);
   const data = parsed.data;
   let vaultToken = data.vaultToken;
   if (vaultToken === undefined && data.vaultTokenFile !== undefined) {
@@ -189,8 +209,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({ ...data, vaultToken, roles: Object.freeze([...data.roles]) as Role[] });
 }
 
-function emptyToUndefined(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === "" ? undefined : value;
+/** The unseal key settings, or a ConfigError naming what is missing (the keys CLI, scripts). */
+export function requireUnsealKeys(config: Config): UnsealKeys {
+  if (config.unsealKeys) return config.unsealKeys;
+  throw new ConfigError(`${ENV.kmsKeyId} and ${ENV.unsealClusterId} are required (and ${ENV.unsealKeyFile} with ${ENV.unsealKeyStore}=file)`);
+}
+
+/** The Cloudflare Worker's configuration, from its bindings (vars and secrets). */
+export function loadHttpConfig(env: Readonly<Record<string, unknown>>): HttpConfig {
+  const strings: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(env)) if (typeof value === "string") strings[key] = value;
+  const raw = rawFields(strings);
+  const parsed = httpFields.safeParse(raw);
+  if (!parsed.success) throw configError(parsed.error.issues, raw);
+  return Object.freeze(parsed.data);
+}
+
+/** Field name -> the variable's value, empty values as unset. */
+function rawFields(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  const raw: Record<string, string | undefined> = {};
+  for (const [field, variable] of Object.entries(ENV)) {
+    const value = env[variable];
+    raw[field] = value === undefined || value.trim() === "" ? undefined : value;
+  }
+  return raw;
+}
+
+/** One message naming each variable, what was expected, and its value unless it is a secret. */
+function configError(issues: readonly z.core.$ZodIssue[], raw: Record<string, string | undefined>): ConfigError {
+  const lines = issues.map((issue) => {
+    const field = String(issue.path[0] ?? "");
+    const variable = ENV[field as keyof typeof ENV] ?? field;
+    const value = raw[field];
+    const shown = HIDDEN.has(field) ? "(hidden)" : JSON.stringify(field === "redisUrl" ? withoutUserinfo(value) : value);
+    return `${variable}=${value === undefined ? "(unset)" : shown}: ${issue.message}`;
+  });
+  return new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
 }
 
 /** A URL as it may be shown: user and password replaced (a Redis URL carries its password). */

@@ -84,4 +84,3 @@ export const ENV = {
   unsealStoreRootToken: "LEASEKEEPER_UNSEAL_STORE_ROOT_TOKEN",
 } as const;
 
-export type EnvKey = keyof typeof ENV;

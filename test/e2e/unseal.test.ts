@@ -14,13 +14,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { QueueEvents } from "bullmq";
-import { loadConfig } from "../../shared/config/config.ts";
+import { loadConfig, requireUnsealKeys } from "../../shared/config/config.ts";
 import { createLogger } from "../../shared/observability/log.ts";
 import { startRuntime, type Runtime } from "../../functions/entry/runtime.ts";
 import { runKeysCommand } from "../../cli/keys.ts";
 import { createKmsClient } from "../../shared/kms/kms-client.ts";
 import { createKubeClient } from "../../shared/kube/kube-client.ts";
-import { keyStoreFromConfig } from "../../shared/unseal/key-store-from-config.ts";
+import { keyStoreFor } from "../../shared/unseal/key-store-from-config.ts";
 import { startVaultEmulator, type VaultEmulator } from "../emulators/vault/index.ts";
 import { kubeConfigFor } from "../emulators/kubernetes/testing.ts";
 import { startStack, type Stack } from "../helpers/stack.ts";
@@ -97,7 +97,7 @@ test.before(async () => {
   // The operator imports the existing shares once (keys import), exactly as in docs/unseal.md.
   const config = loadConfig(baseEnv());
   const kms = createKmsClient({ keyId: stack.kmsKeyId, endpoint: stack.kms.url, region: stack.kms.region });
-  const keys = keyStoreFromConfig(config, createKubeClient(kubeConfigFor(stack.kube)), kms);
+  const keys = keyStoreFor(requireUnsealKeys(config), createKubeClient(kubeConfigFor(stack.kube)), kms);
   const out: string[] = [];
   const code = await runKeysCommand(["import"], { stdin: [Buffer.from(stack.vault.unsealKeys.join("\n"))], out: (l) => out.push(l), err: (l) => out.push(l) }, { keys, kmsKeyId: stack.kmsKeyId });
   kms.destroy();
@@ -168,7 +168,7 @@ test("auto-init: an uninitialised Vault (by address) is initialised, keys stored
   const v2 = vault2;
   await waitFor("vault2 initialised and unsealed", async () => v2.rootToken !== "" && !v2.control.isSealed(), 15_000);
   const kms = createKmsClient({ keyId: stack.kmsKeyId, endpoint: stack.kms.url, region: stack.kms.region });
-  const stored = await keyStoreFromConfig(config, createKubeClient(kubeConfigFor(stack.kube)), kms).load({ rootToken: true });
+  const stored = await keyStoreFor(requireUnsealKeys(config), createKubeClient(kubeConfigFor(stack.kube)), kms).load({ rootToken: true });
   kms.destroy();
   assert.equal(stored?.shares.map((s) => s.toString("hex")), v2.unsealKeys);
   assert.is(stored?.rootToken?.toString("utf8"), v2.rootToken);

@@ -12,8 +12,8 @@ import * as assert from "uvu/assert";
 import { runKeysCommand } from "../../cli/keys.ts";
 import { createKmsClient } from "../../shared/kms/kms-client.ts";
 import { createKubeClient } from "../../shared/kube/kube-client.ts";
-import { loadConfig } from "../../shared/config/config.ts";
-import { keyStoreFromConfig } from "../../shared/unseal/key-store-from-config.ts";
+import { loadConfig, requireUnsealKeys } from "../../shared/config/config.ts";
+import { keyStoreFor } from "../../shared/unseal/key-store-from-config.ts";
 import type { KubeObject } from "../emulators/kubernetes/index.ts";
 import { kubeConfigFor } from "../emulators/kubernetes/testing.ts";
 import { permissionKey, permissionsOf, type Permission } from "../helpers/rbac.ts";
@@ -69,7 +69,7 @@ test.before(async () => {
   const kms = createKmsClient({ keyId: stack.kmsKeyId, endpoint: stack.kms.url, region: stack.kms.region });
   const out: string[] = [];
   const code = await runKeysCommand(["import"], { stdin: [Buffer.from(stack.vault.unsealKeys.join("\n"))], out: (l) => out.push(l), err: (l) => out.push(l) },
-    { keys: keyStoreFromConfig(config, createKubeClient(kubeConfigFor(stack.kube)), kms), kmsKeyId: stack.kmsKeyId });
+    { keys: keyStoreFor(requireUnsealKeys(config), createKubeClient(kubeConfigFor(stack.kube)), kms), kmsKeyId: stack.kmsKeyId });
   kms.destroy();
   assert.is(code, 0, out.join("\n"));
   lk = await startLeasekeeper(stack, seeded, {

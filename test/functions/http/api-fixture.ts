@@ -2,20 +2,17 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { Writable } from "node:stream";
+import { buildAppDeps } from "../../../functions/entry/app-deps.ts";
 import { createApp } from "../../../functions/http/app.ts";
-import { ReplayGuard } from "../../../functions/http/auth/replay-guard.ts";
 import { sha256Hex } from "../../../functions/http/auth/digest.ts";
 import { AuditLog } from "../../../shared/audit/audit-log.ts";
 import { PodIndex } from "../../../shared/index/pod-index.ts";
 import type { PodRecord } from "../../../shared/index/pod-record.ts";
 import { JobProducer } from "../../../shared/jobs/producer.ts";
-import { createAccessReviewer } from "../../../shared/kube/access-review.ts";
 import { createKubeClient } from "../../../shared/kube/kube-client.ts";
 import { loadKubeConfig } from "../../../shared/kube/kube-config.ts";
-import { createOwnerLookup } from "../../../shared/kube/owner-client.ts";
 import { createLogger } from "../../../shared/observability/log.ts";
 import { createMetrics } from "../../../shared/observability/metrics.ts";
-import { PodEventRouter } from "../../../shared/pods/pod-events.ts";
 import { ensureServiceAccount, startStack, type Stack } from "../../helpers/stack.ts";
 
 export interface Fixture {
@@ -62,32 +59,29 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
     // leasekeeper's own identity (the kubeconfig's) keeps every Kubernetes right it needs.
     { groups: ["system:masters"], verbs: ["*"], resources: ["*"] },
   ]);
-  const app = createApp({
-    router: new PodEventRouter(producer, index, []),
-    kube,
-    index,
-    producer,
-    metrics,
-    registry: metrics.registry,
-    log,
-    eventsAuth: { mode: "kubernetes", reviewer: createAccessReviewer(kc, ["leasekeeper"]), apiTokenHashes: [sha256Hex(apiToken)] },
-    readiness: [{ name: "redis", check: async () => (await redis.ping()) === "PONG" }],
-    unseal: { discovery: { list: async () => [{ kind: "pod", namespace: "vault", name: "vault-0" }] }, enqueue: async (job) => producer.unseal(job) },
-    api: {
-      reviewer: createAccessReviewer(kc),
-      apiTokenHashes: [sha256Hex(apiToken)],
-      ciSecrets: [ciSecret],
-      index,
+  // The same builder as the Node and Cloudflare entry points; only the settings are the test's.
+  const app = createApp(
+    buildAppDeps({
+      settings: {
+        queuePrefix: prefix,
+        namespaces: [],
+        vaultAnnotations: false,
+        eventsAuth: "kubernetes",
+        eventsAudience: "leasekeeper",
+        apiTokens: [sha256Hex(apiToken)],
+        tokenReviewAudiences: [],
+        ciHmacSecrets: [ciSecret],
+        httpRateLimit: options.rateLimitPerMinute ?? 100_000,
+      },
+      redis,
+      kc,
       kube,
-      owners: createOwnerLookup(kc),
       producer,
-      audit,
-      replay: new ReplayGuard(redis, prefix),
-      unseal: { discovery: { list: async () => [{ kind: "pod", namespace: "vault", name: "vault-0" }] }, enqueue: async (job) => producer.unseal(job) },
-      rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
+      metrics,
       log,
-    },
-  });
+      unseal: { discovery: { list: async () => [{ kind: "pod", namespace: "vault", name: "vault-0" }] }, enqueue: async (job) => producer.unseal(job) },
+    }),
+  );
   return {
     stack,
     app,

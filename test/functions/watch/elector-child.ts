@@ -7,11 +7,10 @@ import { createLogger } from "../../../shared/observability/log.ts";
 const [kubeconfig, identity] = process.argv.slice(2);
 const elector = new LeaderElector(
   loadKubeConfig(kubeconfig),
-  {
-    namespace: "default", name: "lk-test", identity: identity ?? "child", leaseDurationSeconds: 2,
-    onStartedLeading: () => process.stdout.write("leading\n"),
-    onStoppedLeading: () => process.stdout.write("stopped\n"),
-  },
+  { namespace: "default", name: "lk-test", identity: identity ?? "child", leaseDurationSeconds: 2 },
   createLogger("silent", new Writable({ write: (_c, _e, done) => done() })),
 );
-elector.start();
+elector.start(
+  () => process.stdout.write("leading\n"),
+  () => process.stdout.write("stopped\n"),
+);

@@ -26,21 +26,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 election("exactly one of two replicas leads; the standby takes over when the leader stops or dies", async ({ kube, kubeconfig }) => {
   const transitions: string[] = [];
-  const make = (identity: string) =>
-    new LeaderElector(
-      loadKubeConfig(kubeconfig),
-      {
-        namespace: "default", name: "lk-test", identity, leaseDurationSeconds: 2,
-        onStartedLeading: () => transitions.push(`${identity}+`),
-        onStoppedLeading: () => transitions.push(`${identity}-`),
-      },
-      quiet,
+  const make = (identity: string) => {
+    const elector = new LeaderElector(loadKubeConfig(kubeconfig), { namespace: "default", name: "lk-test", identity, leaseDurationSeconds: 2 }, quiet);
+    return { elector, identity, get leading() { return elector.leading; }, stop: () => elector.stop() };
+  };
+  const start = (c: ReturnType<typeof make>) =>
+    c.elector.start(
+      () => transitions.push(`${c.identity}+`),
+      () => transitions.push(`${c.identity}-`),
     );
   const a = make("a");
   const b = make("b");
-  a.start();
+  start(a);
   await sleep(300);
-  b.start();
+  start(b);
   await sleep(1500);
   assert.ok(a.leading !== b.leading, "exactly one leads");
   const leader = a.leading ? a : b;
@@ -65,7 +64,7 @@ election("exactly one of two replicas leads; the standby takes over when the lea
     child.once("exit", () => reject(new Error("child exited before leading")));
   });
   const c = make("c");
-  c.start();
+  start(c);
   await sleep(800);
   assert.not.ok(c.leading, "no second leader while the first one's lease is valid");
   child.kill("SIGKILL");
