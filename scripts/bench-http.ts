@@ -6,16 +6,14 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import { Redis } from "ioredis";
+import { buildAppDeps } from "../functions/entry/app-deps.ts";
 import { createApp } from "../functions/http/app.ts";
 import { sha256Hex } from "../functions/http/auth/digest.ts";
 import { signCiRequest } from "../functions/http/auth/hmac.ts";
-import { ReplayGuard } from "../functions/http/auth/replay-guard.ts";
-import { AuditLog } from "../shared/audit/audit-log.ts";
 import { PodIndex } from "../shared/index/pod-index.ts";
 import { JobProducer } from "../shared/jobs/producer.ts";
 import { createLogger } from "../shared/observability/log.ts";
 import { createMetrics } from "../shared/observability/metrics.ts";
-import { PodEventRouter } from "../shared/pods/pod-events.ts";
 import type { KubePort } from "../shared/ports/vault-kube.ts";
 import { startRedis } from "../test/helpers/redis.ts";
 import { record } from "../test/functions/http/api-fixture.ts";
@@ -52,15 +50,15 @@ const index = new PodIndex(redis, prefix);
 const kube = new Proxy({} as KubePort, { get: () => () => Promise.reject(new Error("no kubernetes in this benchmark")) });
 const token = randomBytes(24).toString("base64url");
 const secret = randomBytes(32).toString("hex");
-const app = createApp({
-  router: new PodEventRouter(producer, index, []), kube, index, producer, metrics, registry: metrics.registry, log, readiness: [],
-  eventsAuth: { mode: "kubernetes", apiTokenHashes: [sha256Hex(token)] },
-  api: {
-    apiTokenHashes: [sha256Hex(token)], ciSecrets: [secret], index, kube,
-    owners: { replicaSetOwner: () => Promise.resolve(undefined) },
-    producer, audit: new AuditLog(redis, prefix, log), replay: new ReplayGuard(redis, prefix), rateLimitPerMinute: 10_000_000, log,
-  },
-});
+const app = createApp(
+  buildAppDeps({
+    settings: {
+      queuePrefix: prefix, namespaces: [], vaultAnnotations: false, eventsAuth: "kubernetes", eventsAudience: "leasekeeper",
+      apiTokens: [sha256Hex(token)], tokenReviewAudiences: [], ciHmacSecrets: [secret], httpRateLimit: 10_000_000,
+    },
+    redis, kc: undefined, kube, producer, metrics, log,
+  }),
+);
 for (let i = 0; i < 1000; i++) await index.put(record("bench", `pod-${i}`));
 await index.put(record("ci", "target"));
 

@@ -11,6 +11,7 @@ import type { Metrics } from "../../shared/observability/metrics.ts";
 import { PodEventRouter } from "../../shared/pods/pod-events.ts";
 import type { KubePort } from "../../shared/ports/vault-kube.ts";
 import type { RedisClient } from "../../shared/redis/connection.ts";
+import { createRedisRateCounter } from "../../shared/redis/rate-counter.ts";
 import type { OwnerLookup } from "../../shared/scopes/resolve.ts";
 import type { AdmissionSettings } from "../http/admission-plan.ts";
 import type { AppDeps, ReadinessCheck } from "../http/app.ts";
@@ -37,8 +38,10 @@ export interface AppParts {
   readonly unseal?: UnsealRouteDeps | undefined;
   /** The BullMQ dashboard (Node only). */
   readonly adminQueues?: Hono | undefined;
-  /** Checks beyond Redis and Kubernetes (e.g. the roles running in this process). */
+  /** Checks beyond Redis (e.g. the roles running in this process). */
   readonly readiness?: readonly ReadinessCheck[];
+  /** /readyz also lists pods to prove the API server answers (Node; the Worker keeps /readyz to one Redis ping). */
+  readonly probeKubernetes?: boolean;
 }
 
 const noOwners: OwnerLookup = { replicaSetOwner: () => Promise.reject(new Error("this process cannot reach Kubernetes")) };
@@ -79,12 +82,13 @@ export function buildAppDeps(parts: AppParts): AppDeps {
       replay: new ReplayGuard(redis, settings.queuePrefix),
       unseal: parts.unseal,
       rateLimitPerMinute: settings.httpRateLimit,
+      rateCounter: createRedisRateCounter(redis, settings.queuePrefix),
       adminQueues: parts.adminQueues,
       log,
     },
     readiness: [
       { name: "redis", check: async () => (await redis.ping()) === "PONG" },
-      ...(kc ? [{ name: "kubernetes", check: async () => (await kube.listPods(["default"]).then(() => true)) }] : []),
+      ...(kc && parts.probeKubernetes !== false ? [{ name: "kubernetes", check: async () => (await kube.listPods(["default"]).then(() => true)) }] : []),
       ...(parts.readiness ?? []),
     ],
   };

@@ -8,24 +8,53 @@ import { createMetrics } from "../../shared/observability/metrics.ts";
 import type { KubePort } from "../../shared/ports/vault-kube.ts";
 import { createApp } from "../http/app.ts";
 import { buildAppDeps } from "./app-deps.ts";
+import { RequestScope } from "./request-scope.ts";
 
 /**
  * Cloudflare Worker entry (wrangler.toml, nodejs_compat): the same Hono app as on Node — the
  * CloudEvents route, the CI hook and the on-call routes — built by the same buildAppDeps, without
  * the pod watcher, queue workers, reconciler, admission webhook or queue dashboard, which run on
- * Node. Redis (rediss:// from Cloudflare) is opened per request and closed after it: a connection
- * kept at module level hangs after the first request, because Workers do not let I/O objects
- * outlive the request that made them.
+ * Node. The app is built once per isolate, so its auth caches and limits outlive one request;
+ * Redis (rediss:// from Cloudflare) is opened per request and closed after it, reached through a
+ * RequestScope: a connection kept at module level hangs after the first request, because Workers
+ * do not let I/O objects outlive the request that made them.
  */
 const metrics = createMetrics(undefined, { processMetrics: false });
-let cached: { env: unknown; config: HttpConfig; kc: KubeConfig | undefined } | undefined;
 
-function configOf(env: Record<string, unknown>): { config: HttpConfig; kc: KubeConfig | undefined } {
-  if (cached?.env !== env) {
-    const config = loadHttpConfig(env);
-    cached = { env, config, kc: kubeConfig(config) };
-  }
-  return cached;
+interface PerRequest {
+  readonly redis: Redis;
+  readonly producer: JobProducer;
+}
+
+/** One app per isolate (auth caches live as long as it); Redis and the producer are per request. */
+interface Isolate {
+  readonly env: unknown;
+  readonly config: HttpConfig;
+  readonly app: ReturnType<typeof createApp>;
+  readonly scope: RequestScope<PerRequest>;
+}
+let isolate: Isolate | undefined;
+
+function isolateFor(env: Record<string, unknown>): Isolate {
+  if (isolate?.env === env) return isolate;
+  const config = loadHttpConfig(env);
+  const kc = kubeConfig(config);
+  const scope = new RequestScope<PerRequest>();
+  const app = createApp(
+    buildAppDeps({
+      settings: config,
+      redis: scope.forwarder((r) => r.redis),
+      producer: scope.forwarder((r) => r.producer),
+      kc,
+      kube: kc ? createKubeClient(kc) : noKube,
+      metrics,
+      log: createLogger(config.logLevel),
+      // /readyz stays one bounded Redis ping: it is public, and each call costs a connection here.
+      probeKubernetes: false,
+    }),
+  );
+  isolate = { env, config, app, scope };
+  return isolate;
 }
 
 function kubeConfig(config: HttpConfig): KubeConfig | undefined {
@@ -47,22 +76,20 @@ const noKube: KubePort = new Proxy({} as KubePort, {
 
 export default {
   async fetch(request: Request, env: Record<string, unknown>, ctx: { waitUntil(p: Promise<unknown>): void }): Promise<Response> {
-    let config: HttpConfig;
-    let kc: KubeConfig | undefined;
+    let current: Isolate;
     try {
-      ({ config, kc } = configOf(env));
+      current = isolateFor(env);
     } catch (err) {
       // The details go to the Worker's log (values hidden); callers learn only that it is misconfigured.
       console.error(err instanceof ConfigError ? err.message : "invalid Worker configuration");
       return Response.json({ error: { code: "misconfigured", message: "leasekeeper's Worker is misconfigured; see its logs" } }, { status: 500 });
     }
-    const log = createLogger(config.logLevel);
+    const { config, app, scope } = current;
     const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5000, enableAutoPipelining: true });
     redis.on("error", () => undefined);
     const producer = new JobProducer({ connection: redis, prefix: config.queuePrefix, attempts: config.maxAttempts });
-    const app = createApp(buildAppDeps({ settings: config, redis, kc, kube: kc ? createKubeClient(kc) : noKube, producer, metrics, log }));
     try {
-      return await app.fetch(request, env, ctx as never);
+      return await scope.run({ redis, producer }, () => app.fetch(request, env, ctx as never));
     } finally {
       ctx.waitUntil(producer.close().finally(() => redis.quit().catch(() => redis.disconnect())));
     }

@@ -5,6 +5,7 @@ import type { JobProducer } from "../../shared/jobs/producer.ts";
 import type { AccessReviewer } from "../../shared/kube/access-review.ts";
 import type { Log } from "../../shared/observability/log.ts";
 import type { KubePort } from "../../shared/ports/vault-kube.ts";
+import type { RateCounter } from "../../shared/redis/rate-counter.ts";
 import type { OwnerLookup } from "../../shared/scopes/resolve.ts";
 import type { Authorizer } from "./auth/authorize.ts";
 import type { ReplayGuard } from "./auth/replay-guard.ts";
@@ -26,6 +27,8 @@ export interface ApiDeps {
   readonly unseal?: UnsealRouteDeps | undefined;
   /** Requests per minute per identity. */
   readonly rateLimitPerMinute: number;
+  /** Where the per-identity limit counts (Redis: it holds across replicas and Worker isolates). */
+  readonly rateCounter: RateCounter;
   /** The BullMQ dashboard (Node only: functions/http/admin-queues.ts), mounted at /admin/queues behind the same auth. */
   readonly adminQueues?: Hono | undefined;
   readonly log: Log;

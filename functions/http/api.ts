@@ -31,7 +31,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     },
   });
   const auth = authenticate({ reviewer: deps.reviewer, apiTokenHashes: deps.apiTokenHashes });
-  const limit = rateLimit({ limit: deps.rateLimitPerMinute, windowMs: 60_000 });
+  const limit = rateLimit({ limit: deps.rateLimitPerMinute, windowMs: 60_000, counter: deps.rateCounter });
   const size = bodyLimit({ maxSize: 64 * 1024, onError: (c) => errorResponse(c, 413, "payload_too_large", "body is larger than 64 KiB") });
   for (const path of BEARER_PATHS) app.use(path, size, auth, limit);
   app.use("/v1/revoke", requireJson());

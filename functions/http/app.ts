@@ -28,6 +28,8 @@ export interface AppDeps extends EventsRouteDeps {
   readonly api?: ApiDeps | undefined;
 }
 
+const READINESS_BOUND_MS = 2000;
+
 /** Request ids, one error shape, and /healthz: what every listener serves. */
 function baseApp(log: Log): Hono {
   const app = new Hono();
@@ -60,7 +62,11 @@ export function createApp(deps: AppDeps): Hono {
     const results: Record<string, boolean> = {};
     await Promise.all(
       deps.readiness.map(async (r) => {
-        results[r.name] = await r.check().catch(() => false);
+        // Bounded: a hanging dependency makes the probe answer not-ready, never hang with it.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READINESS_BOUND_MS)));
+        results[r.name] = await Promise.race([r.check().catch(() => false), late]);
+        clearTimeout(timer);
       }),
     );
     const ready = Object.values(results).every(Boolean);

@@ -58,7 +58,7 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
   };
   // The body is bounded before it is read for the signature (chunked bodies included).
   const size = bodyLimit({ maxSize: MAX_BODY, onError: (c) => errorResponse(c, 413, "payload_too_large", `the CI hook body is larger than ${MAX_BODY} bytes`) });
-  app.post("/v1/hooks/ci", size, verify, rateLimit({ limit: ctx.rateLimitPerMinute, windowMs: 60_000 }), async (c) => {
+  app.post("/v1/hooks/ci", size, verify, rateLimit({ limit: ctx.rateLimitPerMinute, windowMs: 60_000, counter: ctx.rateCounter }), async (c) => {
     const delivery = c.req.header(CI_HEADERS.delivery) ?? "";
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
     if (mediaType !== "application/json") return errorResponse(c, 415, "unsupported_media_type", "body must be application/json");

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { sha256Hex } from "../../../functions/http/auth/digest.ts";
 import { signCiRequest } from "../../../functions/http/auth/hmac.ts";
 import { freePort } from "../../helpers/ports.ts";
 import { seedExample, startStack, type Stack } from "../../helpers/stack.ts";
@@ -62,6 +63,7 @@ test("workerd: signed CI revoke → BullMQ job (ci-<delivery>) → completed by 
   const seeded = await seedExample(stack);
   const prefix = "{lk-workerd}";
   const secret = randomBytes(32).toString("hex");
+  const apiToken = randomBytes(24).toString("base64url");
   lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_ROLES: "watch,workers", LEASEKEEPER_QUEUE_PREFIX: prefix });
   await stack.core.createNamespacedPod({ namespace: "default", body: opted("ci-target") });
   const secretObj = await waitFor("issued", async () => stack?.core.readNamespacedSecret({ namespace: "default", name: "ci-target-leasekeeper" }).catch(() => undefined));
@@ -74,6 +76,8 @@ test("workerd: signed CI revoke → BullMQ job (ci-<delivery>) → completed by 
     LEASEKEEPER_CI_HMAC_SECRETS: secret,
     LEASEKEEPER_KUBE_SERVER: stack.kube.url,
     LEASEKEEPER_KUBE_TOKEN: stack.kube.adminToken,
+    LEASEKEEPER_API_TOKENS: sha256Hex(apiToken),
+    LEASEKEEPER_HTTP_RATE_LIMIT: "3",
   });
   if (!url) {
     // Only a machine whose workerd binary cannot run at all may skip; a build error, a crash or a
@@ -108,6 +112,10 @@ test("workerd: signed CI revoke → BullMQ job (ci-<delivery>) → completed by 
   const replay = await fetch(`${url}/v1/hooks/ci`, { method: "POST", headers, body });
   assert.is(replay.status, 409);
   for (let i = 0; i < 3; i++) assert.is((await fetch(`${url}/readyz`)).status, 200);
+
+  // One app per isolate and a limit counted in Redis: the fourth call of three allowed is refused.
+  const leases = () => fetch(`${url}/v1/leases`, { headers: { authorization: `Bearer ${apiToken}` } }).then((r) => r.status);
+  assert.equal([await leases(), await leases(), await leases(), await leases()], [200, 200, 200, 429]);
 });
 
 test.run();
