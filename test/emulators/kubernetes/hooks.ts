@@ -3,6 +3,7 @@ import { coreEventHooks, eventsV1Hooks, leaseHooks } from "./handlers/leases.ts"
 import { namespaceHooks } from "./handlers/namespaces.ts";
 import { podHooks } from "./handlers/pods.ts";
 import { secretHooks } from "./handlers/secrets.ts";
+import { serviceHooks } from "./handlers/services.ts";
 import { webhookConfigHooks } from "./handlers/webhook-configs.ts";
 import { deletePod } from "./pod-deletion.ts";
 import type { ResourceHooks } from "./request.ts";
@@ -13,6 +14,7 @@ import { nowTime } from "./validation.ts";
 const HOOKS: Record<string, ResourceHooks> = {
   pods: podHooks,
   secrets: secretHooks,
+  services: serviceHooks,
   namespaces: namespaceHooks,
   events: coreEventHooks,
   "events.k8s.io/events": eventsV1Hooks,

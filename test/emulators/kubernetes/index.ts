@@ -4,6 +4,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { seedCluster } from "./cluster-seed.ts";
 import { createControl, type KubernetesControl } from "./controls.ts";
 import { startFakeKubelet } from "./fake-kubelet.ts";
 import { startGarbageCollector } from "./gc.ts";
@@ -41,6 +42,7 @@ export async function startKubernetesEmulator(opts: KubernetesEmulatorOptions = 
     state.store.put("namespaces", makeNamespace(ns));
     ensureDefaultServiceAccount(state, ns);
   }
+  seedCluster(state);
   startGarbageCollector(state);
   startPodReaper(state);
   startFakeKubelet(state);
