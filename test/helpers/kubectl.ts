@@ -38,7 +38,7 @@ export interface KubectlSession {
 }
 
 export async function startKubectlSession(opts: KubernetesEmulatorOptions = {}): Promise<KubectlSession> {
-  const emu = await startKubernetesEmulator({ anonymousAuth: true, podGraceSeconds: 1, ...opts });
+  const emu = await startKubernetesEmulator({ anonymousAuth: true, podGraceSeconds: 1, workloadControllers: true, ...opts });
   const dir = await mkdtemp(join(tmpdir(), "k8s-emu-kubectl-"));
   await emu.writeKubeconfig(join(dir, "config"));
   const base = ["--kubeconfig", join(dir, "config"), "--cache-dir", join(dir, "cache"), "--request-timeout=10s"];

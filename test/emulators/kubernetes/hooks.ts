@@ -5,6 +5,7 @@ import { podHooks } from "./handlers/pods.ts";
 import { secretHooks } from "./handlers/secrets.ts";
 import { serviceHooks } from "./handlers/services.ts";
 import { webhookConfigHooks } from "./handlers/webhook-configs.ts";
+import { deploymentHooks, replicaSetHooks } from "./handlers/workloads.ts";
 import { deletePod } from "./pod-deletion.ts";
 import type { ResourceHooks } from "./request.ts";
 import type { EmulatorState } from "./state.ts";
@@ -19,6 +20,8 @@ const HOOKS: Record<string, ResourceHooks> = {
   events: coreEventHooks,
   "events.k8s.io/events": eventsV1Hooks,
   "coordination.k8s.io/leases": leaseHooks,
+  "apps/deployments": deploymentHooks,
+  "apps/replicasets": replicaSetHooks,
   "admissionregistration.k8s.io/mutatingwebhookconfigurations": webhookConfigHooks,
 };
 

@@ -12,6 +12,7 @@ import { ensureDefaultServiceAccount, makeNamespace } from "./handlers/namespace
 import { deleteInternal } from "./hooks.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
 import { startPodReaper } from "./pod-deletion.ts";
+import { startWorkloadControllers } from "./workload-controllers.ts";
 import { createRequestListener } from "./server.ts";
 import { EmulatorState } from "./state.ts";
 import type { KubernetesEmulatorOptions } from "./types.ts";
@@ -46,6 +47,7 @@ export async function startKubernetesEmulator(opts: KubernetesEmulatorOptions = 
   startGarbageCollector(state);
   startPodReaper(state);
   startFakeKubelet(state);
+  if (state.options.workloadControllers) startWorkloadControllers(state);
 
   const server = createServer(createRequestListener(state));
   server.keepAliveTimeout = 5000;
