@@ -1,4 +1,4 @@
-/** Contract: Deployments with kubectl — create, rollout status, scale, rollout restart, delete. */
+/** Contract: Deployments with kubectl — create, rollout status, scale, rollout restart, delete; logs and exec. */
 import * as assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -102,6 +102,18 @@ if (KUBECTL === "") {
   test("delete deployment: its ReplicaSets and pods are garbage-collected", async () => {
     assert.match(await k.ok("delete", "deployment", "web"), /deployment.apps "web" deleted/);
     await eventually(() => replicaSets("web").length === 0 && k.emu.control.list("pods", "default").every((p) => p.metadata.labels?.app !== "web"), 8000, "dependents gone");
+  });
+
+  test("logs and exec: a clear 503 'no container runtime in the sandbox', not NotFound", async () => {
+    await k.ok("run", "shell", "--image=busybox:1.36");
+    const logs = await k.run("logs", "shell");
+    assert.notEqual(logs.code, 0);
+    assert.match(logs.stderr, /Error from server \(ServiceUnavailable\): no container runtime in the sandbox/);
+    const exec = await k.run("exec", "shell", "--", "ls");
+    assert.notEqual(exec.code, 0);
+    assert.match(exec.stderr, /ServiceUnavailable.*no container runtime in the sandbox/);
+    const missing = await k.run("logs", "nope");
+    assert.match(missing.stderr, /pods "nope" not found/);
   });
 }
 

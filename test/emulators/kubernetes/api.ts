@@ -3,6 +3,7 @@ import { createObject } from "./crud-create.ts";
 import { deleteObject, readDeleteOptions } from "./crud-delete.ts";
 import { patchObject, updateObject } from "./crud-update.ts";
 import { createAccessReview, createTokenReview } from "./handlers/reviews.ts";
+import { podRuntimeRequest } from "./handlers/pod-runtime.ts";
 import { handleScale } from "./handlers/scale.ts";
 import { createTokenRequest } from "./handlers/token-request.ts";
 import { hooksFor } from "./hooks.ts";
@@ -53,6 +54,7 @@ export async function handleResource(req: ApiRequest): Promise<ApiResponse | und
     return createTokenRequest(req);
   }
   if (route.subresource === "scale") return handleScale(req);
+  if (route.subresource === "log" || route.subresource === "exec") return podRuntimeRequest(req);
   if (method === "GET" && isWatch(req)) {
     serveWatch(req);
     return undefined;

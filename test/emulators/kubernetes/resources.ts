@@ -45,7 +45,7 @@ export const RESOURCES: ResourceDef[] = [
   def({ group: "", version: "v1", plural: "services", singular: "service", kind: "Service", namespaced: true, shortNames: ["svc"],
     categories: ["all"], verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"], subresources: ["status"] }),
   def({ group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: ["po"], categories: ["all"],
-    subresources: ["status"],
+    subresources: ["status", "log", "exec"],
     fields: {
       "spec.nodeName": (o) => str(o.spec?.nodeName ?? ""),
       "spec.host": (o) => str(o.spec?.nodeName ?? ""),
