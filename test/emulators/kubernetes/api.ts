@@ -3,6 +3,8 @@ import { createObject } from "./crud-create.ts";
 import { deleteObject, readDeleteOptions } from "./crud-delete.ts";
 import { patchObject, updateObject } from "./crud-update.ts";
 import { createAccessReview, createTokenReview } from "./handlers/reviews.ts";
+import { podRuntimeRequest } from "./handlers/pod-runtime.ts";
+import { handleScale } from "./handlers/scale.ts";
 import { createTokenRequest } from "./handlers/token-request.ts";
 import { hooksFor } from "./hooks.ts";
 import { readListOptions } from "./list-options.ts";
@@ -51,6 +53,8 @@ export async function handleResource(req: ApiRequest): Promise<ApiResponse | und
     if (method !== "POST") throw methodNotAllowed(verbOf(method, true, false), plural);
     return createTokenRequest(req);
   }
+  if (route.subresource === "scale") return handleScale(req);
+  if (route.subresource === "log" || route.subresource === "exec") return podRuntimeRequest(req);
   if (method === "GET" && isWatch(req)) {
     serveWatch(req);
     return undefined;

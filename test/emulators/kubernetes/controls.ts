@@ -1,7 +1,7 @@
 /** In-process test controls (never reachable over HTTP). */
 import { randomUUID } from "node:crypto";
 import { issueToken, type IssueTokenInput } from "./handlers/token-request.ts";
-import { runningStatus } from "./fake-kubelet.ts";
+import { restartedStatus, runningStatus } from "./fake-kubelet.ts";
 import { forceRemovePod } from "./pod-deletion.ts";
 import { RESOURCES } from "./resources.ts";
 import { rulesAuthorizer, type AccessRule } from "./rules-authorizer.ts";
@@ -32,6 +32,8 @@ export interface KubernetesControl {
   pause(): void;
   resume(): void;
   setPodPhase(namespace: string, name: string, phase: PodPhase): KubeObject;
+  /** A container restart as the kubelet reports it: restartCount + 1, lastState.terminated (default: first container, exit 1). */
+  restartContainer(namespace: string, name: string, opts?: { container?: string; exitCode?: number }): KubeObject;
   /** Removes a pod at once: no deletion mark, just DELETED. */
   forceDeletePod(namespace: string, name: string): boolean;
   /** Store access; `resource` is a plural ("pods") or "group/plural" ("coordination.k8s.io/leases"). */
@@ -89,6 +91,12 @@ export function createControl(state: EmulatorState): KubernetesControl {
           containerStatuses: ((pod.spec?.containers ?? []) as { name: string; image: string }[]).map((c) => ({ name: c.name, image: c.image, ready: false, restartCount: 0, started: false,
             state: { terminated: { exitCode: code, reason: phase === "Succeeded" ? "Completed" : "Error", startedAt: nowTime(), finishedAt: nowTime() } } })) };
       } else pod.status = { ...pod.status, phase };
+      return state.store.put("pods", pod);
+    },
+    restartContainer(namespace, name, opts) {
+      const pod = state.store.get("pods", namespace, name);
+      if (pod === undefined) throw new Error(`kubernetes emulator: pod ${namespace}/${name} not found`);
+      pod.status = restartedStatus(pod, opts?.container, opts?.exitCode ?? 1);
       return state.store.put("pods", pod);
     },
     forceDeletePod: (namespace, name) => forceRemovePod(state, namespace, name) !== undefined,

@@ -1,6 +1,7 @@
 /** Generic delete: DeleteOptions, preconditions, finalizers, Orphan propagation; Status Success body. */
 import { orphanDependents } from "./gc.ts";
 import { isObject } from "./patch.ts";
+import { decodeProtobuf, isProtobuf } from "./protobuf-codec.ts";
 import type { ApiRequest, ApiResponse, ResourceHooks } from "./request.ts";
 import { badRequest, conflict, notFound, successStatus } from "./status.ts";
 import { nowTime } from "./validation.ts";
@@ -15,7 +16,9 @@ export interface DeleteOptions {
 export function readDeleteOptions(req: ApiRequest): DeleteOptions {
   let body: Json = {};
   const text = req.body.toString("utf8").trim();
-  if (text !== "") {
+  if (isProtobuf(req.contentType) && req.body.length > 0) {
+    body = decodeProtobuf(req.body, "DeleteOptions in version \"v1\" cannot be handled as a DeleteOptions", { apiVersion: "meta.k8s.io/v1", kind: "DeleteOptions" });
+  } else if (text !== "") {
     try {
       body = JSON.parse(text) as Json;
     } catch (err) {

@@ -39,7 +39,7 @@ export function commitUpdate(req: ApiRequest, hooks: ResourceHooks, old: KubeObj
       if (old.metadata[k] === undefined) delete next.metadata[k];
       else (next.metadata as Record<string, unknown>)[k] = old.metadata[k];
     }
-    if (old.status !== undefined && (r.plural === "pods" || r.plural === "namespaces")) next.status = old.status;
+    if (old.status !== undefined && r.subresources.includes("status")) next.status = old.status; // status is written via /status only
     hooks.prepareUpdate?.(req, next, old);
     const specChanged = !deepEqual(withoutMetaStatus(next), withoutMetaStatus(old));
     if (specChanged && typeof old.metadata.generation === "number") next.metadata.generation = old.metadata.generation + 1;

@@ -2,6 +2,14 @@
 import { groups, RESOURCES } from "./resources.ts";
 import type { Json } from "./types.ts";
 
+/** Subresources whose discovery entry differs from the parent's (as kube-apiserver's /api/v1 and /apis/apps/v1 list them). */
+const SUBRESOURCES: Record<string, Json> = {
+  token: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: ["create"] },
+  scale: { group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"] },
+  log: { kind: "Pod", verbs: ["get"] },
+  exec: { kind: "PodExecOptions", verbs: ["create", "get"] },
+};
+
 function resourceList(group: string, version: string): Json | undefined {
   const defs = RESOURCES.filter((r) => r.group === group && r.version === version);
   if (defs.length === 0) return undefined;
@@ -9,10 +17,11 @@ function resourceList(group: string, version: string): Json | undefined {
   for (const r of defs) {
     const entry: Json = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs };
     if (r.shortNames !== undefined) entry.shortNames = r.shortNames;
+    if (r.categories !== undefined) entry.categories = r.categories;
     resources.push(entry);
     for (const sub of r.subresources) {
-      if (sub === "token") resources.push({ name: `${r.plural}/token`, singularName: "", namespaced: true, group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: ["create"] });
-      else resources.push({ name: `${r.plural}/${sub}`, singularName: "", namespaced: r.namespaced, kind: r.kind, verbs: ["get", "patch", "update"] });
+      const special = SUBRESOURCES[sub] ?? { kind: r.kind, verbs: ["get", "patch", "update"] };
+      resources.push({ name: `${r.plural}/${sub}`, singularName: "", namespaced: r.namespaced, ...special });
     }
   }
   return { kind: "APIResourceList", apiVersion: "v1", groupVersion: group === "" ? version : `${group}/${version}`, resources };

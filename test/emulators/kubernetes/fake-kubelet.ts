@@ -115,3 +115,23 @@ export function startFakeKubelet(state: EmulatorState): void {
     }
   });
 }
+
+/**
+ * A container restart as the kubelet reports it (kubelet kuberuntime: the previous run moves to
+ * lastState.terminated, restartCount + 1, a new running state). Other containers are unchanged.
+ */
+export function restartedStatus(pod: KubeObject, container: string | undefined, exitCode: number): Json {
+  const now = nowTime();
+  const statuses: Json[] = pod.status?.containerStatuses ?? [];
+  const target = container ?? statuses[0]?.name;
+  if (!statuses.some((c) => c.name === target)) throw new Error(`kubernetes emulator: pod ${pod.metadata.name ?? ""} has no status for container ${String(target)}`);
+  return {
+    ...pod.status,
+    containerStatuses: statuses.map((c) => c.name !== target ? c : {
+      ...c, restartCount: Number(c.restartCount ?? 0) + 1,
+      lastState: { terminated: { exitCode, reason: exitCode === 0 ? "Completed" : "Error", startedAt: c.state?.running?.startedAt ?? now, finishedAt: now,
+        containerID: c.containerID } },
+      state: { running: { startedAt: now } },
+    }),
+  };
+}

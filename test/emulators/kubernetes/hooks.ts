@@ -3,7 +3,9 @@ import { coreEventHooks, eventsV1Hooks, leaseHooks } from "./handlers/leases.ts"
 import { namespaceHooks } from "./handlers/namespaces.ts";
 import { podHooks } from "./handlers/pods.ts";
 import { secretHooks } from "./handlers/secrets.ts";
+import { serviceHooks } from "./handlers/services.ts";
 import { webhookConfigHooks } from "./handlers/webhook-configs.ts";
+import { deploymentHooks, replicaSetHooks } from "./handlers/workloads.ts";
 import { deletePod } from "./pod-deletion.ts";
 import type { ResourceHooks } from "./request.ts";
 import type { EmulatorState } from "./state.ts";
@@ -13,10 +15,13 @@ import { nowTime } from "./validation.ts";
 const HOOKS: Record<string, ResourceHooks> = {
   pods: podHooks,
   secrets: secretHooks,
+  services: serviceHooks,
   namespaces: namespaceHooks,
   events: coreEventHooks,
   "events.k8s.io/events": eventsV1Hooks,
   "coordination.k8s.io/leases": leaseHooks,
+  "apps/deployments": deploymentHooks,
+  "apps/replicasets": replicaSetHooks,
   "admissionregistration.k8s.io/mutatingwebhookconfigurations": webhookConfigHooks,
 };
 

@@ -4,6 +4,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { seedCluster } from "./cluster-seed.ts";
 import { createControl, type KubernetesControl } from "./controls.ts";
 import { startFakeKubelet } from "./fake-kubelet.ts";
 import { startGarbageCollector } from "./gc.ts";
@@ -11,6 +12,7 @@ import { ensureDefaultServiceAccount, makeNamespace } from "./handlers/namespace
 import { deleteInternal } from "./hooks.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
 import { startPodReaper } from "./pod-deletion.ts";
+import { startWorkloadControllers } from "./workload-controllers.ts";
 import { createRequestListener } from "./server.ts";
 import { EmulatorState } from "./state.ts";
 import type { KubernetesEmulatorOptions } from "./types.ts";
@@ -41,9 +43,11 @@ export async function startKubernetesEmulator(opts: KubernetesEmulatorOptions = 
     state.store.put("namespaces", makeNamespace(ns));
     ensureDefaultServiceAccount(state, ns);
   }
+  seedCluster(state);
   startGarbageCollector(state);
   startPodReaper(state);
   startFakeKubelet(state);
+  if (state.options.workloadControllers) startWorkloadControllers(state);
 
   const server = createServer(createRequestListener(state));
   server.keepAliveTimeout = 5000;

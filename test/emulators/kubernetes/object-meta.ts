@@ -1,8 +1,8 @@
 /** Decoding request objects: kind/apiVersion/namespace checks and server-owned metadata. */
 import { randomBytes, randomUUID } from "node:crypto";
-import { parseJson } from "./http-io.ts";
 import { isObject } from "./patch.ts";
 import type { ApiRequest } from "./request.ts";
+import { decodeRequestBody } from "./request-body.ts";
 import { apiVersionOf } from "./resources.ts";
 import { badRequest, notFound } from "./status.ts";
 import { nowTime } from "./validation.ts";
@@ -11,7 +11,7 @@ import type { KubeObject } from "./types.ts";
 /** Parses and checks the body of a create/update: must be an object of the route's kind. */
 export function decodeObject(req: ApiRequest, body: unknown = undefined): KubeObject {
   const r = req.route.resource;
-  const parsed = body ?? parseJson(req.body, `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}`);
+  const parsed = body ?? decodeRequestBody(req, `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}`, { apiVersion: apiVersionOf(r), kind: r.kind });
   if (!isObject(parsed)) throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: json: cannot unmarshal ${Array.isArray(parsed) ? "array" : typeof parsed} into Go value of type struct`);
   const obj = parsed as KubeObject;
   if (obj.kind !== undefined && obj.kind !== r.kind) {

@@ -13,6 +13,8 @@ export interface ResourceDef {
   kind: string;
   namespaced: boolean;
   shortNames?: string[];
+  /** Discovery categories; "all" makes `kubectl get all` include the resource. */
+  categories?: string[];
   verbs: string[];
   subresources: string[];
   /** Field selector labels beyond metadata.name / metadata.namespace. */
@@ -38,7 +40,12 @@ export const RESOURCES: ResourceDef[] = [
   def({ group: "", version: "v1", plural: "namespaces", singular: "namespace", kind: "Namespace", namespaced: false, shortNames: ["ns"],
     verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], subresources: ["status"],
     fields: { "status.phase": (o) => str(o.status?.phase) } }),
-  def({ group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: ["po"], subresources: ["status"],
+  def({ group: "", version: "v1", plural: "nodes", singular: "node", kind: "Node", namespaced: false, shortNames: ["no"], subresources: ["status"],
+    fields: { "spec.unschedulable": (o) => String(o.spec?.unschedulable === true) } }),
+  def({ group: "", version: "v1", plural: "services", singular: "service", kind: "Service", namespaced: true, shortNames: ["svc"],
+    categories: ["all"], verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"], subresources: ["status"] }),
+  def({ group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: ["po"], categories: ["all"],
+    subresources: ["status", "log", "exec"],
     fields: {
       "spec.nodeName": (o) => str(o.spec?.nodeName ?? ""),
       "spec.host": (o) => str(o.spec?.nodeName ?? ""),
@@ -72,8 +79,10 @@ export const RESOURCES: ResourceDef[] = [
     } }),
   def({ group: "events.k8s.io", version: "v1", plural: "events", singular: "event", kind: "Event", namespaced: true, shortNames: ["ev"] }),
   def({ group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", kind: "Lease", namespaced: true }),
-  def({ group: "apps", version: "v1", plural: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"], subresources: ["status", "scale"] }),
-  def({ group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], subresources: ["status", "scale"] }),
+  def({ group: "apps", version: "v1", plural: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"], categories: ["all"],
+    subresources: ["status", "scale"] }),
+  def({ group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], categories: ["all"],
+    subresources: ["status", "scale"] }),
   def({ group: "admissionregistration.k8s.io", version: "v1", plural: "mutatingwebhookconfigurations", singular: "mutatingwebhookconfiguration",
     kind: "MutatingWebhookConfiguration", namespaced: false }),
   def({ group: "authentication.k8s.io", version: "v1", plural: "tokenreviews", singular: "tokenreview", kind: "TokenReview",

@@ -58,6 +58,7 @@ export class EmulatorState {
       historyLimit: opts.historyLimit ?? 1000,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
       anonymousAuth: opts.anonymousAuth ?? false,
+      workloadControllers: opts.workloadControllers ?? false,
     };
     this.adminToken = opts.adminToken ?? `emulator-admin-${randomBytes(16).toString("hex")}`;
     this.store = new Store(this.options.historyLimit);

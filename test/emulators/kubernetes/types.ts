@@ -95,6 +95,11 @@ export interface KubernetesEmulatorOptions {
    * credentials to a plain-http server. A present but invalid token is still a 401. Default false.
    */
   anonymousAuth?: boolean;
+  /**
+   * Run the ReplicaSet and Deployment controllers (Deployment → ReplicaSet → Pods, scaling, rollouts,
+   * status). Default false, so objects placed with control.put stay as written.
+   */
+  workloadControllers?: boolean;
   /** Admin bearer token; random when omitted. */
   adminToken?: string;
 }

@@ -7,18 +7,13 @@ import type { ApiRequest, ResourceHooks } from "../request.ts";
 import { forbiddenRequest, forbidden, required, type FieldError } from "../status.ts";
 import type { Json, KubeObject } from "../types.ts";
 
-function defaultSpec(pod: KubeObject): void {
-  const spec: Json = (pod.spec ??= {});
+/** SetDefaults_PodSpec / SetDefaults_Container (kubernetes pkg/apis/core/v1/defaults.go), also applied to pod templates. */
+export function defaultPodSpec(spec: Json): void {
   spec.restartPolicy ??= "Always";
   spec.terminationGracePeriodSeconds ??= 30;
   spec.dnsPolicy ??= "ClusterFirst";
   spec.schedulerName ??= "default-scheduler";
   spec.securityContext ??= {};
-  spec.enableServiceLinks ??= true;
-  spec.preemptionPolicy ??= "PreemptLowerPriority";
-  spec.priority ??= 0;
-  spec.serviceAccountName ??= spec.serviceAccount ?? "default";
-  spec.serviceAccount = spec.serviceAccountName;
   for (const c of Array.isArray(spec.containers) ? (spec.containers as Json[]) : []) {
     if (typeof c !== "object" || c === null) continue;
     const image = String(c.image ?? "");
@@ -26,7 +21,18 @@ function defaultSpec(pod: KubeObject): void {
     c.terminationMessagePath ??= "/dev/termination-log";
     c.terminationMessagePolicy ??= "File";
     c.resources ??= {};
+    for (const port of Array.isArray(c.ports) ? (c.ports as Json[]) : []) port.protocol ??= "TCP"; // SetDefaults_ContainerPort
   }
+}
+
+function defaultSpec(pod: KubeObject): void {
+  const spec: Json = (pod.spec ??= {});
+  defaultPodSpec(spec);
+  spec.enableServiceLinks ??= true; // set on pods only (the Priority admission plugin and pod defaults)
+  spec.preemptionPolicy ??= "PreemptLowerPriority";
+  spec.priority ??= 0;
+  spec.serviceAccountName ??= spec.serviceAccount ?? "default";
+  spec.serviceAccount = spec.serviceAccountName;
 }
 
 /** The ServiceAccount admission plugin: SA must exist; adds the kube-api-access projected volume. */

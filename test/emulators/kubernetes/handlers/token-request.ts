@@ -1,9 +1,9 @@
 /** TokenRequest (`POST serviceaccounts/{name}/token`, spec §4): bound, audience-scoped JWTs. */
 import { randomUUID } from "node:crypto";
-import { parseJson } from "../http-io.ts";
 import { NODE_UID } from "../fake-kubelet.ts";
 import { isObject } from "../patch.ts";
 import type { ApiRequest, ApiResponse } from "../request.ts";
+import { decodeRequestBody } from "../request-body.ts";
 import { ApiError, badRequest, conflict, invalid, invalidValue, notFound, type FieldError } from "../status.ts";
 import { API_AUDIENCE, ISSUER, type ServiceAccountClaims } from "../tokens.ts";
 import type { Json } from "../types.ts";
@@ -60,7 +60,7 @@ export function issueToken(req: Pick<ApiRequest, "state">, input: IssueTokenInpu
 }
 
 export function createTokenRequest(req: ApiRequest): ApiResponse {
-  const body = parseJson(req.body, "TokenRequest in version \"v1\" cannot be handled as a TokenRequest");
+  const body = decodeRequestBody(req, "TokenRequest in version \"v1\" cannot be handled as a TokenRequest", { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest" });
   if (!isObject(body)) throw badRequest("TokenRequest in version \"v1\" cannot be handled as a TokenRequest: not an object");
   if (body.kind !== undefined && body.kind !== "TokenRequest") throw badRequest(`the object provided is unrecognized (must be of type TokenRequest): object kind "${String(body.kind)}" does not match expected kind "TokenRequest"`);
   const spec: Json = isObject(body.spec) ? body.spec : {};
