@@ -56,7 +56,7 @@ const app = createApp({
   router: new PodEventRouter(producer, index, []), kube, index, producer, metrics, registry: metrics.registry, log, readiness: [],
   eventsAuth: { mode: "kubernetes", apiTokenHashes: [sha256Hex(token)] },
   api: {
-    apiTokenHashes: [sha256Hex(token)], ciSecrets: [secret], index, kube,
+    apiTokenHashes: [sha256Hex(token)], ciSecrets: [`${secret};verbs=rotate;namespaces=ci`], index, kube,
     owners: { replicaSetOwner: () => Promise.resolve(undefined) },
     producer, audit: new AuditLog(redis, prefix, log), replay: new ReplayGuard(redis, prefix), rateLimitPerMinute: 10_000_000, log,
   },

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
+import { parseCiKeys } from "./ci-keys.ts";
 import { ENV } from "./env-vars.ts";
 import { parseContextPairs } from "../unseal/encryption-context.ts";
 import { checkUnsealFields } from "../unseal/unseal-settings.ts";
@@ -85,8 +86,17 @@ const schema = z.object({
   tlsKeyFile: z.string().optional(),
   /** Static API tokens for the HTTP surface, comma separated sha256 hex digests. */
   apiTokens: list.pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, "each must be a sha256 hex digest (printf %s TOKEN | sha256sum)"))),
-  /** Shared secrets for the CI hook's HMAC (comma list: any one matches, for rotation); empty turns the hook off. */
-  ciHmacSecrets: list.pipe(z.array(z.string().min(32, "each must be at least 32 characters (openssl rand -hex 32)"))),
+  /**
+   * CI hook keys (comma list; any one matches, for rotation), each `<secret>;verbs=…;namespaces=…[;name=…]`
+   * (shared/config/ci-keys.ts): a key may only use the verbs and namespaces it names. Empty turns the hook off.
+   */
+  ciHmacSecrets: list.superRefine((entries, ctx) => {
+    try {
+      parseCiKeys(entries);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+    }
+  }),
   /** Requests per minute per identity on the on-call / CI routes. */
   httpRateLimit: seconds(600, 1),
   /** Audiences for TokenReview of callers' tokens; empty = the API server's own. */

@@ -27,7 +27,10 @@ export interface Fixture {
   readonly audit: AuditLog;
   readonly prefix: string;
   readonly apiToken: string;
+  /** CI key with every verb in every namespace (name ci-all). */
   readonly ciSecret: string;
+  /** CI key that may only rotate in team-a (name team-a-deploy). */
+  readonly ciTeamASecret: string;
   readonly logs: string[];
   /** Service-account tokens: oncall-a (create revocations in team-a), reader (nothing), admin-sa (everything). */
   readonly tokens: { oncallA: string; reader: string; adminSa: string };
@@ -48,6 +51,7 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
   const audit = new AuditLog(redis, prefix, log);
   const apiToken = randomBytes(24).toString("base64url");
   const ciSecret = randomBytes(32).toString("hex");
+  const ciTeamASecret = randomBytes(32).toString("hex");
   for (const ns of ["team-a", "team-b"]) {
     await stack.core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => undefined);
   }
@@ -76,7 +80,7 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
     api: {
       reviewer: createAccessReviewer(kc),
       apiTokenHashes: [sha256Hex(apiToken)],
-      ciSecrets: [ciSecret],
+      ciSecrets: [`${ciSecret};verbs=*;namespaces=*;name=ci-all`, `${ciTeamASecret};verbs=rotate;namespaces=team-a;name=team-a-deploy`],
       index,
       kube,
       owners: createOwnerLookup(kc),
@@ -98,6 +102,7 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
     prefix,
     apiToken,
     ciSecret,
+    ciTeamASecret,
     logs,
     tokens: { oncallA: issue("team-a", "oncall"), reader: issue("team-a", "reader"), adminSa: issue("kube-system", "ops") },
     async close() {
