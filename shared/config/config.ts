@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
+import { AUDIT_DEFAULTS } from "../audit/audit-log.ts";
 import { parseCiKeys } from "./ci-keys.ts";
 import { ENV } from "./env-vars.ts";
 import { parseContextPairs } from "../unseal/encryption-context.ts";
@@ -101,6 +102,10 @@ const schema = z.object({
   httpRateLimit: seconds(600, 1),
   /** Audiences for TokenReview of callers' tokens; empty = the API server's own. */
   tokenReviewAudiences: list,
+  /** Audit records younger than this are never trimmed from the stream (default 30 days). */
+  auditRetentionSeconds: seconds(AUDIT_DEFAULTS.retentionSeconds, 3600),
+  /** Audit records per identity per minute of calls that changed nothing (accepted changes are always recorded). */
+  auditRateLimit: seconds(AUDIT_DEFAULTS.perActorPerMinute, 1),
   /** POST /v1/events/kubernetes: "kubernetes" = bearer token (TokenReview for eventsAudience, or an API token) + create podevents.leasekeeper.io; "none" = unauthenticated, trusted networks only. */
   eventsAuth: z.enum(["kubernetes", "none"]).default("kubernetes"),
   /** The audience event senders' Kubernetes tokens must carry (Knative: the ApiServerSource's spec.sink.audience). */

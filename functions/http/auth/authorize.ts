@@ -23,8 +23,7 @@ export function createAuthorizer(reviewer: AccessReviewer | undefined, cacheMs =
   const cache = new TtlCache<boolean>(cacheMs, 10_000);
   return async function decide(identity: Identity, verb: string, resource: string, namespace?: string): Promise<Decision> {
     if (identity.kind === "api-token") return { allowed: true };
-    const where = namespace ? `in namespace ${namespace}` : "cluster-wide";
-    const denied: Decision = { allowed: false, status: 403, code: "forbidden", message: `${identity.name} may not ${verb} ${resource}.${API_GROUP} ${where}` };
+    const denied = refusal(verb, resource);
     if (identity.kind === "ci-hmac") {
       const ciVerb = CI_VERB_OF[resource];
       return verb === "create" && ciVerb !== undefined && ciScopeAllows(identity.scope, ciVerb, namespace) ? { allowed: true } : denied;
@@ -45,6 +44,14 @@ export function createAuthorizer(reviewer: AccessReviewer | undefined, cacheMs =
 }
 
 export type Authorizer = ReturnType<typeof createAuthorizer>;
+
+/**
+ * The one refusal of a route: the same body whatever the request named, so a 403 never tells
+ * whether a lease id, pod UID or job exists, nor in which namespace (docs/security.md).
+ */
+function refusal(verb: string, resource: string): Decision {
+  return { allowed: false, status: 403, code: "forbidden", message: `not allowed: ${verb} ${resource}.${API_GROUP} is not granted for what this request reaches` };
+}
 
 /** Checks every namespace (or cluster-wide when none); returns the refusal response, or undefined when allowed. */
 export async function refuseUnless(c: Context<ApiEnv>, authorizer: Authorizer, verb: string, resource: string, namespaces: ReadonlyArray<string | undefined>): Promise<Response | undefined> {
