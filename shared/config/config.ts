@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { AUDIT_DEFAULTS } from "../audit/audit-log.ts";
+import { DEFAULT_API_AUDIENCE } from "../kube/access-review.ts";
 import { parseCiKeys } from "./ci-keys.ts";
 import { ENV } from "./env-vars.ts";
 import { parseContextPairs } from "../unseal/encryption-context.ts";
@@ -100,8 +101,15 @@ const schema = z.object({
   }),
   /** Requests per minute per identity on the on-call / CI routes. */
   httpRateLimit: seconds(600, 1),
-  /** Audiences for TokenReview of callers' tokens; empty = the API server's own. */
-  tokenReviewAudiences: list,
+  /**
+   * Audiences a caller's bearer token must carry (TokenReview): by default only tokens made for
+   * leasekeeper (`kubectl create token … --audience leasekeeper`, the CLI), never the API server's.
+   */
+  tokenReviewAudiences: z
+    .string()
+    .default(DEFAULT_API_AUDIENCE)
+    .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
+    .pipe(z.array(z.string()).min(1, "name at least one audience")),
   /** Audit records younger than this are never trimmed from the stream (default 30 days). */
   auditRetentionSeconds: seconds(AUDIT_DEFAULTS.retentionSeconds, 3600),
   /** Audit records per identity per minute of calls that changed nothing (accepted changes are always recorded). */

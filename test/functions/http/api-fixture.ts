@@ -6,6 +6,8 @@ import { createApp } from "../../../functions/http/app.ts";
 import { ReplayGuard } from "../../../functions/http/auth/replay-guard.ts";
 import { sha256Hex } from "../../../functions/http/auth/digest.ts";
 import { AuditLog } from "../../../shared/audit/audit-log.ts";
+import { loadConfig } from "../../../shared/config/config.ts";
+import { ENV } from "../../../shared/config/env-vars.ts";
 import { PodIndex } from "../../../shared/index/pod-index.ts";
 import type { PodRecord } from "../../../shared/index/pod-record.ts";
 import { JobProducer } from "../../../shared/jobs/producer.ts";
@@ -32,8 +34,12 @@ export interface Fixture {
   /** CI key that may only rotate in team-a (name team-a-deploy). */
   readonly ciTeamASecret: string;
   readonly logs: string[];
-  /** Service-account tokens: oncall-a (create revocations in team-a), reader (nothing), admin-sa (everything). */
-  readonly tokens: { oncallA: string; reader: string; adminSa: string };
+  /**
+   * Service-account tokens for audience leasekeeper: oncall-a (create revocations in team-a), reader
+   * (nothing), admin-sa (everything); adminSaApiAudience: admin-sa's token for the API server's audience
+   * (what a kubeconfig holds).
+   */
+  readonly tokens: { oncallA: string; reader: string; adminSa: string; adminSaApiAudience: string };
   close(): Promise<void>;
 }
 
@@ -58,7 +64,7 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
   await ensureServiceAccount(stack.core, "team-a", "oncall");
   await ensureServiceAccount(stack.core, "team-a", "reader");
   await ensureServiceAccount(stack.core, "kube-system", "ops");
-  const issue = (namespace: string, serviceAccount: string) => stack.kube.control.issueToken({ namespace, serviceAccount, expirationSeconds: 3600 });
+  const issue = (namespace: string, serviceAccount: string, audiences = ["leasekeeper"]) => stack.kube.control.issueToken({ namespace, serviceAccount, audiences, expirationSeconds: 3600 });
   stack.kube.control.setRules([
     { users: ["system:serviceaccount:team-a:oncall"], verbs: ["create"], apiGroups: ["leasekeeper.io"], resources: ["revocations", "rotations"], namespaces: ["team-a"] },
     { users: ["system:serviceaccount:team-a:oncall"], verbs: ["list", "get"], apiGroups: ["leasekeeper.io"], resources: ["leases", "jobs"], namespaces: ["team-a"] },
@@ -78,7 +84,7 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
     readiness: [{ name: "redis", check: async () => (await redis.ping()) === "PONG" }],
     unseal: { discovery: { list: async () => [{ kind: "pod", namespace: "vault", name: "vault-0" }] }, enqueue: async (job) => producer.unseal(job) },
     api: {
-      reviewer: createAccessReviewer(kc),
+      reviewer: createAccessReviewer(kc, loadConfig({ [ENV.indexKey]: Buffer.alloc(32).toString("base64") }).tokenReviewAudiences),
       apiTokenHashes: [sha256Hex(apiToken)],
       ciSecrets: [`${ciSecret};verbs=*;namespaces=*;name=ci-all`, `${ciTeamASecret};verbs=rotate;namespaces=team-a;name=team-a-deploy`],
       index,
@@ -104,7 +110,7 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
     ciSecret,
     ciTeamASecret,
     logs,
-    tokens: { oncallA: issue("team-a", "oncall"), reader: issue("team-a", "reader"), adminSa: issue("kube-system", "ops") },
+    tokens: { oncallA: issue("team-a", "oncall"), reader: issue("team-a", "reader"), adminSa: issue("kube-system", "ops"), adminSaApiAudience: issue("kube-system", "ops", []) },
     async close() {
       await producer.close();
       redis.disconnect();
