@@ -1,5 +1,5 @@
 import { delimiter } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
 
 /** A usage or setup problem of the CLI itself (exit code 2 for usage, 1 otherwise). */
@@ -103,42 +103,118 @@ export interface Credentials {
   readonly source: string;
 }
 
+export interface CredentialFlags {
+  /** --token: sent as it is (a static API token, or a token TokenReview accepts for leasekeeper's audience). */
+  readonly token?: string | undefined;
+  /** --service-account namespace/name: request a short token for it. */
+  readonly serviceAccount?: string | undefined;
+  /** --audience: the audience of the requested token (the server's LEASEKEEPER_TOKEN_REVIEW_AUDIENCES). */
+  readonly audience?: string | undefined;
+}
+
+/** Lifetime of the token the CLI requests: one command's worth (the API server's minimum is 10 minutes). */
+const REQUESTED_TOKEN_SECONDS = 600;
+export const DEFAULT_AUDIENCE = "leasekeeper";
+
 /**
- * The bearer token: LEASEKEEPER_API_TOKEN (a static API token, or any token the server's
- * TokenReview accepts, e.g. `kubectl create token …`), else the current kubeconfig user's token
- * (KubeConfig.loadFromDefault: $KUBECONFIG, ~/.kube/config, in-cluster). A user with an exec or
- * auth-provider plugin gets its token through the client library; a client-certificate user has
- * no bearer token and is refused with a hint.
+ * The bearer token. The kubeconfig user's own credentials never reach leasekeeper (an admin's
+ * kubeconfig token can do anything the admin can; leasekeeper's TokenReview only accepts its own
+ * audience): in order,
+ * 1. --token / LEASEKEEPER_API_TOKEN, sent as it is;
+ * 2. --service-account ns/name / LEASEKEEPER_SERVICE_ACCOUNT: a TokenRequest for that service account
+ *    (what `kubectl create token name -n ns --audience leasekeeper --duration 10m` does), made with the
+ *    kubeconfig user's credentials (token, exec plugin, auth provider or client certificate);
+ * 3. a kubeconfig user that is itself a service account (its token's subject): a TokenRequest for it.
+ * The audience is --audience / LEASEKEEPER_AUDIENCE, default `leasekeeper`.
  */
-export async function resolveCredentials(env: NodeJS.ProcessEnv, loadKubeConfig: (env: NodeJS.ProcessEnv) => KubeConfig = defaultKubeConfig): Promise<Credentials> {
-  const apiToken = env.LEASEKEEPER_API_TOKEN?.trim();
-  if (apiToken) return { token: apiToken, source: "LEASEKEEPER_API_TOKEN" };
+export async function resolveCredentials(env: NodeJS.ProcessEnv, loadKubeConfig: (env: NodeJS.ProcessEnv) => KubeConfig = defaultKubeConfig, flags: CredentialFlags = {}): Promise<Credentials> {
+  // `||`: an empty flag or variable counts as not given.
+  const explicit = flags.token?.trim() || env.LEASEKEEPER_API_TOKEN?.trim();
+  if (explicit) return { token: explicit, source: flags.token ? "--token" : "LEASEKEEPER_API_TOKEN" };
+  const audience = flags.audience ?? env.LEASEKEEPER_AUDIENCE ?? DEFAULT_AUDIENCE;
+  const named = flags.serviceAccount ?? env.LEASEKEEPER_SERVICE_ACCOUNT;
   let kc: KubeConfig;
   try {
     kc = loadKubeConfig(env);
   } catch (err) {
-    throw new CliError(`no LEASEKEEPER_API_TOKEN and the kubeconfig does not load: ${messageOf(err)}`);
+    throw new CliError(`no --token / LEASEKEEPER_API_TOKEN and the kubeconfig does not load: ${messageOf(err)}`);
   }
   const user = kc.getCurrentUser();
-  const name = user?.name ?? "(none)";
-  if (user?.token) return { token: user.token, source: `kubeconfig user ${name}` };
-  if (user && (user.exec || user.authProvider)) {
-    try {
-      const init = await kc.applyToFetchOptions({});
-      // The library builds a WHATWG Headers (typed as node-fetch's).
-      const headers = init.headers as unknown as { get?: (name: string) => string | null; Authorization?: string } | undefined;
-      const header = headers?.get?.("authorization") ?? headers?.Authorization ?? "";
-      const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-      if (bearer) return { token: bearer, source: `kubeconfig user ${name} (${user.exec ? "exec plugin" : "auth provider"})` };
-    } catch (err) {
-      throw new CliError(`kubeconfig user ${name}: its ${user.exec ? "exec plugin" : "auth provider"} gave no token: ${messageOf(err)}`);
+  const userName = user?.name ?? "(none)";
+  let account: ServiceAccountRef | undefined;
+  if (named !== undefined) {
+    account = parseServiceAccount(named);
+  } else {
+    account = serviceAccountOf(await kubeconfigBearer(kc));
+    if (!account) {
+      throw new CliError(
+        `kubeconfig user ${userName} is not a service account, and leasekeeper is never sent your own kubeconfig credentials: ` +
+          "pass --service-account <namespace>/<name> (a short token for audience " +
+          `${audience} is requested for it, as kubectl create token does) or --token / LEASEKEEPER_API_TOKEN`,
+      );
     }
   }
-  const how = user?.certData || user?.certFile ? "authenticates with a client certificate" : user?.username ? "uses basic auth" : "has no bearer token";
-  throw new CliError(
-    `kubeconfig user ${name} ${how}; leasekeeper's API needs a bearer token: set LEASEKEEPER_API_TOKEN ` +
-      "(an API token, or e.g. LEASEKEEPER_API_TOKEN=$(kubectl create token <service-account> -n <namespace>))",
-  );
+  const token = await requestServiceAccountToken(kc, account, audience);
+  return { token, source: `a ${REQUESTED_TOKEN_SECONDS / 60}-minute token of service account ${account.namespace}/${account.name} (audience ${audience})` };
+}
+
+interface ServiceAccountRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+function parseServiceAccount(value: string): ServiceAccountRef {
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(value.trim());
+  if (!match) throw new CliError(`--service-account wants <namespace>/<name>, not ${JSON.stringify(value)}`, 2);
+  return { namespace: match[1] as string, name: match[3] as string };
+}
+
+/** The service account a Kubernetes service-account JWT belongs to (its subject; not verified: the API server decides). */
+function serviceAccountOf(token: string | undefined): ServiceAccountRef | undefined {
+  const payload = token?.split(".")[1];
+  if (!payload) return undefined;
+  try {
+    const sub = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { sub?: unknown }).sub;
+    const match = typeof sub === "string" ? /^system:serviceaccount:([^:]+):([^:]+)$/.exec(sub) : null;
+    return match ? { namespace: match[1] as string, name: match[2] as string } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kubeconfig user's bearer token, if it has one (static, exec plugin or auth provider); only read to find its service account. */
+async function kubeconfigBearer(kc: KubeConfig): Promise<string | undefined> {
+  const user = kc.getCurrentUser();
+  if (user?.token) return user.token;
+  if (!user || !(user.exec || user.authProvider)) return undefined;
+  try {
+    const init = await kc.applyToFetchOptions({});
+    // The library builds a WHATWG Headers (typed as node-fetch's).
+    const headers = init.headers as unknown as { get?: (name: string) => string | null; Authorization?: string } | undefined;
+    const header = headers?.get?.("authorization") ?? headers?.Authorization ?? "";
+    return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  } catch (err) {
+    throw new CliError(`kubeconfig user ${user.name}: its ${user.exec ? "exec plugin" : "auth provider"} gave no token: ${messageOf(err)}`);
+  }
+}
+
+/** TokenRequest (POST serviceaccounts/<name>/token) with the kubeconfig user's credentials. */
+async function requestServiceAccountToken(kc: KubeConfig, account: ServiceAccountRef, audience: string): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  let token: string | undefined;
+  try {
+    const answer = await core.createNamespacedServiceAccountToken({
+      namespace: account.namespace,
+      name: account.name,
+      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", metadata: { name: account.name }, spec: { audiences: [audience], expirationSeconds: REQUESTED_TOKEN_SECONDS } },
+    });
+    token = answer.status?.token;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new CliError(`cannot request a token for service account ${account.namespace}/${account.name}${typeof code === "number" ? ` (${code})` : ""}: ${messageOf(err).split("\n")[0]?.slice(0, 300)}`);
+  }
+  if (!token) throw new CliError(`the TokenRequest for ${account.namespace}/${account.name} answered without a token`);
+  return token;
 }
 
 /** KubeConfig.loadFromDefault (which reads process.env), or the one file env.KUBECONFIG names. */

@@ -14,7 +14,10 @@ export const ONCALL_USAGE = `usage: leasekeeper revoke (--pod ns/name | --uid ui
        leasekeeper leases [--namespace ns] [--pod [ns/]name] [--role r] [--expiring-within 10m] [--output table|json]
        leasekeeper unseal [--replica vault/vault-0 ...] [--wait seconds]
 common: --server URL (or LEASEKEEPER_URL), --insecure-http (allow http:// to a non-loopback host)
-auth:   LEASEKEEPER_API_TOKEN, else the current kubeconfig user's token (KUBECONFIG, ~/.kube/config)
+auth:   --token T (or LEASEKEEPER_API_TOKEN), sent as it is; else a 10-minute token for audience leasekeeper
+        (--audience, LEASEKEEPER_AUDIENCE) requested with your kubeconfig for --service-account ns/name
+        (LEASEKEEPER_SERVICE_ACCOUNT), or for the kubeconfig user when it is a service account.
+        Your own kubeconfig credentials are never sent to leasekeeper.
 
 revoke always shows a dry run first; a real revoke of more than one pod asks y/N on the terminal
 (--yes skips the question; without a terminal it refuses). --reason is required for a real revoke.
@@ -22,6 +25,9 @@ Exit codes: 0 done, 1 error / refused / aborted, 2 usage, 3 partly failed (retry
 
 const COMMON = {
   server: { type: "string" },
+  token: { type: "string" },
+  "service-account": { type: "string" },
+  audience: { type: "string" },
   "insecure-http": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -47,7 +53,11 @@ export async function runOncallCommand(command: OncallCommand, args: readonly st
   }
   try {
     const server = serverUrl(values.server as string | undefined, env, values["insecure-http"] === true);
-    const credentials = await resolveCredentials(env, options.loadKubeConfig);
+    const credentials = await resolveCredentials(env, options.loadKubeConfig, {
+      token: values.token as string | undefined,
+      serviceAccount: values["service-account"] as string | undefined,
+      audience: values.audience as string | undefined,
+    });
     const api = new ApiClient({ server, token: credentials.token, ...(options.fetch ? { fetch: options.fetch } : {}) });
     // parseArgs checked each flag's type against the option table above.
     if (command === "revoke") return await runRevoke(api, values as RevokeFlags, io);

@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import { Redis } from "ioredis";
 import { buildAppDeps } from "../functions/entry/app-deps.ts";
+import { loadHttpConfig } from "../shared/config/config.ts";
 import { createApp } from "../functions/http/app.ts";
 import { sha256Hex } from "../functions/http/auth/digest.ts";
 import { signCiRequest } from "../functions/http/auth/hmac.ts";
@@ -53,8 +54,8 @@ const secret = randomBytes(32).toString("hex");
 const app = createApp(
   buildAppDeps({
     settings: {
-      queuePrefix: prefix, namespaces: [], vaultAnnotations: false, eventsAuth: "kubernetes", eventsAudience: "leasekeeper",
-      apiTokens: [sha256Hex(token)], tokenReviewAudiences: [], ciHmacSecrets: [secret], httpRateLimit: 10_000_000,
+      ...loadHttpConfig({ LEASEKEEPER_REDIS_URL: redisServer.url }),
+      queuePrefix: prefix, apiTokens: [sha256Hex(token)], ciHmacSecrets: [`${secret};verbs=rotate;namespaces=ci`], httpRateLimit: 10_000_000,
     },
     redis, kc: undefined, kube, producer, metrics, log,
   }),

@@ -21,7 +21,17 @@ import type { UnsealRouteDeps } from "../http/unseal-route.ts";
 /** The settings the HTTP app reads: the same names on Node and on the Cloudflare Worker. */
 export type HttpSettings = Pick<
   Config,
-  "queuePrefix" | "namespaces" | "vaultAnnotations" | "eventsAuth" | "eventsAudience" | "apiTokens" | "tokenReviewAudiences" | "ciHmacSecrets" | "httpRateLimit"
+  | "queuePrefix"
+  | "namespaces"
+  | "vaultAnnotations"
+  | "eventsAuth"
+  | "eventsAudience"
+  | "apiTokens"
+  | "tokenReviewAudiences"
+  | "ciHmacSecrets"
+  | "httpRateLimit"
+  | "auditRetentionSeconds"
+  | "auditRateLimit"
 >;
 
 export interface AppParts {
@@ -78,7 +88,7 @@ export function buildAppDeps(parts: AppParts): AppDeps {
       kube,
       owners: kc ? createOwnerLookup(kc) : noOwners,
       producer,
-      audit: new AuditLog(redis, settings.queuePrefix, log),
+      audit: new AuditLog(redis, settings.queuePrefix, log, { retentionSeconds: settings.auditRetentionSeconds, perActorPerMinute: settings.auditRateLimit }),
       replay: new ReplayGuard(redis, settings.queuePrefix),
       unseal: parts.unseal,
       rateLimitPerMinute: settings.httpRateLimit,
@@ -88,7 +98,7 @@ export function buildAppDeps(parts: AppParts): AppDeps {
     },
     readiness: [
       { name: "redis", check: async () => (await redis.ping()) === "PONG" },
-      ...(kc && parts.probeKubernetes !== false ? [{ name: "kubernetes", check: async () => (await kube.listPods(["default"]).then(() => true)) }] : []),
+      ...(kc && parts.probeKubernetes !== false ? [{ name: "kubernetes", check: async () => (await kube.listPods([settings.namespaces[0] ?? "default"]).then(() => true)) }] : []),
       ...(parts.readiness ?? []),
     ],
   };

@@ -1,10 +1,12 @@
 import { bodyLimit } from "hono/body-limit";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import { parseCiKeys, type CiKey } from "../../shared/config/ci-keys.ts";
 import { messageOf } from "../../shared/errors/errors.ts";
 import { replicaName } from "../../shared/unseal/replicas.ts";
 import { ScopeSchema } from "../../shared/scopes/scope.ts";
 import type { ApiContext } from "./api-deps.ts";
+import { refuseUnless } from "./auth/authorize.ts";
 import { CI_HEADERS, checkSignature } from "./auth/hmac.ts";
 import type { ApiEnv } from "./auth/identity.ts";
 import { errorResponse } from "./errors.ts";
@@ -24,9 +26,10 @@ export const CiBodySchema = z
 const MAX_BODY = 64 * 1024;
 
 /**
- * POST /v1/hooks/ci: HMAC-signed CI actions. Order: signature and timestamp window (constant
- * time), then the delivery id is claimed in Redis (a replay is refused with 409 and the first
- * delivery's job id), then the action. Idempotent per delivery id (the job id is ci-<delivery>).
+ * POST /v1/hooks/ci: HMAC-signed CI actions. Order: signature over delivery id, timestamp and body
+ * and the timestamp window (constant time), then the delivery id is claimed in Redis (a replay is
+ * refused with 409 and the first delivery's job id), then the action, authorized against the
+ * signing key's scope (verbs and namespaces). Idempotent per delivery id (the job id is ci-<delivery>).
  */
 export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void {
   app.openAPIRegistry.registerPath(
@@ -34,7 +37,7 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
       method: "post",
       path: "/v1/hooks/ci",
       summary: "HMAC-signed CI action: rotate, revoke or unseal",
-      description: `Headers: ${CI_HEADERS.delivery} (unique id), ${CI_HEADERS.timestamp} (unix seconds, ±300 s), ${CI_HEADERS.signature}: sha256=hex(HMAC-SHA256(secret, timestamp + "." + raw body)).`,
+      description: `Headers: ${CI_HEADERS.delivery} (unique id), ${CI_HEADERS.timestamp} (unix seconds, ±300 s), ${CI_HEADERS.signature}: sha256=hex(HMAC-SHA256(secret, delivery + "." + timestamp + "." + raw body)). The signing key's scope limits verbs and namespaces (403 otherwise).`,
       request: { body: { required: true, content: { "application/json": { schema: CiBodySchema } } } },
       responses: {
         200: { description: "Dry run or nothing matched", content: { "application/json": { schema: z.object({}).passthrough() } } },
@@ -48,12 +51,24 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
     app.post("/v1/hooks/ci", (c) => errorResponse(c, 404, "not_configured", "the CI hook is off (no LEASEKEEPER_CI_HMAC_SECRETS)"));
     return;
   }
+  let keys: CiKey[];
+  try {
+    keys = parseCiKeys(ctx.ciSecrets);
+  } catch (err) {
+    // Node refuses such a configuration at start-up (config.ts); a Worker's bindings are only read here.
+    const message = `the CI hook is off: LEASEKEEPER_CI_HMAC_SECRETS ${messageOf(err)}`;
+    ctx.log.error({}, message);
+    app.post("/v1/hooks/ci", (c) => errorResponse(c, 503, "misconfigured", message));
+    return;
+  }
+  const secrets = keys.map((k) => k.secret);
   const verify: MiddlewareHandler<ApiEnv> = async function ciSignature(c, next) {
     const raw = new Uint8Array(await c.req.arrayBuffer());
     if (raw.length > MAX_BODY) return errorResponse(c, 413, "payload_too_large", "body is larger than 64 KiB");
-    const check = checkSignature(c.req.raw.headers, raw, { secrets: ctx.ciSecrets });
+    const check = checkSignature(c.req.raw.headers, raw, { secrets });
     if (!check.ok) return errorResponse(c, check.status, check.code, check.message);
-    c.set("identity", { kind: "ci-hmac", name: `ci-key-${check.keyIndex + 1}` });
+    const key = keys[check.keyIndex] as CiKey;
+    c.set("identity", { kind: "ci-hmac", name: key.name, scope: key.scope });
     return next();
   };
   // The body is bounded before it is read for the signature (chunked bodies included).
@@ -98,6 +113,11 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
 async function unseal(c: Context<ApiEnv>, ctx: ApiContext, delivery: string, wanted: string[] | undefined, reason: string | undefined): Promise<Response> {
   const record = (result: string, status: number, jobId?: string) =>
     ctx.audit.record({ at: new Date().toISOString(), requestId: c.get("requestId"), actor: { kind: "ci-hmac", name: c.get("identity").name }, action: "unseal", dryRun: false, result, status, delivery, ...(reason ? { reason } : {}), ...(jobId ? { jobId } : {}) });
+  const refused = await refuseUnless(c, ctx.authorize, "create", "unseals", []);
+  if (refused) {
+    await record("refused", refused.status);
+    return refused;
+  }
   if (!ctx.unseal) {
     await record("refused", 404);
     return errorResponse(c, 404, "not_configured", "unseal is off (LEASEKEEPER_UNSEAL)");

@@ -95,7 +95,10 @@ export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, action: 
     await audit("failed", 503);
     return errorResponse(c, 503, "unavailable", `could not resolve the scope: ${messageOf(err)}`);
   }
-  if (named === undefined && scope.type !== "path-prefix" && targets.length > 0) {
+  // Lease and pod-uid scopes name no namespace: they need the right in every namespace they reach,
+  // and one that reaches nothing needs it cluster-wide, so the answer (200 "matched 0" or 403) never
+  // tells a caller without rights whether the id exists.
+  if (named === undefined && scope.type !== "path-prefix") {
     const refused = await refuseUnless(c, ctx.authorize, "create", resource, targets.map((t) => t.namespace));
     if (refused) {
       await audit("refused", refused.status);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { RedisClient as Redis } from "../redis/connection.ts";
 import { z } from "zod";
 import type { Log } from "../observability/log.ts";
@@ -17,29 +18,74 @@ export const AuditRecordSchema = z.object({
   jobId: z.string().optional(),
   matched: z.number().int().optional(),
   delivery: z.string().optional(),
+  /** Set on the last record kept for this actor in a rate-limit window: until then, its calls that change nothing are not recorded. */
+  suppressedUntil: z.string().optional(),
 });
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 export type AuditEntry = AuditRecord & { readonly id: string };
 
-/** The audit trail: a capped Redis stream (and the log). Readable over GET /v1/audit. */
+export interface AuditLogOptions {
+  /** Records younger than this are never trimmed (XADD … MINID ~ now - retention). */
+  readonly retentionSeconds?: number;
+  /**
+   * Records per actor per minute of calls that changed nothing (refused, dry run, nothing matched,
+   * replay, failed). Accepted state changes are always recorded. Counted in Redis, so across replicas.
+   */
+  readonly perActorPerMinute?: number;
+  readonly now?: () => number;
+}
+
+/** Defaults of LEASEKEEPER_AUDIT_RETENTION_SECONDS and LEASEKEEPER_AUDIT_RATE_LIMIT. */
+export const AUDIT_DEFAULTS = { retentionSeconds: 30 * 24 * 3600, perActorPerMinute: 60 } as const;
+
+const WINDOW_MS = 60_000;
+
+/**
+ * The audit trail: a Redis stream (and the log), readable over GET /v1/audit. Trimming is by age
+ * only, never by count, so a flood of records cannot push out the on-call trail of the retention
+ * period; the flood itself is bounded per actor: past the limit, records of calls that changed
+ * nothing are dropped (one marker record says until when), while every accepted change is kept.
+ */
 export class AuditLog {
   readonly #redis: Redis;
   readonly #key: string;
   readonly #log: Log;
-  readonly #maxLen: number;
+  readonly #retentionMs: number;
+  readonly #limit: number;
+  readonly #now: () => number;
 
-  constructor(redis: Redis, prefix: string, log: Log, maxLen = 100_000) {
+  constructor(redis: Redis, prefix: string, log: Log, options: AuditLogOptions = {}) {
     this.#redis = redis;
     this.#key = `${prefix}:audit`;
     this.#log = log;
-    this.#maxLen = maxLen;
+    this.#retentionMs = (options.retentionSeconds ?? AUDIT_DEFAULTS.retentionSeconds) * 1000;
+    this.#limit = options.perActorPerMinute ?? AUDIT_DEFAULTS.perActorPerMinute;
+    this.#now = options.now ?? Date.now;
+    if (!(this.#retentionMs > 0) || !Number.isInteger(this.#limit) || this.#limit < 1) throw new Error("AuditLog: retentionSeconds and perActorPerMinute must be positive");
   }
 
+  /** Appends the record; answers its stream id, or "" when the actor's rate limit dropped it. */
   async record(record: AuditRecord): Promise<string> {
-    const valid = AuditRecordSchema.parse(record);
+    let valid = AuditRecordSchema.parse(record);
+    const now = this.#now();
+    if (valid.result !== "accepted") {
+      const window = Math.floor(now / WINDOW_MS);
+      const seen = await this.#countInWindow(valid.actor, window);
+      if (seen > this.#limit + 1) return "";
+      if (seen === this.#limit + 1) valid = { ...valid, suppressedUntil: new Date((window + 1) * WINDOW_MS).toISOString() };
+    }
     this.#log.info({ audit: valid }, "audit");
-    const id = await this.#redis.xadd(this.#key, "MAXLEN", "~", String(this.#maxLen), "*", "record", JSON.stringify(valid));
+    const id = await this.#redis.xadd(this.#key, "MINID", "~", `${Math.max(0, now - this.#retentionMs)}-0`, "*", "record", JSON.stringify(valid));
     return id ?? "";
+  }
+
+  async #countInWindow(actor: AuditRecord["actor"], window: number): Promise<number> {
+    const who = createHash("sha256").update(`${actor.kind}:${actor.name}`).digest("hex").slice(0, 32);
+    const key = `${this.#key}:rate:${who}:${window}`;
+    const replies = await this.#redis.multi().incr(key).pexpire(key, 2 * WINDOW_MS).exec();
+    const [error, count] = replies?.[0] ?? [new Error("no reply"), 0];
+    if (error) throw error;
+    return Number(count);
   }
 
   /** Newest first; `before` is a stream id to page backwards from (exclusive). */

@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
+import { AUDIT_DEFAULTS } from "../audit/audit-log.ts";
+import { DEFAULT_API_AUDIENCE } from "../kube/access-review.ts";
+import { parseCiKeys } from "./ci-keys.ts";
 import { ENV } from "./env-vars.ts";
 import { parseContextPairs } from "../unseal/encryption-context.ts";
 import { checkUnsealFields, unsealConfigOf, unsealKeysOf, type UnsealKeys } from "./unseal-config.ts";
@@ -85,12 +88,32 @@ const fields = z.object({
   tlsKeyFile: z.string().optional(),
   /** Static API tokens for the HTTP surface, comma separated sha256 hex digests. */
   apiTokens: list.pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, "each must be a sha256 hex digest (printf %s TOKEN | sha256sum)"))),
-  /** Shared secrets for the CI hook's HMAC (comma list: any one matches, for rotation); empty turns the hook off. */
-  ciHmacSecrets: list.pipe(z.array(z.string().min(32, "each must be at least 32 characters (openssl rand -hex 32)"))),
+  /**
+   * CI hook keys (comma list; any one matches, for rotation), each `<secret>;verbs=…;namespaces=…[;name=…]`
+   * (shared/config/ci-keys.ts): a key may only use the verbs and namespaces it names. Empty turns the hook off.
+   */
+  ciHmacSecrets: list.superRefine((entries, ctx) => {
+    try {
+      parseCiKeys(entries);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+    }
+  }),
   /** Requests per minute per identity on the on-call / CI routes. */
   httpRateLimit: seconds(600, 1),
-  /** Audiences for TokenReview of callers' tokens; empty = the API server's own. */
-  tokenReviewAudiences: list,
+  /**
+   * Audiences a caller's bearer token must carry (TokenReview): by default only tokens made for
+   * leasekeeper (`kubectl create token … --audience leasekeeper`, the CLI), never the API server's.
+   */
+  tokenReviewAudiences: z
+    .string()
+    .default(DEFAULT_API_AUDIENCE)
+    .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
+    .pipe(z.array(z.string()).min(1, "name at least one audience")),
+  /** Audit records younger than this are never trimmed from the stream (default 30 days). */
+  auditRetentionSeconds: seconds(AUDIT_DEFAULTS.retentionSeconds, 3600),
+  /** Audit records per identity per minute of calls that changed nothing (accepted changes are always recorded). */
+  auditRateLimit: seconds(AUDIT_DEFAULTS.perActorPerMinute, 1),
   /** POST /v1/events/kubernetes: "kubernetes" = bearer token (TokenReview for eventsAudience, or an API token) + create podevents.leasekeeper.io; "none" = unauthenticated, trusted networks only. */
   eventsAuth: z.enum(["kubernetes", "none"]).default("kubernetes"),
   /** The audience event senders' Kubernetes tokens must carry (Knative: the ApiServerSource's spec.sink.audience). */
@@ -180,6 +203,7 @@ const httpFields = fields
   .pick({
     queuePrefix: true, apiTokens: true, ciHmacSecrets: true, httpRateLimit: true, maxAttempts: true, namespaces: true, vaultAnnotations: true,
     kubeServer: true, kubeToken: true, kubeCaData: true, tokenReviewAudiences: true, eventsAuth: true, eventsAudience: true, logLevel: true,
+    auditRetentionSeconds: true, auditRateLimit: true,
   })
   .extend({ redisUrl: z.string().regex(/^rediss?:\/\//, "must be redis:// or rediss:// (use rediss:// with TLS from Cloudflare)") });
 

@@ -41,6 +41,8 @@ export const ENV = {
   ciHmacSecrets: "LEASEKEEPER_CI_HMAC_SECRETS",
   httpRateLimit: "LEASEKEEPER_HTTP_RATE_LIMIT",
   tokenReviewAudiences: "LEASEKEEPER_TOKEN_REVIEW_AUDIENCES",
+  auditRetentionSeconds: "LEASEKEEPER_AUDIT_RETENTION_SECONDS",
+  auditRateLimit: "LEASEKEEPER_AUDIT_RATE_LIMIT",
   eventsAuth: "LEASEKEEPER_EVENTS_AUTH",
   eventsAudience: "LEASEKEEPER_EVENTS_AUDIENCE",
   // Cloudflare Worker only (functions/entry/cloudflare.ts): the cluster's API server, reached with a token.

@@ -24,8 +24,17 @@ export interface AccessReviewer {
   authorize(user: KubeUser, attrs: AccessAttributes): Promise<boolean>;
 }
 
-/** Over @kubernetes/client-node; needs `create` on tokenreviews and subjectaccessreviews (system:auth-delegator). */
-export function createAccessReviewer(kc: KubeConfig, audiences: readonly string[] = []): AccessReviewer {
+/** The audience callers' tokens must carry unless LEASEKEEPER_TOKEN_REVIEW_AUDIENCES names others. */
+export const DEFAULT_API_AUDIENCE = "leasekeeper";
+
+/**
+ * Over @kubernetes/client-node; needs `create` on tokenreviews and subjectaccessreviews (system:auth-delegator).
+ * TokenReview always names audiences (an empty list means DEFAULT_API_AUDIENCE, never the API server's):
+ * a kubeconfig or service-account token made for the API server, which can do everything its owner can,
+ * is not accepted unless its audience is named explicitly.
+ */
+export function createAccessReviewer(kc: KubeConfig, wanted: readonly string[] = [DEFAULT_API_AUDIENCE]): AccessReviewer {
+  const audiences = wanted.length > 0 ? [...wanted] : [DEFAULT_API_AUDIENCE];
   const authn = kc.makeApiClient(AuthenticationV1Api);
   const authz = kc.makeApiClient(AuthorizationV1Api);
   return {
@@ -38,7 +47,7 @@ export function createAccessReviewer(kc: KubeConfig, audiences: readonly string[
       }
       const status = review.status;
       if (status?.authenticated !== true || !status.user?.username) return undefined;
-      if (audiences.length > 0 && !(status.audiences ?? []).some((a) => audiences.includes(a))) return undefined;
+      if (!(status.audiences ?? []).some((a) => audiences.includes(a))) return undefined;
       return { username: status.user.username, uid: status.user.uid, groups: status.user.groups ?? [], extra: status.user.extra };
     },
     async authorize(user, attrs) {

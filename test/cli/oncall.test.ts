@@ -1,7 +1,8 @@
 /**
  * `leasekeeper revoke|leases|unseal` against the real HTTP functions (startLeasekeeper on a stack
  * with PostgreSQL): dry-run table, confirmation rules, real revokes (roles dropped), API errors,
- * tables without secret values, and kubeconfig (token and exec plugin) authentication.
+ * tables without secret values, and authentication: --token, or a short token for audience leasekeeper
+ * requested with the kubeconfig (never the kubeconfig's own token).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -35,7 +36,7 @@ interface Run {
   err: string;
 }
 
-async function cli(lk: Harness, argv: string[], opts: { env?: NodeJS.ProcessEnv; tty?: boolean; answer?: string } = {}): Promise<Run> {
+async function cli(lk: Harness, argv: string[], opts: { env?: NodeJS.ProcessEnv; tty?: boolean; answer?: string; fetch?: typeof fetch } = {}): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
   const [command, ...rest] = argv;
@@ -44,7 +45,7 @@ async function cli(lk: Harness, argv: string[], opts: { env?: NodeJS.ProcessEnv;
     isTTY: opts.tty ?? false,
     out: (l) => out.push(l),
     err: (l) => err.push(l),
-  }, { LEASEKEEPER_URL: lk.runtime.httpUrl, ...opts.env });
+  }, { LEASEKEEPER_URL: lk.runtime.httpUrl, ...opts.env }, opts.fetch ? { fetch: opts.fetch } : {});
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 const withToken = (token: string) => ({ LEASEKEEPER_API_TOKEN: token });
@@ -56,7 +57,7 @@ async function clean(stack: Stack, lk: Harness, token: string, pods: readonly Is
   await waitFor("pods gone", async () => (await stack.core.listNamespacedPod({ namespace: "default" })).items.length === 0);
 }
 
-t("leases: a table of pods, leases and expiry, never a secret value; kubeconfig token and exec plugin authenticate", async ({ stack, seeded, lk, token }) => {
+t("leases: a table of pods, leases and expiry, never a secret value; without --token, a short leasekeeper-audience token is requested with the kubeconfig", async ({ stack, seeded, lk, token }) => {
   const a = await issuedPod(stack, "cli-a");
   const b = await issuedPod(stack, "cli-b");
   const run = await cli(lk, ["leases", "--namespace", "default"], { env: withToken(token) });
@@ -77,15 +78,24 @@ t("leases: a table of pods, leases and expiry, never a secret value; kubeconfig 
   const soon = await cli(lk, ["leases", "--namespace", "default", "--expiring-within", "1m"], { env: withToken(token) });
   assert.is(soon.out, "No pods match.");
 
-  // The current kubeconfig user's token (TokenReview on the server side) ...
+  // Without --token the kubeconfig's own token never reaches leasekeeper: a kubeconfig user that is a
+  // service account gets a 10-minute token for audience leasekeeper (TokenRequest) instead ...
   await ensureServiceAccount(stack.core, "default", "oncall");
   const saToken = stack.kube.control.issueToken({ namespace: "default", serviceAccount: "oncall", expirationSeconds: 3600 });
+  const sent: string[] = [];
+  const spy: typeof fetch = (input, init) => {
+    sent.push(new Headers(init?.headers).get("authorization") ?? "");
+    return fetch(input, init);
+  };
+  const audienceOf = (header: string | undefined) => (JSON.parse(Buffer.from(header?.split(".")[1] ?? "", "base64url").toString()) as { aud: string[]; sub: string });
   const kubeconfig = join(stack.dir, "oncall.kubeconfig");
   await stack.kube.writeKubeconfig(kubeconfig, { token: saToken });
-  const viaKube = await cli(lk, ["leases", "--namespace", "default"], { env: { KUBECONFIG: kubeconfig } });
+  const viaKube = await cli(lk, ["leases", "--namespace", "default"], { env: { KUBECONFIG: kubeconfig }, fetch: spy });
   assert.is(viaKube.code, 0, viaKube.err);
   assert.ok(viaKube.out.includes("default/cli-a"));
-  // ... or the token an exec credential plugin prints.
+  assert.ok(sent.length > 0 && sent.every((h) => !h.includes(saToken)), "the kubeconfig token is not sent");
+  assert.equal(audienceOf(sent[0]), { ...audienceOf(sent[0]), aud: ["leasekeeper"], sub: "system:serviceaccount:default:oncall" });
+  // ... also when an exec credential plugin prints the service account's token.
   const execConfig = join(stack.dir, "exec.kubeconfig");
   const credential = JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: { token: saToken } });
   writeFileSync(execConfig, JSON.stringify({
@@ -94,10 +104,24 @@ t("leases: a table of pods, leases and expiry, never a secret value; kubeconfig 
     contexts: [{ name: "x", context: { cluster: "x", user: "exec-user" } }],
     users: [{ name: "exec-user", user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: ["-e", `process.stdout.write(${JSON.stringify(credential)})`], interactiveMode: "Never" } } }],
   }));
-  const viaExec = await cli(lk, ["leases", "--namespace", "default"], { env: { KUBECONFIG: execConfig } });
+  sent.length = 0;
+  const viaExec = await cli(lk, ["leases", "--namespace", "default"], { env: { KUBECONFIG: execConfig }, fetch: spy });
   assert.is(viaExec.code, 0, viaExec.err);
   assert.ok(viaExec.out.includes("default/cli-b"));
-  // A client-certificate user has no bearer token: a clear message, no request.
+  assert.ok(sent.length > 0 && sent.every((h) => !h.includes(saToken)));
+  // A person's kubeconfig (here the cluster admin) is not a service account: refused with the way out,
+  // and --service-account names the one to request a token for.
+  const asAdmin = await cli(lk, ["leases"], { env: { KUBECONFIG: stack.kubeconfigPath } });
+  assert.is(asAdmin.code, 1);
+  assert.match(asAdmin.err, /is not a service account, and leasekeeper is never sent your own kubeconfig credentials: pass --service-account/);
+  sent.length = 0;
+  const asOncall = await cli(lk, ["leases", "--namespace", "default", "--service-account", "default/oncall"], { env: { KUBECONFIG: stack.kubeconfigPath }, fetch: spy });
+  assert.is(asOncall.code, 0, asOncall.err);
+  assert.not.ok(sent.some((h) => h.includes(stack.kube.adminToken)), "the admin's token is not sent");
+  assert.is(audienceOf(sent[0]).sub, "system:serviceaccount:default:oncall");
+  const badAccount = await cli(lk, ["leases", "--service-account", "oncall"], { env: { KUBECONFIG: stack.kubeconfigPath } });
+  assert.is(badAccount.code, 2);
+  // A client-certificate user: the same refusal, no request.
   const certConfig = join(stack.dir, "cert.kubeconfig");
   writeFileSync(certConfig, JSON.stringify({
     apiVersion: "v1", kind: "Config", "current-context": "x",
@@ -107,7 +131,10 @@ t("leases: a table of pods, leases and expiry, never a secret value; kubeconfig 
   }));
   const viaCert = await cli(lk, ["leases"], { env: { KUBECONFIG: certConfig } });
   assert.is(viaCert.code, 1);
-  assert.match(viaCert.err, /cert-user authenticates with a client certificate.*LEASEKEEPER_API_TOKEN/);
+  assert.match(viaCert.err, /cert-user is not a service account.*--token \/ LEASEKEEPER_API_TOKEN/);
+  // --token is sent as it is.
+  const viaFlag = await cli(lk, ["leases", "--token", token]);
+  assert.is(viaFlag.code, 0, viaFlag.err);
 });
 
 t("revoke --dry-run prints what would go and changes nothing; more than one pod is refused without a terminal or --yes", async ({ stack, lk, token }) => {

@@ -16,8 +16,8 @@ import { grantsFor, INFRA_DIR, loadKustomization } from "../helpers/rbac.ts";
 import { join } from "node:path";
 import { KUBECTL, kustomize, podTemplates, schemaProblem } from "./build.ts";
 
-const BUILDS = ["base", "overlays/all-in-one", "overlays/scaled", "overlays/quickstart", "eventing", "monitoring"] as const;
-const OVERLAYS = ["overlays/all-in-one", "overlays/scaled", "overlays/quickstart"] as const;
+const BUILDS = ["base", "overlays/all-in-one", "overlays/scaled", "overlays/quickstart", "overlays/namespaced", "eventing", "monitoring", "admission-policy"] as const;
+const OVERLAYS = ["overlays/all-in-one", "overlays/scaled", "overlays/quickstart", "overlays/namespaced"] as const;
 const built = new Map<string, KubeObject[]>();
 const objectsOf = (dir: string): KubeObject[] => {
   const objects = built.get(dir);

@@ -112,7 +112,7 @@ test("every role runs as leasekeeper's service account within infra/base's RBAC"
 
   // On-call API: a person's bearer token (TokenReview), their rights (SubjectAccessReview), the workload scope (ReplicaSet → Deployment).
   await ensureServiceAccount(stack.core, "default", "oncall");
-  const bearer = stack.kube.control.issueToken({ namespace: "default", serviceAccount: "oncall", expirationSeconds: 3600 });
+  const bearer = stack.kube.control.issueToken({ namespace: "default", serviceAccount: "oncall", audiences: ["leasekeeper"], expirationSeconds: 3600 });
   const res = await fetch(`${lk?.runtime.httpUrl}/v1/revoke`, {
     method: "POST",
     headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },

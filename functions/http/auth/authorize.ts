@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { ciScopeAllows, type CiVerb } from "../../../shared/config/ci-keys.ts";
 import type { AccessReviewer } from "../../../shared/kube/access-review.ts";
 import { messageOf } from "../../../shared/errors/errors.ts";
 import { errorResponse } from "../errors.ts";
@@ -10,16 +11,23 @@ export const API_GROUP = "leasekeeper.io";
 
 export type Decision = { allowed: true } | { allowed: false; status: 403 | 503; code: string; message: string };
 
+/** What a CI key's verbs mean in RBAC terms: `create` on these resources. Nothing else is open to CI. */
+const CI_VERB_OF: Readonly<Record<string, CiVerb>> = { revocations: "revoke", rotations: "rotate", unseals: "unseal" };
+
 /**
  * SubjectAccessReview for Kubernetes users (verb on a leasekeeper.io resource, in a namespace
- * or cluster-wide). Static API tokens and verified CI deliveries are trusted with every verb.
+ * or cluster-wide). A verified CI delivery may do what its key's scope names (LEASEKEEPER_CI_HMAC_SECRETS);
+ * static API tokens are trusted with every verb.
  */
 export function createAuthorizer(reviewer: AccessReviewer | undefined, cacheMs = 10_000) {
   const cache = new TtlCache<boolean>(cacheMs, 10_000);
   return async function decide(identity: Identity, verb: string, resource: string, namespace?: string): Promise<Decision> {
-    if (identity.kind !== "kubernetes") return { allowed: true };
-    const where = namespace ? `in namespace ${namespace}` : "cluster-wide";
-    const denied: Decision = { allowed: false, status: 403, code: "forbidden", message: `${identity.name} may not ${verb} ${resource}.${API_GROUP} ${where}` };
+    if (identity.kind === "api-token") return { allowed: true };
+    const denied = refusal(verb, resource);
+    if (identity.kind === "ci-hmac") {
+      const ciVerb = CI_VERB_OF[resource];
+      return verb === "create" && ciVerb !== undefined && ciScopeAllows(identity.scope, ciVerb, namespace) ? { allowed: true } : denied;
+    }
     if (!reviewer) return denied;
     const key = JSON.stringify([identity.name, identity.user.groups, verb, resource, namespace ?? ""]);
     let allowed = cache.get(key);
@@ -36,6 +44,14 @@ export function createAuthorizer(reviewer: AccessReviewer | undefined, cacheMs =
 }
 
 export type Authorizer = ReturnType<typeof createAuthorizer>;
+
+/**
+ * The one refusal of a route: the same body whatever the request named, so a 403 never tells
+ * whether a lease id, pod UID or job exists, nor in which namespace (docs/security.md).
+ */
+function refusal(verb: string, resource: string): Decision {
+  return { allowed: false, status: 403, code: "forbidden", message: `not allowed: ${verb} ${resource}.${API_GROUP} is not granted for what this request reaches` };
+}
 
 /** Checks every namespace (or cluster-wide when none); returns the refusal response, or undefined when allowed. */
 export async function refuseUnless(c: Context<ApiEnv>, authorizer: Authorizer, verb: string, resource: string, namespaces: ReadonlyArray<string | undefined>): Promise<Response | undefined> {

@@ -18,8 +18,10 @@ export interface SignatureOptions {
 }
 
 /**
- * HMAC-SHA256 over `<timestamp>.<raw body>` with a shared secret (any configured one, to allow
- * rotation), the timestamp within the window, compared in constant time.
+ * HMAC-SHA256 over `<delivery>.<timestamp>.<raw body>` with a shared secret (any configured one, to
+ * allow rotation), the timestamp within the window, compared in constant time. The delivery id is
+ * signed because replay protection keys on it: a captured request cannot be sent again under a
+ * fresh id. (The split is unambiguous: the timestamp is digits only and the body a JSON object.)
  * Signature header: `sha256=<hex>`.
  */
 export function checkSignature(headers: Headers, rawBody: Uint8Array, options: SignatureOptions): SignatureCheck {
@@ -33,9 +35,10 @@ export function checkSignature(headers: Headers, rawBody: Uint8Array, options: S
   if (Math.abs(now - Number(timestamp)) > window) return { ok: false, status: 401, code: "expired_signature", message: `timestamp is more than ${window}s away from the server clock` };
   const given = /^sha256=([0-9a-f]{64})$/.exec(signature)?.[1];
   if (!given) return { ok: false, status: 401, code: "invalid_signature", message: `${CI_HEADERS.signature} must be sha256=<64 hex>` };
-  const message = new Uint8Array(timestamp.length + 1 + rawBody.length);
-  message.set(new TextEncoder().encode(`${timestamp}.`), 0);
-  message.set(rawBody, timestamp.length + 1);
+  const prefix = new TextEncoder().encode(signedPrefix(delivery, timestamp));
+  const message = new Uint8Array(prefix.length + rawBody.length);
+  message.set(prefix, 0);
+  message.set(rawBody, prefix.length);
   let keyIndex = -1;
   options.secrets.forEach((secret, i) => {
     if (hexEqual(hmacSha256Hex(secret, message), given) && keyIndex < 0) keyIndex = i;
@@ -44,12 +47,17 @@ export function checkSignature(headers: Headers, rawBody: Uint8Array, options: S
   return { ok: true, delivery, keyIndex };
 }
 
+/** The signed string is this prefix followed by the raw body bytes. */
+function signedPrefix(delivery: string, timestamp: string): string {
+  return `${delivery}.${timestamp}.`;
+}
+
 /** What a CI sender computes (used by the CLI, tests and the benchmark). */
 export function signCiRequest(secret: string, body: string, timestampSeconds: number, delivery: string): Record<string, string> {
   return {
     "content-type": "application/json",
     [CI_HEADERS.delivery]: delivery,
     [CI_HEADERS.timestamp]: String(timestampSeconds),
-    [CI_HEADERS.signature]: `sha256=${hmacSha256Hex(secret, `${timestampSeconds}.${body}`)}`,
+    [CI_HEADERS.signature]: `sha256=${hmacSha256Hex(secret, `${signedPrefix(delivery, String(timestampSeconds))}${body}`)}`,
   };
 }

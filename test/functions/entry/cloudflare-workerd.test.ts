@@ -73,7 +73,7 @@ test("workerd: signed CI revoke → BullMQ job (ci-<delivery>) → completed by 
   const url = await startWorker({
     LEASEKEEPER_REDIS_URL: stack.redis.url,
     LEASEKEEPER_QUEUE_PREFIX: prefix,
-    LEASEKEEPER_CI_HMAC_SECRETS: secret,
+    LEASEKEEPER_CI_HMAC_SECRETS: `${secret};verbs=revoke;namespaces=default;name=workerd-ci`,
     LEASEKEEPER_KUBE_SERVER: stack.kube.url,
     LEASEKEEPER_KUBE_TOKEN: stack.kube.adminToken,
     LEASEKEEPER_API_TOKENS: sha256Hex(apiToken),

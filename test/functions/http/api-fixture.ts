@@ -6,6 +6,7 @@ import { buildAppDeps } from "../../../functions/entry/app-deps.ts";
 import { createApp } from "../../../functions/http/app.ts";
 import { sha256Hex } from "../../../functions/http/auth/digest.ts";
 import { AuditLog } from "../../../shared/audit/audit-log.ts";
+import { loadHttpConfig } from "../../../shared/config/config.ts";
 import { PodIndex } from "../../../shared/index/pod-index.ts";
 import type { PodRecord } from "../../../shared/index/pod-record.ts";
 import { JobProducer } from "../../../shared/jobs/producer.ts";
@@ -24,10 +25,17 @@ export interface Fixture {
   readonly audit: AuditLog;
   readonly prefix: string;
   readonly apiToken: string;
+  /** CI key with every verb in every namespace (name ci-all). */
   readonly ciSecret: string;
+  /** CI key that may only rotate in team-a (name team-a-deploy). */
+  readonly ciTeamASecret: string;
   readonly logs: string[];
-  /** Service-account tokens: oncall-a (create revocations in team-a), reader (nothing), admin-sa (everything). */
-  readonly tokens: { oncallA: string; reader: string; adminSa: string };
+  /**
+   * Service-account tokens for audience leasekeeper: oncall-a (create revocations in team-a), reader
+   * (nothing), admin-sa (everything); adminSaApiAudience: admin-sa's token for the API server's audience
+   * (what a kubeconfig holds).
+   */
+  readonly tokens: { oncallA: string; reader: string; adminSa: string; adminSaApiAudience: string };
   close(): Promise<void>;
 }
 
@@ -45,13 +53,14 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
   const audit = new AuditLog(redis, prefix, log);
   const apiToken = randomBytes(24).toString("base64url");
   const ciSecret = randomBytes(32).toString("hex");
+  const ciTeamASecret = randomBytes(32).toString("hex");
   for (const ns of ["team-a", "team-b"]) {
     await stack.core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => undefined);
   }
   await ensureServiceAccount(stack.core, "team-a", "oncall");
   await ensureServiceAccount(stack.core, "team-a", "reader");
   await ensureServiceAccount(stack.core, "kube-system", "ops");
-  const issue = (namespace: string, serviceAccount: string) => stack.kube.control.issueToken({ namespace, serviceAccount, expirationSeconds: 3600 });
+  const issue = (namespace: string, serviceAccount: string, audiences = ["leasekeeper"]) => stack.kube.control.issueToken({ namespace, serviceAccount, audiences, expirationSeconds: 3600 });
   stack.kube.control.setRules([
     { users: ["system:serviceaccount:team-a:oncall"], verbs: ["create"], apiGroups: ["leasekeeper.io"], resources: ["revocations", "rotations"], namespaces: ["team-a"] },
     { users: ["system:serviceaccount:team-a:oncall"], verbs: ["list", "get"], apiGroups: ["leasekeeper.io"], resources: ["leases", "jobs"], namespaces: ["team-a"] },
@@ -62,15 +71,12 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
   // The same builder as the Node and Cloudflare entry points; only the settings are the test's.
   const app = createApp(
     buildAppDeps({
+      // Defaults from the one config schema; only what the test needs is set.
       settings: {
+        ...loadHttpConfig({ LEASEKEEPER_REDIS_URL: stack.redis.url }),
         queuePrefix: prefix,
-        namespaces: [],
-        vaultAnnotations: false,
-        eventsAuth: "kubernetes",
-        eventsAudience: "leasekeeper",
         apiTokens: [sha256Hex(apiToken)],
-        tokenReviewAudiences: [],
-        ciHmacSecrets: [ciSecret],
+        ciHmacSecrets: [`${ciSecret};verbs=*;namespaces=*;name=ci-all`, `${ciTeamASecret};verbs=rotate;namespaces=team-a;name=team-a-deploy`],
         httpRateLimit: options.rateLimitPerMinute ?? 100_000,
       },
       redis,
@@ -92,8 +98,9 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
     prefix,
     apiToken,
     ciSecret,
+    ciTeamASecret,
     logs,
-    tokens: { oncallA: issue("team-a", "oncall"), reader: issue("team-a", "reader"), adminSa: issue("kube-system", "ops") },
+    tokens: { oncallA: issue("team-a", "oncall"), reader: issue("team-a", "reader"), adminSa: issue("kube-system", "ops"), adminSaApiAudience: issue("kube-system", "ops", []) },
     async close() {
       await producer.close();
       redis.disconnect();

@@ -1,6 +1,10 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { readFileSync } from "node:fs";
+import { serve } from "@hono/node-server";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { signCiRequest } from "../../../functions/http/auth/hmac.ts";
+import { CI_HEADERS, signCiRequest } from "../../../functions/http/auth/hmac.ts";
 import { record, startFixture, type Fixture } from "./api-fixture.ts";
 
 const test = suite<{ f: Fixture }>("http api: CI hook (HMAC, window, replay)");
@@ -8,6 +12,7 @@ const test = suite<{ f: Fixture }>("http api: CI hook (HMAC, window, replay)");
 test.before(async (ctx) => {
   ctx.f = await startFixture();
   await ctx.f.index.put(record("team-a", "web-1"));
+  await ctx.f.index.put(record("team-b", "db-1"));
 });
 test.after(async (ctx) => ctx.f?.close());
 
@@ -37,6 +42,65 @@ test("a signed rotate becomes one operation job ci-<delivery>; its replay is ref
   const audit = await f.audit.read({ limit: 20 });
   assert.ok(audit.some((r) => r.delivery === id && r.result === "accepted" && r.jobId === `ci-${id}` && r.actor.kind === "ci-hmac"));
   assert.ok(audit.some((r) => r.delivery === id && r.result === "replay-refused" && r.status === 409));
+});
+
+test("the delivery id is signed: a captured request sent again under a fresh delivery id is refused and enqueues nothing", async ({ f }) => {
+  const first = delivery();
+  const headers = signCiRequest(f.ciSecret, rotate, now(), first);
+  assert.is((await f.app.request("/v1/hooks/ci", { method: "POST", headers, body: rotate })).status, 202);
+  const before = total(await jobCount(f));
+  const fresh = delivery();
+  const replay = await f.app.request("/v1/hooks/ci", { method: "POST", headers: { ...headers, [CI_HEADERS.delivery]: fresh }, body: rotate });
+  assert.is(replay.status, 401);
+  assert.is(((await replay.json()) as { error: { code: string } }).error.code, "invalid_signature");
+  assert.is(await f.producer.queues.revoke.getJob(`ci-${fresh}`), undefined);
+  assert.is(total(await jobCount(f)), before);
+});
+
+test("a CI key may only use its verbs and namespaces (team-a-deploy: rotate in team-a)", async ({ f }) => {
+  const send = (body: object) => {
+    const text = JSON.stringify(body);
+    return f.app.request("/v1/hooks/ci", { method: "POST", headers: signCiRequest(f.ciTeamASecret, text, now(), delivery()), body: text });
+  };
+  const [teamA] = await f.index.byName("team-a", "web-1");
+  const [teamB] = await f.index.byName("team-b", "db-1");
+  const allowed = await send({ action: "rotate", scope: { type: "namespace", namespace: "team-a" }, reason: "deploy" });
+  assert.is(allowed.status, 202, await allowed.clone().text());
+  assert.is((await send({ action: "rotate", scope: { type: "pod-uid", uid: teamA?.uid }, dryRun: true })).status, 200);
+  const before = total(await jobCount(f));
+  const refused = [
+    await send({ action: "revoke", scope: { type: "namespace", namespace: "team-a" } }),
+    await send({ action: "rotate", scope: { type: "namespace", namespace: "team-b" } }),
+    await send({ action: "rotate", scope: { type: "pod-uid", uid: teamB?.uid } }),
+    await send({ action: "rotate", scope: { type: "lease", id: teamB?.leases[0]?.id } }),
+    await send({ action: "rotate", scope: { type: "path-prefix", prefix: "database/creds/" } }),
+    await send({ action: "unseal" }),
+  ];
+  assert.equal(refused.map((r) => r.status), [403, 403, 403, 403, 403, 403]);
+  for (const r of refused) assert.is(((await r.json()) as { error: { code: string } }).error.code, "forbidden");
+  assert.is(total(await jobCount(f)), before, "nothing enqueued");
+  const audit = await f.audit.read({ limit: 50 });
+  assert.ok(audit.filter((r) => r.actor.name === "team-a-deploy" && r.result === "refused").length >= 6);
+  assert.ok(audit.some((r) => r.actor.name === "team-a-deploy" && r.result === "accepted"));
+});
+
+test("docs/http-api.md's curl + openssl recipe is accepted as written", async ({ f }) => {
+  const doc = readFileSync(new URL("../../../docs/http-api.md", import.meta.url), "utf8");
+  const recipe = /## CI hook signing[\s\S]*?```sh\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(recipe?.includes("openssl dgst"), "the recipe is in the doc");
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: f.app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+  });
+  try {
+    const port = (server.address() as { port: number }).port;
+    const env = { PATH: process.env.PATH, LEASEKEEPER_URL: `http://127.0.0.1:${port}`, LEASEKEEPER_CI_SECRET: f.ciSecret, CI_PIPELINE_ID: "77", CI_JOB_ID: `${Date.now()}` };
+    // Asynchronously: the server answers from this same process.
+    const { stdout: out } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", recipe ?? ""], { env, encoding: "utf8", timeout: 20_000 });
+    // The workload does not exist here: accepted and signed correctly means "nothing matched", not 401.
+    assert.equal(JSON.parse(out), { dryRun: false, matched: 0, targets: [], jobId: null });
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
 });
 
 test("expired or future timestamp → 401; tampered body → 401; wrong secret → 401; no state change", async ({ f }) => {

@@ -11,6 +11,7 @@ import * as assert from "uvu/assert";
 import { buildAppDeps, type HttpSettings } from "../../../functions/entry/app-deps.ts";
 import { createApp } from "../../../functions/http/app.ts";
 import { sha256Hex } from "../../../functions/http/auth/digest.ts";
+import { loadHttpConfig } from "../../../shared/config/config.ts";
 import { JobProducer } from "../../../shared/jobs/producer.ts";
 import { createLogger } from "../../../shared/observability/log.ts";
 import { createMetrics } from "../../../shared/observability/metrics.ts";
@@ -21,6 +22,9 @@ let server: RedisServer | undefined;
 const closers: Array<() => Promise<unknown>> = [];
 const quiet = createLogger("silent", new Writable({ write: (_c, _e, done) => done() }));
 const noKube = new Proxy({} as KubePort, { get: () => () => Promise.reject(new Error("no kubernetes here")) });
+
+/** The one schema's defaults, as a Worker with only a Redis URL would run. */
+const defaults = () => loadHttpConfig({ LEASEKEEPER_REDIS_URL: (server as RedisServer).url });
 
 function replica(url: string, settings: HttpSettings, readiness: Parameters<typeof buildAppDeps>[0]["readiness"] = []) {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
@@ -39,10 +43,7 @@ test.after(async () => {
 
 test("two replicas share one per-identity limit: the fourth request of three allowed gets 429", async () => {
   const token = randomBytes(24).toString("base64url");
-  const settings: HttpSettings = {
-    queuePrefix: `{t-${randomUUID().slice(0, 8)}}`, namespaces: [], vaultAnnotations: false, eventsAuth: "kubernetes", eventsAudience: "leasekeeper",
-    apiTokens: [sha256Hex(token)], tokenReviewAudiences: [], ciHmacSecrets: [], httpRateLimit: 3,
-  };
+  const settings: HttpSettings = { ...defaults(), queuePrefix: `{t-${randomUUID().slice(0, 8)}}`, apiTokens: [sha256Hex(token)], httpRateLimit: 3 };
   const url = (server as RedisServer).url;
   const [a, b] = [replica(url, settings), replica(url, settings)];
   const get = (app: ReturnType<typeof createApp>) => app.request("/v1/leases", { headers: { authorization: `Bearer ${token}` } });
@@ -57,10 +58,7 @@ test("two replicas share one per-identity limit: the fourth request of three all
 });
 
 test("/readyz answers not-ready within its bound when a dependency hangs", async () => {
-  const settings: HttpSettings = {
-    queuePrefix: `{t-${randomUUID().slice(0, 8)}}`, namespaces: [], vaultAnnotations: false, eventsAuth: "none", eventsAudience: "leasekeeper",
-    apiTokens: [], tokenReviewAudiences: [], ciHmacSecrets: [], httpRateLimit: 10,
-  };
+  const settings: HttpSettings = { ...defaults(), queuePrefix: `{t-${randomUUID().slice(0, 8)}}`, eventsAuth: "none" };
   const app = replica((server as RedisServer).url, settings, [{ name: "stuck", check: () => new Promise<boolean>(() => undefined) }]);
   const started = Date.now();
   const res = await app.request("/readyz");
