@@ -36,11 +36,15 @@ export class HaCluster {
   #activeSince = 0;
   #election: NodeJS.Timeout | undefined;
   readonly #unsealedAt = new Map<ClusterMember, number>();
+  #vacantSince = Date.now();
   readonly #unsubscribe = new Map<ClusterMember, () => void>();
   readonly #noRegrabUntil = new Map<ClusterMember, number>();
   readonly #listeners = new Set<() => void>();
 
-  /** `electionDelayMs`: how long an unsealed node stays standby before taking a vacant leadership. */
+  /**
+   * `electionDelayMs`: how long leadership stays vacant (after the leader left, or after a node
+   * unsealed) before an unsealed node takes it — Vault's lock acquisition / raft election time.
+   */
   constructor(readonly electionDelayMs = 0) {}
 
   add(member: ClusterMember): void {
@@ -95,7 +99,7 @@ export class HaCluster {
     const candidates = this.members.filter((m) => !m.core.seal.sealed);
     if (candidates.length === 0) return;
     const readyAt = (m: ClusterMember) =>
-      Math.max((this.#unsealedAt.get(m) ?? now) + this.electionDelayMs, this.#noRegrabUntil.get(m) ?? 0);
+      Math.max(Math.max(this.#unsealedAt.get(m) ?? now, this.#vacantSince) + this.electionDelayMs, this.#noRegrabUntil.get(m) ?? 0);
     const ready = candidates.find((m) => readyAt(m) <= now);
     if (ready) return this.#setLeader(ready);
     this.#election = setTimeout(() => this.update(), Math.min(...candidates.map(readyAt)) - now);
@@ -111,6 +115,7 @@ export class HaCluster {
     if (this.#leader === member) return;
     this.#leader = member;
     this.#activeSince = member ? Date.now() : 0;
+    if (!member) this.#vacantSince = Date.now();
     this.#syncStandbyFlags();
     for (const fn of [...this.#listeners]) fn();
   }

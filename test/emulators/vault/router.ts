@@ -61,7 +61,7 @@ async function dispatch(core: Core, raw: RawRequest): Promise<Reply> {
 
   const mount = findMount(mounts, path);
   const found = findRoute(mount, path);
-  const req: VaultRequest = { path, op, data, query: url.searchParams, headers: raw.headers, remoteAddress: raw.remoteAddress, token: undefined };
+  const req: VaultRequest = { path, op, data, query: url.searchParams, headers: raw.headers, remoteAddress: raw.remoteAddress, token: undefined, node: core };
   let consumeLastUse = false;
   if (!found?.route.unauthenticated) {
     const id = tokenFrom(raw);

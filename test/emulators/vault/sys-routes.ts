@@ -1,6 +1,6 @@
 /** The `sys/` mount: leases, policies and a minimal sys/mounts + sys/auth. */
 import type { Core } from "./core-types.ts";
-import { logical } from "./envelope.ts";
+import { emptyReply, logical } from "./envelope.ts";
 import { leaseRoutes } from "./lease-routes.ts";
 import { policyRoutes } from "./policy-routes.ts";
 import type { Route } from "./types.ts";
@@ -35,5 +35,7 @@ export function sysRoutes(core: Core): Route[] {
     ...policyRoutes(core),
     { pattern: /^sys\/mounts$/, ops: { read: () => logical({ data: mounts(), mountType: "system", extra: mounts() }) } },
     { pattern: /^sys\/auth$/, ops: { read: () => logical({ data: auths(), mountType: "system", extra: auths() }) } },
+    // http/sys_seal.go `handleSysStepDown` (forwarded by standbys): vault/ha.go `StepDown`; no-op without HA.
+    { pattern: /^sys\/step-down$/, ops: { update: (req) => (req.node.ha?.stepDown(), emptyReply()) } },
   ];
 }

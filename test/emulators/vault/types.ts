@@ -55,6 +55,13 @@ export interface VaultRequest {
   remoteAddress: string;
   /** Set by the router once the token passed checks (undefined on unauthenticated paths). */
   token: TokenEntry | undefined;
+  /** The node serving the request (its own seal / HA state; the storage may be shared). */
+  node: NodeState;
+}
+
+/** Per-node state a route may need (kept structural to avoid a types ↔ core-types cycle). */
+export interface NodeState {
+  ha: { stepDown(): void } | undefined;
 }
 
 export type Handler = (req: VaultRequest, match: RegExpExecArray) => Promise<Reply> | Reply;
