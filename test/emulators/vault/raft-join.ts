@@ -47,7 +47,8 @@ export class RaftJoin implements RaftView {
   }
 
   async join(leaderAddr: string, retry: boolean): Promise<Reply> {
-    if (this.#joined) return jsonReply(200, { joined: true });
+    // `JoinRaftCluster`: a node initialised locally (joined before, or sys/init) answers joined at once.
+    if (this.#joined || (this.self.core.seal.initialized && this.#leader === undefined)) return jsonReply(200, { joined: true });
     if (!this.self.core.seal.sealed) throw new VaultHttpError(500, "node must be sealed before joining");
     if (retry) {
       this.#startLoop([leaderAddr]);
