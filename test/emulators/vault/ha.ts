@@ -106,11 +106,6 @@ export class HaCluster {
     this.#election.unref();
   }
 
-  close(): void {
-    clearTimeout(this.#election);
-    this.#election = undefined;
-  }
-
   #setLeader(member: ClusterMember | undefined): void {
     if (this.#leader === member) return;
     this.#leader = member;
