@@ -12,7 +12,7 @@ export function authBlock(entry: TokenEntry, leaseDuration: number): AuthBlock {
     lease_duration: leaseDuration,
     renewable: entry.renewable,
     entity_id: entry.entityId,
-    token_type: "service",
+    token_type: entry.type,
     orphan: entry.orphan,
     mfa_requirement: null,
     num_uses: entry.numUses,

@@ -12,12 +12,16 @@ export interface LeaseInfo {
   lastRenewal: Date | null;
   renewable: boolean;
   revoked: boolean;
+  /** When its revocation was queued (lazy revoke, or expiry): `revokedAt − revokeQueuedAt` is the lag. */
+  revokeQueuedAt: Date | null;
   revokedAt: Date | null;
   revokeError: string | null;
 }
 
 export interface TokenInfo {
   id: string;
+  type: "service" | "batch";
+  /** "" for batch tokens. */
   accessor: string;
   policies: string[];
   displayName: string;
@@ -29,6 +33,7 @@ export interface TokenInfo {
   orphan: boolean;
   parentAccessor: string | null;
   role: string | null;
+  /** Not usable: revoked, or expired (the expiration manager may not have revoked it yet). */
   revoked: boolean;
 }
 
@@ -40,6 +45,12 @@ export interface VaultControl {
   /** Like a restarted Vault: sealed, unseal progress forgotten, open connections dropped. */
   restartSealed(): void;
   isSealed(): boolean;
+  /** Active: the HA leader, or (no HA) an unsealed node that is not a `standby` replica. */
+  isActive(): boolean;
+  /** Like `vault operator step-down` on this node (HA only): another unsealed node takes over. */
+  stepDown(): void;
+  /** The expiration manager's lag (see VaultEmulatorOptions.expirationLagMs). */
+  setExpirationLag(ms: number): void;
   /** Delay every response by ms (0 clears). */
   addLatency(ms: number): void;
   /** The next `count` requests whose path (after /v1/) matches get `status` (glob `*` or RegExp). */
@@ -66,7 +77,8 @@ export interface VaultControl {
 
 export function createControl(core: Core, faults: Faults, http: HttpServer, log: RequestRecord[]): VaultControl {
   const settle = async () => {
-    await sweep(core);
+    const active = core.ha?.leader() as { core?: Core } | undefined;
+    await sweep(active?.core ?? core);
     await core.leases.settle();
   };
   const unseal = () => {
@@ -80,6 +92,9 @@ export function createControl(core: Core, faults: Faults, http: HttpServer, log:
       http.dropConnections();
     },
     isSealed: () => core.seal.sealed,
+    isActive: () => (core.ha ? core.ha.isActive() : !core.seal.sealed && !core.seal.standby),
+    stepDown: () => core.ha?.stepDown(),
+    setExpirationLag: (ms) => void (core.leases.lagMs = ms),
     addLatency: (ms) => void (faults.latencyMs = ms),
     failNext: (pattern, count, status, message) => void faults.failures.push({ pattern, remaining: count, status, message }),
     clearFaults: () => {
@@ -93,12 +108,12 @@ export function createControl(core: Core, faults: Faults, http: HttpServer, log:
       core.leases.all().map((l) => ({
         id: l.id, tokenAccessor: l.accessor, issueTime: new Date(l.issueTime), expireTime: new Date(l.expireAt),
         lastRenewal: l.lastRenewal === null ? null : new Date(l.lastRenewal), renewable: l.renewable,
-        revoked: l.revokedAt !== null, revokedAt: l.revokedAt === null ? null : new Date(l.revokedAt), revokeError: l.revokeError,
+        revoked: l.revokedAt !== null, revokeQueuedAt: l.queuedAt === null ? null : new Date(l.queuedAt), revokedAt: l.revokedAt === null ? null : new Date(l.revokedAt), revokeError: l.revokeError,
       })),
     tokens: () => {
       const all = core.tokens.all();
       return all.map((t) => ({
-        id: t.id, accessor: t.accessor, policies: t.policies, displayName: t.displayName, path: t.path, meta: t.meta,
+        id: t.id, type: t.type, accessor: t.accessor, policies: t.policies, displayName: t.displayName, path: t.path, meta: t.meta,
         issueTime: new Date(t.issueTime), expireTime: t.expireAt === null ? null : new Date(t.expireAt),
         renewable: t.renewable, orphan: t.orphan, role: t.role,
         parentAccessor: all.find((p) => p.id === t.parent)?.accessor ?? null,

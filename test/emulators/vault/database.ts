@@ -8,6 +8,7 @@ import { emptyReply, logical } from "./envelope.ts";
 import { optBool, optDuration, optString, optStrings } from "./fields.ts";
 import { pgExpiration, SYSTEM_DEFAULT_TTL, SYSTEM_MAX_TTL, ttlCappedWarning } from "./durations.ts";
 import { globMatch } from "./k8s-state.ts";
+import { leaseOwner } from "./leases.ts";
 import type { Data, Reply, Route, VaultRequest } from "./types.ts";
 
 const MOUNT = "database";
@@ -106,8 +107,7 @@ async function creds(core: Core, req: VaultRequest, roleName: string): Promise<R
   const poolOf = () => core.database.connections.get(current().db_name)?.pool ?? conn.pool;
   const lease = core.leases.register({
     path: req.path,
-    tokenId: token.id,
-    accessor: token.accessor,
+    ...leaseOwner(token),
     ttl,
     defaultTtl,
     maxTtl,
@@ -128,7 +128,7 @@ async function creds(core: Core, req: VaultRequest, roleName: string): Promise<R
   });
   return logical({
     data: { username, password },
-    lease: { id: lease.id, duration: ttl, renewable: true },
+    lease: { id: lease.id, duration: Math.round((lease.expireAt - now) / 1000), renewable: true },
     warnings,
     mountType: MOUNT,
   });

@@ -13,7 +13,7 @@ export interface AuthBlock {
   lease_duration: number;
   renewable: boolean;
   entity_id: string;
-  token_type: "service";
+  token_type: "service" | "batch";
   orphan: boolean;
   mfa_requirement: null;
   num_uses: number;

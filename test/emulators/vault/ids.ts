@@ -23,6 +23,11 @@ export function serviceTokenId(): string {
   return `hvs.CAESI${base62(86)}`;
 }
 
+/** Batch tokens (vault/token_store.go `create`): `hvb.` + base64url of the encrypted entry (opaque). */
+export function batchTokenId(): string {
+  return `hvb.AAAAAQ${randomBytes(96).toString("base64url")}`;
+}
+
 export function accessorId(): string {
   return base62(24);
 }

@@ -1,4 +1,5 @@
-/** State of the Kubernetes auth method: config and roles (names stored lower-cased). */
+/** State of one Kubernetes auth mount: config and roles (names stored lower-cased). */
+import type { TokenParams } from "./types.ts";
 
 export interface KubernetesConfig {
   kubernetes_host: string;
@@ -10,20 +11,12 @@ export interface KubernetesConfig {
   disable_iss_validation: boolean;
 }
 
-export interface KubernetesRole {
+export interface KubernetesRole extends TokenParams {
   name: string;
   bound_service_account_names: string[];
   bound_service_account_namespaces: string[];
   audience: string;
   alias_name_source: string;
-  token_ttl: number;
-  token_max_ttl: number;
-  token_period: number;
-  token_explicit_max_ttl: number;
-  token_policies: string[];
-  token_no_default_policy: boolean;
-  token_num_uses: number;
-  token_bound_cidrs: string[];
 }
 
 export interface TokenReviewRecord {
@@ -37,7 +30,9 @@ export interface TokenReviewRecord {
 export class KubernetesState {
   config: KubernetesConfig | null = null;
   readonly roles = new Map<string, KubernetesRole>();
-  readonly reviews: TokenReviewRecord[] = [];
+
+  /** `reviews`: the TokenReview log, shared by every Kubernetes mount of one emulator. */
+  constructor(readonly reviews: TokenReviewRecord[] = []) {}
 }
 
 /** GlobbedStringsMatch: exact, or one leading and/or trailing `*`; `["*"]` allows everything. */

@@ -1,11 +1,16 @@
 /**
  * Expiration manager: leases owned by tokens, renew with max-TTL capping, sync/lazy revoke,
  * prefix revoke, expiry sweep (revocation runs the backend's revoke, e.g. DROP ROLE).
+ *
+ * vault/expiration.go: `RevokeByToken` only marks the token's leases expired (`lazyRevokeInternal`);
+ * the backend revocation runs later from the pending timer's job queue. `lagMs` delays every
+ * revocation of an expired (or lazily revoked) lease by that much, to model a busy queue.
  */
 import type { Clock } from "./clock.ts";
 import { badRequest } from "./errors.ts";
 import { base62 } from "./ids.ts";
 import { rfc3339, SYSTEM_MAX_TTL, ttlCappedWarning } from "./durations.ts";
+import type { TokenEntry } from "./types.ts";
 
 export interface LeaseBackend {
   /** Called with the new expiry after a successful renew (e.g. ALTER ROLE VALID UNTIL). */
@@ -23,8 +28,12 @@ export interface LeaseEntry {
   maxTtl: number;
   renewable: boolean;
   lastRenewal: number | null;
+  /** When revocation was queued: the lazy revoke, else the expiry (revokedAt − this = the lag). */
+  queuedAt: number | null;
   revokedAt: number | null;
   revokeError: string | null;
+  /** Owned by a batch token: the lease never outlives it (renewals are capped silently). */
+  capAt: number | null;
   backend: LeaseBackend;
   pending: Promise<void> | null;
 }
@@ -37,13 +46,32 @@ export interface NewLease {
   defaultTtl: number;
   maxTtl: number;
   renewable: boolean;
+  /** Expiry of the owning batch token, if any. */
+  capAt?: number | null;
   backend: LeaseBackend;
+}
+
+/**
+ * Who owns a new lease (vault/expiration.go `Register`): the token's secondary index, except for
+ * batch tokens — indexed under their parent, or not at all for orphans — whose expiry caps the lease.
+ */
+export function leaseOwner(token: TokenEntry): Pick<NewLease, "tokenId" | "accessor" | "capAt"> {
+  if (token.type !== "batch") return { tokenId: token.id, accessor: token.accessor, capAt: null };
+  return { tokenId: token.parent ?? "", accessor: "", capAt: token.expireAt };
 }
 
 export class LeaseManager {
   private readonly leases = new Map<string, LeaseEntry>();
+  /** Extra delay (emulator ms) between a lease's expiry and its revocation by the sweep. */
+  lagMs = 0;
 
   constructor(private readonly clock: Clock) {}
+
+  /** The TTL a new lease gets: capped at the owning batch token's expiry (spec §7.1). */
+  cappedTtl(ttl: number, capAt: number | null | undefined): number {
+    if (capAt === null || capAt === undefined) return ttl;
+    return Math.max(0, Math.min(ttl, Math.floor((capAt - this.clock.now()) / 1000)));
+  }
 
   register(spec: NewLease): LeaseEntry {
     const now = this.clock.now();
@@ -52,13 +80,15 @@ export class LeaseManager {
       tokenId: spec.tokenId,
       accessor: spec.accessor,
       issueTime: now,
-      expireAt: now + spec.ttl * 1000,
+      expireAt: now + this.cappedTtl(spec.ttl, spec.capAt) * 1000,
       defaultTtl: spec.defaultTtl,
       maxTtl: spec.maxTtl > 0 ? spec.maxTtl : SYSTEM_MAX_TTL,
       renewable: spec.renewable,
       lastRenewal: null,
+      queuedAt: null,
       revokedAt: null,
       revokeError: null,
+      capAt: spec.capAt ?? null,
       backend: spec.backend,
       pending: null,
     };
@@ -94,7 +124,7 @@ export class LeaseManager {
       ttl = Math.floor((maxExpire - now) / 1000);
       warnings.push(ttlCappedWarning(requested, ttl));
     }
-    const expireAt = now + ttl * 1000;
+    const expireAt = Math.min(now + ttl * 1000, entry.capAt ?? Infinity);
     await entry.backend.renew?.(expireAt);
     entry.expireAt = expireAt;
     entry.lastRenewal = now;
@@ -128,15 +158,19 @@ export class LeaseManager {
     }
   }
 
-  /** Marks a lease expired now; the sweep revokes it a moment later. */
+  /** Marks a lease expired now (`lazyRevokeInternal`); the sweep revokes it a moment later. */
   lazyRevoke(id: string): void {
     const entry = this.get(id);
-    if (entry) entry.expireAt = Math.min(entry.expireAt, this.clock.now());
+    if (!entry) return;
+    const now = this.clock.now();
+    entry.expireAt = Math.min(entry.expireAt, now);
+    entry.queuedAt ??= now;
   }
 
+  /** `RevokeByToken`: every lease in the token's secondary index (batch tokens index under their parent). */
   revokeByToken(tokenId: string): void {
     for (const entry of this.leases.values()) {
-      if (entry.tokenId === tokenId) this.lazyRevoke(entry.id);
+      if (entry.tokenId !== "" && entry.tokenId === tokenId) this.lazyRevoke(entry.id);
     }
   }
 
@@ -167,12 +201,13 @@ export class LeaseManager {
     return keys.size === 0 ? null : [...keys].sort();
   }
 
-  /** Starts revocation of every expired lease; failures stay recorded and are retried next sweep. */
+  /** Starts revocation of every lease expired `lagMs` ago; failures stay recorded and are retried next sweep. */
   sweep(): Promise<void> {
     const now = this.clock.now();
     const work: Promise<void>[] = [];
     for (const entry of this.leases.values()) {
-      if (entry.revokedAt === null && entry.expireAt <= now) {
+      if (entry.revokedAt === null && entry.expireAt <= now) entry.queuedAt ??= entry.expireAt;
+      if (entry.revokedAt === null && (entry.queuedAt ?? entry.expireAt) + this.lagMs <= now) {
         work.push(this.revokeEntry(entry).catch(() => undefined));
       }
     }

@@ -6,6 +6,7 @@ import { optBool, optDuration, optInt, optString, optStrings } from "./fields.ts
 import type { PkiRole } from "./pki-state.ts";
 import type { Reply, Route, VaultRequest } from "./types.ts";
 import { buildCertificate, generateKey, privateKeyPem } from "./x509-build.ts";
+import { leaseOwner } from "./leases.ts";
 
 const MOUNT = "pki";
 const MOUNT_MAX_TTL = 32 * 24 * 3600;
@@ -87,11 +88,11 @@ function issue(core: Core, req: VaultRequest, roleName: string): Reply {
   if (role.generate_lease && req.token) {
     const duration = Math.max(0, Math.floor((notAfter - now) / 1000));
     const entry = core.leases.register({
-      path: `pki/issue/${roleName}`, tokenId: req.token.id, accessor: req.token.accessor, ttl: duration, defaultTtl: duration, maxTtl: duration,
+      path: `pki/issue/${roleName}`, ...leaseOwner(req.token), ttl: duration, defaultTtl: duration, maxTtl: duration,
       renewable: false,
       backend: { revoke: async () => { const c = core.pki.issued.find((x) => x.serial === serial); if (c) c.revokedAt = core.clock.now(); } },
     });
-    lease = { id: entry.id, duration, renewable: false };
+    lease = { id: entry.id, duration: Math.round((entry.expireAt - now) / 1000), renewable: false };
   }
   return logical({ data, warnings, mountType: MOUNT, ...(lease ? { lease } : {}) });
 }

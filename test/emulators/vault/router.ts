@@ -5,6 +5,7 @@ import { emptyError, INVALID_TOKEN, multi, PERMISSION_DENIED, VaultHttpError, wr
 import { errorReply } from "./envelope.ts";
 import { header, operationOf, parseBody, queryData, tokenFrom } from "./request-parse.ts";
 import { RAW_SYS } from "./sys-raw.ts";
+import { forwardIfStandby } from "./ha-forward.ts";
 import type { Mount, RawRequest, Reply, Route, VaultRequest } from "./types.ts";
 
 function cleanPath(p: string): string {
@@ -26,7 +27,7 @@ function findRoute(mount: Mount | undefined, path: string): { route: Route; matc
   return undefined;
 }
 
-async function dispatch(core: Core, mounts: Mount[], raw: RawRequest): Promise<Reply> {
+async function dispatch(core: Core, raw: RawRequest): Promise<Reply> {
   let url: URL;
   try {
     url = new URL(raw.url, "http://vault.invalid");
@@ -47,6 +48,9 @@ async function dispatch(core: Core, mounts: Mount[], raw: RawRequest): Promise<R
   }
   const rawHandler = RAW_SYS[path];
   if (rawHandler) return rawHandler(core, raw, url.searchParams);
+  const forwarded = await forwardIfStandby(core, raw, url);
+  if (forwarded) return forwarded;
+  const mounts = core.mounts;
 
   const op = operationOf(raw.method, url.searchParams);
   if (op === null) throw emptyError(405);
@@ -57,7 +61,7 @@ async function dispatch(core: Core, mounts: Mount[], raw: RawRequest): Promise<R
 
   const mount = findMount(mounts, path);
   const found = findRoute(mount, path);
-  const req: VaultRequest = { path, op, data, query: url.searchParams, headers: raw.headers, remoteAddress: raw.remoteAddress, token: undefined };
+  const req: VaultRequest = { path, op, data, query: url.searchParams, headers: raw.headers, remoteAddress: raw.remoteAddress, token: undefined, node: core };
   let consumeLastUse = false;
   if (!found?.route.unauthenticated) {
     const id = tokenFrom(raw);
@@ -89,10 +93,10 @@ function badPathEnding(): VaultHttpError {
 }
 
 /** Never throws: every failure becomes a Vault error body. */
-export async function handleRequest(core: Core, mounts: Mount[], raw: RawRequest): Promise<Reply> {
+export async function handleRequest(core: Core, raw: RawRequest): Promise<Reply> {
   let reply: Reply;
   try {
-    reply = await dispatch(core, mounts, raw);
+    reply = await dispatch(core, raw);
   } catch (err) {
     if (err instanceof VaultHttpError) reply = errorReply(err.status, err.text === null ? [] : [err.text]);
     else reply = errorReply(500, [multi(err instanceof Error ? err.message : String(err))]);

@@ -3,7 +3,7 @@
  * shares unseal), unseal progress with nonce, and the error texts of spec §2–3.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { badRequest } from "./errors.ts";
+import { badRequest, VaultHttpError } from "./errors.ts";
 import { randomHex } from "./ids.ts";
 
 export const VAULT_VERSION = "1.17.3";
@@ -18,10 +18,27 @@ export class SealState {
   clusterId = randomUUID();
   /** An HA standby (sys/health answers 429 once unsealed); seal-status is the same as the active's. */
   standby = false;
+  /** `storage_type` in seal-status: "inmem", or "raft" for raft replicas. */
+  storageType = "inmem";
   private rootKey: Buffer | null = null;
   private shares: Buffer[] = [];
   private collected: Buffer[] = [];
   private nonce = "";
+  /** Raft join in progress: the leader's seal, whose barrier config and shares this node checks against. */
+  private joinSource: SealState | null = null;
+  /** Set when the threshold was met with the leader's shares during a join (the node stays sealed). */
+  joinKeysVerified = false;
+  private readonly listeners = new Set<() => void>();
+
+  /** Called after every seal / unseal / init / join change (HA election, the vault-active Service). */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    for (const fn of [...this.listeners]) fn();
+  }
 
   /** sys/init: validates like SealConfig.Validate and returns the shares; vault stays sealed. */
   init(shares: number, threshold: number, pgpKeys: number | undefined): Buffer[] {
@@ -48,6 +65,7 @@ export class SealState {
     this.initialized = true;
     this.sealed = true;
     this.resetProgress();
+    this.changed();
     return this.shares.map((s) => Buffer.from(s));
   }
 
@@ -62,7 +80,29 @@ export class SealState {
     this.clusterId = other.clusterId;
     this.initialized = true;
     this.sealed = true;
+    this.joinSource = null;
     this.resetProgress();
+    this.changed();
+  }
+
+  /**
+   * A raft join got the leader's challenge (vault/raft.go `answerChallenge`: `SetBarrierConfig` with
+   * the leader's config, `raftInfo` stored). From now seal-status reports the leader's t/n and
+   * `initialized: true` (vault/init.go `Initialized`: `isRaftUnseal()`); the node stays sealed.
+   */
+  beginJoin(leader: SealState): void {
+    this.joinSource = leader;
+    this.n = leader.n;
+    this.t = leader.t;
+    this.initialized = true;
+    this.changed();
+  }
+
+  /** The join finished in the background: the node has the cluster's keys and unseals. */
+  completeJoin(leader: SealState): void {
+    this.adopt(leader);
+    this.sealed = false;
+    this.changed();
   }
 
   resetProgress(): void {
@@ -71,8 +111,10 @@ export class SealState {
   }
 
   seal(): void {
+    const was = this.sealed;
     this.sealed = true;
     this.resetProgress();
+    if (!was) this.changed();
   }
 
   /** Records one decoded share (length already checked). Returns true when the vault unsealed. */
@@ -85,7 +127,13 @@ export class SealState {
     const parts = this.collected;
     this.resetProgress();
     this.combine(parts);
+    if (this.joinSource) {
+      // vault/core.go `unsealWithRaft`: the answer goes to the leader; unsealing finishes in the background.
+      this.joinKeysVerified = true;
+      return false;
+    }
     this.sealed = false;
+    this.changed();
     return true;
   }
 
@@ -100,7 +148,12 @@ export class SealState {
         throw badRequest("invalid key: failed to compute combined key: duplicate part detected");
       }
     }
-    const allIssued = parts.every((p) => this.shares.some((s) => s.equals(p)));
+    const issued = (this.joinSource ?? this).shares;
+    const allIssued = parts.every((p) => issued.some((s) => s.equals(p)));
+    if (!allIssued && this.joinSource) {
+      // vault/raft.go `joinRaftSendAnswer`: the combined key cannot decrypt the leader's challenge → 500.
+      throw new VaultHttpError(500, "error decrypting challenge: cipher: message authentication failed");
+    }
     if (!allIssued) {
       throw badRequest(
         "unable to retrieve stored keys: invalid key: failed to decrypt keys from storage: cipher: message authentication failed",
@@ -122,7 +175,7 @@ export class SealState {
       build_date: BUILD_DATE,
       migration: false,
       recovery_seal: false,
-      storage_type: "inmem",
+      storage_type: this.storageType,
     };
     if (!this.sealed) {
       body.cluster_name = this.clusterName;

@@ -1,9 +1,11 @@
-/** The node:http server: body limits, fault injection, socket tracking, raw-method fallback. */
+/** The node:http(s) server: body limits, fault injection, socket tracking, raw-method fallback, optional TLS. */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { Socket } from "node:net";
 import { errorReply } from "./envelope.ts";
 import { BAD_REQUEST_RAW, parseRawRequest, readRest, serializeReply } from "./raw-http.ts";
 import type { RawRequest, Reply } from "./types.ts";
+import type { ServerTls } from "./tls.ts";
 
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -25,6 +27,8 @@ export interface RequestRecord {
   path: string;
   status: number;
   at: number;
+  /** Served for a standby that forwarded it (not received on this node's listener). */
+  forwarded?: true;
 }
 
 export interface HttpServer {
@@ -43,12 +47,19 @@ function pathOf(url: string): string {
   return (q === -1 ? url : url.slice(0, q)).replace(/^\/v1\//, "");
 }
 
+export interface ListenOptions {
+  port: number;
+  /** Serve HTTPS with this certificate (url then uses `https://127.0.0.1:<port>`). */
+  tls?: ServerTls;
+}
+
 export async function startHttpServer(
   handle: (raw: RawRequest) => Promise<Reply>,
   faults: Faults,
   log: RequestRecord[],
-  port: number,
+  listen: ListenOptions,
 ): Promise<HttpServer> {
+  const port = listen.port;
   const sockets = new Set<Socket>();
 
   async function respond(raw: RawRequest): Promise<Reply> {
@@ -107,11 +118,14 @@ export async function startHttpServer(
     if (socket.writable) socket.end(serializeReply(reply));
   }
 
-  const server = createServer({ requestTimeout: 30_000 }, (req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     onRequest(req, res).catch((err: unknown) => {
       send(res, errorReply(500, [err instanceof Error ? err.message : String(err)]));
     });
-  });
+  };
+  const server = listen.tls
+    ? createTlsServer({ requestTimeout: 30_000, key: listen.tls.key, cert: listen.tls.cert }, listener)
+    : createServer({ requestTimeout: 30_000 }, listener);
   server.on("connection", (socket: Socket) => {
     if (faults.refuseNext > 0) {
       faults.refuseNext -= 1;
@@ -135,7 +149,7 @@ export async function startHttpServer(
     sockets.clear();
   };
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: `${listen.tls ? "https" : "http"}://127.0.0.1:${address.port}`,
     dropConnections,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,6 +1,7 @@
 /**
- * Vault's raw sys handlers, served whether sealed or not: sys/health, sys/seal-status,
- * sys/init, sys/unseal, sys/seal, sys/leader (spec §1–4).
+ * Vault's raw sys handlers, served whether sealed or not and never forwarded by a standby
+ * (http/handler.go mux): sys/health, sys/seal-status, sys/init, sys/unseal, sys/seal, plus
+ * sys/leader and sys/storage/raft/join from sys-raw-cluster.ts (spec §1–4).
  */
 import type { Core } from "./core-types.ts";
 import { badRequest, emptyError, INVALID_TOKEN, PERMISSION_DENIED, VaultHttpError } from "./errors.ts";
@@ -8,9 +9,10 @@ import { emptyReply, jsonReply } from "./envelope.ts";
 import { goBool, parseBody, tokenFrom } from "./request-parse.ts";
 import { decodeUnsealKey, VAULT_VERSION } from "./seal.ts";
 import { rootTokenId } from "./ids.ts";
+import { leader, raftJoin } from "./sys-raw-cluster.ts";
 import type { Data, RawRequest, Reply } from "./types.ts";
 
-type RawHandler = (core: Core, raw: RawRequest, query: URLSearchParams) => Reply;
+type RawHandler = (core: Core, raw: RawRequest, query: URLSearchParams) => Reply | Promise<Reply>;
 
 function only(raw: RawRequest, ...methods: string[]): void {
   if (!methods.includes(raw.method)) throw emptyError(405);
@@ -86,7 +88,7 @@ function init(core: Core, raw: RawRequest): Reply {
   return jsonReply(200, { keys: core.unsealKeys, keys_base64: keys.map((k) => k.toString("base64")), root_token: root });
 }
 
-function unseal(core: Core, raw: RawRequest): Reply {
+async function unseal(core: Core, raw: RawRequest): Promise<Reply> {
   only(raw, "PUT", "POST");
   const d = parseBody(raw);
   const field = (name: string): unknown => Object.entries(d).find(([k]) => k.toLowerCase() === name)?.[1];
@@ -114,12 +116,20 @@ function unseal(core: Core, raw: RawRequest): Reply {
   if (decoded.length < 16) throw badRequest("invalid key: key is shorter than minimum 16 bytes");
   if (decoded.length > 33) throw badRequest("invalid key: key is longer than maximum 33 bytes");
   s.submit(decoded);
+  if (s.joinKeysVerified && core.raft) {
+    // vault/core.go `unsealWithRaft`: answer the leader's challenge, unseal in the background;
+    // this reply still says sealed, progress 0 (the unlock parts were cleared).
+    s.joinKeysVerified = false;
+    await core.raft.answer();
+  }
   return jsonReply(200, s.status());
 }
 
 function seal(core: Core, raw: RawRequest): Reply {
   only(raw, "PUT", "POST");
   if (core.seal.sealed) return emptyReply();
+  // vault/core.go `sealInitCommon`: checked before the token.
+  if (core.ha && !core.ha.isActive()) throw new VaultHttpError(500, "vault cannot seal when in standby mode; please restart instead");
   const id = tokenFrom(raw);
   if (!id) throw new VaultHttpError(500, "missing client token");
   const token = core.tokens.get(id);
@@ -129,15 +139,6 @@ function seal(core: Core, raw: RawRequest): Reply {
   return emptyReply();
 }
 
-function leader(core: Core, raw: RawRequest): Reply {
-  only(raw, "GET");
-  if (core.seal.sealed) return jsonReply(200, { ha_enabled: false });
-  return jsonReply(200, {
-    ha_enabled: false, is_self: false, active_time: "0001-01-01T00:00:00Z", leader_address: "",
-    leader_cluster_address: "", performance_standby: false, performance_standby_last_remote_wal: 0,
-  });
-}
-
 export const RAW_SYS: Record<string, RawHandler> = {
   "sys/health": health,
   "sys/seal-status": (core, raw) => (only(raw, "GET"), jsonReply(200, core.seal.status())),
@@ -145,4 +146,5 @@ export const RAW_SYS: Record<string, RawHandler> = {
   "sys/unseal": unseal,
   "sys/seal": seal,
   "sys/leader": leader,
+  "sys/storage/raft/join": raftJoin,
 };

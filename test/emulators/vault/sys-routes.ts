@@ -1,8 +1,9 @@
-/** The `sys/` mount: leases, policies and a minimal sys/mounts + sys/auth. */
+/** The `sys/` mount: leases, policies, a minimal sys/mounts, sys/auth (auth-mounts.ts), sys/step-down. */
 import type { Core } from "./core-types.ts";
-import { logical } from "./envelope.ts";
+import { emptyReply, logical } from "./envelope.ts";
 import { leaseRoutes } from "./lease-routes.ts";
 import { policyRoutes } from "./policy-routes.ts";
+import { authMountRoutes } from "./auth-mounts.ts";
 import type { Route } from "./types.ts";
 
 function mountInfo(type: string, description: string, options: Record<string, string> | null = null) {
@@ -26,14 +27,12 @@ export function sysRoutes(core: Core): Route[] {
     "secret/": mountInfo("kv", "key/value secret storage", { version: "2" }),
     "sys/": mountInfo("system", "system endpoints used for control, policy and debugging"),
   });
-  const auths = () => ({
-    "kubernetes/": mountInfo("kubernetes", ""),
-    "token/": mountInfo("token", "token based credentials"),
-  });
   return [
     ...leaseRoutes(core),
     ...policyRoutes(core),
     { pattern: /^sys\/mounts$/, ops: { read: () => logical({ data: mounts(), mountType: "system", extra: mounts() }) } },
-    { pattern: /^sys\/auth$/, ops: { read: () => logical({ data: auths(), mountType: "system", extra: auths() }) } },
+    ...authMountRoutes(core),
+    // http/sys_seal.go `handleSysStepDown` (forwarded by standbys): vault/ha.go `StepDown`; no-op without HA.
+    { pattern: /^sys\/step-down$/, ops: { update: (req) => (req.node.ha?.stepDown(), emptyReply()) } },
   ];
 }

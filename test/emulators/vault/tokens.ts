@@ -1,13 +1,22 @@
-/** Token store: creation, lookup (expired/revoked tokens are invalid), tree revocation, renewal. */
+/**
+ * Token store: creation (service and batch tokens), lookup, tree revocation, renewal.
+ *
+ * vault/token_store.go `lookupInternal`: a token past its expiry is not returned by `Lookup`
+ * ("assume expmgr is working on revocation") unless the caller asks for tainted entries; the
+ * lookup / lookup-accessor handlers do (`handleLookup` calls `lookupInternal(ctx, id, false, true)`),
+ * so they still answer 200 until the expiration manager has revoked the token (`sweep`).
+ */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import { badRequest } from "./errors.ts";
-import { accessorId, serviceTokenId } from "./ids.ts";
+import { accessorId, batchTokenId, serviceTokenId } from "./ids.ts";
 import { rfc3339, SYSTEM_MAX_TTL, ttlCappedWarning } from "./durations.ts";
-import type { TokenEntry } from "./types.ts";
+import type { TokenEntry, TokenType } from "./types.ts";
 
 export interface NewToken {
   id?: string;
+  /** Default "service". */
+  type?: TokenType;
   policies: string[];
   displayName: string;
   meta: Record<string, string> | null;
@@ -33,9 +42,12 @@ export class TokenStore {
 
   create(spec: NewToken): TokenEntry {
     const now = this.clock.now();
+    const batch = spec.type === "batch";
     const entry: TokenEntry = {
-      id: spec.id ?? serviceTokenId(),
-      accessor: accessorId(),
+      id: spec.id ?? (batch ? batchTokenId() : serviceTokenId()),
+      type: batch ? "batch" : "service",
+      // vault/token_store.go `create`: batch tokens are encrypted blobs, never stored, no accessor.
+      accessor: batch ? "" : accessorId(),
       policies: spec.policies,
       displayName: spec.displayName,
       meta: spec.meta,
@@ -45,7 +57,7 @@ export class TokenStore {
       explicitMaxTtl: spec.explicitMaxTtl,
       maxTtl: spec.maxTtl,
       period: spec.period,
-      renewable: spec.renewable,
+      renewable: batch ? false : spec.renewable,
       orphan: spec.parent === null,
       parent: spec.parent,
       path: spec.path,
@@ -57,7 +69,7 @@ export class TokenStore {
     };
     if (this.byId.has(entry.id)) throw badRequest("cannot create a token with a duplicate ID");
     this.byId.set(entry.id, entry);
-    this.accessors.set(entry.accessor, entry.id);
+    if (entry.accessor !== "") this.accessors.set(entry.accessor, entry.id);
     return entry;
   }
 
@@ -68,17 +80,28 @@ export class TokenStore {
     });
   }
 
-  /** A usable token: known, not revoked, not expired. */
+  /** A usable token (Vault's `Lookup`): known, not revoked, not expired. */
   get(id: string): TokenEntry | undefined {
-    const entry = this.byId.get(id);
-    if (!entry || entry.revokedAt !== null) return undefined;
-    if (entry.expireAt !== null && entry.expireAt <= this.clock.now()) return undefined;
+    const entry = this.getTainted(id);
+    if (!entry || this.expired(entry)) return undefined;
     return entry;
   }
 
-  getByAccessor(accessor: string): TokenEntry | undefined {
+  /** `lookupInternal(..., tainted=true)`: not yet revoked, possibly expired. */
+  getTainted(id: string): TokenEntry | undefined {
+    const entry = this.byId.get(id);
+    return entry && entry.revokedAt === null ? entry : undefined;
+  }
+
+  /** The accessor index lives until the token is revoked (`revokeInternal` deletes it), not until expiry. */
+  getByAccessor(accessor: string, tainted = false): TokenEntry | undefined {
     const id = this.accessors.get(accessor);
-    return id === undefined ? undefined : this.get(id);
+    if (id === undefined) return undefined;
+    return tainted ? this.getTainted(id) : this.get(id);
+  }
+
+  expired(entry: TokenEntry): boolean {
+    return entry.expireAt !== null && entry.expireAt <= this.clock.now();
   }
 
   all(): TokenEntry[] {
@@ -110,16 +133,22 @@ export class TokenStore {
     this.onRevoked(entry);
   }
 
-  /** Expires tokens whose TTL ran out (tree revoke, like the expiration manager). */
-  sweep(): void {
+  /**
+   * The expiration manager's pass: revokes (tree) tokens expired at least `lagMs` ago. Vault revokes
+   * an expired token from its lease timer through a job queue (vault/expiration.go), not at the
+   * instant of expiry; `lagMs` models a busy queue.
+   */
+  sweep(lagMs = 0): void {
     const now = this.clock.now();
     for (const entry of this.byId.values()) {
-      if (entry.revokedAt === null && entry.expireAt !== null && entry.expireAt <= now) this.revokeTree(entry.id);
+      if (entry.revokedAt === null && entry.expireAt !== null && entry.expireAt + lagMs <= now) this.revokeTree(entry.id);
     }
   }
 
   /** Renewal: increment counted from now, capped at issue time + max TTL with Vault's warning. */
   renew(entry: TokenEntry, increment: number, defaultTtl: number, maxTtl: number): string[] {
+    // vault/expiration.go `RenewToken`: checked before anything else.
+    if (entry.type === "batch") throw badRequest("batch tokens cannot be renewed");
     if (!entry.renewable || entry.expireAt === null) throw badRequest("lease is not renewable");
     const now = this.clock.now();
     const requested = entry.period > 0 ? entry.period : increment > 0 ? increment : defaultTtl;
@@ -138,9 +167,11 @@ export class TokenStore {
     return warnings;
   }
 
+  /** Seconds left; negative for an expired, not yet revoked token (`leaseEntry.ttl()` is not clamped). */
   ttlOf(entry: TokenEntry): number {
     if (entry.expireAt === null) return 0;
-    return Math.max(0, Math.round((entry.expireAt - this.clock.now()) / 1000));
+    const ms = entry.expireAt - this.clock.now();
+    return ms > 0 ? Math.round(ms / 1000) : Math.trunc(ms / 1000) || 0;
   }
 
   /** `data` of lookup / lookup-self / lookup-accessor. */
@@ -162,7 +193,7 @@ export class TokenStore {
       policies: entry.policies,
       renewable: entry.renewable,
       ttl: this.ttlOf(entry),
-      type: "service",
+      type: entry.type,
     };
     if (entry.lastRenewal !== null) {
       data.last_renewal_time = Math.floor(entry.lastRenewal / 1000);
