@@ -1,4 +1,3 @@
-import type { Job } from "bullmq";
 import { PermanentError, isPermanent } from "../shared/errors/errors.ts";
 import { earliestExpiry, type PodRecord, type Retiring } from "../shared/index/pod-record.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
@@ -121,5 +120,3 @@ async function fail(deps: WorkerDeps, ref: IssueJob, err: PermanentError): Promi
   await podEvent(deps, ref, "IssueFailed", `${err.reason}: ${err.message}`);
   throw err;
 }
-
-export type IssueJobHandle = Job<IssueJob, IssueOutcome>;

@@ -1,6 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
 import type { PodRecord } from "../shared/index/pod-record.ts";
+import { LABEL_POD_NAME } from "../shared/kube/labels.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { readPodContract, wantsCredentials } from "../shared/pods/read-contract.ts";
 import { isTerminal, podRef } from "../shared/pods/pod-state.ts";
@@ -46,7 +47,7 @@ export function createReconciler(deps: WorkerDeps) {
       const recovery = readSecretRecovery(secret);
       if (!recovery || indexed.has(recovery.podUid)) continue;
       const pod = live.get(recovery.podUid);
-      const podName = pod?.metadata?.name ?? secret.metadata?.labels?.["leasekeeper.io/pod-name"] ?? recovery.name;
+      const podName = pod?.metadata?.name ?? secret.metadata?.labels?.[LABEL_POD_NAME] ?? recovery.name;
       if (!pod || isTerminal(pod)) {
         await revoke(recovery.podUid, recovery.namespace, podName, "reconciler: pod gone (from Secret)");
         continue;

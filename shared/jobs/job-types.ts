@@ -48,8 +48,7 @@ export type IssueOutcome =
   | { outcome: "pod-gone" }
   | { outcome: "pod-terminal" }
   | { outcome: "not-opted-in" }
-  | { outcome: "revoked-by-operator" }
-  | { outcome: "failed"; reason: string };
+  | { outcome: "revoked-by-operator" };
 
 export type RenewOutcome =
   | { outcome: "renewed"; leases: number; rotated: number; nextRenewInMs: number }
