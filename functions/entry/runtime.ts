@@ -6,7 +6,7 @@ import type { Config, Role } from "../../shared/config/config.ts";
 import { createKubeClient } from "../../shared/kube/kube-client.ts";
 import { loadKubeConfig } from "../../shared/kube/kube-config.ts";
 import { PodIndex } from "../../shared/index/pod-index.ts";
-import { PodLock } from "../../shared/index/pod-lock.ts";
+import { KeyedLock as PodLock } from "../../shared/index/keyed-lock.ts";
 import { SealBox } from "../../shared/index/seal-box.ts";
 import { JobProducer } from "../../shared/jobs/producer.ts";
 import type { Log } from "../../shared/observability/log.ts";

@@ -4,7 +4,7 @@ import type { RedisClient as Redis } from "../../shared/redis/connection.ts";
 import type { Config } from "../../shared/config/config.ts";
 import { ConfigError } from "../../shared/config/config.ts";
 import { ENV } from "../../shared/config/env-vars.ts";
-import { PodLock } from "../../shared/index/pod-lock.ts";
+import { KeyedLock as PodLock } from "../../shared/index/keyed-lock.ts";
 import type { JobProducer } from "../../shared/jobs/producer.ts";
 import { createKmsClient } from "../../shared/kms/kms-client.ts";
 import type { Log } from "../../shared/observability/log.ts";
