@@ -1,5 +1,5 @@
 import { PermanentError, isPermanent } from "../shared/errors/errors.ts";
-import { earliestExpiry, type PodRecord, type Retiring } from "../shared/index/pod-record.ts";
+import type { PodRecord, Retiring } from "../shared/index/pod-record.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { isAlreadyExists } from "../shared/errors/kube-errors.ts";
 import { IssueJobSchema, QUEUE, type IssueJob, type IssueOutcome } from "../shared/jobs/job-types.ts";
@@ -10,8 +10,7 @@ import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { runJob } from "./job-runner.ts";
 import { trustedAccessors } from "./trusted-ids.ts";
-import { nextWakeMs } from "./refresh.ts";
-import { renewDelayMs } from "./schedule.ts";
+import { scheduleRenew } from "./schedule.ts";
 
 /**
  * issue: pod still exists with the same UID and is opted in; not already issued;
@@ -99,12 +98,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
   }
 
   record.state = "issued";
-  const leaseDelay = renewDelayMs(record, deps.now(), deps.settings.renewJitterPercent, deps.random);
-  record.leaseRenewAt = deps.now() + leaseDelay;
-  const delay = nextWakeMs(record, deps.now(), leaseDelay);
-  record.renewJobId = await deps.producer.renew({ uid: ref.uid, namespace: ref.namespace, name: ref.name, force: false }, 1, delay, earliestExpiry(record));
-  record.nextRenewAt = deps.now() + delay;
-  await deps.index.put(record);
+  await scheduleRenew(deps, record);
   for (const item of retiring) await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());
 
   const created = pod.metadata?.creationTimestamp;

@@ -1,13 +1,13 @@
 import { isPermanent, messageOf } from "../shared/errors/errors.ts";
-import { earliestExpiry, type LeaseRecord, type PodRecord } from "../shared/index/pod-record.ts";
+import type { LeaseRecord, PodRecord } from "../shared/index/pod-record.ts";
 import { QUEUE, RenewJobSchema, type RenewJob, type RenewOutcome } from "../shared/jobs/job-types.ts";
 import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { runJob } from "./job-runner.ts";
 import { reloginAndRotate, rotateLeases } from "./rotate.ts";
-import { nextWakeMs, refreshDue } from "./refresh.ts";
-import { renewDelayMs } from "./schedule.ts";
+import { refreshDue } from "./refresh.ts";
+import { scheduleRenew } from "./schedule.ts";
 
 /**
  * renew: one job per pod renews its token and every lease, rotates what Vault will not
@@ -73,15 +73,7 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
 
   next.renewedAt = deps.now();
   next.state = "issued";
-  const leaseDelay = refreshOnly && cause === undefined
-    ? Math.max(0, (record.leaseRenewAt ?? 0) - deps.now())
-    : renewDelayMs(next, deps.now(), deps.settings.renewJitterPercent, deps.random);
-  next.leaseRenewAt = deps.now() + leaseDelay;
-  const delay = nextWakeMs(next, deps.now(), leaseDelay);
-  const seq = Number(/-(\d+)$/.exec(jobId ?? "")?.[1] ?? 0) + 1;
-  next.renewJobId = await deps.producer.renew({ uid: ref.uid, namespace: ref.namespace, name: ref.name, force: false }, seq, delay, earliestExpiry(next));
-  next.nextRenewAt = deps.now() + delay;
-  await deps.index.put(next);
+  const delay = await scheduleRenew(deps, next, refreshOnly && cause === undefined ? { kind: "lease-due", at: record.leaseRenewAt ?? 0 } : { kind: "by-expiry" });
   if (ref.force && record.renewJobId && record.renewJobId !== jobId) await deps.producer.cancelRenew(record.renewJobId);
   return cause !== undefined
     ? { outcome: "relogged-in", leases: next.leases.length, nextRenewInMs: Math.round(delay) }
