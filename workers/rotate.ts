@@ -3,7 +3,7 @@ import type { LeaseRecord, PodRecord, Retiring } from "../shared/index/pod-recor
 import type { PodRequest } from "../shared/pods/pod-contract.ts";
 import { readPodContract } from "../shared/pods/read-contract.ts";
 import type { PodRef } from "../shared/pods/pod-state.ts";
-import { PermanentError } from "../shared/errors/errors.ts";
+import { PermanentError, messageOf } from "../shared/errors/errors.ts";
 import { loginAsPod, readSecrets, secretFiles, writePodSecret } from "./credentials.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { withSharedDependencies } from "./refresh.ts";
@@ -54,8 +54,7 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
     const existing = await deps.kube.readSecret(ref.namespace, request.secretName);
     await writePodSecret(deps, ref, request, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, existing);
   } catch (err) {
-    await deps.vault.revokeAccessor(auth.accessor).catch(() => undefined);
-    await deps.index.put(record);
+    await abandonLogin(deps, ref, record, pending);
     throw err;
   }
   const next: PodRecord = {
@@ -76,6 +75,22 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
     await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());
   }
   return next;
+}
+
+/**
+ * A rotation that failed: its new token (with any lease read under it) is revoked now and the
+ * record is put back as it was. If Vault refuses, `pending` stays recorded as retiring and a
+ * retire job keeps trying, so the new token is never left unrevoked and unknown.
+ */
+async function abandonLogin(deps: WorkerDeps, ref: PodRef, record: PodRecord, pending: Retiring): Promise<void> {
+  try {
+    await deps.vault.revokeAccessor(pending.id);
+  } catch (err) {
+    deps.log.warn({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, error: messageOf(err) }, "rotation failed and its new pod token could not be revoked; a retire job will");
+    await deps.producer.retire({ uid: ref.uid, kind: pending.kind, id: pending.id }, 0);
+    return;
+  }
+  await deps.index.put(record);
 }
 
 /**
