@@ -11,6 +11,24 @@ export class PodBusyError extends Error {
   override readonly name = "PodBusyError";
 }
 
+type Processor = (job: Job, token?: string) => Promise<{ outcome: string }>;
+
+/**
+ * One processor for a queue that carries several kinds of job: the job's name picks the handler.
+ * `handlers` is typed by the queue's job-name union, so a name without a handler does not compile;
+ * a job with a name outside it fails for good.
+ */
+export function byJobName<N extends string>(deps: WorkerDeps, queue: QueueName, handlers: Readonly<Record<N, Processor>>): Processor {
+  return async (job, token) => {
+    const handler = Object.hasOwn(handlers, job.name) ? handlers[job.name as N] : undefined;
+    if (handler === undefined) {
+      deps.metrics.jobs.inc({ queue, outcome: "invalid-payload" });
+      throw new UnrecoverableError(`unknown ${queue} job name: ${job.name}`);
+    }
+    return handler(job, token);
+  };
+}
+
 /**
  * Wraps a processor body with what every queue shares: payload validation, the per-pod
  * lock, waiting (without burning attempts) while Vault is sealed or the pod is busy, and

@@ -3,6 +3,8 @@ import { ReplicaRefSchema } from "../unseal/replicas.ts";
 
 export const QUEUE = { issue: "issue", renew: "renew", revoke: "revoke", unseal: "unseal" } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
+/** The job names the revoke queue carries: pod revocations, retirements after rotation, on-call / CI operations. */
+export type RevokeQueueJob = "revoke" | "retire" | "operation";
 
 const podRef = { uid: z.string().min(1).max(64), namespace: z.string().min(1).max(63), name: z.string().min(1).max(253) };
 export const SOURCES = ["watch", "cloudevent", "reconciler", "api", "ci", "renew"] as const;
