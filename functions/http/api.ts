@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ApiContext, ApiDeps } from "./api-deps.ts";
+import { auditCall } from "./audit-call.ts";
 import { authenticate } from "./auth/authenticate.ts";
 import { createAuthorizer, refuseUnless } from "./auth/authorize.ts";
 import type { ApiEnv } from "./auth/identity.ts";
@@ -39,7 +40,6 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   // POST /v1/unseal (unseal-route.ts, mounted by app.ts after this) needs create on unseals, cluster-wide; audited.
   app.use("/v1/unseal", async function unsealAccess(c, next) {
-    const identity = c.get("identity");
     const refused = await refuseUnless(c, ctx.authorize, "create", "unseals", []);
     const res = refused ?? (await next(), c.res);
     let jobIds: string | undefined;
@@ -47,15 +47,11 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       const body = (await res.clone().json()) as { jobs?: Array<{ jobId: string }> };
       jobIds = body.jobs?.map((j) => j.jobId).join(",");
     }
-    await ctx.audit.record({
-      at: new Date().toISOString(),
-      requestId: c.get("requestId"),
-      actor: { kind: identity.kind, name: identity.name },
+    await auditCall(c, ctx.audit, {
       action: "unseal",
-      dryRun: false,
       result: res.status === 202 ? "accepted" : res.status === 403 ? "refused" : "failed",
       status: res.status,
-      ...(jobIds ? { jobId: jobIds } : {}),
+      jobId: jobIds || undefined,
     });
     if (refused) return refused;
     return undefined;

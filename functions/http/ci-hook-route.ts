@@ -5,6 +5,7 @@ import { messageOf } from "../../shared/errors/errors.ts";
 import { replicaName } from "../../shared/unseal/replicas.ts";
 import { ScopeSchema } from "../../shared/scopes/scope.ts";
 import type { ApiContext } from "./api-deps.ts";
+import { auditCall } from "./audit-call.ts";
 import { CI_HEADERS, checkSignature } from "./auth/hmac.ts";
 import type { ApiEnv } from "./auth/identity.ts";
 import { errorResponse } from "./errors.ts";
@@ -78,7 +79,7 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
       return errorResponse(c, 503, "unavailable", `cannot reach Redis: ${messageOf(err)}`);
     }
     if (!first) {
-      await ctx.audit.record({ at: new Date().toISOString(), requestId: c.get("requestId"), actor: { kind: "ci-hmac", name: c.get("identity").name }, action: body.action, dryRun: false, result: "replay-refused", status: 409, delivery });
+      await auditCall(c, ctx.audit, { action: body.action, result: "replay-refused", status: 409, delivery });
       return errorResponse(c, 409, "replayed_delivery", `delivery ${delivery} was already received (job ci-${delivery})`);
     }
     let response: Response;
@@ -97,7 +98,7 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
 
 async function unseal(c: Context<ApiEnv>, ctx: ApiContext, delivery: string, wanted: string[] | undefined, reason: string | undefined): Promise<Response> {
   const record = (result: string, status: number, jobId?: string) =>
-    ctx.audit.record({ at: new Date().toISOString(), requestId: c.get("requestId"), actor: { kind: "ci-hmac", name: c.get("identity").name }, action: "unseal", dryRun: false, result, status, delivery, ...(reason ? { reason } : {}), ...(jobId ? { jobId } : {}) });
+    auditCall(c, ctx.audit, { action: "unseal", result, status, delivery, reason: reason || undefined, jobId });
   if (!ctx.unseal) {
     await record("refused", 404);
     return errorResponse(c, 404, "not_configured", "unseal is off (LEASEKEEPER_UNSEAL)");

@@ -6,6 +6,7 @@ import { jobId, type OperationJob } from "../../shared/jobs/job-types.ts";
 import { resolveScope, type ResolvedTarget } from "../../shared/scopes/resolve.ts";
 import { ScopeSchema, scopeNamespace, type Scope } from "../../shared/scopes/scope.ts";
 import type { ApiContext } from "./api-deps.ts";
+import { auditCall } from "./audit-call.ts";
 import { refuseUnless } from "./auth/authorize.ts";
 import type { ApiEnv } from "./auth/identity.ts";
 import { errorResponse } from "./errors.ts";
@@ -65,19 +66,7 @@ export type OperationReply = { status: 200 | 202; dryRun: boolean; matched: numb
 export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, action: Action, scope: Scope, reason: string, dryRun: boolean, wait: number | undefined, delivery?: string): Promise<Response> {
   const identity = c.get("identity");
   const audit = (result: string, status: number, extra: { jobId?: string; matched?: number } = {}) =>
-    ctx.audit.record({
-      at: new Date().toISOString(),
-      requestId: c.get("requestId"),
-      actor: { kind: identity.kind, name: identity.name },
-      action,
-      scope,
-      reason,
-      dryRun,
-      result,
-      status,
-      ...extra,
-      ...(delivery ? { delivery } : {}),
-    });
+    auditCall(c, ctx.audit, { action, scope, reason, dryRun, result, status, ...extra, delivery: delivery || undefined });
   const resource = RESOURCE[action];
   const named = scopeNamespace(scope);
   // Namespaced scopes are checked before anything is looked up; prefix scopes need cluster-wide rights.
