@@ -13,7 +13,7 @@ import { errorResponse } from "./errors.ts";
 import { registerJobsRoute } from "./jobs-route.ts";
 import { registerLeasesRoute } from "./leases-route.ts";
 import { rateLimit } from "./rate-limit.ts";
-import { registerOperationRoutes } from "./revoke-route.ts";
+import { registerOperationRoutes } from "./operation-route.ts";
 import { issuesText } from "./schemas.ts";
 
 const BEARER_PATHS = ["/v1/revoke", "/v1/rotate", "/v1/leases", "/v1/jobs/*", "/v1/audit", "/v1/unseal", "/admin/queues", "/admin/queues/*"];

@@ -9,7 +9,7 @@ import { CI_HEADERS, checkSignature } from "./auth/hmac.ts";
 import type { ApiEnv } from "./auth/identity.ts";
 import { errorResponse } from "./errors.ts";
 import { rateLimit } from "./rate-limit.ts";
-import { runOperation } from "./revoke-route.ts";
+import { runOperation } from "./operation-route.ts";
 import { ErrorSchema, errorResponses, issuesText } from "./schemas.ts";
 import { enqueueUnseal, unsealResponse, type UnsealEnqueued } from "./unseal-route.ts";
 
@@ -86,7 +86,7 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
     let response: Response;
     try {
       if (body.action === "unseal") response = await unseal(c, ctx, delivery, body);
-      else response = await runOperation(c, ctx, body.action, body.scope, body.reason, body.dryRun, undefined, delivery);
+      else response = await runOperation(c, ctx, { action: body.action, scope: body.scope, reason: body.reason, dryRun: body.dryRun, delivery });
     } catch (err) {
       await ctx.replay.release(delivery);
       throw err;

@@ -55,15 +55,28 @@ export function registerOperationRoutes(app: OpenAPIHono<ApiEnv>, ctx: ApiContex
     app.openapi(route, handler(route, async (c) => {
       const body = c.req.valid("json");
       const { wait } = c.req.valid("query");
-      return runOperation(c, ctx, action, body.scope, body.reason, body.dryRun, wait);
+      return runOperation(c, ctx, { action, scope: body.scope, reason: body.reason, dryRun: body.dryRun, wait });
     }));
   }
 }
 
 export type OperationReply = { status: 200 | 202; dryRun: boolean; matched: number; targets: ResolvedTarget[]; jobId: string | null };
 
+/** One on-call or CI operation as asked for. */
+export interface OperationRequest {
+  readonly action: Action;
+  readonly scope: Scope;
+  readonly reason: string;
+  readonly dryRun: boolean;
+  /** Seconds to wait for the job to finish (on-call `?wait`). */
+  readonly wait?: number | undefined;
+  /** The CI delivery id: the job id becomes ci-<delivery> and the audit record names it. */
+  readonly delivery?: string | undefined;
+}
+
 /** Shared by the on-call routes and the CI hook: authorize, resolve, audit, enqueue. */
-export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, action: Action, scope: Scope, reason: string, dryRun: boolean, wait: number | undefined, delivery?: string): Promise<Response> {
+export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, request: OperationRequest): Promise<Response> {
+  const { action, scope, reason, dryRun, wait, delivery } = request;
   const identity = c.get("identity");
   const audit = (result: string, status: number, extra: { jobId?: string; matched?: number } = {}) =>
     auditCall(c, ctx.audit, { action, scope, reason, dryRun, result, status, ...extra, delivery: delivery || undefined });
