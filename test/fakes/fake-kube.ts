@@ -1,12 +1,12 @@
 /**
  * An in-memory KubePort for fast worker tests: pods, Secrets (AlreadyExists on create, optimistic
  * concurrency on replace), label-selected listing, TokenRequest bound to a pod, Events. Failures
- * are client-node ApiExceptions with the API server's Status body, classified by the real
+ * have the shape of client-node's ApiException with the API server's Status body, classified by the real
  * classifier (shared/errors/kube-errors.ts). test/fakes/port-contract.ts holds it to the same
  * expectations as the real client on the emulator. `review` is the fake's TokenReview for FakeVault.
  */
 import { randomUUID } from "node:crypto";
-import { ApiException, type V1Pod, type V1Secret } from "@kubernetes/client-node";
+import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import { classifyKubeError } from "../../shared/errors/kube-errors.ts";
 import { LABEL_MANAGED, LABEL_POD_UID } from "../../shared/kube/labels.ts";
 import type { KubePort, PodEvent, PodTokenRequest } from "../../shared/ports/vault-kube.ts";
@@ -116,8 +116,12 @@ export class FakeKube implements KubePort {
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
 const inNamespaces = (namespace: string | undefined, namespaces: readonly string[]) => namespaces.length === 0 || namespaces.includes(namespace ?? "");
 
-/** What client-node throws for an API server Status, classified as the real client does. */
+/**
+ * What client-node throws for an API server Status (an ApiException: code, the Status body as
+ * text, headers; built by hand so the fast tests need not load client-node), classified as the
+ * real client does.
+ */
 function apiError(code: number, reason: string, message: string, what: string): Error {
   const status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
-  return classifyKubeError(new ApiException(code, `HTTP-Code: ${code}`, JSON.stringify(status), {}), what);
+  return classifyKubeError(Object.assign(new Error(`HTTP-Code: ${code}`), { code, body: JSON.stringify(status), headers: {} }), what);
 }

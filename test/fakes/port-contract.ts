@@ -11,6 +11,7 @@ import { isPermanent, isRetryLater } from "../../shared/errors/errors.ts";
 import { isAlreadyExists } from "../../shared/errors/kube-errors.ts";
 import { buildPodSecret } from "../../shared/kube/pod-secret.ts";
 import type { KubePort, VaultPort } from "../../shared/ports/vault-kube.ts";
+import { rejection } from "../helpers/rejection.ts";
 
 export interface VaultSubject {
   readonly vault: VaultPort;
@@ -33,15 +34,6 @@ export interface KubeSubject {
   /** Creates a pod running as `serviceAccount` in `namespace`. */
   createPod(name: string, serviceAccount: string): Promise<V1Pod>;
   close(): Promise<void>;
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 export function vaultPortContract(name: string, setup: () => Promise<VaultSubject>): void {
