@@ -18,7 +18,7 @@ import { scheduleRenew } from "./schedule.ts";
  * secret -> write the Secret -> record leases -> schedule renew -> Event.
  */
 export function createIssueProcessor(deps: WorkerDeps) {
-  return runJob(deps, QUEUE.issue, IssueJobSchema, (data) => issue(deps, data), (data) => data.uid);
+  return runJob(deps, { queue: QUEUE.issue, schema: IssueJobSchema, lockKey: (data) => data.uid }, (data) => issue(deps, data));
 }
 
 async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
@@ -78,7 +78,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
     const read = await readSecrets(deps, auth.token, request.secrets, request);
     const content = { accessor: auth.accessor, leases: read.leases, retiring, files: read.files };
     try {
-      await writePodSecret(deps, ref, request, content, previous);
+      await writePodSecret(deps, { ref, request }, content, previous);
     } catch (err) {
       if (previous || !isAlreadyExists(err)) throw err;
       previous = await deps.kube.readSecret(ref.namespace, request.secretName);
@@ -87,7 +87,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
         // The index was lost but the pod's Secret survived: its old credentials retire after the grace.
         for (const accessor of await trustedAccessors(deps, recovery)) retiring.push({ kind: "accessor", id: accessor, revokeAt: graceAt });
       }
-      await writePodSecret(deps, ref, request, content, previous);
+      await writePodSecret(deps, { ref, request }, content, previous);
     }
     record.leases = read.leases;
   } catch (err) {

@@ -29,18 +29,20 @@ export function byJobName<N extends string>(deps: WorkerDeps, queue: QueueName, 
   };
 }
 
+/** What a kind of job is: its queue, its payload schema, and the lock it runs under (none: undefined). */
+export interface JobSpec<D> {
+  readonly queue: QueueName;
+  readonly schema: ZodType<D>;
+  readonly lockKey: (data: D) => string | undefined;
+}
+
 /**
  * Wraps a processor body with what every queue shares: payload validation, the per-pod
  * lock, waiting (without burning attempts) while Vault is sealed or the pod is busy, and
  * the mapping of permanent errors to BullMQ's UnrecoverableError.
  */
-export function runJob<D, R extends { outcome: string }>(
-  deps: WorkerDeps,
-  queue: QueueName,
-  schema: ZodType<D>,
-  body: (data: D, job: Job) => Promise<R>,
-  lockKey: (data: D) => string | undefined,
-) {
+export function runJob<D, R extends { outcome: string }>(deps: WorkerDeps, spec: JobSpec<D>, body: (data: D, job: Job) => Promise<R>) {
+  const { queue, schema, lockKey } = spec;
   return async (job: Job, token?: string): Promise<R> => {
     const parsed = schema.safeParse(job.data);
     if (!parsed.success) {

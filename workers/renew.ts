@@ -15,7 +15,7 @@ import { planRenewal, type LeaseStep, type ReloginCause, type RotationCause } fr
  * extend far enough, and schedules itself again at ~2/3 of the shortest remaining TTL.
  */
 export function createRenewProcessor(deps: WorkerDeps) {
-  return runJob(deps, QUEUE.renew, RenewJobSchema, (data, job) => renew(deps, data, job.id), (data) => data.uid);
+  return runJob(deps, { queue: QUEUE.renew, schema: RenewJobSchema, lockKey: (data) => data.uid }, (data, job) => renew(deps, data, job.id));
 }
 
 async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined): Promise<RenewOutcome> {
@@ -43,7 +43,7 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
     const { renewed, stale, trouble } = plan.kind === "renew" ? await renewLeases(deps, plan.leases) : { renewed: record.leases, stale: [], trouble: [] };
     next = { ...record, leases: renewed };
     if (stale.length > 0) {
-      next = await rotateLeases(deps, pod, ref, next, token, stale);
+      next = await rotateLeases(deps, { pod, ref }, next, { podToken: token, stale });
       rotated = stale.length;
       const leaseCause: RotationCause = trouble.length > 0 ? "lease-lost" : "max-ttl";
       deps.metrics.rotations.inc({ cause: leaseCause }, stale.length);
@@ -55,7 +55,7 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
     const due = refreshDue(next, deps.now()).filter((l) => !stale.some((s) => s.file === l.file));
     if (due.length > 0) {
       const before = next.rotations;
-      next = await rotateLeases(deps, pod, ref, next, token, due);
+      next = await rotateLeases(deps, { pod, ref }, next, { podToken: token, stale: due });
       if (next.rotations > before) {
         const files = [...new Set(due.map((l) => l.file))].join(", ");
         deps.metrics.rotations.inc({ cause: "refresh" satisfies RotationCause });

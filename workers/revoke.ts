@@ -17,8 +17,8 @@ import { createOperationProcessor } from "./operation.ts";
  */
 export function createRevokeProcessor(deps: WorkerDeps) {
   return byJobName<RevokeQueueJob>(deps, QUEUE.revoke, {
-    revoke: runJob(deps, QUEUE.revoke, RevokeJobSchema, (data) => revoke(deps, data), (data) => data.uid),
-    retire: runJob(deps, QUEUE.revoke, RetireJobSchema, (data) => retire(deps, data), (data) => data.uid),
+    revoke: runJob(deps, { queue: QUEUE.revoke, schema: RevokeJobSchema, lockKey: (data) => data.uid }, (data) => revoke(deps, data)),
+    retire: runJob(deps, { queue: QUEUE.revoke, schema: RetireJobSchema, lockKey: (data) => data.uid }, (data) => retire(deps, data)),
     operation: createOperationProcessor(deps, (ref) => revoke(deps, ref)),
   });
 }

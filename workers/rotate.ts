@@ -52,7 +52,7 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
   try {
     read = await readSecrets(deps, auth.token, request.secrets, request);
     const existing = await deps.kube.readSecret(ref.namespace, request.secretName);
-    await writePodSecret(deps, ref, request, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, existing);
+    await writePodSecret(deps, { ref, request }, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, existing);
   } catch (err) {
     await abandonLogin(deps, ref, record, pending);
     throw err;
@@ -98,7 +98,14 @@ async function abandonLogin(deps: WorkerDeps, ref: PodRef, record: PodRecord, pe
  * Vault request with them); replaced leases retire after the grace. When nothing changed (a KV
  * re-read with the same values) the Secret is left alone and `rotations` stays as it was.
  */
-export async function rotateLeases(deps: WorkerDeps, pod: V1Pod, ref: PodRef, record: PodRecord, podToken: string, stale: readonly LeaseRecord[]): Promise<PodRecord> {
+export async function rotateLeases(
+  deps: WorkerDeps,
+  live: { readonly pod: V1Pod; readonly ref: PodRef },
+  record: PodRecord,
+  replace: { readonly podToken: string; readonly stale: readonly LeaseRecord[] },
+): Promise<PodRecord> {
+  const { pod, ref } = live;
+  const { podToken, stale } = replace;
   const request = requestFor(deps, pod, record);
   const wanted = withSharedDependencies(request.secrets, new Set(stale.map((l) => l.file)));
   const read = await readSecrets(deps, podToken, wanted, request);
@@ -113,7 +120,7 @@ export async function rotateLeases(deps: WorkerDeps, pod: V1Pod, ref: PodRef, re
   if (!changed) return { ...record, leases };
   const retiring: Retiring[] = [...record.retiring];
   for (const lease of replaced) if (lease.id) retiring.push({ kind: "lease", id: lease.id, revokeAt: retireAt(deps, lease.expiresAt) });
-  await writePodSecret(deps, ref, request, { accessor: record.accessor, leases, retiring, files }, existing);
+  await writePodSecret(deps, { ref, request }, { accessor: record.accessor, leases, retiring, files }, existing);
   for (const item of retiring.slice(record.retiring.length)) {
     await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());
   }
