@@ -40,7 +40,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   // POST /v1/unseal (unseal-route.ts, mounted by app.ts after this) needs create on unseals, cluster-wide; audited.
   app.use("/v1/unseal", async function unsealAccess(c, next) {
-    const refused = await refuseUnless(c, ctx.authorize, "create", "unseals", []);
+    const refused = await refuseUnless(c, ctx.authorize, { verb: "create", resource: "unseals" });
     const res = refused ?? (await next(), c.res);
     let jobIds: string | undefined;
     if (res.status === 202) {
@@ -87,7 +87,7 @@ function requireJson(): MiddlewareHandler<ApiEnv> {
 
 function adminAccess(ctx: ApiContext): MiddlewareHandler<ApiEnv> {
   return async function queuesDashboardAccess(c, next) {
-    const refused = await refuseUnless(c, ctx.authorize, "get", "queues", []);
+    const refused = await refuseUnless(c, ctx.authorize, { verb: "get", resource: "queues" });
     if (refused) return refused;
     return next();
   };

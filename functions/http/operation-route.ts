@@ -84,7 +84,7 @@ export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, request:
   const named = scopeNamespace(scope);
   // Namespaced scopes are checked before anything is looked up; prefix scopes need cluster-wide rights.
   if (named !== undefined || scope.type === "path-prefix") {
-    const refused = await refuseUnless(c, ctx.authorize, "create", resource, named === undefined ? [] : [named]);
+    const refused = await refuseUnless(c, ctx.authorize, { verb: "create", resource, namespaces: named === undefined ? [] : [named] });
     if (refused) {
       await audit("refused", refused.status);
       return refused;
@@ -98,7 +98,7 @@ export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, request:
     return errorResponse(c, 503, "unavailable", `could not resolve the scope: ${messageOf(err)}`);
   }
   if (named === undefined && scope.type !== "path-prefix" && targets.length > 0) {
-    const refused = await refuseUnless(c, ctx.authorize, "create", resource, targets.map((t) => t.namespace));
+    const refused = await refuseUnless(c, ctx.authorize, { verb: "create", resource, namespaces: targets.map((t) => t.namespace) });
     if (refused) {
       await audit("refused", refused.status);
       return refused;
