@@ -60,8 +60,6 @@ export function registerOperationRoutes(app: OpenAPIHono<ApiEnv>, ctx: ApiContex
   }
 }
 
-export type OperationReply = { status: 200 | 202; dryRun: boolean; matched: number; targets: ResolvedTarget[]; jobId: string | null };
-
 /** One on-call or CI operation as asked for. */
 export interface OperationRequest {
   readonly action: Action;
