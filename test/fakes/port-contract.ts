@@ -36,12 +36,18 @@ export interface KubeSubject {
   close(): Promise<void>;
 }
 
-export function vaultPortContract(name: string, setup: () => Promise<VaultSubject>): void {
-  const test = suite<{ s: VaultSubject }>(`VaultPort contract: ${name}`);
+/** A uvu suite whose tests share one subject as `s`, set up before and closed after. */
+function subjectSuite<S extends { close(): Promise<void> }>(name: string, setup: () => Promise<S>) {
+  const test = suite<{ s: S }>(name);
   test.before(async (ctx) => {
     ctx.s = await setup();
   });
   test.after(async (ctx) => ctx.s?.close());
+  return test;
+}
+
+export function vaultPortContract(name: string, setup: () => Promise<VaultSubject>): void {
+  const test = subjectSuite(`VaultPort contract: ${name}`, setup);
 
   test("login as the pod: a renewable token with an accessor Vault maps back to the namespace", async ({ s }) => {
     const auth = await s.vault.kubernetesLogin("kubernetes", s.role, await s.jwt());
@@ -100,11 +106,7 @@ export function vaultPortContract(name: string, setup: () => Promise<VaultSubjec
 }
 
 export function kubePortContract(name: string, setup: () => Promise<KubeSubject>): void {
-  const test = suite<{ s: KubeSubject }>(`KubePort contract: ${name}`);
-  test.before(async (ctx) => {
-    ctx.s = await setup();
-  });
-  test.after(async (ctx) => ctx.s?.close());
+  const test = subjectSuite(`KubePort contract: ${name}`, setup);
 
   test("read and list pods; a missing pod reads as undefined", async ({ s }) => {
     const pod = await s.createPod("contract-a", "app");

@@ -4,6 +4,7 @@
  * moves, logs captured. Processors run exactly as built by createXProcessor(deps).
  */
 import { randomBytes } from "node:crypto";
+import { suite } from "uvu";
 import { Writable } from "node:stream";
 import type { Job } from "bullmq";
 import type { V1Pod } from "@kubernetes/client-node";
@@ -23,6 +24,7 @@ import { createIssueProcessor } from "../../workers/issue.ts";
 import { createRevokeProcessor } from "../../workers/revoke.ts";
 import { FakeKube } from "./fake-kube.ts";
 import { FakeVault, type FakeRole, type FakeSecret } from "./fake-vault.ts";
+import { startRedis, type RedisServer } from "../helpers/redis.ts";
 
 export const NAMESPACE = "shop";
 export const ROLE: FakeRole = { serviceAccounts: [`${NAMESPACE}/app`], paths: ["database/creds/app", "secret/data/app"], tokenTtlSeconds: 86_400, tokenMaxTtlSeconds: 7 * 86_400 };
@@ -93,6 +95,20 @@ export function workerFixture(redisUrl: string, settings: Partial<WorkerSettings
       redis.disconnect();
     },
   };
+}
+
+/** A uvu suite whose tests each get a fresh WorkerFixture as `f` (one private Redis for the file). */
+export function workerSuite(name: string) {
+  const test = suite<{ redis: RedisServer; f: WorkerFixture }>(name);
+  test.before(async (ctx) => {
+    ctx.redis = await startRedis();
+  });
+  test.after(async (ctx) => ctx.redis?.stop());
+  test.before.each((ctx) => {
+    ctx.f = workerFixture(ctx.redis.url);
+  });
+  test.after.each(async (ctx) => ctx.f.close());
+  return test;
 }
 
 /** Runs a processor on a job as BullMQ would hand it over (first attempt); R is the outcome type the test expects. */

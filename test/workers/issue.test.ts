@@ -1,21 +1,11 @@
 /** issue, with the in-memory Vault and Kubernetes fakes: what a pod and its owner would notice. */
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { IssueOutcome } from "../../shared/jobs/job-types.ts";
 import { createIssueProcessor } from "../../workers/issue.ts";
-import { NAMESPACE, podFiles, refOf, runProcessor, workerFixture, type WorkerFixture } from "../fakes/worker-fixture.ts";
-import { startRedis, type RedisServer } from "../helpers/redis.ts";
+import { NAMESPACE, podFiles, refOf, runProcessor, workerSuite, type WorkerFixture } from "../fakes/worker-fixture.ts";
 import { rejection } from "../helpers/rejection.ts";
 
-const test = suite<{ redis: RedisServer; f: WorkerFixture }>("issue processor");
-test.before(async (ctx) => {
-  ctx.redis = await startRedis();
-});
-test.after(async (ctx) => ctx.redis?.stop());
-test.before.each((ctx) => {
-  ctx.f = workerFixture(ctx.redis.url);
-});
-test.after.each(async (ctx) => ctx.f.close());
+const test = workerSuite("issue processor");
 
 const issue = (f: WorkerFixture, ref: ReturnType<typeof refOf>) => runProcessor<IssueOutcome>(createIssueProcessor(f.deps), "issue", { ...ref, source: "watch" });
 

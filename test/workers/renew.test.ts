@@ -1,21 +1,11 @@
 /** renew (the act step; the decision is test/workers/renew-plan.test.ts), with the in-memory fakes. */
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { RenewOutcome } from "../../shared/jobs/job-types.ts";
 import type { PodRef } from "../../shared/pods/pod-state.ts";
 import { createRenewProcessor } from "../../workers/renew.ts";
-import { DB, NAMESPACE, ROLE, issuedPod, podFiles, queuedRetires, runProcessor, runRetires, workerFixture, type WorkerFixture } from "../fakes/worker-fixture.ts";
-import { startRedis, type RedisServer } from "../helpers/redis.ts";
+import { DB, NAMESPACE, ROLE, issuedPod, podFiles, queuedRetires, runProcessor, runRetires, workerSuite, type WorkerFixture } from "../fakes/worker-fixture.ts";
 
-const test = suite<{ redis: RedisServer; f: WorkerFixture }>("renew processor");
-test.before(async (ctx) => {
-  ctx.redis = await startRedis();
-});
-test.after(async (ctx) => ctx.redis?.stop());
-test.before.each((ctx) => {
-  ctx.f = workerFixture(ctx.redis.url);
-});
-test.after.each(async (ctx) => ctx.f.close());
+const test = workerSuite("renew processor");
 
 const renew = (f: WorkerFixture, ref: PodRef, jobId: string | undefined) => runProcessor<RenewOutcome>(createRenewProcessor(f.deps), "renew", { ...ref, force: false }, jobId);
 const username = (f: WorkerFixture, name: string) => (JSON.parse(podFiles(f, { metadata: { name } })["creds.json"] ?? "{}") as { username?: string }).username;

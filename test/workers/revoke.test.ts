@@ -1,25 +1,15 @@
 /** The revoke queue (revoke, retire, operation), with the in-memory fakes. */
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { RevokeJob, RevokeOutcome } from "../../shared/jobs/job-types.ts";
 import { ANNOTATION_ACCESSOR } from "../../shared/kube/labels.ts";
 import type { PodRef } from "../../shared/pods/pod-state.ts";
 import { createRevokeProcessor } from "../../workers/revoke.ts";
-import { NAMESPACE, ROLE, issuedPod, refOf, runProcessor, workerFixture, type WorkerFixture } from "../fakes/worker-fixture.ts";
-import { startRedis, type RedisServer } from "../helpers/redis.ts";
+import { NAMESPACE, ROLE, issuedPod, refOf, runProcessor, workerSuite, type WorkerFixture } from "../fakes/worker-fixture.ts";
 import { rejection } from "../helpers/rejection.ts";
 import { createIssueProcessor } from "../../workers/issue.ts";
 import { createRenewProcessor } from "../../workers/renew.ts";
 
-const test = suite<{ redis: RedisServer; f: WorkerFixture }>("revoke queue");
-test.before(async (ctx) => {
-  ctx.redis = await startRedis();
-});
-test.after(async (ctx) => ctx.redis?.stop());
-test.before.each((ctx) => {
-  ctx.f = workerFixture(ctx.redis.url);
-});
-test.after.each(async (ctx) => ctx.f.close());
+const test = workerSuite("revoke queue");
 
 const revoke = (f: WorkerFixture, ref: PodRef, extra: Partial<RevokeJob> = {}) =>
   runProcessor<RevokeOutcome>(createRevokeProcessor(f.deps), "revoke", { ...ref, source: "watch", reason: "pod deleted", ...extra });

@@ -1,23 +1,13 @@
 /** Rotation by a forced renewal (on-call / CI rotate), with the in-memory fakes: new credentials now, old ones retired after the grace. */
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { RenewOutcome } from "../../shared/jobs/job-types.ts";
 import { LABEL_POD_UID } from "../../shared/kube/labels.ts";
 import type { PodRef } from "../../shared/pods/pod-state.ts";
 import { createRenewProcessor } from "../../workers/renew.ts";
-import { NAMESPACE, issuedPod, podFiles, queuedRetires, runProcessor, runRetires, workerFixture, type WorkerFixture } from "../fakes/worker-fixture.ts";
-import { startRedis, type RedisServer } from "../helpers/redis.ts";
+import { NAMESPACE, issuedPod, podFiles, queuedRetires, runProcessor, runRetires, workerSuite, type WorkerFixture } from "../fakes/worker-fixture.ts";
 import { rejection } from "../helpers/rejection.ts";
 
-const test = suite<{ redis: RedisServer; f: WorkerFixture }>("rotation");
-test.before(async (ctx) => {
-  ctx.redis = await startRedis();
-});
-test.after(async (ctx) => ctx.redis?.stop());
-test.before.each((ctx) => {
-  ctx.f = workerFixture(ctx.redis.url);
-});
-test.after.each(async (ctx) => ctx.f.close());
+const test = workerSuite("rotation");
 
 /** What the operation worker enqueues for "rotate": a forced renew job with its own id. */
 const rotate = (f: WorkerFixture, ref: PodRef) => runProcessor<RenewOutcome>(createRenewProcessor(f.deps), "renew", { ...ref, force: true }, `renew-${ref.uid}-1700000000000`);
