@@ -30,7 +30,8 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
 
   let next: PodRecord;
   const plan = planRenewal(record, ref.force, deps.now());
-  const cause = plan.kind === "relogin" ? plan.cause : plan.kind === "renew" && plan.renewToken ? await renewToken(deps, record) : undefined;
+  let cause: ReloginCause | undefined = plan.kind === "relogin" ? plan.cause : undefined;
+  if (plan.kind === "renew" && plan.renewToken) cause = await renewToken(deps, record);
   let rotated = 0;
   if (cause !== undefined) {
     next = await reloginAndRotate(deps, pod, ref, record);
