@@ -16,7 +16,32 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-control-regex": "off",
+      // More than four positional parameters are easy to swap: pass an options object.
+      "max-params": ["error", 4],
+      "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }],
     },
+  },
+  // Tests (and the emulators under test/) may be long and take what the test needs.
+  { files: ["test/**"], rules: { "max-params": "off", "max-lines-per-function": "off" } },
+  // Known violations left as warnings until the changes now rewriting these files have merged:
+  // functions/entry (the composition root) and the watcher / router constructors it calls; the
+  // renewal work (shared/vault); the security fixes (unseal, templates).
+  {
+    files: [
+      "functions/entry/runtime.ts",
+      "functions/watch/pod-watcher.ts",
+      "functions/watch/supervised-informer.ts",
+      "functions/watch/vault-pod-watcher.ts",
+      "shared/pods/pod-events.ts",
+      "shared/vault/vault-client.ts",
+      "shared/vault/controller-token.ts",
+      "workers/unseal/pass.ts",
+      "workers/unseal/processor.ts",
+      "shared/templates/parser.ts",
+      "shared/templates/printf.ts",
+      "shared/templates/values.ts",
+    ],
+    rules: { "max-params": ["warn", 4], "max-lines-per-function": ["warn", { max: 80, skipBlankLines: true, skipComments: true }] },
   },
   { files: ["**/*.js"], languageOptions: { globals: { process: "readonly" } } },
 );

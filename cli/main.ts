@@ -23,7 +23,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       out: (line) => process.stdout.write(`${line}\n`),
       err: (line) => process.stderr.write(`${line}\n`),
       prompt: (text) => process.stderr.write(text),
-    }, env);
+    }, { env });
   }
   if (command !== "keys") {
     process.stderr.write(`${ONCALL_USAGE}\n       leasekeeper keys <import|verify>\n\n${KEYS_USAGE}\n`);

@@ -33,12 +33,15 @@ const COMMON = {
 } as const;
 
 export interface OncallOptions {
+  /** Where the server URL and the token come from (LEASEKEEPER_URL, LEASEKEEPER_API_TOKEN, KUBECONFIG). */
+  readonly env: NodeJS.ProcessEnv;
   readonly fetch?: typeof fetch;
   readonly loadKubeConfig?: (env: NodeJS.ProcessEnv) => KubeConfig;
 }
 
 /** `leasekeeper revoke|leases|unseal …` against leasekeeper's HTTP API; returns the exit code. */
-export async function runOncallCommand(command: OncallCommand, args: readonly string[], io: OutputIo, env: NodeJS.ProcessEnv, options: OncallOptions = {}): Promise<number> {
+export async function runOncallCommand(command: OncallCommand, args: readonly string[], io: OutputIo, options: OncallOptions): Promise<number> {
+  const { env } = options;
   const specific = command === "revoke" ? REVOKE_OPTIONS : command === "leases" ? LEASES_OPTIONS : UNSEAL_OPTIONS;
   let values: Record<string, string | boolean | string[] | undefined>;
   try {

@@ -70,11 +70,11 @@ export function render(data: unknown): string {
  */
 export async function writePodSecret(
   deps: WorkerDeps,
-  ref: PodRef,
-  request: PodRequest,
+  target: { readonly ref: PodRef; readonly request: PodRequest },
   content: { accessor: string; leases: readonly LeaseRecord[]; retiring: readonly Retiring[]; files: Record<string, string> },
   existing: V1Secret | undefined,
 ): Promise<void> {
+  const { ref, request } = target;
   const desired = buildPodSecret(ref, request, content);
   if (existing === undefined) {
     await deps.kube.createSecret(ref.namespace, desired);

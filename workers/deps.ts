@@ -1,6 +1,6 @@
 import type { Config } from "../shared/config/config.ts";
 import type { PodIndex } from "../shared/index/pod-index.ts";
-import type { PodLock } from "../shared/index/pod-lock.ts";
+import type { KeyedLock } from "../shared/index/keyed-lock.ts";
 import type { SealBox } from "../shared/index/seal-box.ts";
 import type { JobProducer } from "../shared/jobs/producer.ts";
 import type { Log } from "../shared/observability/log.ts";
@@ -17,7 +17,7 @@ export interface WorkerDeps {
   readonly vault: VaultPort;
   readonly kube: KubePort;
   readonly index: PodIndex;
-  readonly lock: PodLock;
+  readonly lock: KeyedLock;
   readonly producer: JobProducer;
   readonly sealBox: SealBox;
   readonly log: Log;

@@ -1,6 +1,5 @@
-import type { Job } from "bullmq";
 import { PermanentError, isPermanent } from "../shared/errors/errors.ts";
-import { earliestExpiry, type PodRecord, type Retiring } from "../shared/index/pod-record.ts";
+import type { PodRecord, Retiring } from "../shared/index/pod-record.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { isAlreadyExists } from "../shared/errors/kube-errors.ts";
 import { IssueJobSchema, QUEUE, type IssueJob, type IssueOutcome } from "../shared/jobs/job-types.ts";
@@ -11,8 +10,7 @@ import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { runJob } from "./job-runner.ts";
 import { trustedAccessors } from "./trusted-ids.ts";
-import { nextWakeMs } from "./refresh.ts";
-import { renewDelayMs } from "./schedule.ts";
+import { scheduleRenew } from "./schedule.ts";
 
 /**
  * issue: pod still exists with the same UID and is opted in; not already issued;
@@ -20,7 +18,7 @@ import { renewDelayMs } from "./schedule.ts";
  * secret -> write the Secret -> record leases -> schedule renew -> Event.
  */
 export function createIssueProcessor(deps: WorkerDeps) {
-  return runJob(deps, QUEUE.issue, IssueJobSchema, (data) => issue(deps, data), (data) => data.uid);
+  return runJob(deps, { queue: QUEUE.issue, schema: IssueJobSchema, lockKey: (data) => data.uid }, (data) => issue(deps, data));
 }
 
 async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
@@ -80,7 +78,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
     const read = await readSecrets(deps, auth.token, request.secrets, request);
     const content = { accessor: auth.accessor, leases: read.leases, retiring, files: read.files };
     try {
-      await writePodSecret(deps, ref, request, content, previous);
+      await writePodSecret(deps, { ref, request }, content, previous);
     } catch (err) {
       if (previous || !isAlreadyExists(err)) throw err;
       previous = await deps.kube.readSecret(ref.namespace, request.secretName);
@@ -89,7 +87,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
         // The index was lost but the pod's Secret survived: its old credentials retire after the grace.
         for (const accessor of await trustedAccessors(deps, recovery)) retiring.push({ kind: "accessor", id: accessor, revokeAt: graceAt });
       }
-      await writePodSecret(deps, ref, request, content, previous);
+      await writePodSecret(deps, { ref, request }, content, previous);
     }
     record.leases = read.leases;
   } catch (err) {
@@ -100,12 +98,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
   }
 
   record.state = "issued";
-  const leaseDelay = renewDelayMs(record, deps.now(), deps.settings.renewJitterPercent, deps.random);
-  record.leaseRenewAt = deps.now() + leaseDelay;
-  const delay = nextWakeMs(record, deps.now(), leaseDelay);
-  record.renewJobId = await deps.producer.renew({ uid: ref.uid, namespace: ref.namespace, name: ref.name, force: false }, 1, delay, earliestExpiry(record));
-  record.nextRenewAt = deps.now() + delay;
-  await deps.index.put(record);
+  await scheduleRenew(deps, record);
   for (const item of retiring) await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());
 
   const created = pod.metadata?.creationTimestamp;
@@ -121,5 +114,3 @@ async function fail(deps: WorkerDeps, ref: IssueJob, err: PermanentError): Promi
   await podEvent(deps, ref, "IssueFailed", `${err.reason}: ${err.message}`);
   throw err;
 }
-
-export type IssueJobHandle = Job<IssueJob, IssueOutcome>;

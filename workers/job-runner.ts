@@ -11,18 +11,38 @@ export class PodBusyError extends Error {
   override readonly name = "PodBusyError";
 }
 
+type Processor = (job: Job, token?: string) => Promise<{ outcome: string }>;
+
+/**
+ * One processor for a queue that carries several kinds of job: the job's name picks the handler.
+ * `handlers` is typed by the queue's job-name union, so a name without a handler does not compile;
+ * a job with a name outside it fails for good.
+ */
+export function byJobName<N extends string>(deps: WorkerDeps, queue: QueueName, handlers: Readonly<Record<N, Processor>>): Processor {
+  return async (job, token) => {
+    const handler = Object.hasOwn(handlers, job.name) ? handlers[job.name as N] : undefined;
+    if (handler === undefined) {
+      deps.metrics.jobs.inc({ queue, outcome: "invalid-payload" });
+      throw new UnrecoverableError(`unknown ${queue} job name: ${job.name}`);
+    }
+    return handler(job, token);
+  };
+}
+
+/** What a kind of job is: its queue, its payload schema, and the lock it runs under (none: undefined). */
+export interface JobSpec<D> {
+  readonly queue: QueueName;
+  readonly schema: ZodType<D>;
+  readonly lockKey: (data: D) => string | undefined;
+}
+
 /**
  * Wraps a processor body with what every queue shares: payload validation, the per-pod
  * lock, waiting (without burning attempts) while Vault is sealed or the pod is busy, and
  * the mapping of permanent errors to BullMQ's UnrecoverableError.
  */
-export function runJob<D, R extends { outcome: string }>(
-  deps: WorkerDeps,
-  queue: QueueName,
-  schema: ZodType<D>,
-  body: (data: D, job: Job) => Promise<R>,
-  lockKey: (data: D) => string | undefined,
-) {
+export function runJob<D, R extends { outcome: string }>(deps: WorkerDeps, spec: JobSpec<D>, body: (data: D, job: Job) => Promise<R>) {
+  const { queue, schema, lockKey } = spec;
   return async (job: Job, token?: string): Promise<R> => {
     const parsed = schema.safeParse(job.data);
     if (!parsed.success) {

@@ -23,7 +23,7 @@ type RevokePod = (ref: RevokeJob) => Promise<RevokeOutcome>;
  * credentials, the old ones retire after the grace). What fails is queued for retry and reported.
  */
 export function createOperationProcessor(deps: WorkerDeps, revokePod: RevokePod) {
-  return runJob(deps, QUEUE.revoke, OperationJobSchema, (data, job) => operate(deps, revokePod, data, job), () => undefined);
+  return runJob(deps, { queue: QUEUE.revoke, schema: OperationJobSchema, lockKey: () => undefined }, (data, job) => operate(deps, revokePod, data, job));
 }
 
 async function operate(deps: WorkerDeps, revokePod: RevokePod, op: OperationJob, job: Job): Promise<OperationOutcome> {
@@ -31,7 +31,7 @@ async function operate(deps: WorkerDeps, revokePod: RevokePod, op: OperationJob,
   const opKey = String(job.timestamp);
   let lastReport = 0;
   for (const target of op.targets) {
-    items.push(await runTarget(deps, revokePod, op, target, opKey));
+    items.push(await runTarget(deps, { op, opKey, revokePod }, target));
     if (items.length === op.targets.length || Date.now() - lastReport > 250) {
       lastReport = Date.now();
       await job.updateProgress({ done: items.length, total: op.targets.length });
@@ -42,7 +42,15 @@ async function operate(deps: WorkerDeps, revokePod: RevokePod, op: OperationJob,
   return { outcome: failed > 0 ? "partly-failed" : "completed", action: op.action, total: items.length, failed, items };
 }
 
-async function runTarget(deps: WorkerDeps, revokePod: RevokePod, op: OperationJob, target: OperationTarget, opKey: string): Promise<OperationItem> {
+/** One operation being carried out: the job, its key (retry job ids derive from it), how a pod is revoked. */
+interface OperationRun {
+  readonly op: OperationJob;
+  readonly opKey: string;
+  readonly revokePod: RevokePod;
+}
+
+async function runTarget(deps: WorkerDeps, run: OperationRun, target: OperationTarget): Promise<OperationItem> {
+  const { op, opKey, revokePod } = run;
   const pod = `${target.namespace}/${target.name}`;
   const ref = { uid: target.uid, namespace: target.namespace, name: target.name };
   const rotate = () => deps.producer.renew({ ...ref, force: true }, Number(opKey), 0);

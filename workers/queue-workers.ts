@@ -24,7 +24,7 @@ export interface WorkerOptions {
 export function startWorkers(deps: WorkerDeps, options: WorkerOptions): Worker[] {
   const limiter = { max: options.vaultRateLimitPerSecond, duration: 1000 };
   const base = { connection: options.connection, prefix: options.prefix };
-  const workers = [
+  const workers: Worker[] = [
     new Worker(QUEUE.revoke, createRevokeProcessor(deps), { ...base, concurrency: options.revokeConcurrency }),
     new Worker(QUEUE.issue, createIssueProcessor(deps), { ...base, concurrency: options.issueConcurrency, limiter }),
     new Worker(QUEUE.renew, createRenewProcessor(deps), { ...base, concurrency: options.renewConcurrency, limiter }),

@@ -1,11 +1,13 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
 import type { PodRecord } from "../shared/index/pod-record.ts";
+import { LABEL_POD_NAME } from "../shared/kube/labels.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { readPodContract, wantsCredentials } from "../shared/pods/read-contract.ts";
 import { isTerminal, podRef } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { trustedAccessors } from "./trusted-ids.ts";
+import { scheduleRenew } from "./schedule.ts";
 import { updateReconcileGauges } from "./reconcile-gauges.ts";
 
 export interface ReconcileReport {
@@ -46,7 +48,7 @@ export function createReconciler(deps: WorkerDeps) {
       const recovery = readSecretRecovery(secret);
       if (!recovery || indexed.has(recovery.podUid)) continue;
       const pod = live.get(recovery.podUid);
-      const podName = pod?.metadata?.name ?? secret.metadata?.labels?.["leasekeeper.io/pod-name"] ?? recovery.name;
+      const podName = pod?.metadata?.name ?? secret.metadata?.labels?.[LABEL_POD_NAME] ?? recovery.name;
       if (!pod || isTerminal(pod)) {
         await revoke(recovery.podUid, recovery.namespace, podName, "reconciler: pod gone (from Secret)");
         continue;
@@ -54,12 +56,10 @@ export function createReconciler(deps: WorkerDeps) {
       const rebuiltRecord = recordFromSecret(deps, pod, recovery, await trustedAccessors(deps, recovery));
       if (!rebuiltRecord) continue;
       await deps.index.put(rebuiltRecord);
-      rebuiltRecord.renewJobId = await deps.producer.renew({ uid: rebuiltRecord.uid, namespace: rebuiltRecord.namespace, name: rebuiltRecord.name, force: false }, 1, 0);
-      rebuiltRecord.nextRenewAt = deps.now();
+      await scheduleRenew(deps, rebuiltRecord, { kind: "now" });
       for (const item of rebuiltRecord.retiring) {
         await deps.producer.retire({ uid: rebuiltRecord.uid, kind: item.kind, id: item.id }, deps.settings.rotationGraceSeconds * 1000);
       }
-      await deps.index.put(rebuiltRecord);
       indexed.set(rebuiltRecord.uid, rebuiltRecord);
       rebuilt++;
     }
@@ -160,10 +160,7 @@ async function rescheduleOverdue(deps: WorkerDeps, seen: PodRecord): Promise<boo
   const outcome = await deps.lock.run(seen.uid, async () => {
     const record = await deps.index.get(seen.uid);
     if (!record || record.state === "issuing" || (record.nextRenewAt !== undefined && record.nextRenewAt > deps.now() - OVERDUE_MS)) return false;
-    const seq = Number(/-(\d+)$/.exec(record.renewJobId ?? "")?.[1] ?? 0) + 1;
-    record.renewJobId = await deps.producer.renew({ uid: record.uid, namespace: record.namespace, name: record.name, force: false }, seq, 0);
-    record.nextRenewAt = deps.now();
-    await deps.index.put(record);
+    await scheduleRenew(deps, record, { kind: "now" });
     deps.log.warn({ pod: `${record.namespace}/${record.name}`, uid: record.uid }, "renewal overdue; scheduled again");
     return true;
   });

@@ -1,20 +1,21 @@
 import { isPermanent, messageOf } from "../shared/errors/errors.ts";
-import { earliestExpiry, type LeaseRecord, type PodRecord } from "../shared/index/pod-record.ts";
+import type { LeaseRecord, PodRecord } from "../shared/index/pod-record.ts";
 import { QUEUE, RenewJobSchema, type RenewJob, type RenewOutcome } from "../shared/jobs/job-types.ts";
 import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { runJob } from "./job-runner.ts";
 import { reloginAndRotate, rotateLeases } from "./rotate.ts";
-import { nextWakeMs, refreshDue } from "./refresh.ts";
-import { renewDelayMs } from "./schedule.ts";
+import { refreshDue } from "./refresh.ts";
+import { scheduleRenew } from "./schedule.ts";
+import { planRenewal, type LeaseStep, type ReloginCause, type RotationCause } from "./renew-plan.ts";
 
 /**
  * renew: one job per pod renews its token and every lease, rotates what Vault will not
  * extend far enough, and schedules itself again at ~2/3 of the shortest remaining TTL.
  */
 export function createRenewProcessor(deps: WorkerDeps) {
-  return runJob(deps, QUEUE.renew, RenewJobSchema, (data, job) => renew(deps, data, job.id), (data) => data.uid);
+  return runJob(deps, { queue: QUEUE.renew, schema: RenewJobSchema, lockKey: (data) => data.uid }, (data, job) => renew(deps, data, job.id));
 }
 
 async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined): Promise<RenewOutcome> {
@@ -28,16 +29,9 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
   const podLabel = `${ref.namespace}/${ref.name}`;
 
   let next: PodRecord;
-  let cause: string | undefined;
-  // Woken early only to render files again (KV re-read, certificate): token and leases are not due yet.
-  const refreshOnly = !ref.force && record.leaseRenewAt !== undefined && deps.now() < record.leaseRenewAt - 1000;
-  if (record.state === "recovered" || !record.encryptedToken) {
-    cause = "index-rebuilt";
-  } else if (ref.force) {
-    cause = "requested";
-  } else {
-    cause = refreshOnly ? undefined : await renewToken(deps, record);
-  }
+  const plan = planRenewal(record, ref.force, deps.now());
+  let cause: ReloginCause | undefined = plan.kind === "relogin" ? plan.cause : undefined;
+  if (plan.kind === "renew" && plan.renewToken) cause = await renewToken(deps, record);
   let rotated = 0;
   if (cause !== undefined) {
     next = await reloginAndRotate(deps, pod, ref, record);
@@ -47,12 +41,13 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
     await podEvent(deps, ref, "CredentialsRotated", `Logged in again (${cause}) and rotated ${next.leases.length} credential file(s) in Secret ${next.secretName}`);
   } else {
     const token = deps.sealBox.open(record.encryptedToken ?? "", ref.uid);
-    const { renewed, stale, trouble } = refreshOnly ? { renewed: record.leases, stale: [], trouble: [] } : await renewLeases(deps, record);
+    const { renewed, stale, trouble } = plan.kind === "renew" ? await renewLeases(deps, plan.leases) : { renewed: record.leases, stale: [], trouble: [] };
     next = { ...record, leases: renewed };
     if (stale.length > 0) {
-      next = await rotateLeases(deps, pod, ref, next, token, stale);
+      next = await rotateLeases(deps, { pod, ref }, next, { podToken: token, stale });
       rotated = stale.length;
-      deps.metrics.rotations.inc({ cause: trouble.length > 0 ? "lease-lost" : "max-ttl" }, stale.length);
+      const leaseCause: RotationCause = trouble.length > 0 ? "lease-lost" : "max-ttl";
+      deps.metrics.rotations.inc({ cause: leaseCause }, stale.length);
       const files = stale.map((l) => l.file).join(", ");
       deps.log.info({ pod: podLabel, uid: ref.uid, files }, "credentials rotated");
       await podEvent(deps, ref, "CredentialsRotated", `Rotated ${files} in Secret ${next.secretName}; the old lease(s) are revoked after ${deps.settings.rotationGraceSeconds}s`);
@@ -61,10 +56,10 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
     const due = refreshDue(next, deps.now()).filter((l) => !stale.some((s) => s.file === l.file));
     if (due.length > 0) {
       const before = next.rotations;
-      next = await rotateLeases(deps, pod, ref, next, token, due);
+      next = await rotateLeases(deps, { pod, ref }, next, { podToken: token, stale: due });
       if (next.rotations > before) {
         const files = [...new Set(due.map((l) => l.file))].join(", ");
-        deps.metrics.rotations.inc({ cause: "refresh" });
+        deps.metrics.rotations.inc({ cause: "refresh" satisfies RotationCause });
         deps.log.info({ pod: podLabel, uid: ref.uid, files }, "files rendered again with changed content");
         await podEvent(deps, ref, "CredentialsRotated", `Rendered ${files} again in Secret ${next.secretName} (static secret changed or certificate re-issued)`);
       }
@@ -73,27 +68,15 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
 
   next.renewedAt = deps.now();
   next.state = "issued";
-  const leaseDelay = refreshOnly && cause === undefined
-    ? Math.max(0, (record.leaseRenewAt ?? 0) - deps.now())
-    : renewDelayMs(next, deps.now(), deps.settings.renewJitterPercent, deps.random);
-  next.leaseRenewAt = deps.now() + leaseDelay;
-  const delay = nextWakeMs(next, deps.now(), leaseDelay);
-  const seq = Number(/-(\d+)$/.exec(jobId ?? "")?.[1] ?? 0) + 1;
-  next.renewJobId = await deps.producer.renew({ uid: ref.uid, namespace: ref.namespace, name: ref.name, force: false }, seq, delay, earliestExpiry(next));
-  next.nextRenewAt = deps.now() + delay;
-  await deps.index.put(next);
+  const delay = await scheduleRenew(deps, next, plan.kind === "refresh-only" ? { kind: "lease-due", at: record.leaseRenewAt ?? 0 } : { kind: "by-expiry" });
   if (ref.force && record.renewJobId && record.renewJobId !== jobId) await deps.producer.cancelRenew(record.renewJobId);
   return cause !== undefined
     ? { outcome: "relogged-in", leases: next.leases.length, nextRenewInMs: Math.round(delay) }
     : { outcome: "renewed", leases: next.leases.length, rotated, nextRenewInMs: Math.round(delay) };
 }
 
-/** Renews the pod token; returns a rotation cause when it cannot be extended as asked. */
-async function renewToken(deps: WorkerDeps, record: PodRecord): Promise<string | undefined> {
-  if (!record.tokenRenewable) {
-    // A token that cannot be renewed (e.g. a batch token) is replaced once two thirds of its life are gone.
-    return record.tokenExpiresAt - deps.now() <= (record.tokenTtlSeconds * 1000) / 3 ? "token-not-renewable" : undefined;
-  }
+/** Renews the (renewable) pod token; returns a rotation cause when it cannot be extended as asked. */
+async function renewToken(deps: WorkerDeps, record: PodRecord): Promise<ReloginCause | undefined> {
   const token = deps.sealBox.open(record.encryptedToken ?? "", record.uid);
   try {
     const auth = await deps.vault.renewSelf(token, record.tokenTtlSeconds);
@@ -114,19 +97,14 @@ interface LeaseRenewals {
   trouble: string[];
 }
 
-async function renewLeases(deps: WorkerDeps, record: PodRecord): Promise<LeaseRenewals> {
+/** Renews the leases the plan says to, in the record's order; `stale` are the ones to rotate. */
+async function renewLeases(deps: WorkerDeps, steps: readonly LeaseStep[]): Promise<LeaseRenewals> {
   const renewed: LeaseRecord[] = [];
   const stale: LeaseRecord[] = [];
   const trouble: string[] = [];
-  for (const lease of record.leases) {
-    if (!lease.id) {
-      renewed.push(lease);
-      continue;
-    }
-    if (!lease.renewable) {
-      // Non-renewable (e.g. some certificates): replace it once two thirds of its life are gone.
-      const life = lease.ttlSeconds * 1000;
-      if (lease.expiresAt - deps.now() <= life / 3) stale.push(lease);
+  for (const { lease, step } of steps) {
+    if (step !== "renew") {
+      if (step === "replace") stale.push(lease);
       renewed.push(lease);
       continue;
     }

@@ -1,11 +1,11 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { LABEL_POD_UID } from "../shared/kube/labels.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
-import { QUEUE, RetireJobSchema, RevokeJobSchema, type RetireJob, type RevokeJob, type RevokeOutcome } from "../shared/jobs/job-types.ts";
+import { QUEUE, RetireJobSchema, RevokeJobSchema, type RetireJob, type RevokeJob, type RevokeOutcome, type RevokeQueueJob } from "../shared/jobs/job-types.ts";
 import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
-import { runJob } from "./job-runner.ts";
+import { byJobName, runJob } from "./job-runner.ts";
 import { trustedAccessors } from "./trusted-ids.ts";
 import { createOperationProcessor } from "./operation.ts";
 
@@ -16,11 +16,11 @@ import { createOperationProcessor } from "./operation.ts";
  * leave an orphan.
  */
 export function createRevokeProcessor(deps: WorkerDeps) {
-  const revokeBody = runJob(deps, QUEUE.revoke, RevokeJobSchema, (data) => revoke(deps, data), (data) => data.uid);
-  const retireBody = runJob(deps, QUEUE.revoke, RetireJobSchema, (data) => retire(deps, data), (data) => data.uid);
-  const operationBody = createOperationProcessor(deps, (ref) => revoke(deps, ref));
-  return (job: Parameters<typeof revokeBody>[0], token?: string) =>
-    job.name === "retire" ? retireBody(job, token) : job.name === "operation" ? operationBody(job, token) : revokeBody(job, token);
+  return byJobName<RevokeQueueJob>(deps, QUEUE.revoke, {
+    revoke: runJob(deps, { queue: QUEUE.revoke, schema: RevokeJobSchema, lockKey: (data) => data.uid }, (data) => revoke(deps, data)),
+    retire: runJob(deps, { queue: QUEUE.revoke, schema: RetireJobSchema, lockKey: (data) => data.uid }, (data) => retire(deps, data)),
+    operation: createOperationProcessor(deps, (ref) => revoke(deps, ref)),
+  });
 }
 
 async function revoke(deps: WorkerDeps, ref: RevokeJob): Promise<RevokeOutcome> {

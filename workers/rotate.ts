@@ -3,7 +3,7 @@ import type { LeaseRecord, PodRecord, Retiring } from "../shared/index/pod-recor
 import type { PodRequest } from "../shared/pods/pod-contract.ts";
 import { readPodContract } from "../shared/pods/read-contract.ts";
 import type { PodRef } from "../shared/pods/pod-state.ts";
-import { PermanentError } from "../shared/errors/errors.ts";
+import { PermanentError, messageOf } from "../shared/errors/errors.ts";
 import { loginAsPod, readSecrets, secretFiles, writePodSecret } from "./credentials.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { withSharedDependencies } from "./refresh.ts";
@@ -52,10 +52,9 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
   try {
     read = await readSecrets(deps, auth.token, request.secrets, request);
     const existing = await deps.kube.readSecret(ref.namespace, request.secretName);
-    await writePodSecret(deps, ref, request, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, existing);
+    await writePodSecret(deps, { ref, request }, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, existing);
   } catch (err) {
-    await deps.vault.revokeAccessor(auth.accessor).catch(() => undefined);
-    await deps.index.put(record);
+    await abandonLogin(deps, ref, record, pending);
     throw err;
   }
   const next: PodRecord = {
@@ -79,11 +78,34 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
 }
 
 /**
+ * A rotation that failed: its new token (with any lease read under it) is revoked now and the
+ * record is put back as it was. If Vault refuses, `pending` stays recorded as retiring and a
+ * retire job keeps trying, so the new token is never left unrevoked and unknown.
+ */
+async function abandonLogin(deps: WorkerDeps, ref: PodRef, record: PodRecord, pending: Retiring): Promise<void> {
+  try {
+    await deps.vault.revokeAccessor(pending.id);
+  } catch (err) {
+    deps.log.warn({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, error: messageOf(err) }, "rotation failed and its new pod token could not be revoked; a retire job will");
+    await deps.producer.retire({ uid: ref.uid, kind: pending.kind, id: pending.id }, 0);
+    return;
+  }
+  await deps.index.put(record);
+}
+
+/**
  * Renders the files of some leases again under the current pod token (with every file sharing a
  * Vault request with them); replaced leases retire after the grace. When nothing changed (a KV
  * re-read with the same values) the Secret is left alone and `rotations` stays as it was.
  */
-export async function rotateLeases(deps: WorkerDeps, pod: V1Pod, ref: PodRef, record: PodRecord, podToken: string, stale: readonly LeaseRecord[]): Promise<PodRecord> {
+export async function rotateLeases(
+  deps: WorkerDeps,
+  live: { readonly pod: V1Pod; readonly ref: PodRef },
+  record: PodRecord,
+  replace: { readonly podToken: string; readonly stale: readonly LeaseRecord[] },
+): Promise<PodRecord> {
+  const { pod, ref } = live;
+  const { podToken, stale } = replace;
   const request = requestFor(deps, pod, record);
   const wanted = withSharedDependencies(request.secrets, new Set(stale.map((l) => l.file)));
   const read = await readSecrets(deps, podToken, wanted, request);
@@ -98,7 +120,7 @@ export async function rotateLeases(deps: WorkerDeps, pod: V1Pod, ref: PodRef, re
   if (!changed) return { ...record, leases };
   const retiring: Retiring[] = [...record.retiring];
   for (const lease of replaced) if (lease.id) retiring.push({ kind: "lease", id: lease.id, revokeAt: retireAt(deps, lease.expiresAt) });
-  await writePodSecret(deps, ref, request, { accessor: record.accessor, leases, retiring, files }, existing);
+  await writePodSecret(deps, { ref, request }, { accessor: record.accessor, leases, retiring, files }, existing);
   for (const item of retiring.slice(record.retiring.length)) {
     await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());
   }

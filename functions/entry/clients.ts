@@ -3,7 +3,7 @@ import type { ConnectionOptions } from "bullmq";
 import type { Cluster } from "ioredis";
 import type { Config } from "../../shared/config/config.ts";
 import { PodIndex } from "../../shared/index/pod-index.ts";
-import { PodLock } from "../../shared/index/pod-lock.ts";
+import { KeyedLock } from "../../shared/index/keyed-lock.ts";
 import { SealBox } from "../../shared/index/seal-box.ts";
 import { JobProducer } from "../../shared/jobs/producer.ts";
 import { createKubeClient } from "../../shared/kube/kube-client.ts";
@@ -48,7 +48,7 @@ export async function buildClients(config: Config, log: Log): Promise<Clients> {
     vault,
     kube: createKubeClient(kc),
     index: new PodIndex(redis, config.queuePrefix),
-    lock: new PodLock(redis, config.queuePrefix),
+    lock: new KeyedLock(redis, config.queuePrefix),
     producer,
     sealBox: new SealBox(config.indexKey),
     log,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Config } from "../../shared/config/config.ts";
 import type { UnsealEnabled } from "../../shared/config/unseal-config.ts";
-import { PodLock } from "../../shared/index/pod-lock.ts";
+import { KeyedLock } from "../../shared/index/keyed-lock.ts";
 import type { UnsealJob } from "../../shared/jobs/job-types.ts";
 import { createKmsClient } from "../../shared/kms/kms-client.ts";
 import { KeyCustodian } from "../../shared/unseal/key-custodian.ts";
@@ -40,7 +40,7 @@ export function createUnsealWiring(config: Config, unseal: UnsealEnabled, client
     pods,
     keys: keyStoreFor(unseal.keys, kube, kms),
     custodian,
-    lock: new PodLock(redis, `${config.queuePrefix}:unseal`, 120_000),
+    lock: new KeyedLock(redis, `${config.queuePrefix}:unseal`, 120_000),
     recordEvent: (pod, event) => kube.recordEvent(pod, event),
     log,
     metrics,

@@ -64,10 +64,12 @@ export function admitPod(pod: V1Pod, namespace: string, settings: AdmissionSetti
     plan = contract.plan;
     if (contract.ignored.length > 0) warnings = [`leasekeeper ignores ${contract.ignored.join(", ")}: they configure the Vault Agent sidecar, which leasekeeper does not add`];
   }
-  return buildPatch(pod, plan, secretName, own, warnings);
+  return buildPatch(pod, plan, { secretName, own, warnings });
 }
 
-function buildPatch(pod: V1Pod, plan: InjectionPlan, secretName: string, own: boolean, warnings: string[]): Admission {
+/** `own`: the pod uses leasekeeper's annotations (not the Vault Agent Injector's). */
+function buildPatch(pod: V1Pod, plan: InjectionPlan, into: { readonly secretName: string; readonly own: boolean; readonly warnings: string[] }): Admission {
+  const { secretName, own, warnings } = into;
   const ops: JsonPatchOp[] = [];
   if (pod.metadata?.annotations) {
     ops.push({ op: "add", path: `/metadata/annotations/${escape(ANNOTATION_SECRET_NAME)}`, value: secretName });

@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ApiContext, ApiDeps } from "./api-deps.ts";
+import { auditCall } from "./audit-call.ts";
 import { authenticate } from "./auth/authenticate.ts";
 import { createAuthorizer, refuseUnless } from "./auth/authorize.ts";
 import type { ApiEnv } from "./auth/identity.ts";
@@ -12,7 +13,7 @@ import { errorResponse } from "./errors.ts";
 import { registerJobsRoute } from "./jobs-route.ts";
 import { registerLeasesRoute } from "./leases-route.ts";
 import { rateLimit } from "./rate-limit.ts";
-import { registerOperationRoutes } from "./revoke-route.ts";
+import { registerOperationRoutes } from "./operation-route.ts";
 import { issuesText } from "./schemas.ts";
 
 const BEARER_PATHS = ["/v1/revoke", "/v1/rotate", "/v1/leases", "/v1/jobs/*", "/v1/audit", "/v1/unseal", "/admin/queues", "/admin/queues/*"];
@@ -39,23 +40,18 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   // POST /v1/unseal (unseal-route.ts, mounted by app.ts after this) needs create on unseals, cluster-wide; audited.
   app.use("/v1/unseal", async function unsealAccess(c, next) {
-    const identity = c.get("identity");
-    const refused = await refuseUnless(c, ctx.authorize, "create", "unseals", []);
+    const refused = await refuseUnless(c, ctx.authorize, { verb: "create", resource: "unseals" });
     const res = refused ?? (await next(), c.res);
     let jobIds: string | undefined;
     if (res.status === 202) {
       const body = (await res.clone().json()) as { jobs?: Array<{ jobId: string }> };
       jobIds = body.jobs?.map((j) => j.jobId).join(",");
     }
-    await ctx.audit.record({
-      at: new Date().toISOString(),
-      requestId: c.get("requestId"),
-      actor: { kind: identity.kind, name: identity.name },
+    await auditCall(c, ctx.audit, {
       action: "unseal",
-      dryRun: false,
       result: res.status === 202 ? "accepted" : res.status === 403 ? "refused" : "failed",
       status: res.status,
-      ...(jobIds ? { jobId: jobIds } : {}),
+      jobId: jobIds || undefined,
     });
     if (refused) return refused;
     return undefined;
@@ -91,7 +87,7 @@ function requireJson(): MiddlewareHandler<ApiEnv> {
 
 function adminAccess(ctx: ApiContext): MiddlewareHandler<ApiEnv> {
   return async function queuesDashboardAccess(c, next) {
-    const refused = await refuseUnless(c, ctx.authorize, "get", "queues", []);
+    const refused = await refuseUnless(c, ctx.authorize, { verb: "get", resource: "queues" });
     if (refused) return refused;
     return next();
   };

@@ -26,7 +26,7 @@ const route = createRoute({
 /** GET /v1/audit. */
 export function registerAuditRoute(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void {
   app.openapi(route, handler(route, async (c) => {
-    const refused = await refuseUnless(c, ctx.authorize, "list", "auditrecords", []);
+    const refused = await refuseUnless(c, ctx.authorize, { verb: "list", resource: "auditrecords" });
     if (refused) return refused;
     const q = c.req.valid("query");
     try {

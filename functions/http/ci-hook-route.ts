@@ -3,16 +3,17 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { parseCiKeys, type CiKey } from "../../shared/config/ci-keys.ts";
 import { messageOf } from "../../shared/errors/errors.ts";
-import { replicaName } from "../../shared/unseal/replicas.ts";
 import { ScopeSchema } from "../../shared/scopes/scope.ts";
 import type { ApiContext } from "./api-deps.ts";
 import { refuseUnless } from "./auth/authorize.ts";
+import { auditCall } from "./audit-call.ts";
 import { CI_HEADERS, checkSignature } from "./auth/hmac.ts";
 import type { ApiEnv } from "./auth/identity.ts";
 import { errorResponse } from "./errors.ts";
 import { rateLimit } from "./rate-limit.ts";
-import { runOperation } from "./revoke-route.ts";
+import { runOperation } from "./operation-route.ts";
 import { ErrorSchema, errorResponses, issuesText } from "./schemas.ts";
+import { enqueueUnseal, unsealResponse, type UnsealEnqueued } from "./unseal-route.ts";
 
 
 export const CiBodySchema = z
@@ -40,8 +41,9 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
       description: `Headers: ${CI_HEADERS.delivery} (unique id), ${CI_HEADERS.timestamp} (unix seconds, ±300 s), ${CI_HEADERS.signature}: sha256=hex(HMAC-SHA256(secret, delivery + "." + timestamp + "." + raw body)). The signing key's scope limits verbs and namespaces (403 otherwise).`,
       request: { body: { required: true, content: { "application/json": { schema: CiBodySchema } } } },
       responses: {
-        200: { description: "Dry run or nothing matched", content: { "application/json": { schema: z.object({}).passthrough() } } },
+        200: { description: "Dry run or nothing matched (rotate, revoke)", content: { "application/json": { schema: z.object({}).passthrough() } } },
         202: { description: "Enqueued", content: { "application/json": { schema: z.object({}).passthrough() } } },
+        404: { description: "Unseal: no Vault replica matches (no_replicas), or unseal or the hook is off", content: { "application/json": { schema: ErrorSchema } } },
         409: { description: "Delivery id already used (replay)", content: { "application/json": { schema: ErrorSchema } } },
         ...errorResponses,
       },
@@ -93,13 +95,13 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
       return errorResponse(c, 503, "unavailable", `cannot reach Redis: ${messageOf(err)}`);
     }
     if (!first) {
-      await ctx.audit.record({ at: new Date().toISOString(), requestId: c.get("requestId"), actor: { kind: "ci-hmac", name: c.get("identity").name }, action: body.action, dryRun: false, result: "replay-refused", status: 409, delivery });
+      await auditCall(c, ctx.audit, { action: body.action, result: "replay-refused", status: 409, delivery });
       return errorResponse(c, 409, "replayed_delivery", `delivery ${delivery} was already received (job ci-${delivery})`);
     }
     let response: Response;
     try {
-      if (body.action === "unseal") response = await unseal(c, ctx, delivery, body.replicas, body.reason);
-      else response = await runOperation(c, ctx, body.action, body.scope, body.reason, body.dryRun, undefined, delivery);
+      if (body.action === "unseal") response = await unseal(c, ctx, delivery, body);
+      else response = await runOperation(c, ctx, { action: body.action, scope: body.scope, reason: body.reason, dryRun: body.dryRun, delivery });
     } catch (err) {
       await ctx.replay.release(delivery);
       throw err;
@@ -110,10 +112,12 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
   });
 }
 
-async function unseal(c: Context<ApiEnv>, ctx: ApiContext, delivery: string, wanted: string[] | undefined, reason: string | undefined): Promise<Response> {
+const UNSEAL_AUDIT_RESULT: Record<UnsealEnqueued["kind"], string> = { accepted: "accepted", "no-replica": "nothing-matched", unavailable: "failed" };
+
+async function unseal(c: Context<ApiEnv>, ctx: ApiContext, delivery: string, body: { replicas?: string[] | undefined; reason?: string | undefined }): Promise<Response> {
   const record = (result: string, status: number, jobId?: string) =>
-    ctx.audit.record({ at: new Date().toISOString(), requestId: c.get("requestId"), actor: { kind: "ci-hmac", name: c.get("identity").name }, action: "unseal", dryRun: false, result, status, delivery, ...(reason ? { reason } : {}), ...(jobId ? { jobId } : {}) });
-  const refused = await refuseUnless(c, ctx.authorize, "create", "unseals", []);
+    auditCall(c, ctx.audit, { action: "unseal", result, status, delivery, reason: body.reason || undefined, jobId });
+  const refused = await refuseUnless(c, ctx.authorize, { verb: "create", resource: "unseals" });
   if (refused) {
     await record("refused", refused.status);
     return refused;
@@ -122,17 +126,8 @@ async function unseal(c: Context<ApiEnv>, ctx: ApiContext, delivery: string, wan
     await record("refused", 404);
     return errorResponse(c, 404, "not_configured", "unseal is off (LEASEKEEPER_UNSEAL)");
   }
-  let replicas;
-  try {
-    replicas = await ctx.unseal.discovery.list();
-  } catch (err) {
-    await record("failed", 503);
-    return errorResponse(c, 503, "unavailable", `could not list vault replicas: ${messageOf(err)}`);
-  }
-  const chosen = wanted ? replicas.filter((r) => wanted.includes(replicaName(r))) : replicas;
-  const jobs: { replica: string; jobId: string }[] = [];
-  const requestedAt = Date.now();
-  for (const replica of chosen) jobs.push({ replica: replicaName(replica), jobId: await ctx.unseal.enqueue({ replica, source: "ci", requestedAt }) });
-  await record(jobs.length > 0 ? "accepted" : "nothing-matched", jobs.length > 0 ? 202 : 200, jobs.map((j) => j.jobId).join(",") || undefined);
-  return c.json({ accepted: jobs.length > 0, jobs }, jobs.length > 0 ? 202 : 200);
+  const result = await enqueueUnseal(ctx.unseal, body.replicas, "ci");
+  const response = unsealResponse(c, result);
+  await record(UNSEAL_AUDIT_RESULT[result.kind], response.status, result.kind === "accepted" ? result.jobs.map((j) => j.jobId).join(",") : undefined);
+  return response;
 }

@@ -87,7 +87,7 @@ export function eventsRoute(deps: EventsRouteDeps): Hono<ApiEnv> {
 
 function senderAccess(authorize: Authorizer) {
   return async function eventSenderAccess(c: Context<ApiEnv>, next: Next) {
-    const refused = await refuseUnless(c, authorize, "create", EVENTS_RESOURCE, []);
+    const refused = await refuseUnless(c, authorize, { verb: "create", resource: EVENTS_RESOURCE });
     if (refused) return refused;
     return next();
   };

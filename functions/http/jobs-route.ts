@@ -35,7 +35,7 @@ export function registerJobsRoute(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): vo
       return errorResponse(c, 503, "unavailable", `cannot reach Redis: ${messageOf(err)}`);
     }
     // Authorize before saying anything about the job, even whether it exists.
-    const refused = await refuseUnless(c, ctx.authorize, "get", "jobs", job && job.namespaces.length === 1 ? job.namespaces : []);
+    const refused = await refuseUnless(c, ctx.authorize, { verb: "get", resource: "jobs", namespaces: job && job.namespaces.length === 1 ? job.namespaces : [] });
     if (refused) return refused;
     if (!job) return errorResponse(c, 404, "not_found", `no job ${id}`);
     if (wait) job = (await waitForJob(ctx.producer.queues, id, wait)) ?? job;

@@ -56,7 +56,7 @@ export function registerLeasesRoute(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): 
     let namespace = q.namespace;
     let podName = q.pod;
     if (podName?.includes("/")) [namespace, podName] = podName.split("/", 2) as [string, string];
-    const refused = await refuseUnless(c, ctx.authorize, "list", "leases", namespace ? [namespace] : []);
+    const refused = await refuseUnless(c, ctx.authorize, { verb: "list", resource: "leases", namespaces: namespace ? [namespace] : [] });
     if (refused) return refused;
     let records: PodRecord[];
     try {

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { messageOf } from "../../shared/errors/errors.ts";
@@ -36,24 +36,46 @@ export function unsealRoute(deps: UnsealRouteDeps): Hono {
       }
       const parsed = BodySchema.safeParse(raw);
       if (!parsed.success) return errorResponse(c, 400, "invalid_body", parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
-      let replicas;
-      try {
-        replicas = await deps.discovery.list();
-      } catch (err) {
-        return errorResponse(c, 503, "unavailable", `could not list vault replicas: ${messageOf(err)}`);
-      }
-      const wanted = parsed.data.replicas;
-      const chosen = wanted ? replicas.filter((r) => wanted.includes(replicaName(r))) : replicas;
-      if (chosen.length === 0) return errorResponse(c, 404, "no_replicas", wanted ? "none of the named replicas were found" : "no vault replicas found");
-      const requestedAt = Date.now();
-      const jobs: { replica: string; jobId: string }[] = [];
-      try {
-        for (const replica of chosen) jobs.push({ replica: replicaName(replica), jobId: await deps.enqueue({ replica, source: parsed.data.source, requestedAt }) });
-      } catch (err) {
-        return errorResponse(c, 503, "unavailable", `could not enqueue: ${messageOf(err)}`);
-      }
-      return c.json({ accepted: true, jobs }, 202);
+      return unsealResponse(c, await enqueueUnseal(deps, parsed.data.replicas, parsed.data.source));
     },
   );
   return app;
+}
+
+export type UnsealEnqueued =
+  | { readonly kind: "accepted"; readonly jobs: readonly { readonly replica: string; readonly jobId: string }[] }
+  | { readonly kind: "no-replica"; readonly message: string }
+  | { readonly kind: "unavailable"; readonly message: string };
+
+/**
+ * An unseal request from any caller (POST /v1/unseal, the CI hook): lists the Vault replicas,
+ * keeps the named ones (every one when none is named) and enqueues one unseal job for each.
+ */
+export async function enqueueUnseal(deps: UnsealRouteDeps, wanted: readonly string[] | undefined, source: UnsealJob["source"]): Promise<UnsealEnqueued> {
+  let replicas;
+  try {
+    replicas = await deps.discovery.list();
+  } catch (err) {
+    return { kind: "unavailable", message: `could not list vault replicas: ${messageOf(err)}` };
+  }
+  const chosen = wanted ? replicas.filter((r) => wanted.includes(replicaName(r))) : replicas;
+  if (chosen.length === 0) {
+    const known = replicas.length === 0 ? "none found" : replicas.slice(0, 10).map(replicaName).join(", ") + (replicas.length > 10 ? ", …" : "");
+    return { kind: "no-replica", message: wanted ? `no Vault replica matches ${wanted.join(", ")} (known: ${known})` : "no vault replicas found" };
+  }
+  const requestedAt = Date.now();
+  const jobs: { replica: string; jobId: string }[] = [];
+  try {
+    for (const replica of chosen) jobs.push({ replica: replicaName(replica), jobId: await deps.enqueue({ replica, source, requestedAt }) });
+  } catch (err) {
+    return { kind: "unavailable", message: `could not enqueue: ${messageOf(err)}` };
+  }
+  return { kind: "accepted", jobs };
+}
+
+/** The one HTTP answer to an unseal request: 202 with the jobs, 404 no_replicas naming what was asked for, 503 unavailable. */
+export function unsealResponse(c: Context, result: UnsealEnqueued): Response {
+  if (result.kind === "accepted") return c.json({ accepted: true, jobs: result.jobs }, 202);
+  if (result.kind === "no-replica") return errorResponse(c, 404, "no_replicas", result.message);
+  return errorResponse(c, 503, "unavailable", result.message);
 }

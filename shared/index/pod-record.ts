@@ -48,6 +48,8 @@ export const PodRecordSchema = z.object({
   rotations: z.number().default(0),
   /** Epoch ms at which token and leases are next due for renewal (a renew job woken earlier only refreshes files). */
   leaseRenewAt: z.number().optional(),
+  /** Sequence number of the current renew job (its id is renew-<uid>-<renewSeq>); workers/schedule.ts owns it. */
+  renewSeq: z.number().optional(),
 });
 export type PodRecord = z.infer<typeof PodRecordSchema>;
 

@@ -11,6 +11,7 @@ const POD_KEYS = Object.keys(PodRecordSchema.shape) as (keyof PodRecord)[];
 const LEASE_KEYS = Object.keys(LeaseRecordSchema.shape);
 const RETIRING_KEYS = Object.keys(RetiringSchema.shape);
 const FORMAT = 2;
+const RENEW_SEQ_SLOT = 1 + POD_KEYS.indexOf("renewSeq");
 const defaultSecretName = (name: string) => `${name}-leasekeeper`;
 const renewPrefix = (uid: string) => `renew-${uid}-`;
 
@@ -46,6 +47,8 @@ export function decodeRecord(raw: string): PodRecord {
     return lease;
   });
   if (fields.secretName === undefined && typeof fields.name === "string") fields.secretName = defaultSecretName(fields.name);
+  // Written before renewSeq existed (no slot for it): the renew job id's sequence number is it.
+  if (parsed.length <= RENEW_SEQ_SLOT && typeof fields.renewJobId === "number") fields.renewSeq = fields.renewJobId;
   if (typeof fields.renewJobId === "number" && typeof fields.uid === "string") fields.renewJobId = `${renewPrefix(fields.uid)}${fields.renewJobId}`;
   fields.retiring = ((fields.retiring as unknown[][] | undefined) ?? []).map((r) => unpack(RETIRING_KEYS, r));
   return PodRecordSchema.parse(fields);

@@ -3,6 +3,8 @@ import { ReplicaRefSchema } from "../unseal/replicas.ts";
 
 export const QUEUE = { issue: "issue", renew: "renew", revoke: "revoke", unseal: "unseal" } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
+/** The job names the revoke queue carries: pod revocations, retirements after rotation, on-call / CI operations. */
+export type RevokeQueueJob = "revoke" | "retire" | "operation";
 
 const podRef = { uid: z.string().min(1).max(64), namespace: z.string().min(1).max(63), name: z.string().min(1).max(253) };
 export const SOURCES = ["watch", "cloudevent", "reconciler", "api", "ci", "renew"] as const;
@@ -48,8 +50,7 @@ export type IssueOutcome =
   | { outcome: "pod-gone" }
   | { outcome: "pod-terminal" }
   | { outcome: "not-opted-in" }
-  | { outcome: "revoked-by-operator" }
-  | { outcome: "failed"; reason: string };
+  | { outcome: "revoked-by-operator" };
 
 export type RenewOutcome =
   | { outcome: "renewed"; leases: number; rotated: number; nextRenewInMs: number }

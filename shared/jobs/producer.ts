@@ -9,6 +9,7 @@ import {
   type RenewJob,
   type RetireJob,
   type RevokeJob,
+  type RevokeQueueJob,
   type UnsealJob,
 } from "./job-types.ts";
 import { replicaKey } from "../unseal/replicas.ts";
@@ -70,20 +71,20 @@ export class JobProducer {
     // Revocations go first: highest priority in their own queue.
     const id = jobId.revoke(data.uid);
     await this.#clearFinished(this.queues.revoke, id, true);
-    const job = await this.queues.revoke.add("revoke", data, { ...this.#defaults, jobId: id, priority: 1 });
+    const job = await this.queues.revoke.add("revoke" satisfies RevokeQueueJob, data, { ...this.#defaults, jobId: id, priority: 1 });
     return job.id ?? id;
   }
 
   /** An on-call / CI operation (workers/operation.ts) in the revoke queue; `id` makes it idempotent. */
   async operation(data: OperationJob, id: string): Promise<string> {
-    const job = await this.queues.revoke.add("operation", data, { ...this.#defaults, attempts: 1, jobId: id, priority: 1, removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 } });
+    const job = await this.queues.revoke.add("operation" satisfies RevokeQueueJob, data, { ...this.#defaults, attempts: 1, jobId: id, priority: 1, removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 } });
     return job.id ?? id;
   }
 
   /** A forced revoke (live pod, on-call) with its own id, so an earlier "pod-alive" result does not swallow it. */
   async forcedRevoke(data: RevokeJob, key: string): Promise<string> {
     const id = jobId.forcedRevoke(data.uid, key);
-    const job = await this.queues.revoke.add("revoke", { ...data, force: true }, { ...this.#defaults, jobId: id, priority: 1 });
+    const job = await this.queues.revoke.add("revoke" satisfies RevokeQueueJob, { ...data, force: true }, { ...this.#defaults, jobId: id, priority: 1 });
     return job.id ?? id;
   }
 
@@ -115,7 +116,7 @@ export class JobProducer {
     const digest = createHash("sha256").update(`${data.kind}:${data.id}`).digest("hex").slice(0, 16);
     const id = jobId.retire(data.uid, digest);
     await this.#clearFinished(this.queues.revoke, id, true);
-    await this.queues.revoke.add("retire", data, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), priority: 2 });
+    await this.queues.revoke.add("retire" satisfies RevokeQueueJob, data, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), priority: 2 });
     return id;
   }
 

@@ -1,5 +1,6 @@
 import {
   CoreV1Api,
+  type CoreV1Event,
   type KubeConfig,
   type V1Pod,
   type V1Secret,
@@ -89,22 +90,24 @@ export function createKubeClient(kc: KubeConfig): KubePort {
 
     recordEvent: (pod, event: PodEvent) =>
       call(`event ${event.reason} on ${pod.namespace}/${pod.name}`, async () => {
-        const now = new Date();
-        await core.createNamespacedEvent({
-          namespace: pod.namespace,
-          body: {
-            metadata: { generateName: `${pod.name}.`, namespace: pod.namespace },
-            involvedObject: { kind: "Pod", apiVersion: "v1", namespace: pod.namespace, name: pod.name, uid: pod.uid },
-            reason: event.reason,
-            message: event.message.slice(0, 1024),
-            type: event.type,
-            source: { component: "leasekeeper" },
-            firstTimestamp: now,
-            lastTimestamp: now,
-            count: 1,
-            reportingComponent: "leasekeeper",
-          },
-        });
+        await core.createNamespacedEvent({ namespace: pod.namespace, body: podEventBody(pod, event) });
       }),
+  };
+}
+
+/** A core/v1 Event on the pod, reported by leasekeeper. */
+function podEventBody(pod: { namespace: string; name: string; uid: string }, event: PodEvent): CoreV1Event {
+  const now = new Date();
+  return {
+    metadata: { generateName: `${pod.name}.`, namespace: pod.namespace },
+    involvedObject: { kind: "Pod", apiVersion: "v1", namespace: pod.namespace, name: pod.name, uid: pod.uid },
+    reason: event.reason,
+    message: event.message.slice(0, 1024),
+    type: event.type,
+    source: { component: "leasekeeper" },
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+    reportingComponent: "leasekeeper",
   };
 }

@@ -6,4 +6,3 @@ export const ANNOTATION_ACCESSOR = "leasekeeper.io/token-accessor";
 export const ANNOTATION_LEASES = "leasekeeper.io/lease-ids";
 export const ANNOTATION_RETIRING = "leasekeeper.io/retiring";
 export const ANNOTATION_ISSUED_AT = "leasekeeper.io/issued-at";
-export const FIELD_MANAGER = "leasekeeper";

@@ -84,6 +84,37 @@ export function wantsInjection(annotations: Record<string, string> | undefined):
   return !(annotations[V.status] === "injected" && annotations[ANNOTATION_SECRET_NAME] === undefined);
 }
 
+/** How many Vault reads a template makes; a string says why it is refused (`where`: the annotation it came from). */
+function checkTemplate(template: string, where: string): number | string {
+  try {
+    const parsed = parseTemplate(template);
+    for (const call of parsed.secretCalls) {
+      const problem = vaultPathProblem(call.path);
+      if (problem) return `annotation ${where}: line ${call.line}: secret ${problem}`;
+    }
+    return parsed.secretCalls.length;
+  } catch (err) {
+    if (isTemplateError(err)) return `annotation ${where}: ${err.message}`;
+    throw err;
+  }
+}
+
+/** Where one secret's file goes (file name, mount directory, mode); a string says why that is refused. */
+function placement(a: Record<string, string>, raw: string, name: string, globalMount: string): { filePath: string; mountPath: string; mode: number | undefined } | string {
+  const filePath = (a[`${V.file}${raw}`] ?? name).replace(/^\/+/, "");
+  if (!FILE_PATH_RE.test(filePath) || filePath.split("/").some((s) => s === "." || s === "..")) {
+    return `annotation ${V.file}${raw}: "${filePath.slice(0, 80)}" is not a relative file path`;
+  }
+  const mountPath = (a[`${V.volumePath}-${raw}`] ?? globalMount).replace(/\/+$/, "");
+  if (!MOUNT_PATH_RE.test(mountPath) || mountPath.split("/").some((s) => s === "." || s === "..")) {
+    return `annotation ${a[`${V.volumePath}-${raw}`] !== undefined ? `${V.volumePath}-${raw}` : V.volumePath}: "${mountPath.slice(0, 80)}" is not an absolute directory path`;
+  }
+  const permsText = a[`${V.perms}${raw}`];
+  const mode = permsText === undefined ? undefined : /^0?[0-7]{3}$/.test(permsText) ? parseInt(permsText, 8) : NaN;
+  if (mode !== undefined && Number.isNaN(mode)) return `annotation ${V.perms}${raw}: "${permsText}" is not an octal file mode such as 0440`;
+  return { filePath, mountPath, mode };
+}
+
 export function parseInjectorAnnotations(pod: PodLike, settings: InjectorSettings): InjectorContract {
   const a = pod.metadata?.annotations;
   if (!settings.vaultAnnotations || !wantsInjection(a ?? undefined) || !a) return { kind: "not-opted-in" };
@@ -138,29 +169,12 @@ export function parseInjectorAnnotations(pod: PodLike, settings: InjectorSetting
       if (problem) return invalid(`annotation ${key}: ${problem}`);
       template = defaultType === "json" ? DEFAULT_JSON_TEMPLATE(path) : DEFAULT_MAP_TEMPLATE(path);
     }
-    const where = custom ? templateKey : key;
-    try {
-      const parsed = parseTemplate(template);
-      for (const call of parsed.secretCalls) {
-        const problem = vaultPathProblem(call.path);
-        if (problem) return invalid(`annotation ${where}: line ${call.line}: secret ${problem}`);
-      }
-      calls += parsed.secretCalls.length;
-    } catch (err) {
-      if (isTemplateError(err)) return invalid(`annotation ${where}: ${err.message}`);
-      throw err;
-    }
-    const filePath = (a[`${V.file}${raw}`] ?? name).replace(/^\/+/, "");
-    if (!FILE_PATH_RE.test(filePath) || filePath.split("/").some((s) => s === "." || s === "..")) {
-      return invalid(`annotation ${V.file}${raw}: "${filePath.slice(0, 80)}" is not a relative file path`);
-    }
-    const mountPath = (a[`${V.volumePath}-${raw}`] ?? globalMount).replace(/\/+$/, "");
-    if (!MOUNT_PATH_RE.test(mountPath) || mountPath.split("/").some((s) => s === "." || s === "..")) {
-      return invalid(`annotation ${a[`${V.volumePath}-${raw}`] !== undefined ? `${V.volumePath}-${raw}` : V.volumePath}: "${mountPath.slice(0, 80)}" is not an absolute directory path`);
-    }
-    const permsText = a[`${V.perms}${raw}`];
-    const mode = permsText === undefined ? undefined : /^0?[0-7]{3}$/.test(permsText) ? parseInt(permsText, 8) : NaN;
-    if (mode !== undefined && Number.isNaN(mode)) return invalid(`annotation ${V.perms}${raw}: "${permsText}" is not an octal file mode such as 0440`);
+    const checked = checkTemplate(template, custom ? templateKey : key);
+    if (typeof checked === "string") return invalid(checked);
+    calls += checked;
+    const placed = placement(a, raw, name, globalMount);
+    if (typeof placed === "string") return invalid(placed);
+    const { filePath, mountPath, mode } = placed;
     secrets.push({ file: name, path, template, mountPath, filePath });
     const files = mounts.get(mountPath) ?? [];
     if (files.some((f) => f.path === filePath)) return invalid(`annotation ${V.file}${raw}: two secrets write ${mountPath}/${filePath}`);

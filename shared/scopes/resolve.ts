@@ -57,14 +57,15 @@ export async function resolveScope(deps: ResolveDeps, scope: Scope): Promise<Res
       const owned = new Set<string>();
       const rsOwners = new Map<string, Promise<V1OwnerReference | undefined>>();
       for (const pod of pods) {
-        if (await ownedBy(deps, pod, scope.kind, scope.name, rsOwners)) owned.add(pod.metadata?.uid ?? "");
+        if (await ownedBy(deps, pod, scope, rsOwners)) owned.add(pod.metadata?.uid ?? "");
       }
       return inNamespace.filter((r) => owned.has(r.uid)).map((r) => target(r));
     }
   }
 }
 
-async function ownedBy(deps: ResolveDeps, pod: V1Pod, kind: WorkloadKind, name: string, cache: Map<string, Promise<V1OwnerReference | undefined>>): Promise<boolean> {
+async function ownedBy(deps: ResolveDeps, pod: V1Pod, workload: { readonly kind: WorkloadKind; readonly name: string }, cache: Map<string, Promise<V1OwnerReference | undefined>>): Promise<boolean> {
+  const { kind, name } = workload;
   const owner = pod.metadata?.ownerReferences?.find((o) => o.controller === true) ?? pod.metadata?.ownerReferences?.[0];
   if (!owner) return false;
   if (kind !== "Deployment") return owner.kind === kind && owner.name === name;

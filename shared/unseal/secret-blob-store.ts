@@ -3,7 +3,7 @@ import { kubeStatus } from "../errors/kube-errors.ts";
 import type { KubePort } from "../ports/vault-kube.ts";
 import { decodeEntry, keyStoreExists, type KeyBlobStore } from "./key-blob-store.ts";
 
-export const LABEL_UNSEAL_KEYS = "leasekeeper.io/unseal-keys";
+const LABEL_UNSEAL_KEYS = "leasekeeper.io/unseal-keys";
 
 /**
  * Key store in one Kubernetes Secret: one data entry per ciphertext. Deliberately NOT labelled

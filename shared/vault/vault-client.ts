@@ -22,6 +22,11 @@ interface SecretBody {
   data?: unknown;
 }
 
+/** A secret as Vault answers a read or a write: KV has no lease (empty id, no duration). */
+function toSecret(body: SecretBody): VaultSecret {
+  return { leaseId: body.lease_id ?? "", leaseDurationSeconds: body.lease_duration ?? 0, renewable: body.renewable ?? false, data: body.data ?? null };
+}
+
 /** VaultPort over node-vault. Each call carries its token in the header; the client keeps none. */
 export function createVaultClient(options: VaultClientOptions): VaultPort {
   const keepAlive = { keepAlive: true, maxSockets: 64 };
@@ -70,26 +75,10 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
       ),
 
     readSecret: (podToken, path) =>
-      call(`read ${path}`, async () => {
-        const body = (await client.read(path, as(podToken))) as SecretBody;
-        return {
-          leaseId: body.lease_id ?? "",
-          leaseDurationSeconds: body.lease_duration ?? 0,
-          renewable: body.renewable ?? false,
-          data: body.data ?? null,
-        } satisfies VaultSecret;
-      }),
+      call(`read ${path}`, async () => toSecret((await client.read(path, as(podToken))) as SecretBody)),
 
     writeSecret: (podToken, path, params) =>
-      call(`write ${path}`, async () => {
-        const body = (await client.write(path, { ...params }, as(podToken))) as SecretBody;
-        return {
-          leaseId: body.lease_id ?? "",
-          leaseDurationSeconds: body.lease_duration ?? 0,
-          renewable: body.renewable ?? false,
-          data: body.data ?? null,
-        } satisfies VaultSecret;
-      }),
+      call(`write ${path}`, async () => toSecret((await client.write(path, { ...params }, as(podToken))) as SecretBody)),
 
     renewSelf: (podToken, incrementSeconds) =>
       call("renew pod token", async () =>

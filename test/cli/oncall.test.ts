@@ -45,7 +45,7 @@ async function cli(lk: Harness, argv: string[], opts: { env?: NodeJS.ProcessEnv;
     isTTY: opts.tty ?? false,
     out: (l) => out.push(l),
     err: (l) => err.push(l),
-  }, { LEASEKEEPER_URL: lk.runtime.httpUrl, ...opts.env }, opts.fetch ? { fetch: opts.fetch } : {});
+  }, { env: { LEASEKEEPER_URL: lk.runtime.httpUrl, ...opts.env }, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 const withToken = (token: string) => ({ LEASEKEEPER_API_TOKEN: token });

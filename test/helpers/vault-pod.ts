@@ -8,7 +8,6 @@ import type { KubernetesEmulator, KubeObject } from "../emulators/kubernetes/ind
 import type { VaultEmulator } from "../emulators/vault/index.ts";
 
 export const VAULT_POD_NAMESPACE = "vault";
-export const VAULT_POD_SELECTOR = "app.kubernetes.io/name=vault,component=server";
 
 export function vaultServerPod(opts: { name?: string; restarts: number; ready: boolean; podIP?: string }): KubeObject {
   const now = new Date().toISOString();

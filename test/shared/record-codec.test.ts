@@ -36,6 +36,15 @@ test("values that follow from others are left out and come back exactly", () => 
   assert.equal(decodeRecord(encodeRecord(odd)), odd);
 });
 
+test("a record written before renewSeq existed gets it from its renew job id", () => {
+  const current = { ...record, renewJobId: `renew-${record.uid}-17`, renewSeq: 17 };
+  const encoded = JSON.parse(encodeRecord(current)) as unknown[];
+  assert.equal(decodeRecord(JSON.stringify(encoded)), current);
+  const older = JSON.stringify(encoded.slice(0, -1)); // the layout without the renewSeq slot
+  assert.is(decodeRecord(older).renewSeq, 17);
+  assert.is(decodeRecord(JSON.stringify([...encoded.slice(0, -1), null])).renewSeq, undefined, "a new-layout record without one stays without");
+});
+
 test("is smaller than plain JSON and refuses unknown formats", () => {
   assert.ok(encodeRecord(record).length < JSON.stringify(record).length * 0.75);
   assert.throws(() => decodeRecord(JSON.stringify(record)), /unknown format/);

@@ -6,7 +6,7 @@ import type { SealedKeyStore } from "../../shared/unseal/sealed-key-store.ts";
 import type { VaultPodsPort } from "../../shared/unseal/vault-pods.ts";
 import type { VaultReplicaPort } from "../../shared/unseal/vault-replica-client.ts";
 
-/** Mutual exclusion by key across workers (PodLock satisfies it). */
+/** Mutual exclusion by key across workers (shared/index/keyed-lock.ts's KeyedLock satisfies it). */
 export interface KeyedLock {
   run<T>(key: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }>;
 }

@@ -53,8 +53,16 @@ function refusal(verb: string, resource: string): Decision {
   return { allowed: false, status: 403, code: "forbidden", message: `not allowed: ${verb} ${resource}.${API_GROUP} is not granted for what this request reaches` };
 }
 
+/** What a call needs: a verb on a leasekeeper.io resource, in each of these namespaces (none: cluster-wide). */
+export interface Access {
+  readonly verb: string;
+  readonly resource: string;
+  readonly namespaces?: ReadonlyArray<string | undefined>;
+}
+
 /** Checks every namespace (or cluster-wide when none); returns the refusal response, or undefined when allowed. */
-export async function refuseUnless(c: Context<ApiEnv>, authorizer: Authorizer, verb: string, resource: string, namespaces: ReadonlyArray<string | undefined>): Promise<Response | undefined> {
+export async function refuseUnless(c: Context<ApiEnv>, authorizer: Authorizer, access: Access): Promise<Response | undefined> {
+  const { verb, resource, namespaces = [] } = access;
   const identity = c.get("identity");
   const decisions = await Promise.all((namespaces.length > 0 ? [...new Set(namespaces)] : [undefined]).map((ns) => authorizer(identity, verb, resource, ns)));
   const refused = decisions.find((d) => !d.allowed);

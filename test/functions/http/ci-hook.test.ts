@@ -144,6 +144,21 @@ test("unseal via CI enqueues unseal jobs with source ci", async ({ f }) => {
   assert.is((job?.data as { source: string }).source, "ci");
 });
 
+test("unseal via CI naming no known replica: 404 no_replicas naming it, audited, the delivery free again", async ({ f }) => {
+  const body = JSON.stringify({ action: "unseal", replicas: ["vault/nope"] });
+  const id = delivery();
+  const headers = signCiRequest(f.ciSecret, body, now(), id);
+  const res = await f.app.request("/v1/hooks/ci", { method: "POST", headers, body });
+  assert.is(res.status, 404);
+  const error = ((await res.json()) as { error: { code: string; message: string } }).error;
+  assert.is(error.code, "no_replicas");
+  assert.match(error.message, "vault/nope");
+  assert.match(error.message, "vault/vault-0");
+  const audit = await f.audit.read({ limit: 20 });
+  assert.ok(audit.some((r) => r.delivery === id && r.action === "unseal" && r.result === "nothing-matched" && r.status === 404));
+  assert.is.not((await f.app.request("/v1/hooks/ci", { method: "POST", headers, body })).status, 409, "nothing was done: the delivery id is not used up");
+});
+
 test("the CI secret never reaches the logs or the audit stream", async ({ f }) => {
   const audit = JSON.stringify(await f.audit.read({ limit: 1000 }));
   assert.not.ok(audit.includes(f.ciSecret));

@@ -60,7 +60,9 @@ test("POST /v1/unseal: bad body 400, unknown replica 404, discovery failure 503"
   const { route } = app([{ kind: "pod", namespace: "vault", name: "vault-0" }]);
   assert.is((await route.request("/", { method: "POST", body: "{not json" })).status, 400);
   assert.is((await route.request("/", { method: "POST", body: JSON.stringify({ replicas: "vault-0" }) })).status, 400);
-  assert.is((await route.request("/", { method: "POST", body: JSON.stringify({ replicas: ["vault/nope"] }) })).status, 404);
+  const unknown = await route.request("/", { method: "POST", body: JSON.stringify({ replicas: ["vault/nope"] }) });
+  assert.is(unknown.status, 404);
+  assert.equal(await unknown.json(), { error: { code: "no_replicas", message: "no Vault replica matches vault/nope (known: vault/vault-0)" } });
   assert.is((await app([], true).route.request("/", { method: "POST" })).status, 503);
 });
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
-import { PodLock } from "../../../shared/index/pod-lock.ts";
+import { KeyedLock } from "../../../shared/index/keyed-lock.ts";
 import { createKmsClient } from "../../../shared/kms/kms-client.ts";
 import { createLogger } from "../../../shared/observability/log.ts";
 import { createMetrics } from "../../../shared/observability/metrics.ts";
@@ -69,7 +69,7 @@ export function makeFixture(opts: FixtureOptions): Fixture {
     pods: opts.pods ?? { listVaultPods: async () => [], readPod: async () => undefined },
     keys,
     custodian: new KeyCustodian({ log, sleep, setPending: (p) => metrics.unsealKeysUnpersisted.set(p ? 1 : 0), backoff: { baseMs: 5, maxMs: 20 } }),
-    lock: new PodLock(redis, `{t${randomBytes(4).toString("hex")}}:unseal`, 60_000),
+    lock: new KeyedLock(redis, `{t${randomBytes(4).toString("hex")}}:unseal`, 60_000),
     recordEvent: async (pod, event) => void events.push({ pod, event }),
     log,
     metrics,

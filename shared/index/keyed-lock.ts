@@ -5,11 +5,12 @@ const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call
 const EXTEND = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
 
 /**
- * Per-pod mutual exclusion across workers: issue, renew and revoke of one pod never interleave.
- * While `fn` runs the lock is extended every third of its TTL, so a slow job (many secrets, a
- * slow Vault) keeps it; a worker that dies stops extending and the lock lapses after the TTL.
+ * Mutual exclusion by key across workers: issue, renew and revoke of one pod (keyed by its UID)
+ * never interleave, nor do two unseal passes of one Vault replica. While `fn` runs the lock is
+ * extended every third of its TTL, so a slow job (many secrets, a slow Vault) keeps it; a worker
+ * that dies stops extending and the lock lapses after the TTL.
  */
-export class PodLock {
+export class KeyedLock {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #ttlMs: number;
@@ -21,20 +22,20 @@ export class PodLock {
   }
 
   /** Runs `fn` holding the lock; returns `{ locked: false }` at once when another worker holds it. */
-  async run<T>(uid: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }> {
-    const key = `${this.#prefix}:${uid}`;
+  async run<T>(key: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }> {
+    const redisKey = `${this.#prefix}:${key}`;
     const token = randomUUID();
-    const ok = await this.#redis.set(key, token, "PX", this.#ttlMs, "NX");
+    const ok = await this.#redis.set(redisKey, token, "PX", this.#ttlMs, "NX");
     if (ok !== "OK") return { locked: false };
     const keepAlive = setInterval(() => {
-      this.#redis.eval(EXTEND, 1, key, token, String(this.#ttlMs)).catch(() => undefined);
+      this.#redis.eval(EXTEND, 1, redisKey, token, String(this.#ttlMs)).catch(() => undefined);
     }, Math.max(100, Math.floor(this.#ttlMs / 3)));
     keepAlive.unref();
     try {
       return { locked: true, value: await fn() };
     } finally {
       clearInterval(keepAlive);
-      await this.#redis.eval(RELEASE, 1, key, token);
+      await this.#redis.eval(RELEASE, 1, redisKey, token);
     }
   }
 }

@@ -6,6 +6,7 @@ import { jobId, type OperationJob } from "../../shared/jobs/job-types.ts";
 import { resolveScope, type ResolvedTarget } from "../../shared/scopes/resolve.ts";
 import { ScopeSchema, scopeNamespace, type Scope } from "../../shared/scopes/scope.ts";
 import type { ApiContext } from "./api-deps.ts";
+import { auditCall } from "./audit-call.ts";
 import { refuseUnless } from "./auth/authorize.ts";
 import type { ApiEnv } from "./auth/identity.ts";
 import { errorResponse } from "./errors.ts";
@@ -54,35 +55,34 @@ export function registerOperationRoutes(app: OpenAPIHono<ApiEnv>, ctx: ApiContex
     app.openapi(route, handler(route, async (c) => {
       const body = c.req.valid("json");
       const { wait } = c.req.valid("query");
-      return runOperation(c, ctx, action, body.scope, body.reason, body.dryRun, wait);
+      return runOperation(c, ctx, { action, scope: body.scope, reason: body.reason, dryRun: body.dryRun, wait });
     }));
   }
 }
 
-export type OperationReply = { status: 200 | 202; dryRun: boolean; matched: number; targets: ResolvedTarget[]; jobId: string | null };
+/** One on-call or CI operation as asked for. */
+export interface OperationRequest {
+  readonly action: Action;
+  readonly scope: Scope;
+  readonly reason: string;
+  readonly dryRun: boolean;
+  /** Seconds to wait for the job to finish (on-call `?wait`). */
+  readonly wait?: number | undefined;
+  /** The CI delivery id: the job id becomes ci-<delivery> and the audit record names it. */
+  readonly delivery?: string | undefined;
+}
 
 /** Shared by the on-call routes and the CI hook: authorize, resolve, audit, enqueue. */
-export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, action: Action, scope: Scope, reason: string, dryRun: boolean, wait: number | undefined, delivery?: string): Promise<Response> {
+export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, request: OperationRequest): Promise<Response> {
+  const { action, scope, reason, dryRun, wait, delivery } = request;
   const identity = c.get("identity");
   const audit = (result: string, status: number, extra: { jobId?: string; matched?: number } = {}) =>
-    ctx.audit.record({
-      at: new Date().toISOString(),
-      requestId: c.get("requestId"),
-      actor: { kind: identity.kind, name: identity.name },
-      action,
-      scope,
-      reason,
-      dryRun,
-      result,
-      status,
-      ...extra,
-      ...(delivery ? { delivery } : {}),
-    });
+    auditCall(c, ctx.audit, { action, scope, reason, dryRun, result, status, ...extra, delivery: delivery || undefined });
   const resource = RESOURCE[action];
   const named = scopeNamespace(scope);
   // Namespaced scopes are checked before anything is looked up; prefix scopes need cluster-wide rights.
   if (named !== undefined || scope.type === "path-prefix") {
-    const refused = await refuseUnless(c, ctx.authorize, "create", resource, named === undefined ? [] : [named]);
+    const refused = await refuseUnless(c, ctx.authorize, { verb: "create", resource, namespaces: named === undefined ? [] : [named] });
     if (refused) {
       await audit("refused", refused.status);
       return refused;
@@ -99,7 +99,7 @@ export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, action: 
   // and one that reaches nothing needs it cluster-wide, so the answer (200 "matched 0" or 403) never
   // tells a caller without rights whether the id exists.
   if (named === undefined && scope.type !== "path-prefix") {
-    const refused = await refuseUnless(c, ctx.authorize, "create", resource, targets.map((t) => t.namespace));
+    const refused = await refuseUnless(c, ctx.authorize, { verb: "create", resource, namespaces: targets.map((t) => t.namespace) });
     if (refused) {
       await audit("refused", refused.status);
       return refused;

@@ -1,0 +1,127 @@
+/**
+ * An in-memory KubePort for fast worker tests: pods, Secrets (AlreadyExists on create, optimistic
+ * concurrency on replace), label-selected listing, TokenRequest bound to a pod, Events. Failures
+ * have the shape of client-node's ApiException with the API server's Status body, classified by the real
+ * classifier (shared/errors/kube-errors.ts). test/fakes/port-contract.ts holds it to the same
+ * expectations as the real client on the emulator. `review` is the fake's TokenReview for FakeVault.
+ */
+import { randomUUID } from "node:crypto";
+import type { V1Pod, V1Secret } from "@kubernetes/client-node";
+import { classifyKubeError } from "../../shared/errors/kube-errors.ts";
+import { LABEL_MANAGED, LABEL_POD_UID } from "../../shared/kube/labels.ts";
+import type { KubePort, PodEvent, PodTokenRequest } from "../../shared/ports/vault-kube.ts";
+
+interface Issued {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly audience: string;
+}
+
+export class FakeKube implements KubePort {
+  readonly pods = new Map<string, V1Pod>();
+  readonly secrets = new Map<string, V1Secret>();
+  readonly events: { pod: { namespace: string; name: string; uid: string }; event: PodEvent }[] = [];
+  readonly #tokens = new Map<string, Issued>();
+  #version = 1;
+
+  /** Adds (or replaces) a pod; a uid is made up when it has none. Returns the stored copy. */
+  addPod(pod: V1Pod): V1Pod {
+    const namespace = pod.metadata?.namespace ?? "default";
+    const stored: V1Pod = { ...structuredClone(pod), metadata: { ...pod.metadata, namespace, uid: pod.metadata?.uid ?? randomUUID() } };
+    this.pods.set(key(namespace, stored.metadata?.name ?? ""), stored);
+    return structuredClone(stored);
+  }
+
+  deletePod(namespace: string, name: string): void {
+    this.pods.delete(key(namespace, name));
+  }
+
+  /** The fake's TokenReview: who a token from requestPodToken belongs to. */
+  review(jwt: string): { namespace: string; serviceAccount: string } | undefined {
+    const issued = this.#tokens.get(jwt);
+    return issued && { namespace: issued.namespace, serviceAccount: issued.serviceAccount };
+  }
+
+  async readPod(namespace: string, name: string): Promise<V1Pod | undefined> {
+    const pod = this.pods.get(key(namespace, name));
+    return pod && structuredClone(pod);
+  }
+
+  async listPods(namespaces: readonly string[]): Promise<V1Pod[]> {
+    return [...this.pods.values()].filter((p) => inNamespaces(p.metadata?.namespace, namespaces)).map((p) => structuredClone(p));
+  }
+
+  async requestPodToken(r: PodTokenRequest): Promise<string> {
+    const what = `token for ${r.namespace}/${r.podName}`;
+    const pod = this.pods.get(key(r.namespace, r.podName));
+    if (!pod) throw apiError(404, "NotFound", `pods "${r.podName}" not found`, what);
+    if (pod.metadata?.uid !== r.podUid) throw apiError(409, "Conflict", `the UID in the bound object reference (${r.podUid}) does not match the UID in record`, what);
+    if ((pod.spec?.serviceAccountName || "default") !== r.serviceAccount) throw apiError(400, "BadRequest", "cannot bind token to pod running with different serviceaccount name.", what);
+    if (r.expirationSeconds < 600) throw apiError(422, "Invalid", "spec.expirationSeconds: may not specify a duration less than 10 minutes", what);
+    const token = `fake-jwt.${randomUUID()}`;
+    this.#tokens.set(token, { namespace: r.namespace, serviceAccount: r.serviceAccount, audience: r.audience });
+    return token;
+  }
+
+  async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    const secret = this.secrets.get(key(namespace, name));
+    return secret && structuredClone(secret);
+  }
+
+  async createSecret(namespace: string, secret: V1Secret): Promise<V1Secret> {
+    const name = secret.metadata?.name ?? "";
+    if (this.secrets.has(key(namespace, name))) throw apiError(409, "AlreadyExists", `secrets "${name}" already exists`, `create secret ${namespace}/${name}`);
+    return this.#store(namespace, name, secret, randomUUID());
+  }
+
+  async replaceSecret(namespace: string, name: string, secret: V1Secret): Promise<V1Secret> {
+    const what = `replace secret ${namespace}/${name}`;
+    const current = this.secrets.get(key(namespace, name));
+    if (!current) throw apiError(404, "NotFound", `secrets "${name}" not found`, what);
+    const asked = secret.metadata?.resourceVersion;
+    if (asked !== undefined && asked !== current.metadata?.resourceVersion) {
+      throw apiError(409, "Conflict", `Operation cannot be fulfilled on secrets "${name}": the object has been modified; please apply your changes to the latest version and try again`, what);
+    }
+    return this.#store(namespace, name, secret, current.metadata?.uid ?? randomUUID());
+  }
+
+  async deleteSecret(namespace: string, name: string): Promise<void> {
+    this.secrets.delete(key(namespace, name));
+  }
+
+  async listManagedSecrets(namespaces: readonly string[], podUid?: string): Promise<V1Secret[]> {
+    return [...this.secrets.values()]
+      .filter((s) => inNamespaces(s.metadata?.namespace, namespaces))
+      .filter((s) => s.metadata?.labels?.[LABEL_MANAGED] === "true" && (podUid === undefined || s.metadata.labels[LABEL_POD_UID] === podUid))
+      .map((s) => structuredClone(s));
+  }
+
+  async recordEvent(pod: { namespace: string; name: string; uid: string }, event: PodEvent): Promise<void> {
+    this.events.push({ pod: { ...pod }, event: { ...event } });
+  }
+
+  /** The decoded files of a Secret, or undefined when there is none. */
+  files(namespace: string, name: string): Record<string, string> | undefined {
+    const data = this.secrets.get(key(namespace, name))?.data;
+    return data && Object.fromEntries(Object.entries(data).map(([file, value]) => [file, Buffer.from(value, "base64").toString("utf8")]));
+  }
+
+  #store(namespace: string, name: string, secret: V1Secret, uid: string): V1Secret {
+    const stored: V1Secret = { ...structuredClone(secret), metadata: { ...secret.metadata, name, namespace, uid, resourceVersion: String(++this.#version) } };
+    this.secrets.set(key(namespace, name), stored);
+    return structuredClone(stored);
+  }
+}
+
+const key = (namespace: string, name: string) => `${namespace}/${name}`;
+const inNamespaces = (namespace: string | undefined, namespaces: readonly string[]) => namespaces.length === 0 || namespaces.includes(namespace ?? "");
+
+/**
+ * What client-node throws for an API server Status (an ApiException: code, the Status body as
+ * text, headers; built by hand so the fast tests need not load client-node), classified as the
+ * real client does.
+ */
+function apiError(code: number, reason: string, message: string, what: string): Error {
+  const status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
+  return classifyKubeError(Object.assign(new Error(`HTTP-Code: ${code}`), { code, body: JSON.stringify(status), headers: {} }), what);
+}
