@@ -34,6 +34,7 @@ export function controllerToken(staticToken: string | undefined, login: Controll
   let expiresAt = Number.POSITIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let failures = 0;
 
   const doLogin = async () => {
     if (!login) return;
@@ -51,11 +52,18 @@ export function controllerToken(staticToken: string | undefined, login: Controll
     timer.unref();
   };
 
-  /** After a failure: try again soon, well before what is left of the token runs out. */
+  /**
+   * After a failure: try again soon, well before what is left of the token runs out. Without a
+   * token yet (Vault sealed or unreachable at start) every lifecycle call waits for it, so the
+   * first tries come after 1, 2, 4 … s.
+   */
   const retrySoon = () => {
     if (stopped) return;
+    failures++;
     const left = expiresAt - Date.now();
-    timer = setTimeout(() => void refresh(), Math.min(15_000, Math.max(1000, Number.isFinite(left) ? left / 4 : 15_000)));
+    const backoff = Math.min(15_000, 1000 * 2 ** (failures - 1));
+    const delay = token ? Math.min(15_000, Math.max(1000, Number.isFinite(left) ? left / 4 : 15_000)) : backoff;
+    timer = setTimeout(() => void refresh(), delay);
     timer.unref();
   };
 
@@ -87,6 +95,7 @@ export function controllerToken(staticToken: string | undefined, login: Controll
         return;
       }
     }
+    failures = 0;
     schedule(ttlSeconds > 0 ? ttlSeconds : 15);
   };
 
