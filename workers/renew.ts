@@ -8,6 +8,7 @@ import { runJob } from "./job-runner.ts";
 import { reloginAndRotate, rotateLeases } from "./rotate.ts";
 import { nextWakeMs, refreshDue } from "./refresh.ts";
 import { renewDelayMs } from "./schedule.ts";
+import { tokenRenewalPlan } from "./token-renewal.ts";
 
 /**
  * renew: one job per pod renews its token and every lease, rotates what Vault will not
@@ -88,18 +89,22 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
     : { outcome: "renewed", leases: next.leases.length, rotated, nextRenewInMs: Math.round(delay) };
 }
 
-/** Renews the pod token; returns a rotation cause when it cannot be extended as asked. */
+/**
+ * Renews the pod token for what the next renewal cycle needs (token-renewal.ts); returns a
+ * rotation cause only when its remaining life, capped at its max TTL, will not cover that.
+ */
 async function renewToken(deps: WorkerDeps, record: PodRecord): Promise<string | undefined> {
   if (!record.tokenRenewable) {
     // A token that cannot be renewed (e.g. a batch token) is replaced once two thirds of its life are gone.
     return record.tokenExpiresAt - deps.now() <= (record.tokenTtlSeconds * 1000) / 3 ? "token-not-renewable" : undefined;
   }
   const token = deps.sealBox.open(record.encryptedToken ?? "", record.uid);
+  const plan = tokenRenewalPlan(record, deps.settings.rotationGraceSeconds);
   try {
-    const auth = await deps.vault.renewSelf(token, record.tokenTtlSeconds);
+    const auth = await deps.vault.renewSelf(token, plan.incrementSeconds);
     deps.metrics.renewals.inc({ kind: "token", result: "ok" });
     record.tokenExpiresAt = deps.now() + auth.ttlSeconds * 1000;
-    if (auth.ttlSeconds < record.tokenTtlSeconds) return "token-max-ttl";
+    if (auth.ttlSeconds < plan.neededSeconds) return "token-max-ttl";
     return undefined;
   } catch (err) {
     if (!isPermanent(err)) throw err;
