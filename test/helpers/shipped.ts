@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join, posix } from "node:path";
-import type { KubeObject } from "../emulators/kubernetes/index.ts";
+import type { KubeletOptions, KubeObject } from "../emulators/kubernetes/index.ts";
 import { INFRA_DIR, parseYaml } from "./rbac.ts";
 
 export interface ProjectedToken {
@@ -85,6 +85,12 @@ export function controllerJwtMount(shipped: ShippedSettings): ProjectedToken {
 }
 
 /**
+ * The fake kubelet's Secret refresh in tests: at most 1.5 s, which the harness's 2 s rotation
+ * grace outlasts, as the shipped 120 s outlasts a real kubelet's 60 s + 10 s jitter + cache.
+ */
+export const TEST_KUBELET: KubeletOptions = { syncPeriodMs: 1000, jitterMs: 500 };
+
+/**
  * Every setting the end-to-end harness runs with that differs from what infra/ ships, and why.
  * Nothing else may differ (test/infra/shipped-config.test.ts). Tests that need more pass their
  * own values to startLeasekeeper for that test only.
@@ -99,6 +105,6 @@ export const HARNESS_OVERRIDES: Readonly<Record<string, string>> = {
   LEASEKEEPER_TLS_KEY_FILE: "as LEASEKEEPER_TLS_CERT_FILE",
   LEASEKEEPER_LEADER_ELECTION: "one replica per test (some tests start a second one that must not wait for the Lease); active/standby is tested in test/functions/watch/leader-election.test.ts and test/infra/rbac-unused.test.ts",
   LEASEKEEPER_LOG_LEVEL: "debug, so the secret scans read every line leasekeeper can write",
-  LEASEKEEPER_ROTATION_GRACE_SECONDS: "tests use TTLs of seconds; the fake kubelet refreshes mounted Secrets every KUBELET_SYNC_MS (+ jitter), so the grace still outlasts it as 120 s outlasts a real kubelet's ~60-90 s",
+  LEASEKEEPER_ROTATION_GRACE_SECONDS: "tests use TTLs of seconds; 2 s still outlasts the fake kubelet's Secret refresh in tests (TEST_KUBELET, at most 1.5 s), as the shipped 120 s outlasts a real kubelet's 60-70 s plus cache",
   LEASEKEEPER_SEALED_RETRY_MS: "tests seal Vault for seconds, not minutes",
 };

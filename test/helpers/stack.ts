@@ -10,12 +10,12 @@ import { randomBytes } from "node:crypto";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import vault from "node-vault";
 import { startKmsEmulator, type KmsEmulator } from "../emulators/kms/index.ts";
-import { startKubernetesEmulator, type KubernetesEmulator } from "../emulators/kubernetes/index.ts";
+import { startKubernetesEmulator, type KubeletOptions, type KubernetesEmulator } from "../emulators/kubernetes/index.ts";
 import { startVaultEmulator, type VaultEmulator } from "../emulators/vault/index.ts";
 import { startPostgres, type PostgresServer } from "./postgres.ts";
 import { startRedis, type RedisServer } from "./redis.ts";
 import { enforceLeasekeeperRbac, INFRA_DIR, reportRbac, type RbacEnforcement } from "./rbac.ts";
-import { controllerJwtMount, shippedSettings } from "./shipped.ts";
+import { controllerJwtMount, shippedSettings, TEST_KUBELET } from "./shipped.ts";
 import { vaultSetup } from "./vault-setup.ts";
 
 export interface StackOptions {
@@ -27,6 +27,8 @@ export interface StackOptions {
   readonly podGraceSeconds?: number;
   /** Let requests without a token in as system:anonymous (kubectl sends none to plain-http servers). */
   readonly kubeAnonymous?: boolean;
+  /** The fake kubelet's Secret-volume refresh (default TEST_KUBELET; the sandbox uses a real kubelet's 60 s + 10 s). */
+  readonly kubelet?: KubeletOptions;
   /** Enforce infra/base's RBAC for leasekeeper's service account (default true; see rbac.ts). */
   readonly rbac?: boolean;
 }
@@ -56,6 +58,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   try {
     const kube = await startKubernetesEmulator({ port: opts.ports?.kubernetes, podGraceSeconds: opts.podGraceSeconds ?? 1, anonymousAuth: opts.kubeAnonymous ?? false });
     started.push(kube);
+    kube.kubelet.configure(opts.kubelet ?? TEST_KUBELET);
     const vaultEmu = await startVaultEmulator({ port: opts.ports?.vault });
     started.push(vaultEmu);
     const kms = await startKmsEmulator({ port: opts.ports?.kms });
