@@ -1,6 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
-import type { PodRecord } from "../shared/index/pod-record.ts";
+import { earliestExpiry, type PodRecord } from "../shared/index/pod-record.ts";
 import { readSecretRecovery, type AnnotatedLease, type SecretRecovery } from "../shared/kube/pod-secret.ts";
 import { readPodContract, wantsCredentials } from "../shared/pods/read-contract.ts";
 import { isTerminal, podRef } from "../shared/pods/pod-state.ts";
@@ -177,7 +177,8 @@ async function rescheduleOverdue(deps: WorkerDeps, seen: PodRecord): Promise<boo
     const record = await deps.index.get(seen.uid);
     if (!record || record.state === "issuing" || (record.nextRenewAt !== undefined && record.nextRenewAt > deps.now() - OVERDUE_MS)) return false;
     const seq = Number(/-(\d+)$/.exec(record.renewJobId ?? "")?.[1] ?? 0) + 1;
-    record.renewJobId = await deps.producer.renew({ uid: record.uid, namespace: record.namespace, name: record.name, force: false }, seq, 0);
+    // Still ordered by expiry: after a long Vault outage these run nearest expiry first.
+    record.renewJobId = await deps.producer.renew({ uid: record.uid, namespace: record.namespace, name: record.name, force: false }, seq, 0, earliestExpiry(record));
     record.nextRenewAt = deps.now();
     await deps.index.put(record);
     deps.log.warn({ pod: `${record.namespace}/${record.name}`, uid: record.uid }, "renewal overdue; scheduled again");
