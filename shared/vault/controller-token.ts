@@ -26,11 +26,23 @@ export interface ControllerTokenDeps {
 /**
  * leasekeeper's own Vault identity. Either a configured token (renewed at 2/3 of its TTL when it
  * is renewable) or a Kubernetes-auth login as leasekeeper's service account with its own role
- * and policy, renewed the same way and logged in again when it can no longer be extended.
+ * and policy, renewed the same way and logged in again only when its max TTL leaves too little.
  */
+/**
+ * Vault caps renewals at the token's max TTL, so an answer shorter than asked is normal (with
+ * token_ttl = token_max_ttl it is every answer). The next refresh comes at 2/3 of what was
+ * granted; log in again only when the third left then would not leave room to do it (30 s, or a
+ * quarter of the token's first TTL when that is shorter).
+ */
+export function mustLoginAgain(grantedSeconds: number, fullTtlSeconds: number): boolean {
+  return grantedSeconds / 3 < Math.min(30, fullTtlSeconds / 4);
+}
+
 export function controllerToken(staticToken: string | undefined, login: ControllerLogin | undefined, deps: ControllerTokenDeps): ControllerTokenSource {
   let token = staticToken;
   let ttlSeconds = 0;
+  /** The TTL the token started with: what each renewal asks for again. */
+  let fullTtlSeconds = 0;
   let expiresAt = Number.POSITIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -42,6 +54,7 @@ export function controllerToken(staticToken: string | undefined, login: Controll
     const auth = await deps.login(login.authPath, login.role, jwt);
     token = auth.token;
     ttlSeconds = auth.ttlSeconds;
+    fullTtlSeconds = auth.ttlSeconds;
     expiresAt = ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
     deps.log.info({ role: login.role, ttlSeconds }, "logged in to Vault as leasekeeper");
   };
@@ -70,9 +83,8 @@ export function controllerToken(staticToken: string | undefined, login: Controll
   const refresh = async () => {
     try {
       if (!token) throw new Error("no token yet");
-      const asked = ttlSeconds;
-      const auth = await deps.renewSelf(token, asked);
-      if (auth.ttlSeconds < asked && login) {
+      const auth = await deps.renewSelf(token, fullTtlSeconds || ttlSeconds);
+      if (login && mustLoginAgain(auth.ttlSeconds, fullTtlSeconds)) {
         await doLogin();
       } else {
         ttlSeconds = auth.ttlSeconds;
@@ -116,6 +128,7 @@ export function controllerToken(staticToken: string | undefined, login: Controll
         try {
           const auth = await deps.renewSelf(token, 0);
           ttlSeconds = auth.renewable ? auth.ttlSeconds : 0;
+          fullTtlSeconds = ttlSeconds;
         } catch (err) {
           deps.log.warn({ error: messageOf(err) }, "leasekeeper's Vault token could not be renewed; it is used until it expires");
         }
