@@ -14,6 +14,7 @@ import { keyStoreFor } from "../shared/unseal/key-store-from-config.ts";
 import { runKeysCommand } from "../cli/keys.ts";
 import { startRuntime } from "../functions/entry/runtime.ts";
 import { leasekeeperEnv, seedExample, startStack } from "../test/helpers/stack.ts";
+import { DEFAULT_KUBELET_OPTIONS } from "../test/emulators/kubernetes/index.ts";
 import { freePort } from "../test/helpers/ports.ts";
 import { VAULT_POD_NAMESPACE, VaultPodModel } from "../test/helpers/vault-pod.ts";
 import { startSandboxControl } from "./sandbox-control.ts";
@@ -23,7 +24,8 @@ mkdirSync(dir, { recursive: true });
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 say("sandbox: starting the Kubernetes, Vault and KMS emulators, Redis and PostgreSQL …");
-const stack = await startStack({ dir, kubeAnonymous: true, podGraceSeconds: Number(process.env.SANDBOX_POD_GRACE_SECONDS ?? 2) });
+// A real kubelet's Secret refresh (60 s + up to 10 s), which the ConfigMap's 120 s rotation grace outlasts.
+const stack = await startStack({ dir, kubeAnonymous: true, podGraceSeconds: Number(process.env.SANDBOX_POD_GRACE_SECONDS ?? 2), kubelet: DEFAULT_KUBELET_OPTIONS });
 const seeded = await seedExample(stack);
 
 // The KMS client reads credentials from the usual AWS variables; the emulator accepts any.

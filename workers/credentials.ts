@@ -1,6 +1,6 @@
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import { PermanentError } from "../shared/errors/errors.ts";
-import { buildPodSecret, podServiceAccount } from "../shared/kube/pod-secret.ts";
+import { buildPodSecret, leaseTagContext, podServiceAccount } from "../shared/kube/pod-secret.ts";
 import { LABEL_POD_UID } from "../shared/kube/labels.ts";
 import type { LeaseRecord, Retiring } from "../shared/index/pod-record.ts";
 import type { PodRequest, SecretRequest } from "../shared/pods/pod-contract.ts";
@@ -22,6 +22,12 @@ export async function loginAsPod(deps: WorkerDeps, pod: V1Pod, ref: PodRef, requ
   return deps.vault.kubernetesLogin(request.authPath, request.role, jwt);
 }
 
+/**
+ * Called with each lease as soon as Vault created it, before the next read and before the Secret
+ * is written: recorded there, a crash in between still leaves its id for a synchronous revoke.
+ */
+export type LeaseRecorder = (lease: LeaseRecord) => Promise<void>;
+
 export interface ReadResult {
   readonly leases: LeaseRecord[];
   readonly files: Record<string, string>;
@@ -35,26 +41,28 @@ export async function readSecrets(
   deps: WorkerDeps,
   podToken: string,
   secrets: readonly SecretRequest[],
-  options: { readonly staticRefreshSeconds?: number | undefined } = {},
+  options: { readonly staticRefreshSeconds?: number | undefined; readonly onLease?: LeaseRecorder } = {},
 ): Promise<ReadResult> {
   const leases: LeaseRecord[] = [];
   const files: Record<string, string> = {};
-  const templated = new TemplateReads(deps, podToken, options.staticRefreshSeconds);
+  const templated = new TemplateReads(deps, podToken, options.staticRefreshSeconds, options.onLease);
   for (const secret of secrets) {
     if (secret.template !== undefined) {
       files[secret.file] = await templated.render(secret);
       continue;
     }
     const read = await deps.vault.readSecret(podToken, secret.path);
-    files[secret.file] = render(read.data);
-    leases.push({
+    const lease: LeaseRecord = {
       id: read.leaseId,
       path: secret.path,
       file: secret.file,
       expiresAt: deps.now() + read.leaseDurationSeconds * 1000,
       renewable: read.renewable,
       ttlSeconds: read.leaseDurationSeconds,
-    });
+    };
+    if (lease.id !== "") await options.onLease?.(lease);
+    files[secret.file] = render(read.data);
+    leases.push(lease);
   }
   return { leases: [...leases, ...templated.leases], files };
 }
@@ -75,7 +83,8 @@ export async function writePodSecret(
   existing: V1Secret | undefined,
 ): Promise<void> {
   const { ref, request } = target;
-  const desired = buildPodSecret(ref, request, content);
+  const context = leaseTagContext(ref);
+  const desired = buildPodSecret(ref, request, { ...content, tagLease: (id) => deps.sealBox.tag(id, context) });
   if (existing === undefined) {
     await deps.kube.createSecret(ref.namespace, desired);
     return;

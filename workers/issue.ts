@@ -1,5 +1,5 @@
 import { PermanentError, isPermanent } from "../shared/errors/errors.ts";
-import type { PodRecord, Retiring } from "../shared/index/pod-record.ts";
+import type { LeaseRecord, PodRecord, Retiring } from "../shared/index/pod-record.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { isAlreadyExists } from "../shared/errors/kube-errors.ts";
 import { IssueJobSchema, QUEUE, type IssueJob, type IssueOutcome } from "../shared/jobs/job-types.ts";
@@ -9,7 +9,7 @@ import { loginAsPod, readSecrets, writePodSecret } from "./credentials.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { runJob } from "./job-runner.ts";
-import { trustedAccessors } from "./trusted-ids.ts";
+import { trustedAccessors, trustedLeases } from "./trusted-ids.ts";
 import { scheduleRenew } from "./schedule.ts";
 
 /**
@@ -37,9 +37,9 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
   const retiring: Retiring[] = [];
   const graceAt = deps.now() + deps.settings.rotationGraceSeconds * 1000;
   if (existing) {
-    // A previous attempt died between login and Secret: its token (and any lease under it) goes now.
-    await deps.vault.revokeAccessor(existing.accessor);
-    deps.metrics.revocations.inc({ kind: "token" });
+    // A previous attempt died between login and Secret: the leases it recorded go now,
+    // synchronously, then its token (with any lease read after the last record, lazily).
+    await revokeAttempt(deps, existing.accessor, existing.leases);
   }
   // Only a retried pod is known to have a Secret already; a first issue tries to create it and
   // reads the existing one only on AlreadyExists (index lost while the pod lived).
@@ -74,8 +74,13 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
   };
   await deps.index.put(record);
 
+  // Each lease is recorded as soon as it exists, so a crash before the Secret is written leaves its id.
+  const onLease = async (lease: LeaseRecord) => {
+    record.leases = [...record.leases, lease];
+    await deps.index.put(record);
+  };
   try {
-    const read = await readSecrets(deps, auth.token, request.secrets, request);
+    const read = await readSecrets(deps, auth.token, request.secrets, { ...request, onLease });
     const content = { accessor: auth.accessor, leases: read.leases, retiring, files: read.files };
     try {
       await writePodSecret(deps, { ref, request }, content, previous);
@@ -85,6 +90,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
       const recovery = previous ? readSecretRecovery(previous) : undefined;
       if (recovery && recovery.podUid === ref.uid) {
         // The index was lost but the pod's Secret survived: its old credentials retire after the grace.
+        for (const lease of trustedLeases(deps, recovery)) retiring.push({ kind: "lease", id: lease.id, revokeAt: graceAt });
         for (const accessor of await trustedAccessors(deps, recovery)) retiring.push({ kind: "accessor", id: accessor, revokeAt: graceAt });
       }
       await writePodSecret(deps, { ref, request }, content, previous);
@@ -92,7 +98,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
     record.leases = read.leases;
   } catch (err) {
     if (!isPermanent(err)) throw err;
-    await deps.vault.revokeAccessor(auth.accessor);
+    await revokeAttempt(deps, auth.accessor, record.leases);
     await deps.index.delete(ref.uid);
     return fail(deps, ref, err);
   }
@@ -107,6 +113,17 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
   deps.log.info({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, role: request.role, files, leases: record.leases.length }, "credentials issued");
   await podEvent(deps, ref, "CredentialsIssued", `Issued ${request.secrets.length} credential file(s) (${files}) into Secret ${request.secretName} with Vault role ${request.role}`);
   return { outcome: "issued", leases: record.leases.filter((l) => l.id !== "").length, secret: request.secretName };
+}
+
+/** Revokes what an unfinished attempt created: its recorded leases synchronously, then its token. */
+async function revokeAttempt(deps: WorkerDeps, accessor: string, leases: readonly LeaseRecord[]): Promise<void> {
+  for (const lease of leases) {
+    if (!lease.id) continue;
+    await deps.vault.revokeLease(lease.id);
+    deps.metrics.revocations.inc({ kind: "lease" });
+  }
+  await deps.vault.revokeAccessor(accessor);
+  deps.metrics.revocations.inc({ kind: "token" });
 }
 
 async function fail(deps: WorkerDeps, ref: IssueJob, err: PermanentError): Promise<never> {

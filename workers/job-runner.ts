@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { ZodType } from "zod";
-import { isPermanent, isSealed, messageOf } from "../shared/errors/errors.ts";
+import { isPermanent, isVaultUnavailable, messageOf } from "../shared/errors/errors.ts";
 import type { QueueName } from "../shared/jobs/job-types.ts";
 import type { WorkerDeps } from "./deps.ts";
 
@@ -38,7 +38,8 @@ export interface JobSpec<D> {
 
 /**
  * Wraps a processor body with what every queue shares: payload validation, the per-pod
- * lock, waiting (without burning attempts) while Vault is sealed or the pod is busy, and
+ * lock, waiting (without burning attempts) while Vault is sealed or unreachable (refused, reset,
+ * no answer within LEASEKEEPER_VAULT_TIMEOUT_MS) or the pod is busy, and
  * the mapping of permanent errors to BullMQ's UnrecoverableError.
  */
 export function runJob<D, R extends { outcome: string }>(deps: WorkerDeps, spec: JobSpec<D>, body: (data: D, job: Job) => Promise<R>) {
@@ -63,11 +64,12 @@ export function runJob<D, R extends { outcome: string }>(deps: WorkerDeps, spec:
       deps.metrics.jobs.inc({ queue, outcome: result.outcome });
       return result;
     } catch (err) {
-      if (isSealed(err) || (err instanceof Error && err.name === "PodBusyError")) {
-        const waitMs = isSealed(err) ? deps.settings.sealedRetryMs : LOCK_RETRY_MS + Math.floor(deps.random() * LOCK_RETRY_MS);
-        if (isSealed(err)) {
-          deps.metrics.vaultSealedWaits.inc({ queue });
-          deps.log.warn({ queue, job: job.id }, "vault is sealed; job waits");
+      const unavailable = isVaultUnavailable(err);
+      if (unavailable || (err instanceof Error && err.name === "PodBusyError")) {
+        const waitMs = unavailable ? deps.settings.sealedRetryMs : LOCK_RETRY_MS + Math.floor(deps.random() * LOCK_RETRY_MS);
+        if (unavailable) {
+          deps.metrics.vaultSealedWaits.inc({ queue, reason: err.reason });
+          deps.log.warn({ queue, job: job.id, reason: err.reason }, "vault is sealed or unreachable; job waits");
         }
         await job.moveToDelayed(Date.now() + waitMs, token);
         throw new DelayedError();

@@ -2,11 +2,11 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
 import type { PodRecord } from "../shared/index/pod-record.ts";
 import { LABEL_POD_NAME } from "../shared/kube/labels.ts";
-import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
+import { readSecretRecovery, type AnnotatedLease, type SecretRecovery } from "../shared/kube/pod-secret.ts";
 import { readPodContract, wantsCredentials } from "../shared/pods/read-contract.ts";
 import { isTerminal, podRef } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
-import { trustedAccessors } from "./trusted-ids.ts";
+import { trustedAccessors, trustedLeases } from "./trusted-ids.ts";
 import { scheduleRenew } from "./schedule.ts";
 import { updateReconcileGauges } from "./reconcile-gauges.ts";
 
@@ -53,7 +53,7 @@ export function createReconciler(deps: WorkerDeps) {
         await revoke(recovery.podUid, recovery.namespace, podName, "reconciler: pod gone (from Secret)");
         continue;
       }
-      const rebuiltRecord = recordFromSecret(deps, pod, recovery, await trustedAccessors(deps, recovery));
+      const rebuiltRecord = recordFromSecret(deps, pod, recovery, await trustedAccessors(deps, recovery), trustedLeases(deps, recovery));
       if (!rebuiltRecord) continue;
       await deps.index.put(rebuiltRecord);
       await scheduleRenew(deps, rebuiltRecord, { kind: "now" });
@@ -95,15 +95,28 @@ export function createReconciler(deps: WorkerDeps) {
   };
 }
 
-function recordFromSecret(deps: WorkerDeps, pod: V1Pod, recovery: NonNullable<ReturnType<typeof readSecretRecovery>>, trusted: readonly string[]): PodRecord | undefined {
+function recordFromSecret(
+  deps: WorkerDeps,
+  pod: V1Pod,
+  recovery: SecretRecovery,
+  trusted: readonly string[],
+  leasesFromSecret: readonly AnnotatedLease[],
+): PodRecord | undefined {
   const ref = podRef(pod);
   // An accessor Vault does not confirm as this namespace's is not rebuilt: the pod is issued anew.
   if (!ref || !recovery.accessor || !trusted.includes(recovery.accessor)) return undefined;
   const contract = readPodContract(pod, deps.settings);
   if (contract.kind !== "request") return undefined;
   const now = deps.now();
-  // Lease ids from annotations are not trusted; the old leases go with the old token when it retires.
-  const leases = contract.request.secrets.map((s) => ({ id: "", path: s.path, file: s.file, expiresAt: now, renewable: true, ttlSeconds: 0 }));
+  // Tagged lease ids are kept: the re-login that follows retires them with sys/leases/revoke
+  // (synchronous). Files without one get a placeholder; their leases go with the old token.
+  const current = leasesFromSecret.filter((l) => l.current);
+  const stale = leasesFromSecret.filter((l) => !l.current);
+  const leases = contract.request.secrets.flatMap((s) => {
+    const known = current.filter((l) => l.file === s.file);
+    if (known.length === 0) return [{ id: "", path: s.path, file: s.file, expiresAt: now, renewable: true, ttlSeconds: 0 }];
+    return known.map((l) => ({ id: l.id, path: l.path || s.path, file: s.file, expiresAt: now, renewable: true, ttlSeconds: 0 }));
+  });
   return {
     ...ref,
     serviceAccount: pod.spec?.serviceAccountName || "default",
@@ -116,7 +129,10 @@ function recordFromSecret(deps: WorkerDeps, pod: V1Pod, recovery: NonNullable<Re
     tokenTtlSeconds: 0,
     tokenRenewable: false,
     leases,
-    retiring: trusted.filter((a) => a !== recovery.accessor).map((id) => ({ kind: "accessor" as const, id, revokeAt: now })),
+    retiring: [
+      ...stale.map((l) => ({ kind: "lease" as const, id: l.id, revokeAt: now })),
+      ...trusted.filter((a) => a !== recovery.accessor).map((id) => ({ kind: "accessor" as const, id, revokeAt: now })),
+    ],
     issuedAt: now,
     rotations: 0,
   };
@@ -160,7 +176,8 @@ async function rescheduleOverdue(deps: WorkerDeps, seen: PodRecord): Promise<boo
   const outcome = await deps.lock.run(seen.uid, async () => {
     const record = await deps.index.get(seen.uid);
     if (!record || record.state === "issuing" || (record.nextRenewAt !== undefined && record.nextRenewAt > deps.now() - OVERDUE_MS)) return false;
-    await scheduleRenew(deps, record, { kind: "now" });
+    // Still ordered by expiry: after a long Vault outage these run nearest expiry first.
+    await scheduleRenew(deps, record, { kind: "now", keepExpiryOrder: true });
     deps.log.warn({ pod: `${record.namespace}/${record.name}`, uid: record.uid }, "renewal overdue; scheduled again");
     return true;
   });

@@ -9,6 +9,7 @@ import { reloginAndRotate, rotateLeases } from "./rotate.ts";
 import { refreshDue } from "./refresh.ts";
 import { scheduleRenew } from "./schedule.ts";
 import { planRenewal, type LeaseStep, type ReloginCause, type RotationCause } from "./renew-plan.ts";
+import { tokenRenewalPlan } from "./token-renewal.ts";
 
 /**
  * renew: one job per pod renews its token and every lease, rotates what Vault will not
@@ -75,14 +76,18 @@ async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined)
     : { outcome: "renewed", leases: next.leases.length, rotated, nextRenewInMs: Math.round(delay) };
 }
 
-/** Renews the (renewable) pod token; returns a rotation cause when it cannot be extended as asked. */
+/**
+ * Renews the (renewable) pod token for what the next renewal cycle needs (token-renewal.ts);
+ * returns a rotation cause only when its remaining life, capped at its max TTL, will not cover that.
+ */
 async function renewToken(deps: WorkerDeps, record: PodRecord): Promise<ReloginCause | undefined> {
   const token = deps.sealBox.open(record.encryptedToken ?? "", record.uid);
+  const plan = tokenRenewalPlan(record, deps.settings.rotationGraceSeconds);
   try {
-    const auth = await deps.vault.renewSelf(token, record.tokenTtlSeconds);
+    const auth = await deps.vault.renewSelf(token, plan.incrementSeconds);
     deps.metrics.renewals.inc({ kind: "token", result: "ok" });
     record.tokenExpiresAt = deps.now() + auth.ttlSeconds * 1000;
-    if (auth.ttlSeconds < record.tokenTtlSeconds) return "token-max-ttl";
+    if (auth.ttlSeconds < plan.neededSeconds) return "token-max-ttl";
     return undefined;
   } catch (err) {
     if (!isPermanent(err)) throw err;

@@ -6,14 +6,14 @@ import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { byJobName, runJob } from "./job-runner.ts";
-import { trustedAccessors } from "./trusted-ids.ts";
+import { trustedAccessors, trustedLeases } from "./trusted-ids.ts";
 import { createOperationProcessor } from "./operation.ts";
 
 /**
- * revoke: when the pod is gone (deleted, UID changed) or terminal. Revokes every lease and
- * the pod token by accessor (unknown ids are fine), deletes the Secret, cancels the renewal
- * and drops the index entry. The Secret's annotations are read too, so a lost index does not
- * leave an orphan.
+ * revoke: when the pod is gone (deleted, UID changed) or terminal. Revokes every lease
+ * synchronously, then the pod token by accessor (unknown ids are fine), deletes the Secret,
+ * cancels the renewal and drops the index entry. The Secret's annotations are read too (tagged
+ * lease ids, confirmed accessors), so a lost index costs neither an orphan nor a lazy revoke.
  */
 export function createRevokeProcessor(deps: WorkerDeps) {
   return byJobName<RevokeQueueJob>(deps, QUEUE.revoke, {
@@ -45,11 +45,13 @@ async function revoke(deps: WorkerDeps, ref: RevokeJob): Promise<RevokeOutcome> 
   for (const secret of secrets) {
     const recovery = readSecretRecovery(secret);
     if (!recovery) continue;
+    for (const lease of trustedLeases(deps, recovery)) leaseIds.add(lease.id);
     for (const accessor of await trustedAccessors(deps, recovery)) accessors.add(accessor);
   }
   if (!record && secrets.length === 0) return { outcome: "nothing-to-revoke" };
 
-  // Leases first and synchronously, so database users are gone when this returns; then the token.
+  // Leases first and synchronously (sys/leases/revoke, sync), so database users are gone when this
+  // returns; then the token, which takes any lease we could not know only lazily (Vault's expiration manager).
   for (const id of leaseIds) {
     await deps.vault.revokeLease(id);
     deps.metrics.revocations.inc({ kind: "lease" });

@@ -38,8 +38,15 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
   // Until the new credentials are in the Secret, the old token stays current and the new one is
   // recorded as retiring: a crash or failure here leaves the pod its working credentials, and the
   // new token (with any lease read under it) is revoked with the pod at the latest.
-  const pending: Retiring = { kind: "accessor", id: auth.accessor, revokeAt: deps.now() + auth.ttlSeconds * 1000 };
-  await deps.index.put({ ...record, retiring: [...record.retiring, pending] });
+  const pending: Retiring[] = [{ kind: "accessor", id: auth.accessor, revokeAt: deps.now() + auth.ttlSeconds * 1000 }];
+  await deps.index.put({ ...record, retiring: [...record.retiring, ...pending] });
+  // Each new lease is recorded as soon as it exists, so a crash before the Secret is written leaves its id.
+  const pendingLeases: string[] = [];
+  const onLease = async (lease: LeaseRecord) => {
+    pendingLeases.push(lease.id);
+    pending.push({ kind: "lease", id: lease.id, revokeAt: lease.expiresAt });
+    await deps.index.put({ ...record, retiring: [...record.retiring, ...pending] });
+  };
   let read: Awaited<ReturnType<typeof readSecrets>>;
   const retiring: Retiring[] = [...record.retiring];
   // Credentials rebuilt from a Secret have no known expiry: they too get the full grace.
@@ -50,10 +57,12 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
     if (lease.id) retiring.push({ kind: "lease", id: lease.id, revokeAt: retireAt(deps, record.state === "recovered" ? unknownExpiry : lease.expiresAt) });
   }
   try {
-    read = await readSecrets(deps, auth.token, request.secrets, request);
+    read = await readSecrets(deps, auth.token, request.secrets, { ...request, onLease });
     const existing = await deps.kube.readSecret(ref.namespace, request.secretName);
     await writePodSecret(deps, { ref, request }, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, existing);
   } catch (err) {
+    // Leases read under the new token go at once (synchronously), then the token itself.
+    for (const id of pendingLeases) await deps.vault.revokeLease(id).catch(() => undefined);
     await abandonLogin(deps, ref, record, pending);
     throw err;
   }
@@ -82,12 +91,13 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
  * record is put back as it was. If Vault refuses, `pending` stays recorded as retiring and a
  * retire job keeps trying, so the new token is never left unrevoked and unknown.
  */
-async function abandonLogin(deps: WorkerDeps, ref: PodRef, record: PodRecord, pending: Retiring): Promise<void> {
+async function abandonLogin(deps: WorkerDeps, ref: PodRef, record: PodRecord, pending: readonly Retiring[]): Promise<void> {
+  const token = pending.find((p) => p.kind === "accessor");
   try {
-    await deps.vault.revokeAccessor(pending.id);
+    if (token) await deps.vault.revokeAccessor(token.id);
   } catch (err) {
     deps.log.warn({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, error: messageOf(err) }, "rotation failed and its new pod token could not be revoked; a retire job will");
-    await deps.producer.retire({ uid: ref.uid, kind: pending.kind, id: pending.id }, 0);
+    for (const item of pending) await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, 0);
     return;
   }
   await deps.index.put(record);

@@ -22,8 +22,11 @@ export type RenewWhen =
   | { readonly kind: "by-expiry" }
   /** Token and leases stay due at `at` (a wake that only refreshed files); the job wakes then or at the next refresh. */
   | { readonly kind: "lease-due"; readonly at: number }
-  /** At once and outside the expiry order: a record rebuilt from its Secret, or a renewal found overdue. */
-  | { readonly kind: "now" };
+  /**
+   * At once: a record rebuilt from its Secret (outside the expiry order), or a renewal found
+   * overdue (keepExpiryOrder: after a long Vault outage the nearest expiry still runs first).
+   */
+  | { readonly kind: "now"; readonly keepExpiryOrder?: boolean };
 
 /**
  * Schedules the pod's one current renew job and writes the record: the next sequence number
@@ -40,6 +43,8 @@ export async function scheduleRenew(deps: WorkerDeps, record: PodRecord, when: R
       : renewDelayMs(record, now, deps.settings.renewJitterPercent, deps.random);
     record.leaseRenewAt = now + leaseDelay;
     delay = nextWakeMs(record, now, leaseDelay);
+    expiresAt = earliestExpiry(record);
+  } else if (when.keepExpiryOrder) {
     expiresAt = earliestExpiry(record);
   }
   record.renewSeq = (record.renewSeq ?? 0) + 1;

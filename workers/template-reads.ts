@@ -25,6 +25,7 @@ export class TemplateReads {
     private readonly deps: WorkerDeps,
     private readonly podToken: string,
     private readonly staticRefreshSeconds: number | undefined,
+    private readonly onLease?: (lease: LeaseRecord) => Promise<void>,
   ) {}
 
   async render(secret: SecretRequest): Promise<string> {
@@ -46,7 +47,9 @@ export class TemplateReads {
     if (!pending) {
       pending = Object.keys(params).length > 0 ? this.deps.vault.writeSecret(this.podToken, path, params) : this.deps.vault.readSecret(this.podToken, path);
       this.#cache.set(key, pending);
-      this.#leases.set(key, this.#record(file, path, await pending));
+      const record = this.#record(file, path, await pending);
+      this.#leases.set(key, record);
+      if (record.id !== "") await this.onLease?.(record);
     }
     const read = await pending;
     return new SecretValue(read.leaseId, read.leaseDurationSeconds, read.renewable, read.data, null);

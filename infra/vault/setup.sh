@@ -15,8 +15,11 @@
 #            DB_CONNECTION_URL DB_USERNAME DB_PASSWORD_FILE               the database engine example
 #                                         (skipped unless DB_CONNECTION_URL is set)
 #            DB_DEFAULT_TTL DB_MAX_TTL    (default 1h, 24h)
-#            CONTROLLER_TOKEN_FILE        write a new leasekeeper token (policy leasekeeper) there
-#            CONTROLLER_TOKEN_TTL         its lifetime (default 768h); leasekeeper reads it at start
+#            CONTROLLER_ROLE_TTL CONTROLLER_ROLE_MAX_TTL                  leasekeeper's own Kubernetes-auth role
+#                                         "leasekeeper" (default 1h, 24h); bound to LEASEKEEPER_NAMESPACE/leasekeeper
+#            CONTROLLER_TOKEN_FILE        or a static token instead: write a new leasekeeper token (policy
+#                                         leasekeeper, renewable) there
+#            CONTROLLER_TOKEN_TTL         its lifetime (default 768h); leasekeeper renews it while it can
 set -eu
 
 : "${VAULT_ADDR:?set VAULT_ADDR}"
@@ -33,6 +36,8 @@ APP_TOKEN_TTL=${APP_TOKEN_TTL:-1h}
 APP_TOKEN_MAX_TTL=${APP_TOKEN_MAX_TTL:-24h}
 DB_DEFAULT_TTL=${DB_DEFAULT_TTL:-1h}
 DB_MAX_TTL=${DB_MAX_TTL:-24h}
+CONTROLLER_ROLE_TTL=${CONTROLLER_ROLE_TTL:-1h}
+CONTROLLER_ROLE_MAX_TTL=${CONTROLLER_ROLE_MAX_TTL:-24h}
 CONTROLLER_TOKEN_TTL=${CONTROLLER_TOKEN_TTL:-768h}
 
 umask 077
@@ -84,7 +89,7 @@ echo "setup: role auth/kubernetes/role/$APP_ROLE for $APP_NAMESPACE/$APP_SERVICE
 vault_api POST auth/kubernetes/role/"$APP_ROLE" "{\"bound_service_account_names\":[$(json_value "$APP_SERVICE_ACCOUNT")],\"bound_service_account_namespaces\":[$(json_value "$APP_NAMESPACE")],\"token_policies\":[$(json_value "$APP_POLICY_NAME")],\"audience\":$(json_value "$AUDIENCE"),\"token_ttl\":$(json_value "$APP_TOKEN_TTL"),\"token_max_ttl\":$(json_value "$APP_TOKEN_MAX_TTL")}"
 
 echo "setup: role auth/kubernetes/role/leasekeeper for leasekeeper's own service account"
-vault_api POST auth/kubernetes/role/leasekeeper "{\"bound_service_account_names\":[\"leasekeeper\"],\"bound_service_account_namespaces\":[\"${LEASEKEEPER_NAMESPACE:-leasekeeper}\"],\"token_policies\":[\"leasekeeper\"],\"audience\":$(json_value "$AUDIENCE"),\"token_ttl\":\"1h\",\"token_max_ttl\":\"24h\"}"
+vault_api POST auth/kubernetes/role/leasekeeper "{\"bound_service_account_names\":[\"leasekeeper\"],\"bound_service_account_namespaces\":[\"${LEASEKEEPER_NAMESPACE:-leasekeeper}\"],\"token_policies\":[\"leasekeeper\"],\"audience\":$(json_value "$AUDIENCE"),\"token_ttl\":$(json_value "$CONTROLLER_ROLE_TTL"),\"token_max_ttl\":$(json_value "$CONTROLLER_ROLE_MAX_TTL")}"
 
 if [ -n "${DB_CONNECTION_URL:-}" ]; then
   : "${DB_USERNAME:?set DB_USERNAME for the database engine example}"

@@ -71,7 +71,11 @@ const fields = z.object({
   tokenAudience: z.string().min(1).default("vault"),
   tokenExpirationSeconds: seconds(600, 600),
   defaultAuthPath: z.string().regex(/^[A-Za-z0-9_\-/]+$/).default("kubernetes"),
-  rotationGraceSeconds: seconds(30),
+  /**
+   * How long replaced credentials stay valid: longer than the kubelet takes to show the pod the
+   * updated Secret (its sync period, 60 s plus up to 10 s jitter, plus its cache).
+   */
+  rotationGraceSeconds: seconds(120),
   renewJitterPercent: seconds(10).pipe(z.number().max(50)),
   reconcileIntervalSeconds: seconds(60, 1),
   issueConcurrency: seconds(16, 1),

@@ -25,17 +25,30 @@ export class RetryLaterError extends Error {
   }
 }
 
-/** Vault answered 503 sealed (or is mid-restart): jobs wait instead of burning attempts. */
-export class VaultSealedError extends Error {
-  override readonly name = "VaultSealedError";
+/**
+ * Why Vault cannot be used right now. In production a sealed Vault is usually *unreachable*: the
+ * vault-active Service has no endpoints, so connections are refused or hang.
+ */
+export type VaultUnavailableReason = "sealed" | "unreachable" | "timeout";
+
+/** Vault is sealed, refuses connections or does not answer: jobs wait instead of burning attempts. */
+export class VaultUnavailableError extends Error {
+  override readonly name = "VaultUnavailableError";
+  constructor(
+    message: string,
+    readonly reason: VaultUnavailableReason,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 export function isPermanent(err: unknown): err is PermanentError {
   return err instanceof PermanentError || (err instanceof Error && err.name === "PermanentError");
 }
 
-export function isSealed(err: unknown): err is VaultSealedError {
-  return err instanceof VaultSealedError || (err instanceof Error && err.name === "VaultSealedError");
+export function isVaultUnavailable(err: unknown): err is VaultUnavailableError {
+  return err instanceof VaultUnavailableError || (err instanceof Error && err.name === "VaultUnavailableError");
 }
 
 export function isRetryLater(err: unknown): err is RetryLaterError {
@@ -45,6 +58,12 @@ export function isRetryLater(err: unknown): err is RetryLaterError {
 /** Message of an unknown thrown value, never its payload. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** True for a request that got no answer in time (axios: ECONNABORTED "timeout of N ms exceeded"). */
+export function isTimeout(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === "ECONNABORTED" || code === "ETIMEDOUT" || (err instanceof Error && /\btimeout\b/i.test(err.message));
 }
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED", "EHOSTUNREACH", "UND_ERR_SOCKET"]);

@@ -1,4 +1,4 @@
-import { PermanentError, RetryLaterError, VaultSealedError, isNetworkError, messageOf } from "./errors.ts";
+import { PermanentError, RetryLaterError, VaultUnavailableError, isNetworkError, isTimeout, messageOf } from "./errors.ts";
 
 interface NodeVaultError {
   message?: string;
@@ -12,10 +12,12 @@ export function classifyVaultError(raw: unknown, what: string): Error {
   const status = (err as NodeVaultError).response?.statusCode;
   const message = firstLine(messageOf(err));
   if (status === undefined) {
-    if (isNetworkError(err)) return new RetryLaterError(`vault: ${what}: unreachable (${message})`, undefined, { cause: err });
+    // Refused, reset or timed out: with every replica sealed the vault-active Service has no endpoints.
+    if (isTimeout(err)) return new VaultUnavailableError(`vault: ${what}: no answer in time (${message})`, "timeout", { cause: err });
+    if (isNetworkError(err)) return new VaultUnavailableError(`vault: ${what}: unreachable (${message})`, "unreachable", { cause: err });
     return new RetryLaterError(`vault: ${what}: ${message}`, undefined, { cause: err });
   }
-  if (status === 503 && /sealed/i.test(message)) return new VaultSealedError(`vault: ${what}: Vault is sealed`, { cause: err });
+  if (status === 503 && /sealed/i.test(message)) return new VaultUnavailableError(`vault: ${what}: Vault is sealed`, "sealed", { cause: err });
   if (status === 429 || status === 502 || status === 503 || status === 504 || status === 500 || status === 412 || status === 472 || status === 473) {
     return new RetryLaterError(`vault: ${what}: HTTP ${status} ${message}`, undefined, { cause: err });
   }

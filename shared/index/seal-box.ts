@@ -1,9 +1,13 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
  * AES-256-GCM for values kept in Redis (the pod's Vault token). The additional data binds
  * a ciphertext to its record, so a blob copied to another pod's record does not decrypt.
  * Format: base64(iv[12] | tag[16] | ciphertext).
+ *
+ * With the same key it also tags identifiers leasekeeper writes where others can edit them (lease
+ * ids in a per-pod Secret's annotations): HMAC-SHA256 bound to a context (namespace/pod UID), so
+ * an id copied from another pod's Secret, or made up, does not verify.
  */
 export class SealBox {
   readonly #key: Buffer;
@@ -19,6 +23,23 @@ export class SealBox {
     cipher.setAAD(Buffer.from(boundTo, "utf8"));
     const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64");
+  }
+
+  tag(value: string, boundTo: string): string {
+    return this.#mac(value, boundTo).toString("base64url");
+  }
+
+  /** True when `tag` is tag(value, boundTo) under this key (constant time). */
+  verifyTag(tag: unknown, value: string, boundTo: string): boolean {
+    if (typeof tag !== "string") return false;
+    const given = Buffer.from(tag, "base64url");
+    const expected = this.#mac(value, boundTo);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  #mac(value: string, boundTo: string): Buffer {
+    // Domain-separated from the cipher's use of the key; truncated to 128 bits.
+    return createHmac("sha256", this.#key).update("leasekeeper id tag\0").update(boundTo).update("\0").update(value).digest().subarray(0, 16);
   }
 
   open(blob: string, boundTo: string): string {

@@ -17,6 +17,13 @@ export interface SecretContent {
   readonly retiring: readonly Retiring[];
   /** file name → rendered content */
   readonly files: Readonly<Record<string, string>>;
+  /** Tags a lease id for this pod (SealBox.tag bound to leaseTagContext), so a revoke can trust it later. */
+  readonly tagLease: (leaseId: string) => string;
+}
+
+/** What a lease id's tag in a per-pod Secret is bound to: that pod, in that namespace. */
+export function leaseTagContext(pod: { namespace: string; uid: string }): string {
+  return `lease:${pod.namespace}/${pod.uid}`;
 }
 
 /** The per-pod Secret: owned by the pod (GC removes it), labelled with the pod UID. */
@@ -37,8 +44,8 @@ export function buildPodSecret(pod: { name: string; namespace: string; uid: stri
       },
       annotations: {
         [ANNOTATION_ACCESSOR]: content.accessor,
-        [ANNOTATION_LEASES]: JSON.stringify(content.leases.filter((l) => l.id !== "").map((l) => ({ id: l.id, file: l.file, path: l.path }))),
-        [ANNOTATION_RETIRING]: JSON.stringify(content.retiring),
+        [ANNOTATION_LEASES]: JSON.stringify(content.leases.filter((l) => l.id !== "").map((l) => ({ id: l.id, file: l.file, path: l.path, tag: content.tagLease(l.id) }))),
+        [ANNOTATION_RETIRING]: JSON.stringify(content.retiring.map((r) => (r.kind === "lease" ? { ...r, tag: content.tagLease(r.id) } : r))),
         [ANNOTATION_ISSUED_AT]: new Date().toISOString(),
       },
       ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: pod.name, uid: pod.uid, controller: false, blockOwnerDeletion: false }],
@@ -47,12 +54,22 @@ export function buildPodSecret(pod: { name: string; namespace: string; uid: stri
   };
 }
 
+/** A lease id as a Secret's annotations give it: untrusted until its tag verifies (workers/trusted-ids.ts). */
+export interface AnnotatedLease {
+  readonly id: string;
+  /** In the Secret's files now (false: replaced by a rotation, retiring after the grace). */
+  readonly current: boolean;
+  readonly file: string;
+  readonly path: string;
+  readonly tag: string | undefined;
+}
+
 export interface SecretRecovery {
   readonly podUid: string;
   readonly namespace: string;
   readonly name: string;
   readonly accessor: string | undefined;
-  readonly leaseIds: string[];
+  readonly leases: AnnotatedLease[];
   readonly retiring: Retiring[];
 }
 
@@ -63,13 +80,18 @@ export function readSecretRecovery(secret: V1Secret): SecretRecovery | undefined
   const name = secret.metadata?.name;
   if (!uid || !namespace || !name) return undefined;
   const annotations = secret.metadata?.annotations ?? {};
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const retiringRaw = parseArray(annotations[ANNOTATION_RETIRING]);
   return {
     podUid: uid,
     namespace,
     name,
     accessor: annotations[ANNOTATION_ACCESSOR] || undefined,
-    leaseIds: parseArray(annotations[ANNOTATION_LEASES]).flatMap((l) => (typeof l?.id === "string" ? [l.id] : [])),
-    retiring: parseArray(annotations[ANNOTATION_RETIRING]).flatMap((r) =>
+    leases: [
+      ...parseArray(annotations[ANNOTATION_LEASES]).flatMap((l) => (typeof l?.id === "string" && l.id !== "" ? [{ id: l.id, current: true, file: str(l.file) ?? "", path: str(l.path) ?? "", tag: str(l.tag) }] : [])),
+      ...retiringRaw.flatMap((r) => (r?.kind === "lease" && typeof r.id === "string" && r.id !== "" ? [{ id: r.id, current: false, file: "", path: "", tag: str(r.tag) }] : [])),
+    ],
+    retiring: retiringRaw.flatMap((r) =>
       (r?.kind === "lease" || r?.kind === "accessor") && typeof r.id === "string" ? [{ kind: r.kind, id: r.id, revokeAt: Number(r.revokeAt) || 0 }] : [],
     ),
   };

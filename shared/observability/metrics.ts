@@ -24,7 +24,12 @@ export function createMetrics(registry = new Registry(), options: { processMetri
     reconcileRuns: new Counter({ name: "leasekeeper_reconcile_runs_total", help: "Reconciler passes, by result", labelNames: ["result"], registers: [registry] }),
     reconcileActions: new Counter({ name: "leasekeeper_reconcile_actions_total", help: "Jobs the reconciler enqueued, by action", labelNames: ["action"], registers: [registry] }),
     livePods: new Gauge({ name: "leasekeeper_pods_tracked", help: "Pods with credentials in the index", registers: [registry] }),
-    vaultSealedWaits: new Counter({ name: "leasekeeper_vault_sealed_waits_total", help: "Jobs postponed because Vault was sealed", labelNames: ["queue"], registers: [registry] }),
+    vaultSealedWaits: new Counter({
+      name: "leasekeeper_vault_sealed_waits_total",
+      help: "Jobs postponed without spending an attempt because Vault was unavailable, by queue and reason (sealed, unreachable: refused or reset, timeout: no answer within LEASEKEEPER_VAULT_TIMEOUT_MS)",
+      labelNames: ["queue", "reason"],
+      registers: [registry],
+    }),
     // Updated by the reconciler on each pass (workers/reconcile-gauges.ts).
     earliestExpiry: new Gauge({ name: "leasekeeper_credentials_earliest_expiry_seconds", help: "Seconds until the earliest pod token or lease of a live pod expires (+Inf when none)", registers: [registry] }),
     queueJobs: new Gauge({ name: "leasekeeper_queue_jobs", help: "Jobs per queue and state (wait, prioritized, active, delayed, failed)", labelNames: ["queue", "state"], registers: [registry] }),

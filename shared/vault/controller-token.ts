@@ -26,14 +26,27 @@ export interface ControllerTokenDeps {
 /**
  * leasekeeper's own Vault identity. Either a configured token (renewed at 2/3 of its TTL when it
  * is renewable) or a Kubernetes-auth login as leasekeeper's service account with its own role
- * and policy, renewed the same way and logged in again when it can no longer be extended.
+ * and policy, renewed the same way and logged in again only when its max TTL leaves too little.
  */
+/**
+ * Vault caps renewals at the token's max TTL, so an answer shorter than asked is normal (with
+ * token_ttl = token_max_ttl it is every answer). The next refresh comes at 2/3 of what was
+ * granted; log in again only when the third left then would not leave room to do it (30 s, or a
+ * quarter of the token's first TTL when that is shorter).
+ */
+export function mustLoginAgain(grantedSeconds: number, fullTtlSeconds: number): boolean {
+  return grantedSeconds / 3 < Math.min(30, fullTtlSeconds / 4);
+}
+
 export function controllerToken(staticToken: string | undefined, login: ControllerLogin | undefined, deps: ControllerTokenDeps): ControllerTokenSource {
   let token = staticToken;
   let ttlSeconds = 0;
+  /** The TTL the token started with: what each renewal asks for again. */
+  let fullTtlSeconds = 0;
   let expiresAt = Number.POSITIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let failures = 0;
 
   const doLogin = async () => {
     if (!login) return;
@@ -41,6 +54,7 @@ export function controllerToken(staticToken: string | undefined, login: Controll
     const auth = await deps.login(login.authPath, login.role, jwt);
     token = auth.token;
     ttlSeconds = auth.ttlSeconds;
+    fullTtlSeconds = auth.ttlSeconds;
     expiresAt = ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
     deps.log.info({ role: login.role, ttlSeconds }, "logged in to Vault as leasekeeper");
   };
@@ -51,20 +65,26 @@ export function controllerToken(staticToken: string | undefined, login: Controll
     timer.unref();
   };
 
-  /** After a failure: try again soon, well before what is left of the token runs out. */
+  /**
+   * After a failure: try again soon, well before what is left of the token runs out. Without a
+   * token yet (Vault sealed or unreachable at start) every lifecycle call waits for it, so the
+   * first tries come after 1, 2, 4 … s.
+   */
   const retrySoon = () => {
     if (stopped) return;
+    failures++;
     const left = expiresAt - Date.now();
-    timer = setTimeout(() => void refresh(), Math.min(15_000, Math.max(1000, Number.isFinite(left) ? left / 4 : 15_000)));
+    const backoff = Math.min(15_000, 1000 * 2 ** (failures - 1));
+    const delay = token ? Math.min(15_000, Math.max(1000, Number.isFinite(left) ? left / 4 : 15_000)) : backoff;
+    timer = setTimeout(() => void refresh(), delay);
     timer.unref();
   };
 
   const refresh = async () => {
     try {
       if (!token) throw new Error("no token yet");
-      const asked = ttlSeconds;
-      const auth = await deps.renewSelf(token, asked);
-      if (auth.ttlSeconds < asked && login) {
+      const auth = await deps.renewSelf(token, fullTtlSeconds || ttlSeconds);
+      if (login && mustLoginAgain(auth.ttlSeconds, fullTtlSeconds)) {
         await doLogin();
       } else {
         ttlSeconds = auth.ttlSeconds;
@@ -87,6 +107,7 @@ export function controllerToken(staticToken: string | undefined, login: Controll
         return;
       }
     }
+    failures = 0;
     schedule(ttlSeconds > 0 ? ttlSeconds : 15);
   };
 
@@ -107,6 +128,7 @@ export function controllerToken(staticToken: string | undefined, login: Controll
         try {
           const auth = await deps.renewSelf(token, 0);
           ttlSeconds = auth.renewable ? auth.ttlSeconds : 0;
+          fullTtlSeconds = ttlSeconds;
         } catch (err) {
           deps.log.warn({ error: messageOf(err) }, "leasekeeper's Vault token could not be renewed; it is used until it expires");
         }

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import vault from "node-vault";
-import { RetryLaterError } from "../errors/errors.ts";
+import { PermanentError, RetryLaterError, isPermanent, isRetryLater } from "../errors/errors.ts";
 import { classifyVaultError } from "../errors/vault-errors.ts";
 import type { LeaseRenewal, SealStatus, VaultAuth, VaultPort, VaultSecret } from "../ports/vault-kube.ts";
 
@@ -13,7 +13,7 @@ export interface VaultClientOptions {
 }
 
 interface AuthBody {
-  auth?: { client_token?: string; accessor?: string; lease_duration?: number; renewable?: boolean };
+  auth?: { client_token?: string; accessor?: string; lease_duration?: number; renewable?: boolean; token_type?: string };
 }
 interface SecretBody {
   lease_id?: string;
@@ -53,26 +53,17 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
     try {
       return await run();
     } catch (err) {
+      // Our own verdicts (a batch token, no controller token yet) are final; Vault's answers are classified.
+      if (isPermanent(err) || isRetryLater(err)) throw err;
       throw classifyVaultError(err, what);
     }
   }
 
-  function toAuth(body: AuthBody, what: string): VaultAuth {
-    const auth = body.auth;
-    if (!auth?.client_token || !auth.accessor) throw new Error(`vault: ${what}: response has no auth block`);
-    return {
-      token: auth.client_token,
-      accessor: auth.accessor,
-      ttlSeconds: auth.lease_duration ?? 0,
-      renewable: auth.renewable ?? false,
-    };
-  }
-
   return {
-    kubernetesLogin: (authPath, role, jwt) =>
-      call(`login to auth/${authPath} as role ${role}`, async () =>
-        toAuth((await client.write(`auth/${authPath}/login`, { role, jwt }, as(undefined))) as AuthBody, "login"),
-      ),
+    kubernetesLogin: (authPath, role, jwt) => {
+      const what = `login to auth/${authPath} as role ${role}`;
+      return call(what, async () => toAuth((await client.write(`auth/${authPath}/login`, { role, jwt }, as(undefined))) as AuthBody, what));
+    },
 
     readSecret: (podToken, path) =>
       call(`read ${path}`, async () => toSecret((await client.read(path, as(podToken))) as SecretBody)),
@@ -82,7 +73,7 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
 
     renewSelf: (podToken, incrementSeconds) =>
       call("renew pod token", async () =>
-        toAuth((await client.write("auth/token/renew-self", { increment: `${incrementSeconds}s` }, as(podToken))) as AuthBody, "renew-self"),
+        toAuth((await client.write("auth/token/renew-self", { increment: `${incrementSeconds}s` }, as(podToken))) as AuthBody, "renew pod token"),
       ),
 
     renewLease: (leaseId, incrementSeconds) =>
@@ -131,5 +122,24 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
           threshold: body.t ?? 0,
         } satisfies SealStatus;
       }),
+  };
+}
+
+/** Only what leasekeeper can use: a service token, with the accessor every revocation goes by. */
+function toAuth(body: AuthBody, what: string): VaultAuth {
+  const auth = body.auth;
+  if (!auth?.client_token) throw new Error(`vault: ${what}: response has no auth block`);
+  if (auth.token_type === "batch" || !auth.accessor) {
+    // A batch token has no accessor and can be neither renewed nor revoked: retrying cannot help.
+    throw new PermanentError(
+      `vault: ${what}: Vault issued a batch token (token_type=batch); leasekeeper needs service tokens (an accessor to revoke the pod's leases by, renewal) — set token_type=service or default on the role`,
+      "VaultBatchToken",
+    );
+  }
+  return {
+    token: auth.client_token,
+    accessor: auth.accessor,
+    ttlSeconds: auth.lease_duration ?? 0,
+    renewable: auth.renewable ?? false,
   };
 }

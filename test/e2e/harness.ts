@@ -24,15 +24,23 @@ export async function startLeasekeeper(stack: Stack, seeded: Seeded, env: Record
       done();
     },
   });
-  const config = loadConfig({
+  const config = loadConfig(harnessEnv(stack, seeded, env));
+  const runtime = await startRuntime(config, createLogger(config.logLevel, sink));
+  return { runtime, config, logs, stop: () => runtime.stop() };
+}
+
+/**
+ * What startLeasekeeper runs with: the shipped settings (leasekeeperEnv), the test-speed changes
+ * HARNESS_OVERRIDES explains, then the test's own `env`.
+ */
+export function harnessEnv(stack: Stack, seeded: Seeded, env: Record<string, string> = {}): Record<string, string> {
+  return {
     ...leasekeeperEnv(stack, seeded, 0),
     LEASEKEEPER_ROTATION_GRACE_SECONDS: "2",
     LEASEKEEPER_SEALED_RETRY_MS: "300",
     LEASEKEEPER_LOG_LEVEL: "debug",
     ...env,
-  });
-  const runtime = await startRuntime(config, createLogger(config.logLevel, sink));
-  return { runtime, config, logs, stop: () => runtime.stop() };
+  };
 }
 
 /**

@@ -49,7 +49,7 @@ e2e("create -> Secret with a working password; delete -> role dropped, lease and
   assert.ok(lease && podToken);
   assert.is(lease?.tokenAccessor, accessor);
   assert.is(podToken?.role, "postgres");
-  assert.ok(podToken?.policies.includes("postgres-policy"));
+  assert.ok(podToken?.policies.includes("postgres-app"));
 
   const events = await stack.core.listNamespacedEvent({ namespace: "default", fieldSelector: `involvedObject.uid=${uid}` });
   assert.ok(events.items.some((e) => e.reason === "CredentialsIssued"), "CredentialsIssued event");

@@ -128,7 +128,7 @@ export function kubePortContract(name: string, setup: () => Promise<KubeSubject>
     const pod = await s.createPod("contract-c", "app");
     const ref = { namespace: s.namespace, name: "contract-c", uid: pod.metadata?.uid ?? "" };
     const request = { role: "app", authPath: "kubernetes", secretName: "contract-c-leasekeeper", secrets: [{ file: "creds.json", path: "secret/data/x" }] };
-    const content = (text: string) => ({ accessor: "acc", leases: [], retiring: [], files: { "creds.json": text } });
+    const content = (text: string) => ({ accessor: "acc", leases: [], retiring: [], files: { "creds.json": text }, tagLease: (id: string) => `tag-${id}` });
     await s.kube.createSecret(s.namespace, buildPodSecret(ref, request, content("one")));
     const again = await rejection(s.kube.createSecret(s.namespace, buildPodSecret(ref, request, content("one"))));
     assert.ok(isAlreadyExists(again), "a second create is AlreadyExists");

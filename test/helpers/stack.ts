@@ -3,18 +3,20 @@
  * private PostgreSQL, seeded with the classic Vault + Kubernetes + PostgreSQL example. Used by
  * the end-to-end tests, the benchmark and `npm run sandbox`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import vault from "node-vault";
 import { startKmsEmulator, type KmsEmulator } from "../emulators/kms/index.ts";
-import { startKubernetesEmulator, type KubernetesEmulator } from "../emulators/kubernetes/index.ts";
+import { startKubernetesEmulator, type KubeletOptions, type KubernetesEmulator } from "../emulators/kubernetes/index.ts";
 import { startVaultEmulator, type VaultEmulator } from "../emulators/vault/index.ts";
 import { startPostgres, type PostgresServer } from "./postgres.ts";
 import { startRedis, type RedisServer } from "./redis.ts";
 import { enforceLeasekeeperRbac, INFRA_DIR, reportRbac, type RbacEnforcement } from "./rbac.ts";
+import { controllerJwtMount, shippedSettings, TEST_KUBELET } from "./shipped.ts";
+import { vaultSetup } from "./vault-setup.ts";
 
 export interface StackOptions {
   /** Folder for kubeconfig and endpoints; a temporary one by default. */
@@ -25,6 +27,8 @@ export interface StackOptions {
   readonly podGraceSeconds?: number;
   /** Let requests without a token in as system:anonymous (kubectl sends none to plain-http servers). */
   readonly kubeAnonymous?: boolean;
+  /** The fake kubelet's Secret-volume refresh (default TEST_KUBELET; the sandbox uses a real kubelet's 60 s + 10 s). */
+  readonly kubelet?: KubeletOptions;
   /** Enforce infra/base's RBAC for leasekeeper's service account (default true; see rbac.ts). */
   readonly rbac?: boolean;
 }
@@ -54,6 +58,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   try {
     const kube = await startKubernetesEmulator({ port: opts.ports?.kubernetes, podGraceSeconds: opts.podGraceSeconds ?? 1, anonymousAuth: opts.kubeAnonymous ?? false });
     started.push(kube);
+    kube.kubelet.configure(opts.kubelet ?? TEST_KUBELET);
     const vaultEmu = await startVaultEmulator({ port: opts.ports?.vault });
     started.push(vaultEmu);
     const kms = await startKmsEmulator({ port: opts.ports?.kms });
@@ -94,15 +99,27 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 }
 
 export interface SeedOptions {
+  /** setup.sh's DB_DEFAULT_TTL / DB_MAX_TTL (shipped defaults 1h / 24h). */
   readonly dbDefaultTtl?: string;
   readonly dbMaxTtl?: string;
+  /** setup.sh's APP_TOKEN_TTL / APP_TOKEN_MAX_TTL: the pod tokens of role postgres (shipped 1h / 24h). */
   readonly tokenTtl?: string;
   readonly tokenMaxTtl?: string;
+  /** setup.sh's AUDIENCE (shipped: vault). */
   readonly audience?: string;
+  /** setup.sh's CONTROLLER_ROLE_TTL / CONTROLLER_ROLE_MAX_TTL: leasekeeper's own role (shipped 1h / 24h). */
+  readonly controllerRoleTtl?: string;
+  readonly controllerRoleMaxTtl?: string;
+  /** setup.sh's CONTROLLER_TOKEN_TTL: the static token it writes (shipped 768h). */
+  readonly controllerTokenTtl?: string;
 }
 
 export interface Seeded {
-  /** leasekeeper's own least-privilege Vault token. */
+  /**
+   * The static leasekeeper token setup.sh writes to CONTROLLER_TOKEN_FILE (policy leasekeeper, no
+   * default policy). The shipped Deployment logs in with its role instead; tests of the static
+   * path pass it as VAULT_TOKEN, and the secret scans look for it.
+   */
   readonly controllerToken: string;
   readonly kvPassword: string;
 }
@@ -110,47 +127,55 @@ export interface Seeded {
 /** leasekeeper's own Vault policy, as installed by infra/vault/setup.sh. */
 export const CONTROLLER_POLICY = readFileSync(join(INFRA_DIR, "vault", "leasekeeper-policy.hcl"), "utf8");
 
-/** The example workload policy of infra/vault (role postgres). */
+/** The example workload policy of infra/vault (role postgres; setup.sh names it postgres-app). */
 export const POSTGRES_POLICY = readFileSync(join(INFRA_DIR, "vault", "example-app-policy.hcl"), "utf8");
+export const POSTGRES_POLICY_NAME = "postgres-app";
 
-/** The example from the classic tutorial: database role, policy, Kubernetes auth role, KV secret, service account. */
+/**
+ * Configures Vault by running infra/vault/setup.sh as shipped (Kubernetes auth, the policies, the
+ * example role postgres, the database engine, leasekeeper's role and a static token), then adds
+ * what installing does not: the workload's KV value and the service accounts (kubectl's part).
+ */
 export async function seedExample(stack: Stack, opts: SeedOptions = {}): Promise<Seeded> {
-  const root = vault({ apiVersion: "v1", endpoint: stack.vault.url, token: stack.vault.rootToken });
-  // Vault's own identity for TokenReview: a service account token (like Vault's pod token).
+  // Vault runs outside the emulated cluster, so it needs a reviewer token (setup.sh's
+  // TOKEN_REVIEWER_JWT_FILE), as an external Vault does.
   await ensureServiceAccount(stack.core, "kube-system", "vault-auth");
-  const reviewerJwt = stack.kube.control.issueToken({ namespace: "kube-system", serviceAccount: "vault-auth", expirationSeconds: 365 * 24 * 3600 });
-  await root.write("auth/kubernetes/config", { kubernetes_host: stack.kube.url, token_reviewer_jwt: reviewerJwt });
-  await root.write("sys/policy/postgres-policy", { policy: POSTGRES_POLICY });
-  await root.write("sys/policy/leasekeeper", { policy: CONTROLLER_POLICY });
-  await root.write("auth/kubernetes/role/postgres", {
-    bound_service_account_names: "postgres-vault",
-    bound_service_account_namespaces: "default",
-    token_policies: "postgres-policy",
-    token_ttl: opts.tokenTtl ?? "24h",
-    token_max_ttl: opts.tokenMaxTtl ?? "24h",
-    audience: opts.audience ?? "vault",
-  });
+  const reviewerFile = join(stack.dir, "vault-reviewer.jwt");
+  writeFileSync(reviewerFile, stack.kube.control.issueToken({ namespace: "kube-system", serviceAccount: "vault-auth", expirationSeconds: 365 * 24 * 3600 }), { mode: 0o600 });
+  const tokenFile = join(stack.dir, "leasekeeper-vault-token");
+  const env: Record<string, string> = {
+    VAULT_ADDR: stack.vault.url,
+    VAULT_TOKEN: stack.vault.rootToken,
+    K8S_HOST: stack.kube.url,
+    TOKEN_REVIEWER_JWT_FILE: reviewerFile,
+    CONTROLLER_TOKEN_FILE: tokenFile,
+  };
+  const optional: Record<string, string | undefined> = {
+    APP_TOKEN_TTL: opts.tokenTtl,
+    APP_TOKEN_MAX_TTL: opts.tokenMaxTtl,
+    AUDIENCE: opts.audience,
+    DB_DEFAULT_TTL: opts.dbDefaultTtl,
+    DB_MAX_TTL: opts.dbMaxTtl,
+    CONTROLLER_ROLE_TTL: opts.controllerRoleTtl,
+    CONTROLLER_ROLE_MAX_TTL: opts.controllerRoleMaxTtl,
+    CONTROLLER_TOKEN_TTL: opts.controllerTokenTtl,
+  };
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined) env[key] = value;
   if (stack.postgres) {
     const pg = stack.postgres;
-    await root.write("database/config/postgres", {
-      plugin_name: "postgresql-database-plugin",
-      connection_url: `postgresql://{{username}}:{{password}}@${pg.host}:${pg.port}/${pg.database}?sslmode=disable`,
-      username: pg.user,
-      password: pg.password,
-      allowed_roles: "postgres-role",
-    });
-    await root.write("database/roles/postgres-role", {
-      db_name: "postgres",
-      creation_statements: `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";`,
-      default_ttl: opts.dbDefaultTtl ?? "1h",
-      max_ttl: opts.dbMaxTtl ?? "24h",
-    });
+    const passwordFile = join(stack.dir, "db-password");
+    writeFileSync(passwordFile, `${pg.password}\n`, { mode: 0o600 });
+    env.DB_CONNECTION_URL = `postgresql://{{username}}:{{password}}@${pg.host}:${pg.port}/${pg.database}?sslmode=disable`;
+    env.DB_USERNAME = pg.user;
+    env.DB_PASSWORD_FILE = passwordFile;
   }
+  await vaultSetup(env);
+  // Workload data, not installation: the example policy lets the pod read this KV path.
+  const root = vault({ apiVersion: "v1", endpoint: stack.vault.url, token: stack.vault.rootToken });
   const kvPassword = randomBytes(9).toString("base64url");
   await root.write("secret/data/db-pass", { data: { password: kvPassword } });
   await ensureServiceAccount(stack.core, "default", "postgres-vault");
-  const created = (await root.write("auth/token/create", { policies: ["leasekeeper"], ttl: "768h", no_default_policy: false })) as { auth: { client_token: string } };
-  return { controllerToken: created.auth.client_token, kvPassword };
+  return { controllerToken: readFileSync(tokenFile, "utf8"), kvPassword };
 }
 
 export async function ensureServiceAccount(core: CoreV1Api, namespace: string, name: string): Promise<void> {
@@ -165,15 +190,61 @@ export function randomIndexKey(): string {
   return randomBytes(32).toString("base64");
 }
 
-/** The environment leasekeeper needs to run against a stack, as its own least-privilege identity. */
-export function leasekeeperEnv(stack: Stack, seeded: Seeded, httpPort: number | string): Record<string, string> {
+/**
+ * The environment leasekeeper runs with against a stack: infra/base's ConfigMap and the
+ * Deployment's env, with the Secrets it references filled in and only the HARNESS_OVERRIDES
+ * changed. Its own Vault identity is the shipped one: role leasekeeper with a token of the
+ * projected volume's audience and expiry (written where LEASEKEEPER_VAULT_JWT_FILE points).
+ */
+export function leasekeeperEnv(stack: Stack, _seeded: Seeded, httpPort: number | string): Record<string, string> {
+  const shipped = shippedSettings();
+  const fields: Record<string, string> = { "metadata.namespace": shipped.serviceAccount.namespace, "metadata.name": "leasekeeper-test-0" };
+  const secrets: Record<string, string> = { "leasekeeper-index-key/key": randomIndexKey(), "leasekeeper-redis/url": stack.redis.url };
+  const env: Record<string, string> = { ...shipped.configMap, ...shipped.env };
+  for (const [name, path] of Object.entries(shipped.fromFields)) env[name] = required(fields[path], `field ${path} of ${name}`);
+  for (const [name, ref] of Object.entries(shipped.fromSecrets)) env[name] = required(secrets[ref], `Secret ${ref} of ${name}`);
   return {
-    LEASEKEEPER_INDEX_KEY: randomIndexKey(),
-    LEASEKEEPER_REDIS_URL: stack.redis.url,
-    KUBECONFIG: stack.leasekeeperKubeconfigPath,
+    ...env,
     VAULT_ADDR: stack.vault.url,
-    VAULT_TOKEN: seeded.controllerToken,
+    KUBECONFIG: stack.leasekeeperKubeconfigPath,
+    LEASEKEEPER_VAULT_JWT_FILE: mountControllerJwt(stack, shipped),
     LEASEKEEPER_HTTP_PORT: String(httpPort),
     LEASEKEEPER_HTTP_HOST: "127.0.0.1",
+    LEASEKEEPER_TLS_CERT_FILE: "",
+    LEASEKEEPER_TLS_KEY_FILE: "",
+    LEASEKEEPER_LEADER_ELECTION: "false",
   };
+}
+
+function required(value: string | undefined, what: string): string {
+  if (value === undefined) throw new Error(`leasekeeperEnv: the Deployment references ${what}, which the test stack does not provide`);
+  return value;
+}
+
+/**
+ * What the kubelet does for the Deployment's projected service-account token: a TokenRequest for
+ * leasekeeper's service account with the volume's audience and expiry, written to a file and
+ * refreshed at 80 % of its life. Returns the file's path.
+ */
+export function mountControllerJwt(stack: Stack, shipped = shippedSettings()): string {
+  const mount = controllerJwtMount(shipped);
+  const sa = shipped.serviceAccount;
+  const control = stack.kube.control;
+  if (control.get("namespaces", "", sa.namespace) === undefined) control.put("namespaces", { metadata: { name: sa.namespace } });
+  if (control.get("serviceaccounts", sa.namespace, sa.name) === undefined) control.put("serviceaccounts", { metadata: { name: sa.name, namespace: sa.namespace } });
+  const file = join(stack.dir, "mounts", `${randomBytes(4).toString("hex")}${mount.file}`);
+  mkdirSync(dirname(file), { recursive: true });
+  const write = () => {
+    const jwt = control.issueToken({ namespace: sa.namespace, serviceAccount: sa.name, audiences: [mount.audience], expirationSeconds: mount.expirationSeconds });
+    writeFileSync(file, jwt, { mode: 0o600 });
+  };
+  write();
+  setInterval(() => {
+    try {
+      write();
+    } catch {
+      // the stack was closed: nothing reads the file any more
+    }
+  }, mount.expirationSeconds * 800).unref();
+  return file;
 }

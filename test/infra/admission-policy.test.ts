@@ -76,7 +76,7 @@ test("Secrets: create/update/delete only of Secrets labelled as managed (old and
     "variables.unsealKeyStore || ((object == null || variables.newManaged) && (oldObject == null || variables.oldManaged))",
   ]);
   // What leasekeeper writes carries the label the policy requires, with the value it requires.
-  const secret = buildPodSecret({ name: "web-1", namespace: "shop", uid: "u-1" }, { secretName: "web-1-leasekeeper" } as never, { accessor: "a", leases: [], retiring: [], files: {} });
+  const secret = buildPodSecret({ name: "web-1", namespace: "shop", uid: "u-1" }, { secretName: "web-1-leasekeeper" } as never, { accessor: "a", leases: [], retiring: [], files: {}, tagLease: (id: string) => `tag-${id}` });
   assert.is(secret.metadata?.labels?.[LABEL_MANAGED], "true");
 });
 

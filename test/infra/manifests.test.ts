@@ -95,6 +95,24 @@ test("leasekeeper containers: probes on /healthz and /readyz, roles and env name
   assert.equal(problems, []);
 });
 
+test("every leasekeeper Deployment of every overlay mounts a projected token for Vault where LEASEKEEPER_VAULT_JWT_FILE points", () => {
+  const problems: string[] = [];
+  const configMap = objectsOf("base").find((o) => o.kind === "ConfigMap" && o.metadata.name === "leasekeeper-config");
+  for (const dir of OVERLAYS) {
+    for (const { owner, spec } of podTemplates(objectsOf(dir)).filter((t) => t.labels["app.kubernetes.io/name"] === "leasekeeper")) {
+      const c = spec.containers[0];
+      const file = String(c.env.find((e: { name: string }) => e.name === ENV.vaultJwtFile)?.value ?? configMap?.data?.[ENV.vaultJwtFile] ?? "");
+      const mount = (c.volumeMounts ?? []).find((m: { mountPath: string }) => file.startsWith(`${m.mountPath}/`));
+      const volume = (spec.volumes ?? []).find((v: { name: string }) => v.name === mount?.name);
+      const token = (volume?.projected?.sources ?? []).find((src: { serviceAccountToken?: { path: string } }) => src.serviceAccountToken !== undefined && `${mount?.mountPath}/${src.serviceAccountToken.path}` === file);
+      if (token === undefined) problems.push(`${dir} ${owner}: ${ENV.vaultJwtFile}=${file} is not a projected service-account token it mounts`);
+      else if (token.serviceAccountToken.audience !== configMap?.data?.[ENV.tokenAudience]) problems.push(`${dir} ${owner}: the token's audience is ${token.serviceAccountToken.audience}`);
+      if (spec.serviceAccountName !== "leasekeeper") problems.push(`${dir} ${owner}: service account ${spec.serviceAccountName}`);
+    }
+  }
+  assert.equal(problems, []);
+});
+
 test("every Deployment has a PodDisruptionBudget; Services and PDBs select pods that exist", () => {
   const problems: string[] = [];
   for (const dir of OVERLAYS) {

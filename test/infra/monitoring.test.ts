@@ -48,6 +48,7 @@ test("the alerts issue 7 asks for are defined", () => {
     ["LeasekeeperUnsealFailed", "leasekeeper_unseal_attempts_total"],
     ["LeasekeeperQueueBacklog", "leasekeeper_queue_jobs"],
     ["LeasekeeperWatcherNotSynced", "leasekeeper_watch_synced"],
+    ["LeasekeeperVaultUnavailable", "leasekeeper_vault_sealed_waits_total"],
   ] as const) assert.ok(byName.get(alert)?.includes(metric), `${alert} on ${metric}`);
 });
 

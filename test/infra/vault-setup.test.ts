@@ -1,33 +1,26 @@
 /**
  * infra/vault/setup.sh against the Vault emulator (curl only): Kubernetes auth, the policies
- * from infra/vault, the example role and database engine, and leasekeeper's token; then
- * leasekeeper runs with that token (and infra/base's RBAC) through a pod's whole lifecycle.
+ * from infra/vault, the example role and database engine, and leasekeeper's static token; then
+ * leasekeeper runs with that token (the alternative to its role, docs/install.md) and infra/base's
+ * RBAC through a pod's whole lifecycle, renewing the token with nothing but the shipped policy.
+ * (Every end-to-end stack is configured by this script too: test/helpers/stack.ts seedExample.)
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import vault from "node-vault";
 import { ensureServiceAccount, startStack, type Stack } from "../helpers/stack.ts";
 import { INFRA_DIR } from "../helpers/rbac.ts";
+import { runVaultSetup } from "../helpers/vault-setup.ts";
 import { canLogin, opted, roleExists, startLeasekeeper, waitFor } from "../e2e/harness.ts";
 
-const SCRIPT = join(INFRA_DIR, "vault", "setup.sh");
 let stack: Stack;
 let env: Record<string, string>;
 
-/** Runs the script in a child process (asynchronously: the emulators live in this process). */
-function run(extra: Record<string, string> = {}): Promise<{ code: number | null; text: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", [SCRIPT], { env: { PATH: process.env.PATH ?? "", ...env, ...extra }, timeout: 60_000 });
-    let text = "";
-    child.stdout.on("data", (c: Buffer) => (text += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (text += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, text }));
-  });
-}
+const run = (extra: Record<string, string> = {}) => runVaultSetup({ ...env, ...extra });
+/** leasekeeper with a static token file instead of its role (the alternative docs/install.md describes). */
+const staticToken = (file: string) => ({ LEASEKEEPER_VAULT_ROLE: "", LEASEKEEPER_VAULT_TOKEN_FILE: file });
 
 test.before(async () => {
   stack = await startStack({ podGraceSeconds: 0 });
@@ -95,6 +88,7 @@ test("leasekeeper's token is least privilege: it cannot read secrets or policies
 
 test("leasekeeper with the script's token issues, and revokes on delete (RBAC from infra/base enforced)", async () => {
   const lk = await startLeasekeeper(stack, { controllerToken: readFileSync(env.CONTROLLER_TOKEN_FILE as string, "utf8"), kvPassword: "" }, {
+    ...staticToken(env.CONTROLLER_TOKEN_FILE as string),
     LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600",
   });
   try {
@@ -106,6 +100,28 @@ test("leasekeeper with the script's token issues, and revokes on delete (RBAC fr
     await stack.core.deleteNamespacedPod({ namespace: "default", name: "setup-app" });
     await waitFor("database role dropped", async () => !(await roleExists(stack, creds.username)));
     assert.equal(stack.rbac?.denied, []);
+  } finally {
+    await lk.stop();
+  }
+});
+
+test("the static token (no default policy) renews itself with the shipped policy alone and outlives its TTL", async () => {
+  const file = join(stack.dir, "short-controller-token");
+  const { code, text } = await run({ CONTROLLER_TOKEN_FILE: file, CONTROLLER_TOKEN_TTL: "6s" });
+  assert.is(code, 0, text);
+  const token = readFileSync(file, "utf8");
+  const entry = () => stack.vault.control.tokens().find((t) => t.id === token);
+  assert.equal(entry()?.policies, ["leasekeeper"], "no default policy: renew-self comes from leasekeeper's policy");
+  const lk = await startLeasekeeper(stack, { controllerToken: token, kvPassword: "" }, { ...staticToken(file), LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600" });
+  try {
+    await stack.core.createNamespacedPod({ namespace: "default", body: opted("static-app") });
+    const secret = await waitFor("credentials Secret", async () => stack.kube.control.get("secrets", "default", "static-app-leasekeeper"));
+    const creds = JSON.parse(Buffer.from(String(secret.data["creds.json"]), "base64").toString("utf8")) as { username: string };
+    await new Promise((r) => setTimeout(r, 14_000));
+    assert.ok(entry() !== undefined && !entry()?.revoked && (entry()?.expireTime?.getTime() ?? 0) > Date.now(), "the 6 s token is still alive after 14 s");
+    await stack.core.deleteNamespacedPod({ namespace: "default", name: "static-app" });
+    await waitFor("database role dropped with the renewed token", async () => !(await roleExists(stack, creds.username)), 10_000);
+    assert.not.ok(lk.logs.join("").includes("could not renew leasekeeper's Vault token"));
   } finally {
     await lk.stop();
   }

@@ -11,6 +11,7 @@ test("defaults are filled and the result is frozen", () => {
   assert.is(config.tokenExpirationSeconds, 600);
   assert.is(config.queuePrefix, "{leasekeeper}");
   assert.equal(config.namespaces, []);
+  assert.is(config.rotationGraceSeconds, 120, "outlasts a kubelet's Secret refresh (60 s + 10 s jitter + cache)");
   assert.ok(Object.isFrozen(config));
 });
 

@@ -22,4 +22,15 @@ test("a blob moved to another record, a wrong key or a flipped bit does not open
   assert.throws(() => box.open("AAAA", "uid-1"), /too short/);
 });
 
+test("a tag verifies only for its id, context and key", () => {
+  const box = new SealBox(randomBytes(32));
+  const tag = box.tag("database/creds/app/abc", "lease:ns/uid-1");
+  assert.ok(box.verifyTag(tag, "database/creds/app/abc", "lease:ns/uid-1"));
+  assert.not.ok(box.verifyTag(tag, "database/creds/app/abd", "lease:ns/uid-1"), "another id");
+  assert.not.ok(box.verifyTag(tag, "database/creds/app/abc", "lease:other/uid-1"), "another namespace");
+  assert.not.ok(box.verifyTag(tag, "database/creds/app/abc", "lease:ns/uid-2"), "another pod");
+  assert.not.ok(new SealBox(randomBytes(32)).verifyTag(tag, "database/creds/app/abc", "lease:ns/uid-1"), "another key");
+  for (const bad of [undefined, "", "AAAA", 42]) assert.not.ok(box.verifyTag(bad, "database/creds/app/abc", "lease:ns/uid-1"));
+});
+
 test.run();

@@ -1,8 +1,8 @@
-import { isRetryLater } from "../../shared/errors/errors.ts";
+import { isRetryLater, isVaultUnavailable } from "../../shared/errors/errors.ts";
 import type { UnsealDeps } from "./deps.ts";
 
 /**
- * Runs `fn`, retrying retry-later failures (throttling, 5xx, connection errors) with capped
+ * Runs `fn`, retrying retry-later failures (throttling, 5xx) and an unreachable replica with capped
  * exponential backoff and jitter, `settings.retries` tries in all. Permanent errors and the
  * last failure propagate.
  */
@@ -12,9 +12,9 @@ export async function withRetry<T>(deps: UnsealDeps, fn: () => Promise<T>): Prom
     try {
       return await fn();
     } catch (err) {
-      if (!isRetryLater(err) || attempt >= retries) throw err;
+      if (!(isRetryLater(err) || isVaultUnavailable(err)) || attempt >= retries) throw err;
       const backoff = Math.min(retryMaxMs, retryBaseMs * 2 ** (attempt - 1));
-      const wait = Math.max(err.retryAfterMs ?? 0, backoff * (0.5 + deps.random() / 2));
+      const wait = Math.max((isRetryLater(err) ? err.retryAfterMs : undefined) ?? 0, backoff * (0.5 + deps.random() / 2));
       await deps.sleep(wait);
     }
   }

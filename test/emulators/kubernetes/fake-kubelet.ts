@@ -1,4 +1,10 @@
-/** Fake scheduler + kubelet: Pending → scheduled → Running, only once every Secret volume exists (spec §7.4). */
+/**
+ * Fake scheduler + kubelet: Pending → scheduled → Running, only once every Secret volume exists
+ * (spec §7.4). Like a real kubelet it also keeps the files a running pod sees in its Secret
+ * volumes: written when the container starts, then refreshed only on the kubelet's sync period
+ * plus jitter (real kubelets: --sync-frequency 1 min, plus up to 10 s, plus the Secret cache) —
+ * never at the moment the Secret changes. `mountedFiles` is what the pod would read.
+ */
 import type { EmulatorState } from "./state.ts";
 import type { Json, KubeObject } from "./types.ts";
 import { nowTime } from "./validation.ts";
@@ -60,9 +66,80 @@ function waitingStatus(pod: KubeObject): Json {
   };
 }
 
-export function startFakeKubelet(state: EmulatorState): void {
+export interface KubeletOptions {
+  /** How often the kubelet re-reads a running pod's Secret volumes (its sync period). */
+  readonly syncPeriodMs: number;
+  /** Up to this much is added to each period (the kubelet's jitter and its cache's delay). */
+  readonly jitterMs: number;
+}
+
+/** A real kubelet's defaults: sync every 60 s, plus up to 10 s. */
+export const DEFAULT_KUBELET_OPTIONS: KubeletOptions = { syncPeriodMs: 60_000, jitterMs: 10_000 };
+
+export interface FakeKubelet {
+  configure(options: Partial<KubeletOptions>): void;
+  readonly options: KubeletOptions;
+  /**
+   * The files a running pod sees in its volume(s) of Secret `secretName` (path → content), as of
+   * the kubelet's last sync; undefined when the pod does not run or mounts no such Secret.
+   */
+  mountedFiles(namespace: string, pod: string, secretName: string): Record<string, string> | undefined;
+}
+
+interface Mount {
+  readonly uid: string;
+  /** secret name → path → content */
+  readonly files: Map<string, Record<string, string>>;
+}
+
+/** The files a Secret volume shows: every key, or only `items` (key → path), decoded. */
+function project(secret: KubeObject | undefined, items: Json[] | undefined): Record<string, string> {
+  const data: Record<string, string> = secret?.data ?? {};
+  const files: Record<string, string> = {};
+  const decode = (v: string) => Buffer.from(v, "base64").toString("utf8");
+  if (items === undefined || items.length === 0) {
+    for (const [key, value] of Object.entries(data)) files[key] = decode(value);
+    return files;
+  }
+  for (const item of items) {
+    const value = data[String(item.key)];
+    if (value !== undefined) files[String(item.path ?? item.key)] = decode(value);
+  }
+  return files;
+}
+
+function secretVolumes(pod: KubeObject): Array<{ secretName: string; items: Json[] | undefined }> {
+  const out: Array<{ secretName: string; items: Json[] | undefined }> = [];
+  for (const v of (pod.spec?.volumes ?? []) as Json[]) {
+    if (typeof v.secret?.secretName === "string") out.push({ secretName: v.secret.secretName, items: v.secret.items });
+    for (const src of v.projected?.sources ?? []) {
+      if (typeof src.secret?.name === "string") out.push({ secretName: src.secret.name, items: src.secret.items });
+    }
+  }
+  return out;
+}
+
+export function startFakeKubelet(state: EmulatorState): FakeKubelet {
   let nextIp = 10;
+  let options: KubeletOptions = DEFAULT_KUBELET_OPTIONS;
   const waiting = new Set<string>(); // "ns/name" of pods held in ContainerCreating
+  const mounts = new Map<string, Mount>(); // "ns/name" of running pods → what they see
+
+  /** Writes every Secret volume of the pod as the Secrets are now (container start, or a sync). */
+  const sync = (ns: string, name: string, uid: string): void => {
+    const pod = state.store.get("pods", ns, name);
+    const key = `${ns}/${name}`;
+    if (pod === undefined || pod.metadata.uid !== uid || pod.status?.phase !== "Running") {
+      if (mounts.get(key)?.uid === uid) mounts.delete(key);
+      return;
+    }
+    const files = new Map<string, Record<string, string>>();
+    for (const volume of secretVolumes(pod)) {
+      files.set(volume.secretName, { ...files.get(volume.secretName), ...project(state.store.get("secrets", ns, volume.secretName), volume.items) });
+    }
+    mounts.set(key, { uid, files });
+    state.later(options.syncPeriodMs + Math.floor(Math.random() * (options.jitterMs + 1)), () => sync(ns, name, uid));
+  };
 
   const current = (ns: string, name: string, uid: string): KubeObject | undefined => {
     const pod = state.store.get("pods", ns, name);
@@ -85,6 +162,7 @@ export function startFakeKubelet(state: EmulatorState): void {
     pod.status = runningStatus(pod, `10.244.${Math.floor(nextIp / 250)}.${(nextIp % 250) + 2}`);
     nextIp++;
     state.store.put("pods", pod);
+    sync(ns, name, uid);
   };
 
   const schedule = (ns: string, name: string, uid: string): void => {
@@ -105,6 +183,7 @@ export function startFakeKubelet(state: EmulatorState): void {
       state.later(state.options.podStartDelayMs, () => schedule(m.namespace ?? "", m.name ?? "", m.uid ?? ""));
     } else if (ev.resource === "pods" && ev.type === "DELETED") {
       waiting.delete(`${m.namespace ?? ""}/${m.name ?? ""}`);
+      mounts.delete(`${m.namespace ?? ""}/${m.name ?? ""}`);
     } else if (ev.resource === "secrets" && ev.type === "ADDED") {
       for (const key of [...waiting]) {
         const [ns = "", name = ""] = key.split("/");
@@ -114,6 +193,18 @@ export function startFakeKubelet(state: EmulatorState): void {
       }
     }
   });
+  return {
+    configure(next) {
+      options = { ...options, ...next };
+    },
+    get options() {
+      return options;
+    },
+    mountedFiles(ns, name, secretName) {
+      const files = mounts.get(`${ns}/${name}`)?.files.get(secretName);
+      return files === undefined ? undefined : { ...files };
+    },
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { seedCluster } from "./cluster-seed.ts";
 import { createControl, type KubernetesControl } from "./controls.ts";
-import { startFakeKubelet } from "./fake-kubelet.ts";
+import { startFakeKubelet, type FakeKubelet } from "./fake-kubelet.ts";
 import { startGarbageCollector } from "./gc.ts";
 import { ensureDefaultServiceAccount, makeNamespace } from "./handlers/namespaces.ts";
 import { deleteInternal } from "./hooks.ts";
@@ -18,6 +18,7 @@ import { EmulatorState } from "./state.ts";
 import type { KubernetesEmulatorOptions } from "./types.ts";
 
 export type { KubernetesControl, FailNextRule, PodPhase } from "./controls.ts";
+export { DEFAULT_KUBELET_OPTIONS, type FakeKubelet, type KubeletOptions } from "./fake-kubelet.ts";
 export type { AccessRule } from "./rules-authorizer.ts";
 export type { IssueTokenInput } from "./handlers/token-request.ts";
 export type { Authorizer, AuthzAttributes, AuthzDecision, KubeObject, KubernetesEmulatorOptions, UserInfo } from "./types.ts";
@@ -29,6 +30,8 @@ export interface KubernetesEmulator {
   /** Bearer token with full rights (group system:masters). */
   adminToken: string;
   control: KubernetesControl;
+  /** The fake kubelet: its Secret-volume sync period, and the files a running pod sees. */
+  kubelet: FakeKubelet;
   /** Writes a kubeconfig for this emulator (default: admin token, namespace "default"). */
   writeKubeconfig(path: string, opts?: { token?: string; namespace?: string }): Promise<void>;
   close(): Promise<void>;
@@ -46,7 +49,7 @@ export async function startKubernetesEmulator(opts: KubernetesEmulatorOptions = 
   seedCluster(state);
   startGarbageCollector(state);
   startPodReaper(state);
-  startFakeKubelet(state);
+  const kubelet = startFakeKubelet(state);
   if (state.options.workloadControllers) startWorkloadControllers(state);
 
   const server = createServer(createRequestListener(state));
@@ -63,6 +66,7 @@ export async function startKubernetesEmulator(opts: KubernetesEmulatorOptions = 
     url: state.url,
     adminToken: state.adminToken,
     control: createControl(state),
+    kubelet,
     writeKubeconfig: (path, o) => writeKubeconfig(path, state.url, o?.token ?? state.adminToken, o?.namespace ?? "default"),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
