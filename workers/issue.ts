@@ -1,9 +1,12 @@
+import type { V1Pod } from "@kubernetes/client-node";
 import { PermanentError, isPermanent } from "../shared/errors/errors.ts";
 import type { LeaseRecord, PodRecord, Retiring } from "../shared/index/pod-record.ts";
 import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { isAlreadyExists } from "../shared/errors/kube-errors.ts";
 import { IssueJobSchema, QUEUE, type IssueJob, type IssueOutcome } from "../shared/jobs/job-types.ts";
+import type { PodRequest } from "../shared/pods/pod-contract.ts";
 import { readPodContract } from "../shared/pods/read-contract.ts";
+import type { VaultAuth } from "../shared/ports/vault-kube.ts";
 import { isTerminal } from "../shared/pods/pod-state.ts";
 import { loginAsPod, readSecrets, writePodSecret } from "./credentials.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -52,26 +55,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
     if (isPermanent(err)) return fail(deps, ref, err);
     throw err;
   }
-  const now = deps.now();
-  const record: PodRecord = {
-    uid: ref.uid,
-    namespace: ref.namespace,
-    name: ref.name,
-    serviceAccount: pod.spec?.serviceAccountName || "default",
-    role: request.role,
-    authPath: request.authPath,
-    secretName: request.secretName,
-    state: "issuing",
-    accessor: auth.accessor,
-    encryptedToken: deps.sealBox.seal(auth.token, ref.uid),
-    tokenExpiresAt: now + auth.ttlSeconds * 1000,
-    tokenTtlSeconds: auth.ttlSeconds,
-    tokenRenewable: auth.renewable,
-    leases: [],
-    retiring,
-    issuedAt: now,
-    rotations: 0,
-  };
+  const record = issuingRecord(deps, { ref, pod, request }, auth, retiring);
   await deps.index.put(record);
 
   // Each lease is recorded as soon as it exists, so a crash before the Secret is written leaves its id.
@@ -113,6 +97,31 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
   deps.log.info({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, role: request.role, files, leases: record.leases.length }, "credentials issued");
   await podEvent(deps, ref, "CredentialsIssued", `Issued ${request.secrets.length} credential file(s) (${files}) into Secret ${request.secretName} with Vault role ${request.role}`);
   return { outcome: "issued", leases: record.leases.filter((l) => l.id !== "").length, secret: request.secretName };
+}
+
+/** The record of an issue in progress: the new token's accessor is known before any lease exists. */
+function issuingRecord(deps: WorkerDeps, target: { ref: IssueJob; pod: V1Pod; request: PodRequest }, auth: VaultAuth, retiring: Retiring[]): PodRecord {
+  const { ref, pod, request } = target;
+  const now = deps.now();
+  return {
+    uid: ref.uid,
+    namespace: ref.namespace,
+    name: ref.name,
+    serviceAccount: pod.spec?.serviceAccountName || "default",
+    role: request.role,
+    authPath: request.authPath,
+    secretName: request.secretName,
+    state: "issuing",
+    accessor: auth.accessor,
+    encryptedToken: deps.sealBox.seal(auth.token, ref.uid),
+    tokenExpiresAt: now + auth.ttlSeconds * 1000,
+    tokenTtlSeconds: auth.ttlSeconds,
+    tokenRenewable: auth.renewable,
+    leases: [],
+    retiring,
+    issuedAt: now,
+    rotations: 0,
+  };
 }
 
 /** Revokes what an unfinished attempt created: its recorded leases synchronously, then its token. */

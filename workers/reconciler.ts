@@ -53,7 +53,7 @@ export function createReconciler(deps: WorkerDeps) {
         await revoke(recovery.podUid, recovery.namespace, podName, "reconciler: pod gone (from Secret)");
         continue;
       }
-      const rebuiltRecord = recordFromSecret(deps, pod, recovery, await trustedAccessors(deps, recovery), trustedLeases(deps, recovery));
+      const rebuiltRecord = recordFromSecret(deps, pod, { recovery, accessors: await trustedAccessors(deps, recovery), leases: trustedLeases(deps, recovery) });
       if (!rebuiltRecord) continue;
       await deps.index.put(rebuiltRecord);
       await scheduleRenew(deps, rebuiltRecord, { kind: "now" });
@@ -95,13 +95,15 @@ export function createReconciler(deps: WorkerDeps) {
   };
 }
 
-function recordFromSecret(
-  deps: WorkerDeps,
-  pod: V1Pod,
-  recovery: SecretRecovery,
-  trusted: readonly string[],
-  leasesFromSecret: readonly AnnotatedLease[],
-): PodRecord | undefined {
+/** What a Secret proves about its pod's credentials: the Secret, and the ids Vault or our tag confirmed. */
+interface Verified {
+  readonly recovery: SecretRecovery;
+  readonly accessors: readonly string[];
+  readonly leases: readonly AnnotatedLease[];
+}
+
+function recordFromSecret(deps: WorkerDeps, pod: V1Pod, verified: Verified): PodRecord | undefined {
+  const { recovery, accessors: trusted, leases: leasesFromSecret } = verified;
   const ref = podRef(pod);
   // An accessor Vault does not confirm as this namespace's is not rebuilt: the pod is issued anew.
   if (!ref || !recovery.accessor || !trusted.includes(recovery.accessor)) return undefined;
