@@ -113,4 +113,6 @@ export type UnsealOutcome =
   | { outcome: "not-initialized"; replica: string; reason: string }
   | { outcome: "kms-unavailable"; replica: string; reason: string }
   | { outcome: "bad-keys"; replica: string; reason: string }
-  | { outcome: "unreachable"; replica: string; reason: string };
+  | { outcome: "unreachable"; replica: string; reason: string }
+  /** The job named an address or pod that configuration does not vouch for (shared/unseal/replica-trust.ts). */
+  | { outcome: "refused"; replica: string; reason: string };

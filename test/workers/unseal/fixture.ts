@@ -16,6 +16,7 @@ import { createFileBlobStore } from "../../../shared/unseal/file-blob-store.ts";
 import type { KeyBlobStore } from "../../../shared/unseal/key-blob-store.ts";
 import { KeyCustodian } from "../../../shared/unseal/key-custodian.ts";
 import { createSealedKeyStore, type SealedKeyStore } from "../../../shared/unseal/sealed-key-store.ts";
+import { createReplicaTrust, type ReplicaTrust } from "../../../shared/unseal/replica-trust.ts";
 import type { VaultPodsPort } from "../../../shared/unseal/vault-pods.ts";
 import { createVaultReplicaClient, type VaultReplicaPort } from "../../../shared/unseal/vault-replica-client.ts";
 import type { UnsealDeps, UnsealSettings } from "../../../workers/unseal/deps.ts";
@@ -97,6 +98,11 @@ export function makeFixture(opts: FixtureOptions): Fixture {
       redis.disconnect();
     },
   };
+}
+
+/** Trust exactly these replica addresses (LEASEKEEPER_VAULT_REPLICAS), as the workers role builds it from configuration. */
+export function trustAddresses(...addresses: string[]): ReplicaTrust {
+  return createReplicaTrust({ vaultReplicas: addresses, vaultPodNamespace: "vault", vaultPodSelector: "app.kubernetes.io/name=vault,component=server" });
 }
 
 /** Every rendering of a secret that must never appear in logs, events, jobs or metrics. */
