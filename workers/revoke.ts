@@ -74,16 +74,21 @@ async function revoke(deps: WorkerDeps, ref: RevokeJob): Promise<RevokeOutcome> 
   return { outcome: "revoked", leases: leaseIds.size, tokenRevoked: accessors.size > 0, secretDeleted };
 }
 
-/** Revokes one lease or token replaced by rotation, once its grace has passed. */
-async function retire(deps: WorkerDeps, data: RetireJob): Promise<{ outcome: "retired" }> {
+/**
+ * Revokes one lease or token replaced by rotation, once its grace has passed. The job names an id,
+ * but Redis is not trusted: only an id the pod's index record lists as retiring is revoked.
+ */
+async function retire(deps: WorkerDeps, data: RetireJob): Promise<{ outcome: "retired" | "not-retiring" }> {
+  const record = await deps.index.get(data.uid);
+  const listed = record?.retiring.some((r) => r.kind === data.kind && r.id === data.id) === true;
+  if (!record || !listed) {
+    deps.log.warn({ uid: data.uid, kind: data.kind }, "retire job names nothing the pod's record lists as retiring; nothing revoked");
+    return { outcome: "not-retiring" };
+  }
   if (data.kind === "lease") await deps.vault.revokeLease(data.id);
   else await deps.vault.revokeAccessor(data.id);
   deps.metrics.revocations.inc({ kind: data.kind === "lease" ? "lease" : "token" });
-  const record = await deps.index.get(data.uid);
-  if (record) {
-    const retiring = record.retiring.filter((r) => !(r.kind === data.kind && r.id === data.id));
-    if (retiring.length !== record.retiring.length) await deps.index.put({ ...record, retiring });
-  }
+  await deps.index.put({ ...record, retiring: record.retiring.filter((r) => !(r.kind === data.kind && r.id === data.id)) });
   return { outcome: "retired" };
 }
 
