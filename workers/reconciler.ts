@@ -1,7 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
 import type { PodRecord } from "../shared/index/pod-record.ts";
-import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
+import { isPodsSecret, readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { readPodContract, wantsCredentials } from "../shared/pods/read-contract.ts";
 import { isTerminal, podRef } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -46,6 +46,12 @@ export function createReconciler(deps: WorkerDeps) {
       const recovery = readSecretRecovery(secret);
       if (!recovery || indexed.has(recovery.podUid)) continue;
       const pod = live.get(recovery.podUid);
+      const ref = pod ? podRef(pod) : undefined;
+      if (pod && ref && !isPodsSecret(secret, ref)) {
+        // A Secret naming a live pod's UID that is not that pod's (another namespace, no ownerReference): never trusted.
+        deps.log.warn({ secret: `${recovery.namespace}/${recovery.name}`, pod: `${ref.namespace}/${ref.name}` }, "a Secret names a pod it does not belong to; ignored");
+        continue;
+      }
       const podName = pod?.metadata?.name ?? secret.metadata?.labels?.["leasekeeper.io/pod-name"] ?? recovery.name;
       if (!pod || isTerminal(pod)) {
         await revoke(recovery.podUid, recovery.namespace, podName, "reconciler: pod gone (from Secret)");

@@ -47,6 +47,23 @@ export function buildPodSecret(pod: { name: string; namespace: string; uid: stri
   };
 }
 
+/**
+ * The Secret is this pod's: in the pod's namespace, labelled with its UID and owned by it
+ * (ownerReference). Anything else — a name someone else claimed first, a Secret in another
+ * namespace carrying the pod's UID — is never adopted, overwritten, trusted for recovery or deleted.
+ */
+export function isPodsSecret(secret: V1Secret | undefined, pod: { namespace: string; uid: string }): boolean {
+  const m = secret?.metadata;
+  if (!m || m.namespace !== pod.namespace || m.labels?.[LABEL_POD_UID] !== pod.uid) return false;
+  return (m.ownerReferences ?? []).some((r) => r.apiVersion === "v1" && r.kind === "Pod" && r.uid === pod.uid);
+}
+
+/**
+ * Ids read from one Secret's annotations, at most. Anyone who may edit Secrets can write them, and
+ * each accessor costs a Vault lookup; leasekeeper itself keeps far fewer (one per rotation grace).
+ */
+export const MAX_RECOVERY_IDS = 16;
+
 export interface SecretRecovery {
   readonly podUid: string;
   readonly namespace: string;
@@ -54,6 +71,8 @@ export interface SecretRecovery {
   readonly accessor: string | undefined;
   readonly leaseIds: string[];
   readonly retiring: Retiring[];
+  /** Entries beyond MAX_RECOVERY_IDS that were ignored (the caller logs the count, never the ids). */
+  readonly dropped: number;
 }
 
 /** What a per-pod Secret says about the credentials it holds: enough to revoke without Redis. */
@@ -63,15 +82,18 @@ export function readSecretRecovery(secret: V1Secret): SecretRecovery | undefined
   const name = secret.metadata?.name;
   if (!uid || !namespace || !name) return undefined;
   const annotations = secret.metadata?.annotations ?? {};
+  const leaseIds = parseArray(annotations[ANNOTATION_LEASES]).flatMap((l) => (typeof l?.id === "string" ? [l.id] : []));
+  const retiring: Retiring[] = parseArray(annotations[ANNOTATION_RETIRING]).flatMap((r) =>
+    (r?.kind === "lease" || r?.kind === "accessor") && typeof r.id === "string" ? [{ kind: r.kind, id: r.id, revokeAt: Number(r.revokeAt) || 0 }] : [],
+  );
   return {
     podUid: uid,
     namespace,
     name,
     accessor: annotations[ANNOTATION_ACCESSOR] || undefined,
-    leaseIds: parseArray(annotations[ANNOTATION_LEASES]).flatMap((l) => (typeof l?.id === "string" ? [l.id] : [])),
-    retiring: parseArray(annotations[ANNOTATION_RETIRING]).flatMap((r) =>
-      (r?.kind === "lease" || r?.kind === "accessor") && typeof r.id === "string" ? [{ kind: r.kind, id: r.id, revokeAt: Number(r.revokeAt) || 0 }] : [],
-    ),
+    leaseIds: leaseIds.slice(0, MAX_RECOVERY_IDS),
+    retiring: retiring.slice(0, MAX_RECOVERY_IDS),
+    dropped: Math.max(0, leaseIds.length - MAX_RECOVERY_IDS) + Math.max(0, retiring.length - MAX_RECOVERY_IDS),
   };
 }
 
