@@ -57,6 +57,8 @@ export function createReconciler(deps: WorkerDeps) {
         await revoke(recovery.podUid, recovery.namespace, podName, "reconciler: pod gone (from Secret)");
         continue;
       }
+      // Revoked by on-call: nothing is rebuilt (or renewed) for that pod until it is replaced.
+      if (await deps.index.revokedMark(recovery.podUid)) continue;
       const rebuiltRecord = recordFromSecret(deps, pod, recovery, await trustedAccessors(deps, recovery));
       if (!rebuiltRecord) continue;
       await deps.index.put(rebuiltRecord);

@@ -55,7 +55,8 @@ export type RenewOutcome =
   | { outcome: "renewed"; leases: number; rotated: number; nextRenewInMs: number }
   | { outcome: "relogged-in"; leases: number; nextRenewInMs: number }
   | { outcome: "stale" }
-  | { outcome: "pod-gone" };
+  | { outcome: "pod-gone" }
+  | { outcome: "revoked-by-operator" };
 
 export type RevokeOutcome =
   | { outcome: "revoked"; leases: number; tokenRevoked: boolean; secretDeleted: boolean }
