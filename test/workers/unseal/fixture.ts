@@ -43,6 +43,8 @@ export interface FixtureOptions {
   replicas?: VaultReplicaPort;
   pods?: VaultPodsPort;
   settings?: Partial<UnsealSettings>;
+  /** Share the Redis locks ("init", per replica) with another fixture, as two leasekeeper replicas do. */
+  lockPrefix?: string;
 }
 
 export function makeFixture(opts: FixtureOptions): Fixture {
@@ -70,7 +72,7 @@ export function makeFixture(opts: FixtureOptions): Fixture {
     pods: opts.pods ?? { listVaultPods: async () => [], readPod: async () => undefined },
     keys,
     custodian: new KeyCustodian({ log, sleep, setPending: (p) => metrics.unsealKeysUnpersisted.set(p ? 1 : 0), backoff: { baseMs: 5, maxMs: 20 } }),
-    lock: new PodLock(redis, `{t${randomBytes(4).toString("hex")}}:unseal`, 60_000),
+    lock: new PodLock(redis, opts.lockPrefix ?? `{t${randomBytes(4).toString("hex")}}:unseal`, 60_000),
     recordEvent: async (pod, event) => void events.push({ pod, event }),
     log,
     metrics,
