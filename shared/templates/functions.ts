@@ -43,8 +43,8 @@ export async function callFunction(name: string, args: readonly Value[], fetch: 
     case "printf": {
       if (args.length === 0) throw new FunctionError("wrong number of args for printf: want at least 1 got 0");
       const format = wantString("printf", args[0]);
-      // A format from data (not a literal) gets the parser's check here.
-      const problem = printfFormatProblem(format);
+      // A literal format was checked by the parser; here only the bounds matter (and a format from data is never quoted).
+      const problem = printfFormatProblem(format, { fromData: true });
       if (problem) throw new FunctionError(`error calling printf: ${problem.detail}`);
       return sprintf(format, args.slice(1));
     }

@@ -90,9 +90,10 @@ test("printf width and precision are bounded: refused at parse time for literals
   assert.is(parseError('{{ printf "%1001s" "x" }}').construct, "printf width");
   const fromData = await renderError('{{ with secret "secret/data/x" }}{{ printf .Data.f 1 }}{{ end }}', { f: "%999999999999d" });
   assert.is(fromData.err.construct, "printf");
-  assert.match(fromData.err.message, /printf width 999999999999 is larger than 1000/);
+  assert.match(fromData.err.message, /width larger than 1000/);
+  assert.not.match(fromData.err.message, /999/, "nothing of a format from secret data is quoted");
   const precision = await renderError('{{ with secret "secret/data/x" }}{{ printf .Data.f 1.5 }}{{ end }}', { f: "%.500f" });
-  assert.match(precision.err.message, /printf precision 500 is larger than 100/);
+  assert.match(precision.err.message, /precision larger than 100/);
   // Within the bounds, Go's output.
   const ok = await renderTemplate(parseTemplate('{{ printf "%5d|%.2f|%-3s|" 42 3.14159 "a" }}'), fetchWith({}));
   assert.is(ok, "   42|3.14|a  |");
