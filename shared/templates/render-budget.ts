@@ -8,14 +8,14 @@
 import { TemplateError } from "./template-error.ts";
 
 export const RENDER_LIMITS = Object.freeze({
-  /** Nodes, range iterations and commands per render (a default map template over 1,000 keys needs ~4,000). */
-  maxSteps: 10_000,
+  /** Nodes, range iterations and commands per render (the default map template needs ~7 per key). */
+  maxSteps: 5_000,
   /** Nested blocks plus parenthesised pipelines while rendering (the parser allows less; see parser.ts). */
   maxDepth: 64,
   /** String bytes passed to and returned by functions (printf, toJSON, base64…), over the whole render. */
-  maxWorkBytes: 2 * 1024 * 1024,
-  yieldEvery: 200,
-  yieldBytes: 128 * 1024,
+  maxWorkBytes: 1024 * 1024,
+  yieldEvery: 100,
+  yieldBytes: 64 * 1024,
 });
 
 export type RenderLimits = typeof RENDER_LIMITS;

@@ -8,7 +8,7 @@ import { parseTemplate } from "../../shared/templates/parser.ts";
 import { renderTemplate } from "../../shared/templates/render.ts";
 import { SecretValue } from "../../shared/templates/values.ts";
 import { isTemplateError, type TemplateError } from "../../shared/templates/template-error.ts";
-import { parseInjectorAnnotations } from "../../shared/pods/injector-annotations.ts";
+import { DEFAULT_JSON_TEMPLATE, DEFAULT_MAP_TEMPLATE, parseInjectorAnnotations } from "../../shared/pods/injector-annotations.ts";
 
 /** The parser's MAX_BLOCK_DEPTH (kept literal so this file also runs against code without it). */
 const MAX_BLOCK_DEPTH = 16;
@@ -114,6 +114,14 @@ test("functions may not churn through unbounded bytes: the work budget refuses i
   assert.is(err.construct, "printf");
   assert.match(err.message, /functions handle more than \d+ bytes/);
   assert.not.match(err.message, /yyyy/, "no value in the message");
+});
+
+test("ordinary secrets stay well inside the budgets: the default templates over 500 keys", async () => {
+  const data = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`key${i}`, `value${i}`]));
+  const map = await renderTemplate(parseTemplate(DEFAULT_MAP_TEMPLATE("secret/data/x")), fetchWith(data));
+  assert.is(map.split("\n").length, 501);
+  const json = await renderTemplate(parseTemplate(DEFAULT_JSON_TEMPLATE("secret/data/x")), fetchWith(data));
+  assert.is(Object.keys(JSON.parse(json) as object).length, 500);
 });
 
 test.run();
