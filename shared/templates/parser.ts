@@ -10,9 +10,9 @@ import { TemplateError, isTemplateError } from "./template-error.ts";
 
 export const MAX_TEMPLATE_BYTES = 64 * 1024;
 /** Nested if/with/range blocks; deeper templates are refused before anything renders (render-budget.ts bounds the rest). */
-export const MAX_BLOCK_DEPTH = 16;
+const MAX_BLOCK_DEPTH = 16;
 /** Nested parenthesised pipelines, e.g. (index (index .a "b") "c"). */
-export const MAX_PAREN_DEPTH = 16;
+const MAX_PAREN_DEPTH = 16;
 
 interface Block {
   node: Extract<TemplateNode, { body: TemplateNode[] }>;

@@ -6,8 +6,8 @@ import { goTypeName, type Value } from "./values.ts";
 const SPEC = /%([-+# 0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])?/g;
 const VERBS = new Set(["s", "v", "d", "q", "x", "X", "f", "F", "t", "%"]);
 /** Wider fields or longer precisions are refused (Go allows up to 1e6; nothing in a credentials file needs that). */
-export const MAX_PRINTF_WIDTH = 1000;
-export const MAX_PRINTF_PRECISION = 100;
+const MAX_PRINTF_WIDTH = 1000;
+const MAX_PRINTF_PRECISION = 100;
 
 /**
  * Why a format string is refused (construct, detail), or undefined: one rule for parse time and

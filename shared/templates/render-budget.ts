@@ -7,7 +7,7 @@
  */
 import { TemplateError } from "./template-error.ts";
 
-export const RENDER_LIMITS = Object.freeze({
+const RENDER_LIMITS = Object.freeze({
   /** Nodes, range iterations and commands per render (the default map template needs ~7 per key). */
   maxSteps: 5_000,
   /** Nested blocks plus parenthesised pipelines while rendering (the parser allows less; see parser.ts). */
