@@ -57,6 +57,7 @@ try {
     LEASEKEEPER_UNSEAL_CLUSTER_ID: "bench",
     LEASEKEEPER_VAULT_POD_NAMESPACE: VAULT_POD_NAMESPACE,
     LEASEKEEPER_VAULT_POD_PORT: new URL(stack.vault.url).port,
+    LEASEKEEPER_VAULT_POD_SCHEME: "http", // the emulator is plain HTTP; the shipped default is https
     // The safety-net sweep must not be what unseals: every cycle has to come from the pod watch.
     LEASEKEEPER_UNSEAL_SWEEP_SECONDS: "3600",
   });

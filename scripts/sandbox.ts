@@ -47,6 +47,7 @@ const config = loadConfig({
   // leasekeeper finds it by label selector and its pod watch reacts to restarts.
   LEASEKEEPER_VAULT_POD_NAMESPACE: VAULT_POD_NAMESPACE,
   LEASEKEEPER_VAULT_POD_PORT: new URL(stack.vault.url).port,
+  LEASEKEEPER_VAULT_POD_SCHEME: "http", // the emulator is plain HTTP; the shipped default is https
 });
 
 // Vault's unseal shares go into the KMS-encrypted key store, as `npm run keys -- import` would.

@@ -1,7 +1,6 @@
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import { PermanentError } from "../shared/errors/errors.ts";
-import { buildPodSecret, leaseTagContext, podServiceAccount } from "../shared/kube/pod-secret.ts";
-import { LABEL_POD_UID } from "../shared/kube/labels.ts";
+import { buildPodSecret, isPodsSecret, leaseTagContext, podServiceAccount } from "../shared/kube/pod-secret.ts";
 import type { LeaseRecord, Retiring } from "../shared/index/pod-record.ts";
 import type { PodRequest, SecretRequest } from "../shared/pods/pod-contract.ts";
 import type { PodRef } from "../shared/pods/pod-state.ts";
@@ -73,8 +72,9 @@ export function render(data: unknown): string {
 }
 
 /**
- * Creates or replaces the per-pod Secret. A Secret of that name that belongs to another pod
- * (or to nobody we manage) is never overwritten.
+ * Creates or replaces the per-pod Secret. A Secret of that name that is not this pod's (label
+ * and ownerReference with its UID, in its namespace) is never adopted or overwritten: whoever
+ * created it first may have chosen its content.
  */
 export async function writePodSecret(
   deps: WorkerDeps,
@@ -89,9 +89,11 @@ export async function writePodSecret(
     await deps.kube.createSecret(ref.namespace, desired);
     return;
   }
-  const owner = existing.metadata?.labels?.[LABEL_POD_UID];
-  if (owner !== ref.uid) {
-    throw new PermanentError(`Secret ${ref.namespace}/${request.secretName} exists and is not this pod's; refusing to overwrite it`, "SecretNameTaken");
+  if (!isPodsSecret(existing, ref)) {
+    throw new PermanentError(
+      `Secret ${ref.namespace}/${request.secretName} already exists and is not owned by this pod (ownerReference to pod UID ${ref.uid}); refusing to adopt it — delete it or let the webhook choose the name`,
+      "SecretNameTaken",
+    );
   }
   desired.metadata = { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion };
   await deps.kube.replaceSecret(ref.namespace, request.secretName, desired);

@@ -1,7 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { PermanentError, isPermanent } from "../shared/errors/errors.ts";
 import type { LeaseRecord, PodRecord, Retiring } from "../shared/index/pod-record.ts";
-import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
+import { isPodsSecret, readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { isAlreadyExists } from "../shared/errors/kube-errors.ts";
 import { IssueJobSchema, QUEUE, type IssueJob, type IssueOutcome } from "../shared/jobs/job-types.ts";
 import type { PodRequest } from "../shared/pods/pod-contract.ts";
@@ -71,8 +71,9 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
     } catch (err) {
       if (previous || !isAlreadyExists(err)) throw err;
       previous = await deps.kube.readSecret(ref.namespace, request.secretName);
-      const recovery = previous ? readSecretRecovery(previous) : undefined;
-      if (recovery && recovery.podUid === ref.uid) {
+      // Only this pod's own Secret is recovered from; any other one is refused by writePodSecret.
+      const recovery = previous && isPodsSecret(previous, ref) ? readSecretRecovery(previous) : undefined;
+      if (recovery) {
         // The index was lost but the pod's Secret survived: its old credentials retire after the grace.
         for (const lease of trustedLeases(deps, recovery)) retiring.push({ kind: "lease", id: lease.id, revokeAt: graceAt });
         for (const accessor of await trustedAccessors(deps, recovery)) retiring.push({ kind: "accessor", id: accessor, revokeAt: graceAt });

@@ -67,6 +67,8 @@ async function runTarget(deps: WorkerDeps, run: OperationRun, target: OperationT
       } catch (err) {
         failedLeases.push(id);
         error = messageOf(err);
+        // The retire job revokes only what the record lists as retiring (workers/revoke.ts).
+        await listAsRetiring(deps, target.uid, id);
         retryJobIds.push(await deps.producer.retire({ uid: target.uid, kind: "lease", id }, 0));
       }
     }
@@ -88,4 +90,13 @@ async function runTarget(deps: WorkerDeps, run: OperationRun, target: OperationT
     deps.log.warn({ pod, uid: target.uid, error: messageOf(err), retryJob: retryJobId }, "operation: revoke failed; queued for retry");
     return { pod, uid: target.uid, outcome: "failed", error: messageOf(err), retryJobIds: [retryJobId] };
   }
+}
+
+/** Records a lease of the pod as retiring (under the pod lock), so its retire job may revoke it. */
+async function listAsRetiring(deps: WorkerDeps, uid: string, id: string): Promise<void> {
+  await deps.lock.run(uid, async () => {
+    const record = await deps.index.get(uid);
+    if (!record || !record.leases.some((l) => l.id === id) || record.retiring.some((r) => r.kind === "lease" && r.id === id)) return;
+    await deps.index.put({ ...record, retiring: [...record.retiring, { kind: "lease", id, revokeAt: deps.now() }] });
+  });
 }

@@ -1,6 +1,7 @@
 import { Worker, type ConnectionOptions } from "bullmq";
 import { QUEUE } from "../shared/jobs/job-types.ts";
 import { messageOf } from "../shared/errors/errors.ts";
+import { createReplicaTrust, type ReplicaTrustSettings } from "../shared/unseal/replica-trust.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { createIssueProcessor } from "./issue.ts";
 import { createRenewProcessor } from "./renew.ts";
@@ -8,7 +9,7 @@ import { createRevokeProcessor } from "./revoke.ts";
 import { createUnsealProcessor } from "./unseal/processor.ts";
 import type { UnsealDeps } from "./unseal/deps.ts";
 
-export interface WorkerOptions {
+export interface WorkerOptions extends ReplicaTrustSettings {
   readonly connection: ConnectionOptions;
   readonly prefix: string;
   readonly issueConcurrency: number;
@@ -30,7 +31,9 @@ export function startWorkers(deps: WorkerDeps, options: WorkerOptions): Worker[]
     new Worker(QUEUE.renew, createRenewProcessor(deps), { ...base, concurrency: options.renewConcurrency, limiter }),
   ];
   if (options.unsealWorker) {
-    workers.push(new Worker(QUEUE.unseal, createUnsealProcessor(options.unsealWorker.deps), { ...base, concurrency: options.unsealWorker.concurrency }));
+    // Which replicas may get key shares comes from configuration, never from the job payload.
+    const trust = createReplicaTrust(options);
+    workers.push(new Worker(QUEUE.unseal, createUnsealProcessor(options.unsealWorker.deps, trust), { ...base, concurrency: options.unsealWorker.concurrency }));
   }
   for (const worker of workers) {
     worker.on("error", (err) => deps.log.warn({ queue: worker.name, error: messageOf(err) }, "worker error"));

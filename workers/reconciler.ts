@@ -2,7 +2,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
 import type { PodRecord } from "../shared/index/pod-record.ts";
 import { LABEL_POD_NAME } from "../shared/kube/labels.ts";
-import { readSecretRecovery, type AnnotatedLease, type SecretRecovery } from "../shared/kube/pod-secret.ts";
+import { isPodsSecret, readSecretRecovery, type AnnotatedLease, type SecretRecovery } from "../shared/kube/pod-secret.ts";
 import { readPodContract, wantsCredentials } from "../shared/pods/read-contract.ts";
 import { isTerminal, podRef } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -48,11 +48,19 @@ export function createReconciler(deps: WorkerDeps) {
       const recovery = readSecretRecovery(secret);
       if (!recovery || indexed.has(recovery.podUid)) continue;
       const pod = live.get(recovery.podUid);
+      const ref = pod ? podRef(pod) : undefined;
+      if (pod && ref && !isPodsSecret(secret, ref)) {
+        // A Secret naming a live pod's UID that is not that pod's (another namespace, no ownerReference): never trusted.
+        deps.log.warn({ secret: `${recovery.namespace}/${recovery.name}`, pod: `${ref.namespace}/${ref.name}` }, "a Secret names a pod it does not belong to; ignored");
+        continue;
+      }
       const podName = pod?.metadata?.name ?? secret.metadata?.labels?.[LABEL_POD_NAME] ?? recovery.name;
       if (!pod || isTerminal(pod)) {
         await revoke(recovery.podUid, recovery.namespace, podName, "reconciler: pod gone (from Secret)");
         continue;
       }
+      // Revoked by on-call: nothing is rebuilt (or renewed) for that pod until it is replaced.
+      if (await deps.index.revokedMark(recovery.podUid)) continue;
       const rebuiltRecord = recordFromSecret(deps, pod, { recovery, accessors: await trustedAccessors(deps, recovery), leases: trustedLeases(deps, recovery) });
       if (!rebuiltRecord) continue;
       await deps.index.put(rebuiltRecord);

@@ -19,9 +19,17 @@ export function createRenewProcessor(deps: WorkerDeps) {
   return runJob(deps, { queue: QUEUE.renew, schema: RenewJobSchema, lockKey: (data) => data.uid }, (data, job) => renew(deps, data, job.id));
 }
 
-async function renew(deps: WorkerDeps, ref: RenewJob, jobId: string | undefined): Promise<RenewOutcome> {
-  const record = await deps.index.get(ref.uid);
-  if (!record || (record.renewJobId !== jobId && !ref.force)) return { outcome: "stale" };
+async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined): Promise<RenewOutcome> {
+  const record = await deps.index.get(job.uid);
+  if (!record || (record.renewJobId !== jobId && !job.force)) return { outcome: "stale" };
+  // The pod is the one the record was issued for, wherever the payload says it is.
+  const ref: RenewJob = { ...job, namespace: record.namespace, name: record.name };
+  if (await deps.index.revokedMark(ref.uid)) {
+    // Revoked by on-call while alive: nothing is renewed or re-issued; whatever the record holds goes.
+    await deps.producer.revoke({ uid: ref.uid, namespace: ref.namespace, name: ref.name, source: "renew", reason: "revoked by an operator (tombstone)", force: true });
+    deps.log.warn({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid }, "renewal refused: the pod's credentials were revoked by an operator");
+    return { outcome: "revoked-by-operator" };
+  }
   const pod = await deps.kube.readPod(ref.namespace, ref.name);
   if (!pod || pod.metadata?.uid !== ref.uid || isTerminal(pod)) {
     await deps.producer.revoke({ uid: ref.uid, namespace: ref.namespace, name: ref.name, source: "renew", reason: "pod gone at renewal" });

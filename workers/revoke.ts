@@ -1,6 +1,6 @@
-import type { V1Secret } from "@kubernetes/client-node";
-import { LABEL_POD_UID } from "../shared/kube/labels.ts";
-import { readSecretRecovery } from "../shared/kube/pod-secret.ts";
+import type { V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { RevokedMark } from "../shared/index/pod-index.ts";
+import { isPodsSecret, readSecretRecovery } from "../shared/kube/pod-secret.ts";
 import { QUEUE, RetireJobSchema, RevokeJobSchema, type RetireJob, type RevokeJob, type RevokeOutcome, type RevokeQueueJob } from "../shared/jobs/job-types.ts";
 import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -23,17 +23,20 @@ export function createRevokeProcessor(deps: WorkerDeps) {
   });
 }
 
-async function revoke(deps: WorkerDeps, ref: RevokeJob): Promise<RevokeOutcome> {
+async function revoke(deps: WorkerDeps, job: RevokeJob): Promise<RevokeOutcome> {
+  const record = await deps.index.get(job.uid);
+  const mark = await deps.index.revokedMark(job.uid);
+  // The payload (an event, Redis) only names the pod: where the pod with this UID lives comes from
+  // the index or the tombstone when they know it, and whether it lives from the API server.
+  const ref: RevokeJob = { ...job, ...(record ? { namespace: record.namespace, name: record.name } : mark?.namespace && mark.name ? { namespace: mark.namespace, name: mark.name } : {}) };
   const pod = await deps.kube.readPod(ref.namespace, ref.name);
   const sameUid = pod?.metadata?.uid === ref.uid;
   const alive = pod !== undefined && sameUid && !isTerminal(pod);
   if (alive && !ref.force) return { outcome: "pod-alive" };
-  // The pod was replaced or is gone: an on-call tombstone for this UID has done its job.
-  if (!pod || !sameUid) await deps.index.clearRevoked(ref.uid);
   // Forced (on-call) while alive: the tombstone goes first, so no issue can slip in between.
-  if (alive) await deps.index.markRevoked(ref.uid, { at: deps.now(), source: ref.source, reason: ref.reason });
+  if (alive) await deps.index.markRevoked(ref.uid, { at: deps.now(), source: ref.source, reason: ref.reason, namespace: ref.namespace, name: ref.name });
+  else if (mark) await clearTombstoneIfGone(deps, ref.uid, mark, { ...ref, pod });
 
-  const record = await deps.index.get(ref.uid);
   const secrets = await podSecrets(deps, ref, record?.secretName);
   const leaseIds = new Set<string>();
   const accessors = new Set<string>();
@@ -76,28 +79,45 @@ async function revoke(deps: WorkerDeps, ref: RevokeJob): Promise<RevokeOutcome> 
   return { outcome: "revoked", leases: leaseIds.size, tokenRevoked: accessors.size > 0, secretDeleted };
 }
 
-/** Revokes one lease or token replaced by rotation, once its grace has passed. */
-async function retire(deps: WorkerDeps, data: RetireJob): Promise<{ outcome: "retired" }> {
+/**
+ * Revokes one lease or token replaced by rotation, once its grace has passed. The job names an id,
+ * but Redis is not trusted: only an id the pod's index record lists as retiring is revoked.
+ */
+async function retire(deps: WorkerDeps, data: RetireJob): Promise<{ outcome: "retired" | "not-retiring" }> {
+  const record = await deps.index.get(data.uid);
+  const listed = record?.retiring.some((r) => r.kind === data.kind && r.id === data.id) === true;
+  if (!record || !listed) {
+    deps.log.warn({ uid: data.uid, kind: data.kind }, "retire job names nothing the pod's record lists as retiring; nothing revoked");
+    return { outcome: "not-retiring" };
+  }
   if (data.kind === "lease") await deps.vault.revokeLease(data.id);
   else await deps.vault.revokeAccessor(data.id);
   deps.metrics.revocations.inc({ kind: data.kind === "lease" ? "lease" : "token" });
-  const record = await deps.index.get(data.uid);
-  if (record) {
-    const retiring = record.retiring.filter((r) => !(r.kind === data.kind && r.id === data.id));
-    if (retiring.length !== record.retiring.length) await deps.index.put({ ...record, retiring });
-  }
+  await deps.index.put({ ...record, retiring: record.retiring.filter((r) => !(r.kind === data.kind && r.id === data.id)) });
   return { outcome: "retired" };
 }
 
 /**
+ * An on-call tombstone stays until the API server shows no pod with this UID where the tombstone
+ * was set. A payload naming another (or no) pod cannot clear it; a tombstone written before it
+ * recorded the pod's place is kept (harmless: a replacement pod has a new UID).
+ */
+async function clearTombstoneIfGone(deps: WorkerDeps, uid: string, mark: RevokedMark, seen: { namespace: string; name: string; pod: V1Pod | undefined }): Promise<void> {
+  if (!mark.namespace || !mark.name) return;
+  const pod = mark.namespace === seen.namespace && mark.name === seen.name ? seen.pod : await deps.kube.readPod(mark.namespace, mark.name);
+  if (pod?.metadata?.uid !== uid) await deps.index.clearRevoked(uid);
+}
+
+/**
  * The pod's Secret(s): read by name when the index knows it (one GET), listed by the pod-UID
- * label otherwise (the index was lost), so recovery never depends on Redis.
+ * label otherwise (the index was lost), so recovery never depends on Redis. Only Secrets that are
+ * the pod's own (isPodsSecret) are read or deleted.
  */
 async function podSecrets(deps: WorkerDeps, ref: RevokeJob, secretName: string | undefined): Promise<V1Secret[]> {
   if (secretName) {
     // Gone (garbage-collected with the pod) or already another pod's: nothing of ours to read or delete.
     const secret = await deps.kube.readSecret(ref.namespace, secretName);
-    return secret?.metadata?.labels?.[LABEL_POD_UID] === ref.uid ? [secret] : [];
+    return secret && isPodsSecret(secret, ref) ? [secret] : [];
   }
-  return deps.kube.listManagedSecrets([ref.namespace], ref.uid);
+  return (await deps.kube.listManagedSecrets([ref.namespace], ref.uid)).filter((s) => isPodsSecret(s, ref));
 }

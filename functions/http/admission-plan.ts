@@ -4,8 +4,8 @@
  * asked otherwise) and read-only mounts in the containers that ask. Never adds a container.
  * Pure: the route turns the decision into an AdmissionReview response.
  */
-import { randomBytes } from "node:crypto";
 import type { V1Pod } from "@kubernetes/client-node";
+import { assignedSecretName, looksAssigned } from "../../shared/pods/secret-name.ts";
 import { DEFAULT_MOUNT_PATH, V, parseInjectorAnnotations, wantsInjection, type InjectionPlan, type InjectorSettings } from "../../shared/pods/injector-annotations.ts";
 import { ANNOTATION_ROLE, ANNOTATION_SECRET_NAME, PREFIX, parsePodContract } from "../../shared/pods/pod-contract.ts";
 
@@ -33,8 +33,7 @@ const escape = (key: string) => key.replaceAll("~", "~0").replaceAll("/", "~1");
 
 /** A Secret name for a pod that may not have a name yet (generateName): its prefix plus randomness. */
 export function randomSecretName(pod: V1Pod): string {
-  const base = (pod.metadata?.name || pod.metadata?.generateName || "pod").toLowerCase().replace(/[^-a-z0-9.]/g, "-").replace(/^[^a-z0-9]+/, "").replace(/[-.]+$/, "").slice(0, 200);
-  return `${base || "pod"}-lk-${randomBytes(5).toString("hex")}`;
+  return assignedSecretName({ name: pod.metadata?.name, generateName: pod.metadata?.generateName });
 }
 
 export function admitPod(pod: V1Pod, namespace: string, settings: AdmissionSettings): Admission {
@@ -43,7 +42,13 @@ export function admitPod(pod: V1Pod, namespace: string, settings: AdmissionSetti
   if ((pod.spec?.volumes ?? []).some((v) => v.name === VOLUME_NAME)) return { kind: "pass", why: "already mutated" };
   const own = annotations[ANNOTATION_ROLE] !== undefined;
   if (!own && !(settings.vaultAnnotations && wantsInjection(annotations))) return { kind: "pass", why: "not opted in" };
-  const secretName = annotations[ANNOTATION_SECRET_NAME] ?? randomSecretName(pod);
+  const chosen = annotations[ANNOTATION_SECRET_NAME];
+  // The webhook sees each pod once (reinvocationPolicy: Never): a name of its own shape here was written by the user.
+  if (chosen !== undefined && looksAssigned(chosen)) {
+    return { kind: "deny", message: `annotation ${ANNOTATION_SECRET_NAME}: names ending in -lk-<10 hex> are assigned by leasekeeper's webhook; leave it unset or choose "<pod name>-…"` };
+  }
+  // A user-chosen name must carry the pod's own name (the contract check below refuses it otherwise).
+  const secretName = chosen ?? randomSecretName(pod);
   const named: V1Pod = { ...pod, metadata: { ...pod.metadata, annotations: { ...annotations, [ANNOTATION_SECRET_NAME]: secretName } } };
 
   let plan: InjectionPlan;

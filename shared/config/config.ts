@@ -5,6 +5,7 @@ import { AUDIT_DEFAULTS } from "../audit/audit-log.ts";
 import { DEFAULT_API_AUDIENCE } from "../kube/access-review.ts";
 import { parseCiKeys } from "./ci-keys.ts";
 import { ENV } from "./env-vars.ts";
+import { parseLabelSelector } from "../kube/label-selector.ts";
 import { parseContextPairs } from "../unseal/encryption-context.ts";
 import { checkUnsealFields, unsealConfigOf, unsealKeysOf, type UnsealKeys } from "./unseal-config.ts";
 
@@ -167,9 +168,17 @@ const fields = z.object({
   /** Replica addresses (comma list of URLs); when set, pods are not looked up. */
   vaultReplicas: list.pipe(z.array(z.string().url())),
   vaultPodNamespace: z.string().min(1).max(63).default("vault"),
-  vaultPodSelector: z.string().min(1).default("app.kubernetes.io/name=vault,component=server"),
+  /** Also re-checked on every pod an unseal job names (shared/unseal/replica-trust.ts). */
+  vaultPodSelector: z.string().min(1).default("app.kubernetes.io/name=vault,component=server").superRefine((v, ctx) => {
+    try {
+      parseLabelSelector(v);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+    }
+  }),
   vaultPodPort: z.coerce.number().int().min(1).max(65535).default(8200),
-  vaultPodScheme: z.enum(["http", "https"]).default("http"),
+  /** Key shares travel to pod IPs: TLS unless configured otherwise (plain http only for test beds). */
+  vaultPodScheme: z.enum(["http", "https"]).default("https"),
   /** PEM CA bundle to verify replicas' TLS certificates (https). */
   vaultCaCertFile: z.string().min(1).optional(),
   unsealSweepSeconds: seconds(10, 1),

@@ -2,11 +2,14 @@ import type { RedisClient as Redis } from "../redis/connection.ts";
 import { decodeRecord, encodeRecord } from "./record-codec.ts";
 import { PodRecordSchema, type PodRecord } from "./pod-record.ts";
 
-/** Who revoked a live pod's credentials, and why (no secret values). */
+/** Who revoked a live pod's credentials, and why (no secret values); where the pod was, as the API server showed it. */
 export interface RevokedMark {
   readonly at: number;
   readonly source: string;
   readonly reason: string;
+  /** Absent on tombstones written before this was recorded. */
+  readonly namespace?: string;
+  readonly name?: string;
 }
 
 /**
@@ -94,8 +97,9 @@ export class PodIndex {
   }
 
   /**
-   * Tombstone of an on-call revocation of a live pod: issue refuses that pod UID until it is
-   * replaced (a new pod has a new UID). Cleared when the pod is gone.
+   * Tombstone of an on-call revocation of a live pod: issue, renew and the reconciler's rebuild
+   * refuse that pod UID until it is replaced (a new pod has a new UID). Cleared only when the API
+   * server shows no pod with that UID where it was (workers/revoke.ts).
    */
   async markRevoked(uid: string, mark: RevokedMark): Promise<void> {
     await this.#redis.set(`${this.#prefix}:revoked:${uid}`, JSON.stringify(mark));

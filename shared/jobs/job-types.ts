@@ -56,7 +56,8 @@ export type RenewOutcome =
   | { outcome: "renewed"; leases: number; rotated: number; nextRenewInMs: number }
   | { outcome: "relogged-in"; leases: number; nextRenewInMs: number }
   | { outcome: "stale" }
-  | { outcome: "pod-gone" };
+  | { outcome: "pod-gone" }
+  | { outcome: "revoked-by-operator" };
 
 export type RevokeOutcome =
   | { outcome: "revoked"; leases: number; tokenRevoked: boolean; secretDeleted: boolean }
@@ -114,4 +115,6 @@ export type UnsealOutcome =
   | { outcome: "not-initialized"; replica: string; reason: string }
   | { outcome: "kms-unavailable"; replica: string; reason: string }
   | { outcome: "bad-keys"; replica: string; reason: string }
-  | { outcome: "unreachable"; replica: string; reason: string };
+  | { outcome: "unreachable"; replica: string; reason: string }
+  /** The job named an address or pod that configuration does not vouch for (shared/unseal/replica-trust.ts). */
+  | { outcome: "refused"; replica: string; reason: string };

@@ -64,6 +64,23 @@ export interface AnnotatedLease {
   readonly tag: string | undefined;
 }
 
+/**
+ * The Secret is this pod's: in the pod's namespace, labelled with its UID and owned by it
+ * (ownerReference). Anything else — a name someone else claimed first, a Secret in another
+ * namespace carrying the pod's UID — is never adopted, overwritten, trusted for recovery or deleted.
+ */
+export function isPodsSecret(secret: V1Secret | undefined, pod: { namespace: string; uid: string }): boolean {
+  const m = secret?.metadata;
+  if (!m || m.namespace !== pod.namespace || m.labels?.[LABEL_POD_UID] !== pod.uid) return false;
+  return (m.ownerReferences ?? []).some((r) => r.apiVersion === "v1" && r.kind === "Pod" && r.uid === pod.uid);
+}
+
+/**
+ * Ids read from one Secret's annotations, at most. Anyone who may edit Secrets can write them, and
+ * each accessor costs a Vault lookup; leasekeeper itself keeps far fewer (one per rotation grace).
+ */
+export const MAX_RECOVERY_IDS = 16;
+
 export interface SecretRecovery {
   readonly podUid: string;
   readonly namespace: string;
@@ -71,6 +88,8 @@ export interface SecretRecovery {
   readonly accessor: string | undefined;
   readonly leases: AnnotatedLease[];
   readonly retiring: Retiring[];
+  /** Entries beyond MAX_RECOVERY_IDS that were ignored (the caller logs the count, never the ids). */
+  readonly dropped: number;
 }
 
 /** What a per-pod Secret says about the credentials it holds: enough to revoke without Redis. */
@@ -82,18 +101,21 @@ export function readSecretRecovery(secret: V1Secret): SecretRecovery | undefined
   const annotations = secret.metadata?.annotations ?? {};
   const str = (v: unknown) => (typeof v === "string" ? v : undefined);
   const retiringRaw = parseArray(annotations[ANNOTATION_RETIRING]);
+  const leases: AnnotatedLease[] = [
+    ...parseArray(annotations[ANNOTATION_LEASES]).flatMap((l) => (typeof l?.id === "string" && l.id !== "" ? [{ id: l.id, current: true, file: str(l.file) ?? "", path: str(l.path) ?? "", tag: str(l.tag) }] : [])),
+    ...retiringRaw.flatMap((r) => (r?.kind === "lease" && typeof r.id === "string" && r.id !== "" ? [{ id: r.id, current: false, file: "", path: "", tag: str(r.tag) }] : [])),
+  ];
+  const retiring: Retiring[] = retiringRaw.flatMap((r) =>
+    (r?.kind === "lease" || r?.kind === "accessor") && typeof r.id === "string" ? [{ kind: r.kind, id: r.id, revokeAt: Number(r.revokeAt) || 0 }] : [],
+  );
   return {
     podUid: uid,
     namespace,
     name,
     accessor: annotations[ANNOTATION_ACCESSOR] || undefined,
-    leases: [
-      ...parseArray(annotations[ANNOTATION_LEASES]).flatMap((l) => (typeof l?.id === "string" && l.id !== "" ? [{ id: l.id, current: true, file: str(l.file) ?? "", path: str(l.path) ?? "", tag: str(l.tag) }] : [])),
-      ...retiringRaw.flatMap((r) => (r?.kind === "lease" && typeof r.id === "string" && r.id !== "" ? [{ id: r.id, current: false, file: "", path: "", tag: str(r.tag) }] : [])),
-    ],
-    retiring: retiringRaw.flatMap((r) =>
-      (r?.kind === "lease" || r?.kind === "accessor") && typeof r.id === "string" ? [{ kind: r.kind, id: r.id, revokeAt: Number(r.revokeAt) || 0 }] : [],
-    ),
+    leases: leases.slice(0, MAX_RECOVERY_IDS),
+    retiring: retiring.slice(0, MAX_RECOVERY_IDS),
+    dropped: Math.max(0, leases.length - MAX_RECOVERY_IDS) + Math.max(0, retiring.length - MAX_RECOVERY_IDS),
   };
 }
 

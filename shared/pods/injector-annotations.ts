@@ -7,7 +7,7 @@
 import { parseTemplate } from "../templates/parser.ts";
 import { parseGoDurationSeconds } from "../templates/go-duration.ts";
 import { isTemplateError } from "../templates/template-error.ts";
-import { ANNOTATION_SECRET_NAME, AUTH_PATH_RE, MAX_SECRETS, ROLE_RE, defaultSecretName, vaultPathProblem, type PodLike, type PodRequest, type SecretRequest } from "./pod-contract.ts";
+import { ANNOTATION_SECRET_NAME, AUTH_PATH_RE, MAX_SECRETS, ROLE_RE, podSecretName, vaultPathProblem, type PodLike, type PodRequest, type SecretRequest } from "./pod-contract.ts";
 import { IGNORED_EXACT, IGNORED_PREFIXES, REFUSED } from "./injector-catalog.ts";
 
 export const VAULT_PREFIX = "vault.hashicorp.com/";
@@ -136,10 +136,9 @@ export function parseInjectorAnnotations(pod: PodLike, settings: InjectorSetting
   const authPath = (a[V.authPath] ?? settings.defaultAuthPath).replace(/^\/+/, "").replace(/^auth\//, "").replace(/\/+$/, "");
   if (!AUTH_PATH_RE.test(authPath) || authPath.split("/").includes("..")) return invalid(`annotation ${V.authPath} is not a valid auth mount path`);
 
-  const secretName = a[ANNOTATION_SECRET_NAME] ?? defaultSecretName(pod.metadata?.name ?? "");
-  if (secretName.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(secretName)) {
-    return invalid(`annotation ${ANNOTATION_SECRET_NAME} "${secretName.slice(0, 80)}" is not a valid Secret name`);
-  }
+  const named = podSecretName(pod, a);
+  if ("problem" in named) return invalid(named.problem);
+  const secretName = named.name;
   const intervalText = a[V.staticInterval];
   const interval = intervalText === undefined || intervalText === "" ? settings.staticSecretRenderIntervalSeconds : parseGoDurationSeconds(intervalText);
   if (interval === undefined || interval < 1) return invalid(`annotation ${V.staticInterval}: "${intervalText ?? ""}" is not a Go duration of at least 1s (e.g. 5m)`);

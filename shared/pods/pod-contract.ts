@@ -2,6 +2,8 @@
  * The pod contract: which annotations opt a pod in and what they ask for. Parsing never
  * throws; malformed input becomes an `invalid` outcome whose reason is safe to show.
  */
+import { defaultSecretName, secretNameProblem } from "./secret-name.ts";
+
 export const PREFIX = "leasekeeper.io/";
 export const ANNOTATION_ROLE = `${PREFIX}role`;
 export const ANNOTATION_AUTH_PATH = `${PREFIX}auth-path`;
@@ -38,7 +40,7 @@ export type PodContract =
   | { readonly kind: "request"; readonly request: PodRequest };
 
 export interface PodLike {
-  metadata?: { name?: string; annotations?: Record<string, string> | undefined } | undefined;
+  metadata?: { name?: string; generateName?: string | undefined; annotations?: Record<string, string> | undefined } | undefined;
 }
 
 const FILE_RE = /^[-._a-zA-Z0-9]{1,200}$/;
@@ -52,9 +54,14 @@ export function isOptedIn(pod: PodLike): boolean {
   return annotations !== undefined && annotations !== null && typeof annotations[ANNOTATION_ROLE] === "string";
 }
 
-export function defaultSecretName(podName: string): string {
-  const base = `${podName}-leasekeeper`;
-  return base.length <= 253 ? base : base.slice(0, 253).replace(/[-.]+$/, "");
+/** The Secret name a pod asks for, or why it may not use it (secret-name.ts). */
+export function podSecretName(pod: PodLike, annotations: Record<string, string>): { name: string } | { problem: string } {
+  const podName = pod.metadata?.name ?? "";
+  const chosen = annotations[ANNOTATION_SECRET_NAME];
+  const name = chosen ?? defaultSecretName(podName);
+  if (name.length > 253 || !DNS_SUBDOMAIN_RE.test(name)) return { problem: `annotation ${ANNOTATION_SECRET_NAME} "${name.slice(0, 80)}" is not a valid Secret name` };
+  const problem = chosen === undefined ? undefined : secretNameProblem(chosen, { name: pod.metadata?.name, generateName: pod.metadata?.generateName });
+  return problem ? { problem: `annotation ${ANNOTATION_SECRET_NAME}: ${problem}` } : { name };
 }
 
 export function parsePodContract(pod: PodLike, defaultAuthPath: string): PodContract {
@@ -81,11 +88,9 @@ export function parsePodContract(pod: PodLike, defaultAuthPath: string): PodCont
     return invalid(`annotation ${ANNOTATION_AUTH_PATH} is not a valid auth mount path`);
   }
 
-  const podName = pod.metadata?.name ?? "";
-  const secretName = annotations[ANNOTATION_SECRET_NAME] ?? defaultSecretName(podName);
-  if (secretName.length > 253 || !DNS_SUBDOMAIN_RE.test(secretName)) {
-    return invalid(`annotation ${ANNOTATION_SECRET_NAME} "${secretName.slice(0, 80)}" is not a valid Secret name`);
-  }
+  const named = podSecretName(pod, annotations);
+  if ("problem" in named) return invalid(named.problem);
+  const secretName = named.name;
 
   const secrets: SecretRequest[] = [];
   for (const [key, value] of Object.entries(annotations)) {

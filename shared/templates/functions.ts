@@ -1,6 +1,6 @@
 /** The template functions of the subset, with Go's (and consul-template's) semantics and error texts. */
 import { goJson } from "./go-format.ts";
-import { sprintf } from "./printf.ts";
+import { printfFormatProblem, sprintf } from "./printf.ts";
 import { SecretValue, goTypeName, isMap, truth, type Value } from "./values.ts";
 
 /** Fetches one secret: a read without parameters, a write (e.g. pki/issue) with them. */
@@ -40,9 +40,14 @@ export async function callFunction(name: string, args: readonly Value[], fetch: 
       }
       return fetch(path, params);
     }
-    case "printf":
+    case "printf": {
       if (args.length === 0) throw new FunctionError("wrong number of args for printf: want at least 1 got 0");
-      return sprintf(wantString("printf", args[0]), args.slice(1));
+      const format = wantString("printf", args[0]);
+      // A literal format was checked by the parser; here only the bounds matter (and a format from data is never quoted).
+      const problem = printfFormatProblem(format, { fromData: true });
+      if (problem) throw new FunctionError(`error calling printf: ${problem.detail}`);
+      return sprintf(format, args.slice(1));
+    }
     case "toJSON":
       arity(name, args, 1);
       return args[0] === undefined || args[0] === null ? "" : goJson(args[0], false);

@@ -168,7 +168,10 @@ function readQuoted(s: string, start: number, line: number): { value: string; ne
       const hex = e === "x" ? 2 : e === "u" ? 4 : e === "U" ? 8 : 0;
       const digits = s.slice(i + 2, i + 2 + hex);
       if (hex > 0 && new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(digits)) {
-        out += String.fromCodePoint(parseInt(digits, 16));
+        const code = parseInt(digits, 16);
+        // Go's strconv: \u and \U must name a valid rune (no surrogate, at most U+10FFFF).
+        if (!validRune(code)) throw new TemplateError(line, "string escape", `escape sequence \\${e}${digits} is not a valid Unicode code point`);
+        out += String.fromCodePoint(code);
         i += 2 + hex;
         continue;
       }
@@ -178,4 +181,8 @@ function readQuoted(s: string, start: number, line: number): { value: string; ne
     i++;
   }
   throw new TemplateError(line, "string", "unterminated quoted string");
+}
+
+function validRune(code: number): boolean {
+  return code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
 }

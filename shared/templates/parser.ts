@@ -6,9 +6,13 @@ import type { Command, Operand, ParsedTemplate, Pipeline, SecretCall, TemplateNo
 import { FUNCTION_NAMES } from "./function-names.ts";
 import { lex, type Segment, type Token } from "./lexer.ts";
 import { checkPrintfFormat } from "./printf.ts";
-import { TemplateError } from "./template-error.ts";
+import { TemplateError, isTemplateError } from "./template-error.ts";
 
 export const MAX_TEMPLATE_BYTES = 64 * 1024;
+/** Nested if/with/range blocks; deeper templates are refused before anything renders (render-budget.ts bounds the rest). */
+const MAX_BLOCK_DEPTH = 16;
+/** Nested parenthesised pipelines, e.g. (index (index .a "b") "c"). */
+const MAX_PAREN_DEPTH = 16;
 
 interface Block {
   node: Extract<TemplateNode, { body: TemplateNode[] }>;
@@ -21,6 +25,16 @@ export function parseTemplate(source: string): ParsedTemplate {
   if (Buffer.byteLength(source, "utf8") > MAX_TEMPLATE_BYTES) {
     throw new TemplateError(1, "size", `template is larger than ${MAX_TEMPLATE_BYTES} bytes`);
   }
+  try {
+    return parse(source);
+  } catch (err) {
+    // Input is untrusted: whatever else goes wrong (a JavaScript limit) refuses the template too.
+    if (isTemplateError(err)) throw err;
+    throw new TemplateError(1, "template", `template cannot be parsed (${err instanceof Error ? err.name : "unknown error"})`, { cause: err });
+  }
+}
+
+function parse(source: string): ParsedTemplate {
   const root: TemplateNode[] = [];
   const stack: Block[] = [];
   const secretCalls: SecretCall[] = [];
@@ -42,6 +56,7 @@ export function parseTemplate(source: string): ParsedTemplate {
     if (first.kind === "keyword") {
       const word = first.text;
       if (word === "if" || word === "with" || word === "range") {
+        checkDepth(stack, word, seg.line);
         const node = block(word, tokens.slice(1), seg.line, secretCalls);
         target().push(node);
         stack.push({ node, inElse: false, chained: false });
@@ -76,6 +91,14 @@ export function parseTemplate(source: string): ParsedTemplate {
   return { nodes: root, secretCalls };
 }
 
+/** A chained {{else if}} / {{else with}} shares its parent's level; every other open block is one level. */
+function checkDepth(stack: readonly Block[], word: string, line: number): void {
+  const depth = stack.filter((b) => !b.chained).length + 1;
+  if (depth > MAX_BLOCK_DEPTH) {
+    throw new TemplateError(line, `{{${word}}}`, `{{${word}}} nests ${depth} blocks deep; at most ${MAX_BLOCK_DEPTH} nested if/with/range blocks are allowed`);
+  }
+}
+
 function lastLine(segments: Segment[]): number {
   return segments[segments.length - 1]?.line ?? 1;
 }
@@ -85,6 +108,12 @@ function block(kind: "if" | "with" | "range", tokens: Token[], line: number, cal
   const pipe = parsePipeline(tokens, line, calls, kind === "range");
   if (kind !== "range" && pipe.decl.length > 1) throw new TemplateError(line, kind, `too many declarations in ${kind}`);
   return { kind, pipe, body: [], elseBody: undefined };
+}
+
+interface Cursor {
+  i: number;
+  /** Open parentheses around the current position. */
+  depth: number;
 }
 
 function parsePipeline(tokens: readonly Token[], line: number, calls: SecretCall[], isRange: boolean): Pipeline {
@@ -101,13 +130,13 @@ function parsePipeline(tokens: readonly Token[], line: number, calls: SecretCall
     decl.push(t0.value, tokens[2].value);
     i = 4;
   }
-  const cursor = { i };
+  const cursor = { i, depth: 0 };
   const pipe = readPipe(tokens, cursor, line, calls, false);
   if (cursor.i < tokens.length) throw new TemplateError(line, tokens[cursor.i]?.text ?? "", `unexpected ${JSON.stringify(tokens[cursor.i]?.text)} in command`);
   return { ...pipe, decl, assign };
 }
 
-function readPipe(tokens: readonly Token[], cursor: { i: number }, line: number, calls: SecretCall[], nested: boolean): Pipeline {
+function readPipe(tokens: readonly Token[], cursor: Cursor, line: number, calls: SecretCall[], nested: boolean): Pipeline {
   const cmds: Command[] = [];
   let args: Operand[] = [];
   const finish = () => {
@@ -133,7 +162,7 @@ function readPipe(tokens: readonly Token[], cursor: { i: number }, line: number,
   return { decl: [], assign: false, cmds, line };
 }
 
-function readOperand(tokens: readonly Token[], cursor: { i: number }, line: number, calls: SecretCall[]): Operand {
+function readOperand(tokens: readonly Token[], cursor: Cursor, line: number, calls: SecretCall[]): Operand {
   const t = tokens[cursor.i] as Token;
   cursor.i++;
   const chain = (): string[] => {
@@ -168,9 +197,11 @@ function readOperand(tokens: readonly Token[], cursor: { i: number }, line: numb
       }
       return { kind: "function", name: t.text };
     case "lparen": {
+      if (++cursor.depth > MAX_PAREN_DEPTH) throw new TemplateError(line, "(", `parentheses nest deeper than ${MAX_PAREN_DEPTH}`);
       const pipe = readPipe(tokens, cursor, line, calls, true);
       if (tokens[cursor.i]?.kind !== "rparen") throw new TemplateError(line, "(", "unclosed left paren");
       cursor.i++;
+      cursor.depth--;
       return { kind: "pipe", pipe, chain: chain() };
     }
     case "keyword":

@@ -5,16 +5,40 @@ import { goTypeName, type Value } from "./values.ts";
 
 const SPEC = /%([-+# 0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])?/g;
 const VERBS = new Set(["s", "v", "d", "q", "x", "X", "f", "F", "t", "%"]);
+/** Wider fields or longer precisions are refused (Go allows up to 1e6; nothing in a credentials file needs that). */
+const MAX_PRINTF_WIDTH = 1000;
+const MAX_PRINTF_PRECISION = 100;
 
-/** Refuses a literal format string that uses a verb outside the subset. */
-export function checkPrintfFormat(format: string, line: number): void {
+/**
+ * Why a format string is refused (construct, detail), or undefined: one rule for parse time and
+ * render time. A format that comes from secret data (`fromData`) is checked only for the bounds,
+ * with a message that quotes nothing of it (it may be a secret); other oddities print Go's %!…
+ */
+export function printfFormatProblem(format: string, options: { fromData?: boolean } = {}): { construct: string; detail: string } | undefined {
+  const fromData = options.fromData === true;
   for (const m of format.matchAll(SPEC)) {
     const verb = m[4];
-    if (verb === undefined) throw new TemplateError(line, "printf", `printf format ${JSON.stringify(format)} ends in the middle of a verb`);
-    if (!VERBS.has(verb)) throw new TemplateError(line, `printf %${verb}`, `printf verb %${verb} is outside leasekeeper's template subset (supported: %s %v %d %q %x %X %f %t %%)`);
+    if (!fromData && verb === undefined) return { construct: "printf", detail: `printf format ${JSON.stringify(format.slice(0, 80))} ends in the middle of a verb` };
+    if (!fromData && verb !== undefined && !VERBS.has(verb)) {
+      return { construct: `printf %${verb}`, detail: `printf verb %${verb} is outside leasekeeper's template subset (supported: %s %v %d %q %x %X %f %t %%)` };
+    }
+    if (m[2] !== undefined && (m[2].length > 7 || Number(m[2]) > MAX_PRINTF_WIDTH)) {
+      return { construct: "printf width", detail: fromData ? `a printf format from secret data has a width larger than ${MAX_PRINTF_WIDTH}` : `printf width ${m[2].slice(0, 20)} is larger than ${MAX_PRINTF_WIDTH}` };
+    }
+    if (m[3] !== undefined && (m[3].length > 7 || Number(m[3]) > MAX_PRINTF_PRECISION)) {
+      return { construct: "printf precision", detail: fromData ? `a printf format from secret data has a precision larger than ${MAX_PRINTF_PRECISION}` : `printf precision ${m[3].slice(0, 20)} is larger than ${MAX_PRINTF_PRECISION}` };
+    }
   }
+  return undefined;
 }
 
+/** Refuses a literal format string that uses a verb outside the subset or an oversized width/precision. */
+export function checkPrintfFormat(format: string, line: number): void {
+  const problem = printfFormatProblem(format);
+  if (problem) throw new TemplateError(line, problem.construct, problem.detail);
+}
+
+/** Go's Sprintf for the subset; the caller has checked the format with printfFormatProblem. */
 export function sprintf(format: string, args: readonly Value[]): string {
   let next = 0;
   const out = format.replace(SPEC, (whole, flags: string, width: string | undefined, precision: string | undefined, verb: string | undefined) => {

@@ -2,7 +2,8 @@
 import type { Command, Operand, ParsedTemplate, Pipeline, TemplateNode } from "./ast.ts";
 import { FunctionError, callFunction, type SecretFetcher } from "./functions.ts";
 import { printValue } from "./go-format.ts";
-import { TemplateError } from "./template-error.ts";
+import { RenderBudget, yieldToEventLoop, type RenderLimits } from "./render-budget.ts";
+import { TemplateError, isTemplateError } from "./template-error.ts";
 import { SecretValue, goTypeName, isMap, truth, type Value } from "./values.ts";
 
 export const MAX_OUTPUT_BYTES = 1024 * 1024;
@@ -11,24 +12,57 @@ const SECRET_FIELDS = new Set(["LeaseID", "LeaseDuration", "Renewable", "Data", 
 interface Scope {
   readonly fetch: SecretFetcher;
   readonly vars: Array<{ name: string; value: Value }>;
+  readonly budget: RenderBudget;
   out: string[];
   size: number;
 }
 
-export async function renderTemplate(template: ParsedTemplate, fetch: SecretFetcher): Promise<string> {
-  const scope: Scope = { fetch, vars: [{ name: "$", value: undefined }], out: [], size: 0 };
-  await walk(template.nodes, undefined, scope);
+/**
+ * Renders within RENDER_LIMITS (render-budget.ts). Errors of `fetch` (Vault) pass through with
+ * their own retry meaning; every other failure is a TemplateError, so a template that trips a
+ * JavaScript limit (a RangeError, say) is refused for good instead of being retried.
+ */
+export async function renderTemplate(template: ParsedTemplate, fetch: SecretFetcher, limits?: RenderLimits): Promise<string> {
+  const fetchErrors = new WeakSet<object>();
+  const guarded: SecretFetcher = (path, params) =>
+    fetch(path, params).catch((err: unknown) => {
+      if (typeof err === "object" && err !== null) fetchErrors.add(err);
+      throw err;
+    });
+  const scope: Scope = { fetch: guarded, vars: [{ name: "$", value: undefined }], budget: new RenderBudget(limits), out: [], size: 0 };
+  try {
+    await walk(template.nodes, undefined, scope);
+  } catch (err) {
+    if (isTemplateError(err) || (typeof err === "object" && err !== null && fetchErrors.has(err))) throw err;
+    throw new TemplateError(0, "render", `rendering failed (${err instanceof Error ? err.name : "unknown error"}); refused`, { cause: err });
+  }
   return scope.out.join("");
+}
+
+/** Counts a step against the budget and yields to the event loop between slices. */
+async function step(scope: Scope, line: number): Promise<void> {
+  if (scope.budget.step(line)) await yieldToEventLoop();
 }
 
 function emit(scope: Scope, text: string): void {
   scope.size += text.length;
   if (scope.size > MAX_OUTPUT_BYTES) throw new TemplateError(0, "output", `rendered output is larger than ${MAX_OUTPUT_BYTES} bytes`);
+  scope.budget.wrote(text.length);
   scope.out.push(text);
 }
 
 async function walk(nodes: readonly TemplateNode[], dot: Value, scope: Scope): Promise<void> {
+  scope.budget.enter(0);
+  try {
+    await walkNodes(nodes, dot, scope);
+  } finally {
+    scope.budget.leave();
+  }
+}
+
+async function walkNodes(nodes: readonly TemplateNode[], dot: Value, scope: Scope): Promise<void> {
   for (const node of nodes) {
+    await step(scope, node.kind === "text" ? 0 : node.pipe.line);
     const mark = scope.vars.length;
     switch (node.kind) {
       case "text":
@@ -71,6 +105,7 @@ async function range(node: Extract<TemplateNode, { kind: "range" }>, dot: Value,
     const mark = scope.vars.length;
     if (second !== undefined && first !== undefined) scope.vars.push({ name: first, value: key }, { name: second, value: elem });
     else if (first !== undefined) scope.vars.push({ name: first, value: elem });
+    await step(scope, node.pipe.line);
     await walk(node.body, elem, scope);
     scope.vars.length = mark;
   }
@@ -93,6 +128,7 @@ async function evalPipeline(pipe: Pipeline, dot: Value, scope: Scope): Promise<V
 }
 
 async function evalCommand(cmd: Command, dot: Value, scope: Scope, piped: { value: Value } | undefined): Promise<Value> {
+  await step(scope, cmd.line);
   const [head, ...rest] = cmd.args;
   if (head?.kind !== "function") {
     if (piped) throw new TemplateError(cmd.line, "pipeline", "can't give argument to non-function");
@@ -101,12 +137,23 @@ async function evalCommand(cmd: Command, dot: Value, scope: Scope, piped: { valu
   const args: Value[] = [];
   for (const arg of rest) args.push(await evalOperand(arg, dot, scope, cmd.line));
   if (piped) args.push(piped.value);
+  scope.budget.charge(stringBytes(args), cmd.line, head.name);
+  let result: Value;
   try {
-    return await callFunction(head.name, args, scope.fetch);
+    result = await callFunction(head.name, args, scope.fetch);
   } catch (err) {
     if (err instanceof FunctionError) throw new TemplateError(cmd.line, head.name, err.message);
     throw err;
   }
+  if (typeof result === "string") scope.budget.charge(result.length, cmd.line, head.name);
+  await step(scope, cmd.line);
+  return result;
+}
+
+function stringBytes(values: readonly Value[]): number {
+  let n = 0;
+  for (const v of values) if (typeof v === "string") n += v.length;
+  return n;
 }
 
 async function evalOperand(op: Operand, dot: Value, scope: Scope, line: number): Promise<Value> {
@@ -128,8 +175,14 @@ async function evalOperand(op: Operand, dot: Value, scope: Scope, line: number):
       return null;
     case "function":
       return evalCommand({ args: [op], line }, dot, scope, undefined);
-    case "pipe":
-      return chain(await evalPipeline(op.pipe, dot, scope), op.chain, line);
+    case "pipe": {
+      scope.budget.enter(line);
+      try {
+        return chain(await evalPipeline(op.pipe, dot, scope), op.chain, line);
+      } finally {
+        scope.budget.leave();
+      }
+    }
   }
 }
 

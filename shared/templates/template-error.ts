@@ -8,8 +8,9 @@ export class TemplateError extends Error {
     readonly line: number,
     readonly construct: string,
     detail: string,
+    options?: { cause?: unknown },
   ) {
-    super(`line ${line}: ${detail}`);
+    super(`line ${line}: ${detail}`, options);
   }
 }
 

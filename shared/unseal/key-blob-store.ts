@@ -14,7 +14,11 @@ export interface KeyBlobStore {
   readonly location: string;
   /** Every entry, or undefined when the store does not exist. */
   read(): Promise<Map<string, Uint8Array> | undefined>;
-  /** Writes all entries at once. Without `overwrite` it refuses (KeyStoreExists) when the store exists. */
+  /**
+   * Writes all entries at once. Without `overwrite` it refuses (KeyStoreExists) when the store
+   * exists; with it, it replaces only what it read (KeyStoreConflict when it changed meanwhile),
+   * where the backend can tell.
+   */
   create(entries: ReadonlyMap<string, Uint8Array>, options: { overwrite: boolean; metadata: Readonly<Record<string, string>> }): Promise<void>;
   /** Writes `blob` to a side object, reads it back and removes it: proves write access. */
   probe(blob: Uint8Array): Promise<Uint8Array>;
@@ -36,4 +40,9 @@ export function decodeEntry(location: string, name: string, value: unknown): Uin
 
 export function keyStoreExists(location: string): PermanentError {
   return new PermanentError(`key store ${location} already exists; refusing to overwrite it`, "KeyStoreExists");
+}
+
+/** The store changed between reading and replacing it (another writer): nothing was overwritten. */
+export function keyStoreChanged(location: string): PermanentError {
+  return new PermanentError(`key store ${location} was changed by someone else while it was being replaced; nothing overwritten`, "KeyStoreConflict");
 }

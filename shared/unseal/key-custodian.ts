@@ -34,7 +34,11 @@ export class KeyCustodian {
     return this.#held ? keyMaterial(this.#held.shares, this.#held.rootToken) : undefined;
   }
 
-  /** Takes a copy of `material` and retries `persist` with capped backoff until it succeeds. */
+  /**
+   * Takes a copy of `material` and retries `persist` with capped backoff until it succeeds.
+   * `persist` runs outside whatever lock the caller held when it handed the keys over, so it must
+   * never overwrite keys it did not write (auto-init: create-only under the init lock).
+   */
   hold(material: KeyMaterial, persist: (material: KeyMaterial) => Promise<void>): void {
     if (this.#held) throw new Error("key custodian already holds unpersisted keys; refusing to replace them");
     const held = keyMaterial(material.shares, material.rootToken);

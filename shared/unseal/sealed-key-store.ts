@@ -22,18 +22,21 @@ export interface SealedKeyStore {
   load(options?: { rootToken?: boolean }): Promise<KeyMaterial | undefined>;
   /** Encrypts everything first, writes once (create-only unless overwrite), then reads back and verifies. */
   save(material: { shares: readonly Uint8Array[]; rootToken?: Uint8Array | undefined }, options: { overwrite: boolean }): Promise<StoredCounts>;
+  /** True when the store holds exactly these shares (and this root token, when given): decrypts, compares, wipes. */
+  holds(material: { shares: readonly Uint8Array[]; rootToken?: Uint8Array | undefined }): Promise<boolean>;
   /** Proves KMS encrypt + decrypt and a write/read-back of the store, with random bytes. */
   probe(): Promise<void>;
 }
 
+/** The share entries of a store, in share order. */
+function shareNames(entries: Map<string, Uint8Array>): string[] {
+  return [...entries.keys()]
+    .filter((k) => SHARE_ENTRY.test(k))
+    .sort((a, b) => Number(SHARE_ENTRY.exec(a)?.[1]) - Number(SHARE_ENTRY.exec(b)?.[1]));
+}
+
 export function createSealedKeyStore(blobs: KeyBlobStore, kms: KmsPort, base: EncryptionContext): SealedKeyStore {
   const ctx = (entry: string) => entryContext(base, entry);
-
-  function shareNames(entries: Map<string, Uint8Array>): string[] {
-    return [...entries.keys()]
-      .filter((k) => SHARE_ENTRY.test(k))
-      .sort((a, b) => Number(SHARE_ENTRY.exec(a)?.[1]) - Number(SHARE_ENTRY.exec(b)?.[1]));
-  }
 
   async function decryptAll(entries: Map<string, Uint8Array>, withRoot: boolean): Promise<KeyMaterial> {
     const names = shareNames(entries);
@@ -50,6 +53,18 @@ export function createSealedKeyStore(blobs: KeyBlobStore, kms: KmsPort, base: En
       return keyMaterial(plain, root);
     } finally {
       wipeAll(...plain, root);
+    }
+  }
+
+  async function holdsMaterial(entries: Map<string, Uint8Array>, material: { shares: readonly Uint8Array[]; rootToken?: Uint8Array | undefined }): Promise<boolean> {
+    const check = await decryptAll(entries, material.rootToken !== undefined);
+    try {
+      const same = (a: Uint8Array | undefined, b: Uint8Array | undefined) => a !== undefined && b !== undefined && a.length === b.length && timingSafeEqual(a, b);
+      return check.shares.length === material.shares.length
+        && material.shares.every((s, i) => same(s, check.shares[i]))
+        && (material.rootToken === undefined || same(material.rootToken, check.rootToken));
+    } finally {
+      check.wipe();
     }
   }
 
@@ -78,18 +93,12 @@ export function createSealedKeyStore(blobs: KeyBlobStore, kms: KmsPort, base: En
       });
       const back = await blobs.read();
       if (!back) throw new Error(`key store ${blobs.location}: written but not readable`);
-      const check = await decryptAll(back, material.rootToken !== undefined);
-      try {
-        const same = (a: Uint8Array | undefined, b: Uint8Array | undefined) =>
-          a !== undefined && b !== undefined && a.length === b.length && timingSafeEqual(a, b);
-        const ok = check.shares.length === material.shares.length
-          && material.shares.every((s, i) => same(s, check.shares[i]))
-          && (material.rootToken === undefined || same(material.rootToken, check.rootToken));
-        if (!ok) throw new Error(`key store ${blobs.location}: read-back does not match what was written`);
-      } finally {
-        check.wipe();
-      }
+      if (!(await holdsMaterial(back, material))) throw new Error(`key store ${blobs.location}: read-back does not match what was written`);
       return { shares: material.shares.length, rootToken: material.rootToken !== undefined };
+    },
+    async holds(material) {
+      const entries = await blobs.read();
+      return entries !== undefined && holdsMaterial(entries, material);
     },
     async probe() {
       const secret = randomBytes(32);

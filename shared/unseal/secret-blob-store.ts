@@ -1,7 +1,7 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { kubeStatus } from "../errors/kube-errors.ts";
 import type { KubePort } from "../ports/vault-kube.ts";
-import { decodeEntry, keyStoreExists, type KeyBlobStore } from "./key-blob-store.ts";
+import { decodeEntry, keyStoreChanged, keyStoreExists, type KeyBlobStore } from "./key-blob-store.ts";
 
 const LABEL_UNSEAL_KEYS = "leasekeeper.io/unseal-keys";
 
@@ -36,7 +36,15 @@ export function createSecretBlobStore(kube: KubePort, namespace: string, name: s
       const existing = await kube.readSecret(namespace, name);
       if (existing && !options.overwrite) throw keyStoreExists(location);
       if (existing) {
-        await kube.replaceSecret(namespace, name, body(name, entries, options.metadata));
+        // Compare-and-set: replaces only the version read above; a concurrent writer's keys win (409 Conflict).
+        const replacement = body(name, entries, options.metadata);
+        replacement.metadata = { ...replacement.metadata, resourceVersion: existing.metadata?.resourceVersion };
+        try {
+          await kube.replaceSecret(namespace, name, replacement);
+        } catch (err) {
+          if (kubeStatus((err as Error).cause) === 409) throw keyStoreChanged(location);
+          throw err;
+        }
         return;
       }
       try {

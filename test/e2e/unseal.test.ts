@@ -68,6 +68,8 @@ function baseEnv(): Record<string, string> {
     LEASEKEEPER_UNSEAL_CLUSTER_ID: "e2e-cluster",
     LEASEKEEPER_VAULT_POD_NAMESPACE: "vault",
     LEASEKEEPER_VAULT_POD_PORT: new URL(stack.vault.url).port,
+    // The emulator speaks plain HTTP; the shipped default is https.
+    LEASEKEEPER_VAULT_POD_SCHEME: "http",
     // Long sweep: the restart below must be caught by the pod watch, not the safety net.
     LEASEKEEPER_UNSEAL_SWEEP_SECONDS: "120",
   };
@@ -76,7 +78,12 @@ function baseEnv(): Record<string, string> {
 function vaultPod(restarts: number, ready: boolean) {
   const now = new Date().toISOString();
   return {
-    metadata: { name: "vault-0", namespace: "vault", labels: { "app.kubernetes.io/name": "vault", component: "server" } },
+    metadata: {
+      name: "vault-0",
+      namespace: "vault",
+      labels: { "app.kubernetes.io/name": "vault", component: "server" },
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "vault", uid: "vault-sts-uid", controller: true }],
+    },
     spec: { nodeName: "emulator-node", containers: [{ name: "vault", image: "hashicorp/vault:1.17" }] },
     status: {
       phase: "Running",

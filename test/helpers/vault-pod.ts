@@ -8,12 +8,20 @@ import type { KubernetesEmulator, KubeObject } from "../emulators/kubernetes/ind
 import type { VaultEmulator } from "../emulators/vault/index.ts";
 
 export const VAULT_POD_NAMESPACE = "vault";
+export const VAULT_POD_SELECTOR = "app.kubernetes.io/name=vault,component=server";
+export const VAULT_STATEFULSET_UID = "5e0c7a1e-0000-4000-8000-00000000va17";
 
 export function vaultServerPod(opts: { name?: string; restarts: number; ready: boolean; podIP?: string }): KubeObject {
   const now = new Date().toISOString();
   const ip = opts.podIP ?? "127.0.0.1";
   return {
-    metadata: { name: opts.name ?? "vault-0", namespace: VAULT_POD_NAMESPACE, labels: { "app.kubernetes.io/name": "vault", component: "server" } },
+    metadata: {
+      name: opts.name ?? "vault-0",
+      namespace: VAULT_POD_NAMESPACE,
+      labels: { "app.kubernetes.io/name": "vault", component: "server" },
+      // The Helm chart's StatefulSet (the emulator has no StatefulSets; its GC leaves unknown owner kinds alone).
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "vault", uid: VAULT_STATEFULSET_UID, controller: true, blockOwnerDeletion: true }],
+    },
     spec: { nodeName: "emulator-node", containers: [{ name: "vault", image: "hashicorp/vault:1.17" }] },
     status: {
       phase: "Running",

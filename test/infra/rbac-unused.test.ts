@@ -33,7 +33,12 @@ let lk: Harness | undefined;
 function vaultPod(restarts: number, ready: boolean) {
   const now = new Date().toISOString();
   return {
-    metadata: { name: "vault-0", namespace: "vault", labels: { "app.kubernetes.io/name": "vault", component: "server" } },
+    metadata: {
+      name: "vault-0",
+      namespace: "vault",
+      labels: { "app.kubernetes.io/name": "vault", component: "server" },
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "vault", uid: "vault-sts-uid", controller: true }],
+    },
     spec: { nodeName: "emulator-node", containers: [{ name: "vault", image: "hashicorp/vault:1.17" }] },
     status: {
       phase: "Running", podIP: "127.0.0.1", podIPs: [{ ip: "127.0.0.1" }],
@@ -62,6 +67,7 @@ test.before(async () => {
     LEASEKEEPER_UNSEAL_CLUSTER_ID: "rbac-cluster",
     LEASEKEEPER_VAULT_POD_NAMESPACE: "vault",
     LEASEKEEPER_VAULT_POD_PORT: new URL(stack.vault.url).port,
+    LEASEKEEPER_VAULT_POD_SCHEME: "http", // the emulator is plain HTTP; the shipped default is https
     LEASEKEEPER_UNSEAL_SWEEP_SECONDS: "120",
   };
   // The operator imports the shares with their own (admin) credentials, as docs/install.md says.

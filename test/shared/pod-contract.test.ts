@@ -25,15 +25,15 @@ test("role and secret annotations become a request with defaults", () => {
   ]);
 });
 
-test("auth-path and secret-name are honoured", () => {
+test("auth-path and secret-name (carrying the pod's name) are honoured", () => {
   const result = parsePodContract(
-    pod({ "leasekeeper.io/role": "r", "leasekeeper.io/auth-path": "auth/k8s-east/", "leasekeeper.io/secret-name": "my-creds", "leasekeeper.io/secret-a": "db/creds/r" }),
+    pod({ "leasekeeper.io/role": "r", "leasekeeper.io/auth-path": "auth/k8s-east/", "leasekeeper.io/secret-name": "web-1-creds", "leasekeeper.io/secret-a": "db/creds/r" }),
     "kubernetes",
   );
   assert.is(result.kind, "request");
   if (result.kind === "request") {
     assert.is(result.request.authPath, "k8s-east");
-    assert.is(result.request.secretName, "my-creds");
+    assert.is(result.request.secretName, "web-1-creds");
   }
 });
 

@@ -1,4 +1,4 @@
-import { isPermanent } from "../../shared/errors/errors.ts";
+import { PermanentError, isPermanent } from "../../shared/errors/errors.ts";
 import type { UnsealOutcome } from "../../shared/jobs/job-types.ts";
 import { keyMaterial, wipeAll, type KeyMaterial } from "../../shared/unseal/key-material.ts";
 import type { ReplicaSealStatus } from "../../shared/unseal/vault-replica-client.ts";
@@ -21,6 +21,8 @@ export async function initializeReplica(deps: UnsealDeps, addr: string, name: st
   const refused = (reason: string): InitResult => ({ kind: "refused", outcome: { outcome: "not-initialized", replica: name, reason } });
   const { enabled, shares, threshold, storeRootToken } = deps.settings.autoInit;
   if (!enabled) return refused("Vault is not initialised and auto-init is off (LEASEKEEPER_UNSEAL_AUTO_INIT)");
+  // Keys of an earlier init still in memory only: a second init now could leave two Vaults with one store.
+  if (deps.custodian.pending) return refused("keys of an earlier auto-init are not stored yet (held in memory); no other Vault is initialised until they are");
 
   const locked = await deps.lock.run("init", async (): Promise<InitResult> => {
     let status: ReplicaSealStatus;
@@ -57,10 +59,7 @@ export async function initializeReplica(deps: UnsealDeps, addr: string, name: st
         { replica: name, store: deps.keys.location, error: reasonOf(err), permanent: isPermanent(err), keysInMemoryOnly: true },
         "VAULT UNSEAL KEYS NOT PERSISTED after init: holding them in memory and retrying; do not stop leasekeeper",
       );
-      // Anything in the store now was written by this init (it was empty under the lock): overwrite it.
-      deps.custodian.hold(material, async (m) => {
-        await deps.keys.save(m, { overwrite: true });
-      });
+      deps.custodian.hold(material, (m) => persistHeldKeys(deps, m));
     }
     try {
       status = await withRetry(deps, () => deps.replicas.sealStatus(addr));
@@ -71,4 +70,26 @@ export async function initializeReplica(deps: UnsealDeps, addr: string, name: st
   });
   if (!locked.locked) return refused("another worker is initialising Vault right now");
   return locked.value;
+}
+
+/**
+ * The custodian's retry: under the same "init" lock as initialisations, and create-only. The store
+ * was empty when this init began, but another replica may have initialised (and stored its keys)
+ * since: those are never overwritten. If the store already holds exactly these keys (an earlier
+ * attempt wrote them but its answer was lost) that counts as stored.
+ */
+async function persistHeldKeys(deps: UnsealDeps, material: KeyMaterial): Promise<void> {
+  const locked = await deps.lock.run("init", async () => {
+    try {
+      await deps.keys.save(material, { overwrite: false });
+    } catch (err) {
+      if (!(isPermanent(err) && err.reason === "KeyStoreExists")) throw err;
+      if (await deps.keys.holds(material)) return;
+      throw new PermanentError(
+        `key store ${deps.keys.location} holds another initialisation's keys; they are not overwritten, and this Vault's keys stay in memory only (store them elsewhere, e.g. re-key once unsealed)`,
+        "KeyStoreConflict",
+      );
+    }
+  });
+  if (!locked.locked) throw new Error("another worker holds the init lock; storing the keys is retried");
 }

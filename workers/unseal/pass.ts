@@ -1,6 +1,7 @@
-import { RetryLaterError, isPermanent } from "../../shared/errors/errors.ts";
+import { PermanentError, RetryLaterError, isPermanent } from "../../shared/errors/errors.ts";
 import type { UnsealJob, UnsealOutcome } from "../../shared/jobs/job-types.ts";
 import type { KeyMaterial } from "../../shared/unseal/key-material.ts";
+import type { ReplicaTrust } from "../../shared/unseal/replica-trust.ts";
 import { podAddress, replicaName, type ReplicaRef } from "../../shared/unseal/replicas.ts";
 import { containerStartedAt } from "../../shared/unseal/vault-pods.ts";
 import type { ReplicaSealStatus } from "../../shared/unseal/vault-replica-client.ts";
@@ -26,19 +27,23 @@ interface Replica {
 const BAD_CIPHERTEXT = new Set(["InvalidCiphertextException", "IncorrectKeyException"]);
 /** The key store itself is damaged (not base64, missing or duplicated shares). */
 const BAD_STORE = "KeyStoreInvalid";
+/** A job named a replica that configuration does not vouch for: no key share goes there. */
+const NOT_TRUSTED = "ReplicaNotTrusted";
 const MAX_PASSES = 3;
 
 /**
- * One unseal of one replica, run while holding that replica's lock: resolve the address, read
- * seal status, (auto-init), decrypt the shares, reset a stale attempt, submit shares until
- * unsealed. Every path ends in one of the closed-set outcomes; plaintext is wiped on the way out.
+ * One unseal of one replica, run while holding that replica's lock: resolve the address (only
+ * what `trust` vouches for), read seal status, (auto-init), decrypt the shares, reset a stale
+ * attempt, submit at most `threshold` shares until unsealed. Every path ends in one of the
+ * closed-set outcomes; plaintext is wiped on the way out.
  */
-export async function unsealReplica(deps: UnsealDeps, job: UnsealJob): Promise<{ outcome: UnsealOutcome; pod: PodIdentity | undefined }> {
+export async function unsealReplica(deps: UnsealDeps, trust: ReplicaTrust, job: UnsealJob): Promise<{ outcome: UnsealOutcome; pod: PodIdentity | undefined }> {
   const name = replicaName(job.replica);
   let replica: Replica;
   try {
-    replica = await withRetry(deps, () => resolve(deps, job.replica, name));
+    replica = await withRetry(deps, () => resolve(deps, trust, job.replica, name));
   } catch (err) {
+    if (isPermanent(err) && err.reason === NOT_TRUSTED) return { outcome: { outcome: "refused", replica: name, reason: err.message }, pod: undefined };
     return { outcome: { outcome: "unreachable", replica: name, reason: reasonOf(err) }, pod: undefined };
   }
   const done = (outcome: UnsealOutcome) => ({ outcome, pod: replica.pod });
@@ -76,10 +81,20 @@ export async function unsealReplica(deps: UnsealDeps, job: UnsealJob): Promise<{
   }
 }
 
-async function resolve(deps: UnsealDeps, ref: ReplicaRef, name: string): Promise<Replica> {
-  if (ref.kind === "address") return { name, addr: ref.addr, pod: undefined, startedAt: undefined };
+/** The address to dial, from configuration or from the pod as the API server shows it now; never from the job alone. */
+async function resolve(deps: UnsealDeps, trust: ReplicaTrust, ref: ReplicaRef, name: string): Promise<Replica> {
+  const refuse = (why: string) => new PermanentError(`replica ${name} is not trusted: ${why}`, NOT_TRUSTED);
+  if (ref.kind === "address") {
+    const addr = trust.address(ref.addr);
+    if (addr === undefined) throw refuse("its address is not in LEASEKEEPER_VAULT_REPLICAS");
+    return { name, addr, pod: undefined, startedAt: undefined };
+  }
+  const early = trust.podProblem(ref.namespace, undefined);
+  if (early) throw refuse(early);
   const pod = await deps.pods.readPod(ref.namespace, ref.name);
   if (!pod?.metadata?.uid) throw new RetryLaterError(`vault pod ${name} not found`, undefined);
+  const problem = trust.podProblem(ref.namespace, pod);
+  if (problem) throw refuse(problem);
   const ip = pod.status?.podIP;
   if (!ip) throw new RetryLaterError(`vault pod ${name} has no IP yet`, undefined);
   return {
@@ -119,10 +134,13 @@ async function submitShares(
 ): Promise<UnsealOutcome> {
   const name = replica.name;
   const badKeys = (reason: string): UnsealOutcome => ({ outcome: "bad-keys", replica: name, reason });
-  const shares = material.shares;
-  if (initial.threshold > 0 && shares.length < initial.threshold) {
-    return badKeys(`only ${shares.length} share(s) stored but Vault needs ${initial.threshold}; nothing submitted`);
+  const threshold = initial.threshold;
+  if (threshold < 1) return badKeys("Vault reports an unseal threshold of 0; nothing submitted");
+  if (material.shares.length < threshold) {
+    return badKeys(`only ${material.shares.length} share(s) stored but Vault needs ${threshold}; nothing submitted`);
   }
+  // Never more than the threshold: a replica that stays sealed gets no further share of the key.
+  const shares = material.shares.slice(0, threshold);
   let status = initial;
   let submitted = 0;
   let staleAttemptReset = false;
@@ -135,13 +153,15 @@ async function submitShares(
         deps.log.warn({ replica: name }, "reset a stale unseal attempt");
       }
       if (!status.sealed) return { outcome: "already-unsealed", replica: name };
+      if (status.threshold !== threshold) return badKeys(`Vault's unseal threshold changed from ${threshold} to ${status.threshold} during the attempt; stopped`);
       let progress = status.progress;
       let interrupted = false;
       for (const share of shares) {
         const next = await withRetry(deps, () => deps.replicas.submitUnsealKey(replica.addr, share));
         submitted++;
         if (!next.sealed) return unsealed(deps, replica, { submitted, staleAttemptReset, ...info });
-        if (next.progress === 0 && progress + 1 >= next.threshold) return badKeys("threshold reached but Vault stayed sealed: wrong unseal keys");
+        if (next.threshold !== threshold) return badKeys(`Vault's unseal threshold changed from ${threshold} to ${next.threshold} during the attempt; stopped`);
+        if (next.progress === 0 && progress + 1 >= threshold) return badKeys("threshold reached but Vault stayed sealed: wrong unseal keys");
         if (next.progress < progress) {
           // Progress went back without reaching the threshold: the replica restarted or was reset.
           status = next;
@@ -150,7 +170,7 @@ async function submitShares(
         }
         progress = next.progress;
       }
-      if (!interrupted) return badKeys(`all ${shares.length} stored share(s) submitted, Vault still sealed (progress ${progress} of ${status.threshold})`);
+      if (!interrupted) return badKeys(`${threshold} share(s) submitted (the threshold) and Vault is still sealed (progress ${progress} of ${threshold}); stopped`);
     }
     return { outcome: "unreachable", replica: name, reason: `unseal attempt was reset ${MAX_PASSES} times while submitting` };
   } catch (err) {

@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import { messageOf } from "../../shared/errors/errors.ts";
 import { UnsealJobSchema, type UnsealOutcome } from "../../shared/jobs/job-types.ts";
+import type { ReplicaTrust } from "../../shared/unseal/replica-trust.ts";
 import { replicaKey } from "../../shared/unseal/replicas.ts";
 import type { UnsealDeps } from "./deps.ts";
 import { unsealReplica, type PodIdentity } from "./pass.ts";
@@ -11,8 +12,9 @@ const BUSY_RETRY_MS = 250;
  * unseal: one Vault replica per job, under that replica's lock so two jobs never interleave
  * shares. Returns one of the closed-set outcomes (see UnsealOutcome); reports it as a metric,
  * a log line and, for Vault pods, a Kubernetes Event. Job data and results hold no secret.
+ * `trust` (from configuration) decides which replicas a job may name at all.
  */
-export function createUnsealProcessor(deps: UnsealDeps) {
+export function createUnsealProcessor(deps: UnsealDeps, trust: ReplicaTrust) {
   return async (job: Job, token?: string): Promise<UnsealOutcome> => {
     const parsed = UnsealJobSchema.safeParse(job.data);
     if (!parsed.success) {
@@ -20,7 +22,7 @@ export function createUnsealProcessor(deps: UnsealDeps) {
       throw new UnrecoverableError(`invalid unseal job payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     }
     const data = parsed.data;
-    const locked = await deps.lock.run(`replica-${replicaKey(data.replica)}`, () => unsealReplica(deps, data));
+    const locked = await deps.lock.run(`replica-${replicaKey(data.replica)}`, () => unsealReplica(deps, trust, data));
     if (!locked.locked) {
       // Another job is unsealing this replica: wait for it (without burning an attempt), then re-check.
       await job.moveToDelayed(deps.now() + BUSY_RETRY_MS + Math.floor(deps.random() * BUSY_RETRY_MS), token);
@@ -55,6 +57,10 @@ async function report(deps: UnsealDeps, result: UnsealOutcome, pod: PodIdentity 
     case "not-initialized":
       log.warn({ replica, source, reason: result.reason }, "vault replica is not initialised");
       event = { reason: "VaultNotInitialized", type: "Warning", message: result.reason };
+      break;
+    case "refused":
+      // A job naming a replica configuration does not vouch for: nothing was sent there.
+      log.error({ replica, source, outcome: result.outcome, reason: result.reason }, "unseal job refused: replica not trusted");
       break;
     case "kms-unavailable":
     case "bad-keys":

@@ -12,7 +12,7 @@ import { startRedis } from "../../helpers/redis.ts";
 import { createUnsealProcessor } from "../../../workers/unseal/processor.ts";
 import { createVaultReplicaClient, type VaultReplicaPort } from "../../../shared/unseal/vault-replica-client.ts";
 import type { UnsealJob } from "../../../shared/jobs/job-types.ts";
-import { makeFixture } from "./fixture.ts";
+import { makeFixture, trustAddresses } from "./fixture.ts";
 
 test("concurrent jobs on one replica: shares never in flight from two jobs at once; one unsealed, one already-unsealed", async () => {
   const kms = await startKmsEmulator();
@@ -42,7 +42,7 @@ test("concurrent jobs on one replica: shares never in flight from two jobs at on
   const prefix = `{t${randomBytes(4).toString("hex")}}`;
   const queue = new Queue("unseal", { connection, prefix });
   const events = new QueueEvents("unseal", { connection, prefix });
-  const worker = new Worker("unseal", createUnsealProcessor(f.deps), { connection, prefix, concurrency: 2 });
+  const worker = new Worker("unseal", createUnsealProcessor(f.deps, trustAddresses(vault.url)), { connection, prefix, concurrency: 2 });
   try {
     await events.waitUntilReady();
     const data: UnsealJob = { replica: { kind: "address", addr: vault.url }, source: "api", requestedAt: Date.now() };

@@ -16,6 +16,7 @@ import { createFileBlobStore } from "../../../shared/unseal/file-blob-store.ts";
 import type { KeyBlobStore } from "../../../shared/unseal/key-blob-store.ts";
 import { KeyCustodian } from "../../../shared/unseal/key-custodian.ts";
 import { createSealedKeyStore, type SealedKeyStore } from "../../../shared/unseal/sealed-key-store.ts";
+import { createReplicaTrust, type ReplicaTrust } from "../../../shared/unseal/replica-trust.ts";
 import type { VaultPodsPort } from "../../../shared/unseal/vault-pods.ts";
 import { createVaultReplicaClient, type VaultReplicaPort } from "../../../shared/unseal/vault-replica-client.ts";
 import type { UnsealDeps, UnsealSettings } from "../../../workers/unseal/deps.ts";
@@ -42,6 +43,8 @@ export interface FixtureOptions {
   replicas?: VaultReplicaPort;
   pods?: VaultPodsPort;
   settings?: Partial<UnsealSettings>;
+  /** Share the Redis locks ("init", per replica) with another fixture, as two leasekeeper replicas do. */
+  lockPrefix?: string;
 }
 
 export function makeFixture(opts: FixtureOptions): Fixture {
@@ -69,7 +72,7 @@ export function makeFixture(opts: FixtureOptions): Fixture {
     pods: opts.pods ?? { listVaultPods: async () => [], readPod: async () => undefined },
     keys,
     custodian: new KeyCustodian({ log, sleep, setPending: (p) => metrics.unsealKeysUnpersisted.set(p ? 1 : 0), backoff: { baseMs: 5, maxMs: 20 } }),
-    lock: new KeyedLock(redis, `{t${randomBytes(4).toString("hex")}}:unseal`, 60_000),
+    lock: new KeyedLock(redis, opts.lockPrefix ?? `{t${randomBytes(4).toString("hex")}}:unseal`, 60_000),
     recordEvent: async (pod, event) => void events.push({ pod, event }),
     log,
     metrics,
@@ -97,6 +100,11 @@ export function makeFixture(opts: FixtureOptions): Fixture {
       redis.disconnect();
     },
   };
+}
+
+/** Trust exactly these replica addresses (LEASEKEEPER_VAULT_REPLICAS), as the workers role builds it from configuration. */
+export function trustAddresses(...addresses: string[]): ReplicaTrust {
+  return createReplicaTrust({ vaultReplicas: addresses, vaultPodNamespace: "vault", vaultPodSelector: "app.kubernetes.io/name=vault,component=server" });
 }
 
 /** Every rendering of a secret that must never appear in logs, events, jobs or metrics. */

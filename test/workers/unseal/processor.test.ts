@@ -13,7 +13,7 @@ import { freePort } from "../../helpers/ports.ts";
 import type { UnsealJob, UnsealOutcome } from "../../../shared/jobs/job-types.ts";
 import { createUnsealProcessor } from "../../../workers/unseal/processor.ts";
 import type { KeyBlobStore } from "../../../shared/unseal/key-blob-store.ts";
-import { makeFixture, secretForms, type Fixture, type FixtureOptions } from "./fixture.ts";
+import { makeFixture, secretForms, trustAddresses, type Fixture, type FixtureOptions } from "./fixture.ts";
 
 let kms: KmsEmulator;
 let redis: RedisServer;
@@ -46,7 +46,8 @@ function fixture(extra: Partial<FixtureOptions> = {}): Fixture {
 }
 const hexShares = (v: VaultEmulator) => v.unsealKeys.map((k) => Buffer.from(k, "hex"));
 const job = (addr: string): Job => ({ id: "t", data: { replica: { kind: "address", addr }, source: "api", requestedAt: Date.now() } satisfies UnsealJob }) as unknown as Job;
-const run = (f: Fixture, addr: string) => createUnsealProcessor(f.deps)(job(addr)) as Promise<UnsealOutcome>;
+/** Runs one job against `addr`, which configuration lists (LEASEKEEPER_VAULT_REPLICAS) as a trusted replica. */
+const run = (f: Fixture, addr: string) => createUnsealProcessor(f.deps, trustAddresses(addr))(job(addr)) as Promise<UnsealOutcome>;
 const unsealCalls = (v: VaultEmulator) => v.control.requests().filter((r) => r.path === "sys/unseal").length;
 
 function assertNoSecrets(f: Fixture, secrets: readonly (string | Uint8Array)[], extra = "") {

@@ -1,0 +1,48 @@
+/** PodIndex in memory (the same methods as shared/index/pod-index.ts, which needs Redis). */
+import type { PodIndex, RevokedMark } from "../../../shared/index/pod-index.ts";
+import { PodRecordSchema, type PodRecord } from "../../../shared/index/pod-record.ts";
+
+export class FakeIndex {
+  readonly records = new Map<string, PodRecord>();
+  readonly marks = new Map<string, RevokedMark>();
+
+  async get(uid: string) {
+    const r = this.records.get(uid);
+    return r && structuredClone(r);
+  }
+  async has(uid: string) {
+    return this.records.has(uid);
+  }
+  async put(record: PodRecord) {
+    this.records.set(record.uid, PodRecordSchema.parse(structuredClone(record)));
+  }
+  async delete(uid: string) {
+    this.records.delete(uid);
+  }
+  async inNamespace(namespace: string) {
+    return [...this.records.values()].filter((r) => r.namespace === namespace).map((r) => structuredClone(r));
+  }
+  async byName(namespace: string, name: string) {
+    return (await this.inNamespace(namespace)).filter((r) => r.name === name);
+  }
+  async markRevoked(uid: string, mark: RevokedMark) {
+    this.marks.set(uid, { ...mark });
+  }
+  async revokedMark(uid: string) {
+    return this.marks.get(uid);
+  }
+  async clearRevoked(uid: string) {
+    this.marks.delete(uid);
+  }
+  async uids() {
+    return [...this.records.keys()];
+  }
+  async all() {
+    return [...this.records.values()].map((r) => structuredClone(r));
+  }
+
+  /** Typed as the real class for WorkerDeps (which names PodIndex). */
+  asPodIndex(): PodIndex {
+    return this as unknown as PodIndex;
+  }
+}

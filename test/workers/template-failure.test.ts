@@ -1,0 +1,54 @@
+/** A template that trips a render limit fails the issue for good: IssueFailed, no retry, no Secret. */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { UnrecoverableError } from "bullmq";
+import { createIssueProcessor } from "../../workers/issue.ts";
+import { fakeJob, fakeWorld } from "../fakes/world/worker-deps.ts";
+
+function injectorPod(template: string) {
+  return {
+    metadata: {
+      name: "web",
+      namespace: "apps",
+      annotations: {
+        "vault.hashicorp.com/agent-inject": "true",
+        "vault.hashicorp.com/role": "web",
+        "vault.hashicorp.com/agent-inject-secret-x": "secret/data/x",
+        "vault.hashicorp.com/agent-inject-template-x": template,
+      },
+    },
+    spec: { serviceAccountName: "web", containers: [{ name: "app", image: "a" }] },
+  };
+}
+
+async function issueOnce(template: string, data: unknown) {
+  const world = fakeWorld();
+  world.vault.data.set("secret/data/x", data);
+  const pod = world.kube.putPod(injectorPod(template));
+  const uid = pod.metadata?.uid ?? "";
+  let thrown: unknown;
+  try {
+    await createIssueProcessor(world.deps)(fakeJob({ uid, namespace: "apps", name: "web", source: "watch" }));
+  } catch (err) {
+    thrown = err;
+  }
+  return { world, thrown, uid };
+}
+
+for (const [what, template, data] of [
+  ["16 nested ranges over two keys (the step budget)", `{{ $d := (secret "secret/data/x").Data }}${"{{ range $d }}".repeat(16)}x${"{{ end }}".repeat(16)}`, { a: "1", b: "2" }],
+  ["a printf width from secret data", '{{ with secret "secret/data/x" }}{{ printf .Data.f 1 }}{{ end }}', { f: "%999999999999d" }],
+] as const) {
+  test(`${what}: permanent failure, IssueFailed Event, credentials of the attempt revoked`, async () => {
+    const { world, thrown } = await issueOnce(template, data);
+    assert.instance(thrown, UnrecoverableError, `thrown: ${String(thrown)}`);
+    const event = world.kube.events.find((e) => e.event.reason === "IssueFailed");
+    assert.ok(event, "an IssueFailed Event");
+    assert.match(event.event.message, /^TemplateFailed: template of x: line \d+: /);
+    assert.is(world.kube.secrets.size, 0, "no Secret written");
+    assert.ok([...world.vault.tokens.values()].every((t) => t.revoked), "the pod token of the failed attempt is revoked");
+    assert.is(world.index.records.size, 0);
+  });
+}
+
+test.run();
