@@ -20,6 +20,11 @@ export interface ReplicaTrust {
   address(addr: string): string | undefined;
   /** Why `pod` (as read from the API server) may not be unsealed by leasekeeper, or undefined. */
   podProblem(namespace: string, pod: V1Pod | undefined): string | undefined;
+  /**
+   * Whether this replica may start a new Raft cluster (auto-init): the first configured address, or
+   * the StatefulSet's ordinal 0, as vault-helm initialises vault-0 and the others join it.
+   */
+  mayInitRaft(replica: { readonly addr: string; readonly podName: string | undefined }): boolean;
 }
 
 /** Compares URLs as Vault clients would dial them: scheme, host and port; a trailing slash ignored. */
@@ -44,6 +49,11 @@ export function createReplicaTrust(settings: ReplicaTrustSettings): ReplicaTrust
     address(addr) {
       const n = normalise(addr);
       return n === undefined ? undefined : addresses.get(n);
+    },
+    mayInitRaft(replica) {
+      if (replica.podName !== undefined) return /-0$/.test(replica.podName);
+      const first = settings.vaultReplicas[0];
+      return first !== undefined && normalise(first) === normalise(replica.addr);
     },
     podProblem(namespace, pod) {
       if (addresses.size > 0) return "replicas are configured by address (LEASEKEEPER_VAULT_REPLICAS); Vault pods are not unsealed";

@@ -14,6 +14,8 @@ export interface ReplicaSealStatus {
   readonly progress: number;
   /** Identifies the unseal attempt in progress ("" when none). */
   readonly nonce: string;
+  /** `storage_type` ("raft", "consul", …) when Vault reports it; a Raft follower reports "raft" before it joins. */
+  readonly storageType?: string | undefined;
 }
 
 export interface InitResult {
@@ -42,6 +44,7 @@ interface SealStatusBody {
   n?: number;
   progress?: number;
   nonce?: string;
+  storage_type?: string;
 }
 
 /** VaultReplicaPort over node-vault, one client per address; never sends a token. */
@@ -88,6 +91,7 @@ export function createVaultReplicaClient(options: { timeoutMs: number; caCert?: 
       shares: body.n ?? 0,
       progress: body.progress ?? 0,
       nonce: body.nonce ?? "",
+      storageType: typeof body.storage_type === "string" ? body.storage_type : undefined,
     };
   };
 

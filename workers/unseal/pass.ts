@@ -58,6 +58,11 @@ export async function unsealReplica(deps: UnsealDeps, trust: ReplicaTrust, job: 
   let material: KeyMaterial | undefined;
   let initialized = false;
   try {
+    if (!status.initialized && status.storageType === "raft" && !trust.mayInitRaft({ addr: replica.addr, podName: replica.pod?.name })) {
+      // vault/init.go: a Raft node reports initialized=false until it joins (retry_join); the leader's
+      // cluster gives it its seal config. Initialising it would split the cluster: wait for the join.
+      return done({ outcome: "not-initialized", replica: name, reason: "a Raft follower that has not joined its cluster yet; it is unsealed once it joins (retry_join)" });
+    }
     if (!status.initialized) {
       const init = await initializeReplica(deps, replica.addr, name);
       if (init.kind === "refused") return done(init.outcome);
@@ -161,7 +166,9 @@ async function submitShares(
         submitted++;
         if (!next.sealed) return unsealed(deps, replica, { submitted, staleAttemptReset, ...info });
         if (next.threshold !== threshold) return badKeys(`Vault's unseal threshold changed from ${threshold} to ${next.threshold} during the attempt; stopped`);
-        if (next.progress === 0 && progress + 1 >= threshold) return badKeys("threshold reached but Vault stayed sealed: wrong unseal keys");
+        // The threshold was accepted without an error (wrong keys answer 400/500): a Raft follower
+        // finishing its join unseals in the background (vault/core.go unsealWithRaft).
+        if (next.progress === 0 && progress + 1 >= threshold) return finishing(deps, replica, { submitted, staleAttemptReset, ...info });
         if (next.progress < progress) {
           // Progress went back without reaching the threshold: the replica restarted or was reset.
           status = next;
@@ -177,6 +184,19 @@ async function submitShares(
     if (isPermanent(err) && err.reason === "UnsealKeyRejected") return badKeys(reasonOf(err));
     return { outcome: "unreachable", replica: name, reason: reasonOf(err) };
   }
+}
+
+const BACKGROUND_UNSEAL_MS = 15_000;
+
+/** Waits (bounded) for a replica that accepted the threshold to finish unsealing in the background. */
+async function finishing(deps: UnsealDeps, replica: Replica, info: Parameters<typeof unsealed>[2]): Promise<UnsealOutcome> {
+  const deadline = deps.now() + BACKGROUND_UNSEAL_MS;
+  while (deps.now() < deadline) {
+    await deps.sleep(250);
+    const status = await withRetry(deps, () => deps.replicas.sealStatus(replica.addr));
+    if (!status.sealed) return unsealed(deps, replica, info);
+  }
+  return { outcome: "unreachable", replica: replica.name, reason: `the threshold was accepted but the replica had not finished unsealing after ${BACKGROUND_UNSEAL_MS / 1000}s; the sweep checks again` };
 }
 
 function unsealed(
