@@ -62,8 +62,11 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
     await writePodSecret(deps, { ref, request }, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, existing);
   } catch (err) {
     // Leases read under the new token go at once (synchronously), then the token itself.
-    for (const id of pendingLeases) await deps.vault.revokeLease(id).catch(() => undefined);
-    await abandonLogin(deps, ref, record, pending);
+    const unrevoked: Retiring[] = [];
+    for (const id of pendingLeases) {
+      await deps.vault.revokeLease(id).catch(() => unrevoked.push({ kind: "lease", id, revokeAt: 0 }));
+    }
+    await abandonLogin(deps, ref, record, [...pending.filter((p) => p.kind === "accessor"), ...unrevoked]);
     throw err;
   }
   const next: PodRecord = {
@@ -97,6 +100,8 @@ async function abandonLogin(deps: WorkerDeps, ref: PodRef, record: PodRecord, pe
     if (token) await deps.vault.revokeAccessor(token.id);
   } catch (err) {
     deps.log.warn({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, error: messageOf(err) }, "rotation failed and its new pod token could not be revoked; a retire job will");
+    // Retire jobs revoke only what the record lists as retiring: list exactly what is left.
+    await deps.index.put({ ...record, retiring: [...record.retiring, ...pending] });
     for (const item of pending) await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, 0);
     return;
   }

@@ -41,7 +41,7 @@ test("a forced rotation replaces the token and every credential now; the old one
 test("a re-login whose Secret write fails leaves the pod its working credentials and revokes the new token", async ({ f }) => {
   const { ref, record } = await issuedPod(f, "web-2");
   await takeSecretName(f, "web-2-leasekeeper");
-  assert.match((await rejection(rotate(f, ref))).message, "is not this pod's");
+  assert.match((await rejection(rotate(f, ref))).message, "is not owned by this pod");
   const after = await f.record(ref.uid);
   assert.is(after.accessor, record.accessor);
   assert.equal(after.retiring, []);
