@@ -36,7 +36,11 @@ export function createUnsealWiring(config: Config, unseal: UnsealEnabled, client
   const pods = createVaultPodsClient(kc);
   const custodian = new KeyCustodian({ log, sleep, setPending: (p) => metrics.unsealKeysUnpersisted.set(p ? 1 : 0) });
   const deps: UnsealDeps = {
-    replicas: createVaultReplicaClient({ timeoutMs: config.vaultTimeoutMs, caCert: unseal.caCertFile ? readFileSync(unseal.caCertFile, "utf8") : undefined }),
+    replicas: createVaultReplicaClient({
+      timeoutMs: config.vaultTimeoutMs,
+      caCert: unseal.caCertFile ? readFileSync(unseal.caCertFile, "utf8") : undefined,
+      serverName: unseal.tlsServerName,
+    }),
     pods,
     keys: keyStoreFor(unseal.keys, kube, kms),
     custodian,

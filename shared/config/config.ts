@@ -181,6 +181,8 @@ const fields = z.object({
   vaultPodScheme: z.enum(["http", "https"]).default("https"),
   /** PEM CA bundle to verify replicas' TLS certificates (https). */
   vaultCaCertFile: z.string().min(1).optional(),
+  /** The name replicas' certificates are verified against when dialled by pod IP (https). */
+  vaultTlsServerName: z.string().regex(/^[A-Za-z0-9.*-]{1,253}$/).optional(),
   unsealSweepSeconds: seconds(10, 1),
   unsealConcurrency: seconds(4, 1),
   /** Tries per step (seal status, KMS, each share) before the job reports unreachable / kms-unavailable. */

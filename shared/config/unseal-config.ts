@@ -20,6 +20,8 @@ export interface UnsealEnabled {
   readonly replicas: readonly string[];
   readonly pods: { readonly namespace: string; readonly selector: string; readonly port: number; readonly scheme: "http" | "https" };
   readonly caCertFile: string | undefined;
+  /** LEASEKEEPER_VAULT_TLS_SERVER_NAME: the certificate name checked when dialling pod IPs over https. */
+  readonly tlsServerName: string | undefined;
   readonly sweepSeconds: number;
   readonly concurrency: number;
   readonly retries: number;
@@ -46,6 +48,7 @@ export interface UnsealFields {
   vaultPodPort: number;
   vaultPodScheme: "http" | "https";
   vaultCaCertFile?: string | undefined;
+  vaultTlsServerName?: string | undefined;
   unsealSweepSeconds: number;
   unsealConcurrency: number;
   unsealRetries: number;
@@ -108,6 +111,7 @@ export function unsealConfigOf(value: UnsealFields): UnsealConfig {
     replicas: value.vaultReplicas,
     pods: { namespace: value.vaultPodNamespace, selector: value.vaultPodSelector, port: value.vaultPodPort, scheme: value.vaultPodScheme },
     caCertFile: value.vaultCaCertFile,
+    tlsServerName: value.vaultTlsServerName,
     sweepSeconds: value.unsealSweepSeconds,
     concurrency: value.unsealConcurrency,
     retries: value.unsealRetries,

@@ -48,11 +48,19 @@ interface SealStatusBody {
 }
 
 /** VaultReplicaPort over node-vault, one client per address; never sends a token. */
-export function createVaultReplicaClient(options: { timeoutMs: number; caCert?: string | undefined }) {
+export function createVaultReplicaClient(options: {
+  timeoutMs: number;
+  caCert?: string | undefined;
+  /**
+   * The name every replica's certificate is checked against (and sent as SNI) when dialled by pod
+   * IP: Vault's certificates name Services (vault-active.vault.svc, *.vault-internal), not pod IPs.
+   */
+  serverName?: string | undefined;
+}) {
   const clients = new Map<string, ReturnType<typeof vault>>();
   const keepAlive = { keepAlive: true, maxSockets: 8 };
   const httpAgent = new HttpAgent(keepAlive);
-  const httpsAgent = new HttpsAgent({ ...keepAlive, ...(options.caCert ? { ca: options.caCert } : {}) });
+  const httpsAgent = new HttpsAgent({ ...keepAlive, ...(options.caCert ? { ca: options.caCert } : {}), ...(options.serverName ? { servername: options.serverName } : {}) });
 
   function clientFor(addr: string) {
     let client = clients.get(addr);
