@@ -103,7 +103,13 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
     lookupAccessor: (accessor) =>
       call("look up a token by accessor", async () => {
         try {
-          const body = (await client.write("auth/token/lookup-accessor", { accessor }, controller())) as { data?: { meta?: Record<string, string> | null } };
+          const body = (await client.write("auth/token/lookup-accessor", { accessor }, controller())) as {
+            data?: { meta?: Record<string, string> | null; expire_time?: string | null };
+          };
+          // vault/token_store.go handleLookup also returns a token past its expiry that the expiration
+          // manager has not revoked yet: it is gone for our purposes (nothing of it still works).
+          const expires = body.data?.expire_time ? Date.parse(body.data.expire_time) : NaN;
+          if (Number.isFinite(expires) && expires <= Date.now()) return undefined;
           return body.data?.meta ?? {};
         } catch (err) {
           const status = (err as { response?: { statusCode?: number } }).response?.statusCode;
