@@ -122,7 +122,9 @@ sync("measured here: token revoke → database user dropped lazily; sys/leases/r
     assert.not.ok(await roleExists(stack, other.data.username), "gone when sys/leases/revoke returns");
   }
   const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
-  assert.ok(stillThereOnReturn >= 5, `a token revoke returns before the database user is gone (${stillThereOnReturn}/10)`);
+  // How often the user outlives the token revoke call depends on scheduling (vault/expiration.go
+  // queues the leases): a figure to report, not a guarantee to assert. What is guaranteed is above:
+  // the revoked token reads nothing, the user goes, and sys/leases/revoke returns only once it has.
   console.log(`    token revoke → role dropped (lazy): median ${median(lazy)} ms, max ${Math.max(...lazy)} ms, user still there on return ${stillThereOnReturn}/10; sys/leases/revoke sync call: median ${median(synchronous)} ms (user gone on return)`);
 });
 
