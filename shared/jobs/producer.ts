@@ -120,18 +120,20 @@ export class JobProducer {
   }
 
   /**
-   * One unseal job per replica: a trigger while one is waiting collapses into it. Finished
-   * jobs are removed at once (also failed ones), so the next restart can enqueue again; the
+   * One unseal job per replica: a trigger while one is waiting or running collapses into it.
+   * A finished job stays readable (GET /v1/jobs/<id>: the CLI and CI follow it) until the next
+   * trigger for that replica replaces it, so the id always shows the latest pass; the
    * processor retries KMS/replica failures itself and reports them as outcomes.
    */
   async unseal(data: UnsealJob): Promise<string> {
     const id = jobId.unseal(replicaKey(data.replica));
+    await this.#clearFinished(this.queues.unseal, id, true);
     await this.queues.unseal.add("unseal", data, {
       jobId: id,
       attempts: 3,
       backoff: { type: "exponential", delay: 1000, jitter: 0.5 },
-      removeOnComplete: true,
-      removeOnFail: true,
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 3600, count: 1000 },
     });
     return id;
   }
