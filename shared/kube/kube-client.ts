@@ -5,7 +5,7 @@ import {
   type V1Secret,
 } from "@kubernetes/client-node";
 import { classifyKubeError, kubeStatus } from "../errors/kube-errors.ts";
-import type { KubePort, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
+import type { EventSubject, KubePort, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
 import { LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
 
 /** KubePort over @kubernetes/client-node. */
@@ -87,14 +87,19 @@ export function createKubeClient(kc: KubeConfig): KubePort {
       );
     },
 
-    recordEvent: (pod, event: PodEvent) =>
-      call(`event ${event.reason} on ${pod.namespace}/${pod.name}`, async () => {
+    recordEvent: (subject: EventSubject, event: PodEvent) => {
+      const ns = subject.namespace;
+      // A namespace's Event lives in that namespace (involvedObject.namespace must match), so `kubectl get events -n` shows it.
+      const involved = subject.kind === "Namespace"
+        ? { kind: "Namespace", apiVersion: "v1", namespace: ns, name: ns }
+        : { kind: "Pod", apiVersion: "v1", namespace: ns, name: subject.name, uid: subject.uid };
+      return call(`event ${event.reason} on ${involved.kind === "Pod" ? `${ns}/${involved.name}` : `namespace ${ns}`}`, async () => {
         const now = new Date();
         await core.createNamespacedEvent({
-          namespace: pod.namespace,
+          namespace: ns,
           body: {
-            metadata: { generateName: `${pod.name}.`, namespace: pod.namespace },
-            involvedObject: { kind: "Pod", apiVersion: "v1", namespace: pod.namespace, name: pod.name, uid: pod.uid },
+            metadata: { generateName: `${involved.name}.`, namespace: ns },
+            involvedObject: involved,
             reason: event.reason,
             message: event.message.slice(0, 1024),
             type: event.type,
@@ -105,6 +110,7 @@ export function createKubeClient(kc: KubeConfig): KubePort {
             reportingComponent: "leasekeeper",
           },
         });
-      }),
+      });
+    },
   };
 }

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from "node:https";
 import vault from "node-vault";
 import { RetryLaterError } from "../errors/errors.ts";
 import { classifyVaultError } from "../errors/vault-errors.ts";
+import { withKvV2Hint } from "./kv-v2-hint.ts";
 import type { LeaseRenewal, SealStatus, VaultAuth, VaultPort, VaultSecret } from "../ports/vault-kube.ts";
 
 export interface VaultClientOptions {
@@ -70,7 +71,7 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
       ),
 
     readSecret: (podToken, path) =>
-      call(`read ${path}`, async () => {
+      withKvV2Hint(path, call(`read ${path}`, async () => {
         const body = (await client.read(path, as(podToken))) as SecretBody;
         return {
           leaseId: body.lease_id ?? "",
@@ -78,7 +79,7 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
           renewable: body.renewable ?? false,
           data: body.data ?? null,
         } satisfies VaultSecret;
-      }),
+      })),
 
     writeSecret: (podToken, path, params) =>
       call(`write ${path}`, async () => {
