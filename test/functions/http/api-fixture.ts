@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { Writable } from "node:stream";
+import { adminQueuesApp } from "../../../functions/http/admin-queues.ts";
 import { createApp } from "../../../functions/http/app.ts";
 import { ReplayGuard } from "../../../functions/http/auth/replay-guard.ts";
 import { sha256Hex } from "../../../functions/http/auth/digest.ts";
@@ -13,6 +14,7 @@ import { createAccessReviewer } from "../../../shared/kube/access-review.ts";
 import { createKubeClient } from "../../../shared/kube/kube-client.ts";
 import { loadKubeConfig } from "../../../shared/kube/kube-config.ts";
 import { createOwnerLookup } from "../../../shared/kube/owner-client.ts";
+import { loadConfig } from "../../../shared/config/config.ts";
 import { createLogger } from "../../../shared/observability/log.ts";
 import { createMetrics } from "../../../shared/observability/metrics.ts";
 import { PodEventRouter } from "../../../shared/pods/pod-events.ts";
@@ -34,7 +36,8 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(options: { rateLimitPerMinute?: number } = {}): Promise<Fixture> {
+/** `adminQueues`: mount the BullMQ dashboard (and its browser login) as the Node runtime does. */
+export async function startFixture(options: { rateLimitPerMinute?: number; adminQueues?: boolean } = {}): Promise<Fixture> {
   const stack = await startStack({ postgres: false, podGraceSeconds: 0 });
   const prefix = `{t-${randomUUID().slice(0, 8)}}`;
   const redis = new Redis(stack.redis.url, { maxRetriesPerRequest: 3 });
@@ -73,6 +76,7 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
     eventsAuth: { mode: "kubernetes", reviewer: createAccessReviewer(kc, ["leasekeeper"]), apiTokenHashes: [sha256Hex(apiToken)] },
     readiness: [{ name: "redis", check: async () => (await redis.ping()) === "PONG" }],
     unseal: { discovery: { list: async () => [{ kind: "pod", namespace: "vault", name: "vault-0" }] }, enqueue: async (job) => producer.unseal(job) },
+    admission: { settings: loadConfig({ LEASEKEEPER_INDEX_KEY: randomBytes(32).toString("base64") }), log },
     api: {
       reviewer: createAccessReviewer(kc),
       apiTokenHashes: [sha256Hex(apiToken)],
@@ -85,6 +89,7 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
       replay: new ReplayGuard(redis, prefix),
       unseal: { discovery: { list: async () => [{ kind: "pod", namespace: "vault", name: "vault-0" }] }, enqueue: async (job) => producer.unseal(job) },
       rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
+      ...(options.adminQueues ? { adminQueues: adminQueuesApp(Object.values(producer.queues)) } : {}),
       log,
     },
   });
