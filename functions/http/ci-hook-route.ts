@@ -35,9 +35,12 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
       path: "/v1/hooks/ci",
       summary: "HMAC-signed CI action: rotate, revoke or unseal",
       description: `Headers: ${CI_HEADERS.delivery} (unique id), ${CI_HEADERS.timestamp} (unix seconds, ±300 s), ${CI_HEADERS.signature}: sha256=hex(HMAC-SHA256(secret, timestamp + "." + raw body)).`,
-      request: { body: { required: true, content: { "application/json": { schema: CiBodySchema } } } },
+      request: {
+        body: { required: true, content: { "application/json": { schema: CiBodySchema } } },
+        query: z.object({ wait: z.coerce.number().int().min(0).max(60).optional().openapi({ description: "rotate/revoke: seconds to wait for the job to finish (not signed: it changes nothing)" }) }),
+      },
       responses: {
-        200: { description: "Dry run or nothing matched", content: { "application/json": { schema: z.object({}).passthrough() } } },
+        200: { description: "Dry run, nothing matched, or the job finished within ?wait", content: { "application/json": { schema: z.object({}).passthrough() } } },
         202: { description: "Enqueued", content: { "application/json": { schema: z.object({}).passthrough() } } },
         409: { description: "Delivery id already used (replay)", content: { "application/json": { schema: ErrorSchema } } },
         ...errorResponses,
@@ -84,13 +87,14 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
     let response: Response;
     try {
       if (body.action === "unseal") response = await unseal(c, ctx, delivery, body.replicas, body.reason);
-      else response = await runOperation(c, ctx, body.action, body.scope, body.reason, body.dryRun, undefined, delivery);
+      else response = await runOperation(c, ctx, body.action, body.scope, body.reason, body.dryRun, waitSeconds(c.req.query("wait")), delivery);
     } catch (err) {
       await ctx.replay.release(delivery);
       throw err;
     }
-    // Nothing was done (refused, unavailable, dry run): the same delivery may be sent again.
-    if (response.status !== 202) await ctx.replay.release(delivery);
+    // Nothing was done (refused, unavailable, dry run): the same delivery may be sent again. A job
+    // was enqueued when the answer names it (202, or 200 after ?wait with Location set).
+    if (response.status !== 202 && !response.headers.has("location")) await ctx.replay.release(delivery);
     return response;
   });
 }
@@ -115,4 +119,10 @@ async function unseal(c: Context<ApiEnv>, ctx: ApiContext, delivery: string, wan
   for (const replica of chosen) jobs.push({ replica: replicaName(replica), jobId: await ctx.unseal.enqueue({ replica, source: "ci", requestedAt }) });
   await record(jobs.length > 0 ? "accepted" : "nothing-matched", jobs.length > 0 ? 202 : 200, jobs.map((j) => j.jobId).join(",") || undefined);
   return c.json({ accepted: jobs.length > 0, jobs }, jobs.length > 0 ? 202 : 200);
+}
+
+/** ?wait=<seconds> (0–60, like the on-call routes); anything else is ignored. */
+function waitSeconds(raw: string | undefined): number | undefined {
+  const n = Number(raw);
+  return raw !== undefined && Number.isInteger(n) && n > 0 ? Math.min(n, 60) : undefined;
 }
