@@ -1,21 +1,16 @@
 import { pathToFileURL } from "node:url";
-import { ConfigError, loadConfig } from "../shared/config/config.ts";
-import { ENV } from "../shared/config/env-vars.ts";
-import { createKubeClient } from "../shared/kube/kube-client.ts";
-import { loadKubeConfig } from "../shared/kube/kube-config.ts";
-import { createKmsClient } from "../shared/kms/kms-client.ts";
-import { keyStoreFromConfig } from "../shared/unseal/key-store-from-config.ts";
-import { runCiSign } from "./ci-sign.ts";
-import { runKeysCommand } from "./keys.ts";
-import { ONCALL_COMMANDS, runOncallCommand, type OncallCommand } from "./oncall.ts";
+import type { OncallCommand } from "./oncall.ts";
 import { commandUsage, fullUsage, programName } from "./usage.ts";
+
+const ONCALL = ["revoke", "leases", "audit", "job", "unseal", "dashboard"];
 
 /**
  * `leasekeeper <command>` (npm run cli -- <command> …, `kubectl leasekeeper <command> …` through
  * bin/kubectl-leasekeeper; npm run keys -- import|verify). revoke / leases / audit / job / unseal /
  * dashboard talk to leasekeeper's HTTP API (docs/http-api.md, "CLI"); ci-sign signs a CI hook
  * call; keys reads the same environment as the service (docs/unseal.md): LEASEKEEPER_KMS_KEY_ID,
- * LEASEKEEPER_UNSEAL_CLUSTER_ID, the key store variables, KUBECONFIG.
+ * LEASEKEEPER_UNSEAL_CLUSTER_ID, the key store variables, KUBECONFIG. Each command's modules are
+ * loaded when it runs (the Kubernetes and AWS clients take seconds on a busy machine; --help needs neither).
  */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,10 +21,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     (command === undefined ? err : out)(fullUsage(prog));
     return command === undefined ? 2 : 0;
   }
-  if ((ONCALL_COMMANDS as readonly string[]).includes(command)) {
+  if (ONCALL.includes(command)) {
+    const { runOncallCommand } = await import("./oncall.ts");
     return runOncallCommand(command as OncallCommand, rest, { stdin: process.stdin, isTTY: process.stdin.isTTY === true, out, err, prompt: (text) => process.stderr.write(text) }, env);
   }
-  if (command === "ci-sign") return runCiSign(rest, { stdin: process.stdin, out, err }, env, commandUsage(prog, "ci-sign"));
+  if (command === "ci-sign") {
+    const { runCiSign } = await import("./ci-sign.ts");
+    return runCiSign(rest, { stdin: process.stdin, out, err }, env, commandUsage(prog, "ci-sign"));
+  }
   if (command !== "keys") {
     err(`${prog}: unknown command "${command}"\n\n${fullUsage(prog)}`);
     return 2;
@@ -38,6 +37,20 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     out(commandUsage(prog, "keys"));
     return 0;
   }
+  return runKeys(rest, env);
+}
+
+/** `keys import|verify` with the service's own configuration, KMS and key store. */
+async function runKeys(rest: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [{ ConfigError, loadConfig }, { ENV }, { createKubeClient }, { loadKubeConfig }, { createKmsClient }, { keyStoreFromConfig }, { runKeysCommand }] = await Promise.all([
+    import("../shared/config/config.ts"),
+    import("../shared/config/env-vars.ts"),
+    import("../shared/kube/kube-client.ts"),
+    import("../shared/kube/kube-config.ts"),
+    import("../shared/kms/kms-client.ts"),
+    import("../shared/unseal/key-store-from-config.ts"),
+    import("./keys.ts"),
+  ]);
   let config;
   try {
     // The CLI never touches the pod index; a throwaway key satisfies the one config parser.
