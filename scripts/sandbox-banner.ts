@@ -28,13 +28,13 @@ sandbox ready (every role of leasekeeper is running; logs follow as JSON)
 in a second terminal, in this directory (README "Try it" walks through all of it):
   export KUBECONFIG=.sandbox/kubeconfig PATH="$PWD/bin:$PATH"      # kubectl, and the kubectl leasekeeper plugin
 
-platform engineer — pods get credentials
+platform engineer — pods get their own credentials
   kubectl apply -f examples/postgres-pod.yaml                      # leasekeeper.io/* annotations
   kubectl get secret -l leasekeeper.io/pod-name=app -o jsonpath='{.items[0].data.creds\\.json}' | base64 -d
   kubectl apply -f examples/injector-pod.yaml                      # vault.hashicorp.com/* annotations, mutated by the webhook
   kubectl get secret -l leasekeeper.io/pod-name=injected -o jsonpath='{.items[0].data.db-creds}' | base64 -d
-  curl -s ${e.api}/metrics | grep '^leasekeeper_jobs_total'      # API description: ${e.api}/docs
-  kubectl leasekeeper dashboard                                    # open the link in a browser (60 s): the queue dashboard
+  curl -s ${e.api}/metrics | grep '^leasekeeper_jobs_total'      # every route: ${e.api}/docs
+  kubectl leasekeeper dashboard                                    # open the link in a browser within 60 s: the queue dashboard
 
 CI — a signed call, then its job
   export LEASEKEEPER_CI_SECRET=${endpoint("ciHmacSecret")}
@@ -43,13 +43,13 @@ CI — a signed call, then its job
   curl -sS "${e.api}/v1/hooks/ci?wait=30" -H @.sandbox/ci-headers.txt --data-binary "$body"
   LEASEKEEPER_API_TOKEN=${endpoint("apiToken")} kubectl leasekeeper job "ci-$id"
 
-on-call — the CLI (server: .sandbox/endpoints.json)
+on-call — the CLI (it finds this sandbox through .sandbox/endpoints.json)
   export LEASEKEEPER_API_TOKEN=${endpoint("apiToken")}
-  kubectl leasekeeper revoke --pod default/app --dry-run
-  kubectl leasekeeper revoke --pod default/app --reason INC-1
+  kubectl leasekeeper revoke --pod default/injected --dry-run
+  kubectl leasekeeper revoke --pod default/injected --reason INC-1
   kubectl leasekeeper audit --since 10m
   kubectl leasekeeper unseal
 
-Ctrl-C stops everything and removes what the sandbox made.
+Ctrl-C stops everything and removes what the sandbox made (.sandbox, Redis's and PostgreSQL's temp dirs).
 `;
 }

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stopLeftoverPostgres } from "../test/helpers/postgres.ts";
 
-/** Files the sandbox writes into its directory (and removes when it stops). */
-export const SANDBOX_FILES = ["endpoints.json", "kubeconfig", "leasekeeper.kubeconfig", "ci-headers.txt", "sandbox.pid"] as const;
+/** Files the sandbox writes into its directory, and the ones the README and banner put there (all removed when it stops). */
+export const SANDBOX_FILES = ["endpoints.json", "kubeconfig", "leasekeeper.kubeconfig", "sandbox.pid", "ci-headers.txt", "db-creds"] as const;
 
 /** The temp-dir tag of the sandbox in `dir`: the same directory always gets the same tag. */
 export function sandboxTag(dir: string): string {
