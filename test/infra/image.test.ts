@@ -57,7 +57,7 @@ t("the Dockerfile runs dist/functions/entry/node.js with node; the manifests' co
   assert.ok(existsSync(ENTRY), `${ENTRY} is built`);
   const commands = kustomize("overlays/all-in-one")
     .filter((o) => o.kind === "Deployment")
-    .flatMap((d) => ((d as { spec: { template: { spec: { containers: Array<{ command?: string[] }> } } } }).spec.template.spec.containers).map((c) => c.command));
+    .flatMap((d) => ((d as unknown as { spec: { template: { spec: { containers: Array<{ command?: string[] }> } } } }).spec.template.spec.containers).map((c) => c.command));
   assert.ok(commands.length > 0);
   for (const command of commands) assert.equal(command ?? entry, entry, "a Deployment's command runs the compiled entry");
 });
