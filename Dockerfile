@@ -1,15 +1,27 @@
-# leasekeeper's image: the TypeScript sources run with tsx (no build step), production
-# dependencies only, as a non-root user with a read-only root filesystem in mind (writes go to /tmp).
-FROM node:20.20.2-bookworm-slim
-ENV NODE_ENV=production
+# leasekeeper's image. Build stage: the locked dependencies (npm ci) and the TypeScript compiler turn
+# the sources into JavaScript in dist/ (npm run build, tsconfig.build.json). Runtime stage: Node.js 24
+# slim, production dependencies only (no TypeScript, no loader), the compiled dist/, a non-root user;
+# a read-only root filesystem in mind (writes go to /tmp).
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
 COPY functions ./functions
 COPY workers ./workers
 COPY shared ./shared
 COPY cli ./cli
-COPY tsconfig.json ./
+RUN npm run build
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
 USER 65532:65532
 EXPOSE 8080 8443
-ENTRYPOINT ["node", "--import", "tsx", "functions/entry/node.ts"]
+# The on-call CLI is in the image too: node dist/cli/main.js <command> (e.g. keys verify).
+ENTRYPOINT ["node", "dist/functions/entry/node.js"]

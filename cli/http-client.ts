@@ -1,6 +1,7 @@
 import { delimiter } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
+import { NO_SERVER, defaultServer, isInClusterService, type ServerChoice } from "./server-default.ts";
 
 /** A usage or setup problem of the CLI itself (exit code 2 for usage, 1 otherwise). */
 export class CliError extends Error {
@@ -79,10 +80,14 @@ export class ApiClient {
   }
 }
 
-/** The server URL: --server, else LEASEKEEPER_URL. Plain http only to loopback (a bearer token travels with every call) unless allowed. */
-export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv, allowHttp: boolean): string {
-  const raw = flag ?? env.LEASEKEEPER_URL;
-  if (!raw) throw new CliError("no server: pass --server https://… or set LEASEKEEPER_URL", 2);
+/**
+ * The server URL: --server, else LEASEKEEPER_URL, else defaultServer() (the sandbox, or the
+ * in-cluster Service from a pod). Plain http only to loopback or, from a pod, a cluster Service
+ * (a bearer token travels with every call) unless allowed.
+ */
+export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv, allowHttp: boolean, fallback: () => ServerChoice | undefined = () => defaultServer(env)): string {
+  const raw = flag ?? (env.LEASEKEEPER_URL || undefined) ?? fallback()?.url;
+  if (!raw) throw new CliError(NO_SERVER, 2);
   let url: URL;
   try {
     url = new URL(raw);
@@ -91,7 +96,7 @@ export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv, allo
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new CliError(`--server must be http(s), not ${url.protocol}`, 2);
   const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
-  if (url.protocol === "http:" && !loopback && !allowHttp) {
+  if (url.protocol === "http:" && !loopback && !isInClusterService(url, env) && !allowHttp) {
     throw new CliError(`refusing to send a bearer token over plain http to ${url.host}; use https (or --insecure-http)`, 2);
   }
   return url.href.replace(/\/+$/, "");

@@ -1,34 +1,56 @@
 import { pathToFileURL } from "node:url";
-import { ConfigError, loadConfig, requireUnsealKeys } from "../shared/config/config.ts";
-import { ENV } from "../shared/config/env-vars.ts";
-import { createKubeClient } from "../shared/kube/kube-client.ts";
-import { loadKubeConfig } from "../shared/kube/kube-config.ts";
-import { createKmsClient } from "../shared/kms/kms-client.ts";
-import { keyStoreFor } from "../shared/unseal/key-store-from-config.ts";
-import { KEYS_USAGE, runKeysCommand } from "./keys.ts";
-import { ONCALL_COMMANDS, ONCALL_USAGE, runOncallCommand, type OncallCommand } from "./oncall.ts";
+import type { OncallCommand } from "./oncall.ts";
+import { commandUsage, fullUsage, programName } from "./usage.ts";
+
+const ONCALL = ["revoke", "leases", "audit", "job", "unseal", "dashboard"];
 
 /**
- * `leasekeeper <command>` (npm run cli -- revoke|leases|unseal|keys …; npm run keys -- import|verify).
- * revoke / leases / unseal talk to leasekeeper's HTTP API (docs/http-api.md, "CLI"). keys reads the
- * same environment as the service (docs/unseal.md): LEASEKEEPER_KMS_KEY_ID,
- * LEASEKEEPER_UNSEAL_CLUSTER_ID, the key store variables, KUBECONFIG.
+ * `leasekeeper <command>` (npm run cli -- <command> …, `kubectl leasekeeper <command> …` through
+ * bin/kubectl-leasekeeper; npm run keys -- import|verify). revoke / leases / audit / job / unseal /
+ * dashboard talk to leasekeeper's HTTP API (docs/http-api.md, "CLI"); ci-sign signs a CI hook
+ * call; keys reads the same environment as the service (docs/unseal.md): LEASEKEEPER_KMS_KEY_ID,
+ * LEASEKEEPER_UNSEAL_CLUSTER_ID, the key store variables, KUBECONFIG. Each command's modules are
+ * loaded when it runs (the Kubernetes and AWS clients take seconds on a busy machine; --help needs neither).
  */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
-  if ((ONCALL_COMMANDS as readonly string[]).includes(command ?? "")) {
-    return runOncallCommand(command as OncallCommand, rest, {
-      stdin: process.stdin,
-      isTTY: process.stdin.isTTY === true,
-      out: (line) => process.stdout.write(`${line}\n`),
-      err: (line) => process.stderr.write(`${line}\n`),
-      prompt: (text) => process.stderr.write(text),
-    }, { env });
+  const prog = programName(env);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    (command === undefined ? err : out)(fullUsage(prog));
+    return command === undefined ? 2 : 0;
+  }
+  if (ONCALL.includes(command)) {
+    const { runOncallCommand } = await import("./oncall.ts");
+    return runOncallCommand(command as OncallCommand, rest, { stdin: process.stdin, isTTY: process.stdin.isTTY === true, out, err, prompt: (text) => process.stderr.write(text) }, { env });
+  }
+  if (command === "ci-sign") {
+    const { runCiSign } = await import("./ci-sign.ts");
+    return runCiSign(rest, { stdin: process.stdin, out, err }, env, commandUsage(prog, "ci-sign"));
   }
   if (command !== "keys") {
-    process.stderr.write(`${ONCALL_USAGE}\n       leasekeeper keys <import|verify>\n\n${KEYS_USAGE}\n`);
+    err(`${prog}: unknown command "${command}"\n\n${fullUsage(prog)}`);
     return 2;
   }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    out(commandUsage(prog, "keys"));
+    return 0;
+  }
+  return runKeys(rest, env);
+}
+
+/** `keys import|verify` with the service's own configuration, KMS and key store. */
+async function runKeys(rest: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [{ ConfigError, loadConfig, requireUnsealKeys }, { ENV }, { createKubeClient }, { loadKubeConfig }, { createKmsClient }, { keyStoreFor }, { runKeysCommand }] = await Promise.all([
+    import("../shared/config/config.ts"),
+    import("../shared/config/env-vars.ts"),
+    import("../shared/kube/kube-client.ts"),
+    import("../shared/kube/kube-config.ts"),
+    import("../shared/kms/kms-client.ts"),
+    import("../shared/unseal/key-store-from-config.ts"),
+    import("./keys.ts"),
+  ]);
   let config;
   let unsealKeys;
   try {

@@ -1,27 +1,20 @@
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
+import { AUDIT_OPTIONS, runAudit, type AuditFlags } from "./audit.ts";
+import { runDashboard } from "./dashboard.ts";
 import { ApiClient, ApiError, CliError, resolveCredentials, serverUrl } from "./http-client.ts";
+import { JOB_OPTIONS, runJob, type JobFlags } from "./job.ts";
 import { LEASES_OPTIONS, runLeases, type LeasesFlags } from "./leases.ts";
 import { REVOKE_OPTIONS, runRevoke, type OutputIo, type RevokeFlags } from "./revoke.ts";
 import { UNSEAL_OPTIONS, runUnseal, type UnsealFlags } from "./unseal.ts";
+import { commandUsage, programName } from "./usage.ts";
 
-export const ONCALL_COMMANDS = ["revoke", "leases", "unseal"] as const;
+/** The commands that call leasekeeper's HTTP API with a bearer token. */
+export const ONCALL_COMMANDS = ["revoke", "leases", "audit", "job", "unseal", "dashboard"] as const;
 export type OncallCommand = (typeof ONCALL_COMMANDS)[number];
 
-export const ONCALL_USAGE = `usage: leasekeeper revoke (--pod ns/name | --uid uid | --workload ns/Kind/name | --namespace ns | --lease id | --prefix path)
-                          [--reason text] [--dry-run] [--yes] [--wait seconds]
-       leasekeeper leases [--namespace ns] [--pod [ns/]name] [--role r] [--expiring-within 10m] [--output table|json]
-       leasekeeper unseal [--replica vault/vault-0 ...] [--wait seconds]
-common: --server URL (or LEASEKEEPER_URL), --insecure-http (allow http:// to a non-loopback host)
-auth:   --token T (or LEASEKEEPER_API_TOKEN), sent as it is; else a 10-minute token for audience leasekeeper
-        (--audience, LEASEKEEPER_AUDIENCE) requested with your kubeconfig for --service-account ns/name
-        (LEASEKEEPER_SERVICE_ACCOUNT), or for the kubeconfig user when it is a service account.
-        Your own kubeconfig credentials are never sent to leasekeeper.
-
-revoke always shows a dry run first; a real revoke of more than one pod asks y/N on the terminal
-(--yes skips the question; without a terminal it refuses). --reason is required for a real revoke.
-Exit codes: 0 done, 1 error / refused / aborted, 2 usage, 3 partly failed (retry queued) or still running.`;
+const OPTIONS = { revoke: REVOKE_OPTIONS, leases: LEASES_OPTIONS, audit: AUDIT_OPTIONS, job: JOB_OPTIONS, unseal: UNSEAL_OPTIONS, dashboard: {} } as const;
 
 const COMMON = {
   server: { type: "string" },
@@ -37,22 +30,33 @@ export interface OncallOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly fetch?: typeof fetch;
   readonly loadKubeConfig?: (env: NodeJS.ProcessEnv) => KubeConfig;
+  /** Ends `audit --follow`. */
+  readonly signal?: AbortSignal;
+  readonly pollMs?: number;
 }
 
-/** `leasekeeper revoke|leases|unseal …` against leasekeeper's HTTP API; returns the exit code. */
+/** `leasekeeper revoke|leases|audit|job|unseal|dashboard …` against leasekeeper's HTTP API; returns the exit code. */
 export async function runOncallCommand(command: OncallCommand, args: readonly string[], io: OutputIo, options: OncallOptions): Promise<number> {
   const { env } = options;
-  const specific = command === "revoke" ? REVOKE_OPTIONS : command === "leases" ? LEASES_OPTIONS : UNSEAL_OPTIONS;
+  const usage = commandUsage(programName(env), command);
   let values: Record<string, string | boolean | string[] | undefined>;
+  let positionals: string[];
   try {
-    values = parseArgs({ args: [...args], options: { ...COMMON, ...specific }, strict: true, allowPositionals: false }).values as typeof values;
+    ({ values, positionals } = parseArgs({ args: [...args], options: { ...COMMON, ...OPTIONS[command] }, strict: true, allowPositionals: command === "job" }) as {
+      values: typeof values;
+      positionals: string[];
+    });
   } catch (err) {
-    io.err(`leasekeeper ${command}: ${messageOf(err)}\n\n${ONCALL_USAGE}`);
+    io.err(`leasekeeper ${command}: ${messageOf(err)}\n\n${usage}`);
     return 2;
   }
   if (values.help) {
-    io.out(ONCALL_USAGE);
+    io.out(usage);
     return 0;
+  }
+  if (positionals.length > 1) {
+    io.err(`leasekeeper ${command}: one job id, please\n\n${usage}`);
+    return 2;
   }
   try {
     const server = serverUrl(values.server as string | undefined, env, values["insecure-http"] === true);
@@ -63,16 +67,27 @@ export async function runOncallCommand(command: OncallCommand, args: readonly st
     });
     const api = new ApiClient({ server, token: credentials.token, ...(options.fetch ? { fetch: options.fetch } : {}) });
     // parseArgs checked each flag's type against the option table above.
-    if (command === "revoke") return await runRevoke(api, values as RevokeFlags, io);
-    if (command === "leases") return await runLeases(api, values as LeasesFlags, io);
-    return await runUnseal(api, values as UnsealFlags, io);
+    switch (command) {
+      case "revoke":
+        return await runRevoke(api, values as RevokeFlags, io);
+      case "leases":
+        return await runLeases(api, values as LeasesFlags, io);
+      case "audit":
+        return await runAudit(api, values as AuditFlags, io, { signal: options.signal, pollMs: options.pollMs });
+      case "job":
+        return await runJob(api, positionals[0], values as JobFlags, io);
+      case "unseal":
+        return await runUnseal(api, values as UnsealFlags, io);
+      case "dashboard":
+        return await runDashboard(api, io);
+    }
   } catch (err) {
     if (err instanceof ApiError) {
       io.err(`leasekeeper ${command}: ${err.status === 0 ? "" : `${err.status} `}${err.code}: ${err.message}`);
       return 1;
     }
     if (err instanceof CliError) {
-      io.err(`leasekeeper ${command}: ${err.message}${err.exitCode === 2 ? `\n\n${ONCALL_USAGE}` : ""}`);
+      io.err(`leasekeeper ${command}: ${err.message}${err.exitCode === 2 ? `\n\n${usage}` : ""}`);
       return err.exitCode;
     }
     throw err;

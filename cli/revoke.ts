@@ -132,13 +132,14 @@ export async function runRevoke(api: ApiClient, flags: RevokeFlags, io: OutputIo
   return reportJob(io, body.jobId, job);
 }
 
-function reportJob(io: OutputIo, jobId: string, job: JobReply | undefined): number {
+/** Each pod's outcome of an operation job (revoke, rotate, CI); the exit code. */
+export function reportJob(io: OutputIo, jobId: string, job: JobReply | undefined, command = "revoke"): number {
   if (!job || !finished(job)) {
-    io.out(`Job ${jobId} is ${job?.state ?? "queued"}; follow it with GET /v1/jobs/${jobId} (or re-run with a longer --wait).`);
+    io.out(`Job ${jobId} is ${job?.state ?? "queued"}; follow it with \`leasekeeper job ${jobId} --wait 60\` (GET /v1/jobs/${jobId}).`);
     return 3;
   }
   if (job.state === "failed") {
-    io.err(`leasekeeper revoke: job ${jobId} failed: ${job.failedReason ?? "no reason given"}`);
+    io.err(`leasekeeper ${command}: job ${jobId} failed: ${job.failedReason ?? "no reason given"}`);
     return 1;
   }
   const result = job.result as OperationOutcome;

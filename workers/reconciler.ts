@@ -10,11 +10,24 @@ import { trustedAccessors, trustedLeases } from "./trusted-ids.ts";
 import { scheduleRenew } from "./schedule.ts";
 import { updateReconcileGauges } from "./reconcile-gauges.ts";
 
+/**
+ * What one pass did. An enqueue whose job id is already held (waiting, running, or an issue that
+ * failed for good) collapses into that job: it is counted as `…AlreadyQueued`, not as work done.
+ */
 export interface ReconcileReport {
   readonly pods: number;
-  readonly issued: number;
-  readonly revoked: number;
+  /** New issue jobs: opted-in pods without credentials. */
+  readonly issueQueued: number;
+  readonly issueAlreadyQueued: number;
+  /** Opted-in pods an operator revoked while alive (tombstone): left alone until replaced. */
+  readonly revokedByOperator: number;
+  /** New revoke jobs: indexed or Secret-recorded pods that are gone or terminal. */
+  readonly revokeQueued: number;
+  readonly revokeAlreadyQueued: number;
+  /** Index entries rebuilt from the per-pod Secrets (after a Redis loss). */
   readonly rebuilt: number;
+  /** Overdue renewals scheduled again. */
+  readonly rescheduled: number;
 }
 
 /**
@@ -33,15 +46,14 @@ export function createReconciler(deps: WorkerDeps) {
     const live = new Map<string, V1Pod>();
     for (const pod of pods) if (pod.metadata?.uid) live.set(pod.metadata.uid, pod);
     const indexed = new Map<string, PodRecord>(records.map((r) => [r.uid, r]));
-    let issued = 0;
-    let revoked = 0;
-    let rebuilt = 0;
+    const count = { issueQueued: 0, issueAlreadyQueued: 0, revokedByOperator: 0, revokeQueued: 0, revokeAlreadyQueued: 0, rebuilt: 0, rescheduled: 0 };
     const revokeQueued = new Set<string>();
     const revoke = async (uid: string, namespace: string, name: string, reason: string) => {
       if (revokeQueued.has(uid)) return;
       revokeQueued.add(uid);
-      await deps.producer.revoke({ uid, namespace, name, source: "reconciler", reason });
-      revoked++;
+      const { created } = await deps.producer.revoke({ uid, namespace, name, source: "reconciler", reason });
+      if (created) count.revokeQueued++;
+      else count.revokeAlreadyQueued++;
     };
 
     for (const secret of secrets) {
@@ -69,7 +81,7 @@ export function createReconciler(deps: WorkerDeps) {
         await deps.producer.retire({ uid: rebuiltRecord.uid, kind: item.kind, id: item.id }, deps.settings.rotationGraceSeconds * 1000);
       }
       indexed.set(rebuiltRecord.uid, rebuiltRecord);
-      rebuilt++;
+      count.rebuilt++;
     }
 
     for (const pod of pods) {
@@ -81,25 +93,29 @@ export function createReconciler(deps: WorkerDeps) {
         continue;
       }
       if (!wantsCredentials(pod, deps.settings) || pod.metadata?.deletionTimestamp) continue;
-      if (!record || record.state === "issuing") {
-        await deps.producer.issue({ ...ref, source: "reconciler" });
-        issued++;
+      if (record && record.state !== "issuing") continue;
+      // An on-call revoke of a live pod leaves a tombstone: an issue job would only find it and end.
+      if (!record && (await deps.index.revokedMark(ref.uid))) {
+        count.revokedByOperator++;
+        continue;
       }
+      const { created } = await deps.producer.issue({ ...ref, source: "reconciler" });
+      if (created) count.issueQueued++;
+      else count.issueAlreadyQueued++;
     }
 
-    let rescheduled = 0;
     for (const record of indexed.values()) {
       const pod = live.get(record.uid);
       if (!pod) await revoke(record.uid, record.namespace, record.name, "reconciler: pod gone");
-      else if (await rescheduleOverdue(deps, record)) rescheduled++;
+      else if (await rescheduleOverdue(deps, record)) count.rescheduled++;
     }
-    deps.metrics.reconcileActions.inc({ action: "renew" }, rescheduled);
-    deps.metrics.reconcileActions.inc({ action: "issue" }, issued);
-    deps.metrics.reconcileActions.inc({ action: "revoke" }, revoked);
-    deps.metrics.reconcileActions.inc({ action: "rebuild" }, rebuilt);
-    deps.metrics.livePods.set(indexed.size - revoked);
+    deps.metrics.reconcileActions.inc({ action: "renew" }, count.rescheduled);
+    deps.metrics.reconcileActions.inc({ action: "issue" }, count.issueQueued);
+    deps.metrics.reconcileActions.inc({ action: "revoke" }, count.revokeQueued);
+    deps.metrics.reconcileActions.inc({ action: "rebuild" }, count.rebuilt);
+    deps.metrics.livePods.set(indexed.size - revokeQueued.size);
     await updateReconcileGauges(deps, [...indexed.values()].filter((r) => live.has(r.uid) && !revokeQueued.has(r.uid)));
-    return { pods: pods.length, issued, revoked, rebuilt };
+    return { pods: pods.length, ...count };
   };
 }
 

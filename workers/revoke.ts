@@ -73,9 +73,10 @@ async function revoke(deps: WorkerDeps, job: RevokeJob): Promise<RevokeOutcome> 
   await deps.producer.cancelRenew(record?.renewJobId);
   await deps.index.delete(ref.uid);
   deps.log.info({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, reason: ref.reason, leases: leaseIds.size, tokens: accessors.size }, "credentials revoked");
-  if (pod && sameUid) {
-    await podEvent(deps, ref, "CredentialsRevoked", `Revoked ${leaseIds.size} lease(s) and the pod's Vault token (${ref.reason})`);
-  }
+  // On the pod while it exists; once it is gone, on its namespace, naming the pod.
+  const what = `${leaseIds.size} lease(s) and ${accessors.size === 1 ? "the" : accessors.size} Vault token${accessors.size === 1 ? "" : "s"}`;
+  if (pod && sameUid) await podEvent(deps, ref, "CredentialsRevoked", `Revoked ${what} of the pod (${ref.reason})`);
+  else await podEvent(deps, { ...ref, onNamespace: true }, "CredentialsRevoked", `Revoked ${what} of pod ${ref.name} (uid ${ref.uid}), which is gone (${ref.reason})`);
   return { outcome: "revoked", leases: leaseIds.size, tokenRevoked: accessors.size > 0, secretDeleted };
 }
 

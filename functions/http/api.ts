@@ -1,6 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { dashboardAuth, registerAdminLogin } from "./admin-login.ts";
+import { AdminSessions } from "./admin-sessions.ts";
 import type { ApiContext, ApiDeps } from "./api-deps.ts";
 import { auditCall } from "./audit-call.ts";
 import { authenticate } from "./auth/authenticate.ts";
@@ -13,17 +15,18 @@ import { errorResponse } from "./errors.ts";
 import { registerJobsRoute } from "./jobs-route.ts";
 import { registerLeasesRoute } from "./leases-route.ts";
 import { rateLimit } from "./rate-limit.ts";
+import { registerPlatformDocs, type PlatformRoutes } from "./platform-docs.ts";
 import { registerOperationRoutes } from "./operation-route.ts";
 import { issuesText } from "./schemas.ts";
 
-const BEARER_PATHS = ["/v1/revoke", "/v1/rotate", "/v1/leases", "/v1/jobs/*", "/v1/audit", "/v1/unseal", "/admin/queues", "/admin/queues/*"];
+const BEARER_PATHS = ["/v1/revoke", "/v1/rotate", "/v1/leases", "/v1/jobs/*", "/v1/audit", "/v1/unseal"];
 
 /**
  * The on-call and CI routes, the OpenAPI document (/openapi.json) and its page (/docs). Every
  * route here is authenticated (bearer: API token or TokenReview; the CI hook: HMAC), authorized
  * with SubjectAccessReview, rate limited per identity, size limited and validated.
  */
-export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
+export function createApiApp(deps: ApiDeps, mounted: Omit<PlatformRoutes, "adminQueues"> = { admission: false, unseal: deps.unseal !== undefined }): OpenAPIHono<ApiEnv> {
   const ctx: ApiContext = { ...deps, authorize: createAuthorizer(deps.reviewer) };
   const app = new OpenAPIHono<ApiEnv>({
     defaultHook: (result, c) => {
@@ -64,11 +67,14 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerAuditRoute(app, ctx);
 
   if (deps.adminQueues) {
-    app.use("/admin/queues", adminAccess(ctx));
-    app.use("/admin/queues/*", adminAccess(ctx));
+    // A browser gets in with a one-time login link (admin-login.ts), curl with a bearer token.
+    const sessions = AdminSessions.onQueueConnection(deps.producer);
+    registerAdminLogin(app, ctx, sessions, [size, auth, limit]);
+    for (const path of ["/admin/queues", "/admin/queues/*"]) app.use(path, dashboardAuth(sessions, auth), limit, adminAccess(ctx));
     app.route("/admin/queues", deps.adminQueues);
   }
 
+  registerPlatformDocs(app, { ...mounted, adminQueues: deps.adminQueues !== undefined });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "Kubernetes token (TokenReview + SubjectAccessReview) or a static API token" });
   const info = { title: "leasekeeper", version: "1", description: "Per-pod dynamic Vault credentials: on-call and CI API. Errors are always {\"error\":{\"code\",\"message\"}}." };
   app.doc31("/openapi.json", { openapi: "3.1.0", info, security: [{ bearer: [] }] });

@@ -75,7 +75,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/metrics", async (c) => c.text(await deps.registry.metrics(), 200, { "content-type": deps.registry.contentType }));
   app.route("/v1/events/kubernetes", eventsRoute(deps));
   if (deps.admission) app.route("/v1/admission/pods", admissionRoute(deps.admission));
-  if (deps.api) app.route("/", createApiApp(deps.api));
+  if (deps.api) app.route("/", createApiApp(deps.api, { admission: deps.admission !== undefined, unseal: deps.unseal !== undefined }));
   if (deps.unseal) app.route("/v1/unseal", unsealRoute(deps.unseal));
   return app;
 }

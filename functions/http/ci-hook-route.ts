@@ -39,9 +39,12 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
       path: "/v1/hooks/ci",
       summary: "HMAC-signed CI action: rotate, revoke or unseal",
       description: `Headers: ${CI_HEADERS.delivery} (unique id), ${CI_HEADERS.timestamp} (unix seconds, ±300 s), ${CI_HEADERS.signature}: sha256=hex(HMAC-SHA256(secret, delivery + "." + timestamp + "." + raw body)). The signing key's scope limits verbs and namespaces (403 otherwise).`,
-      request: { body: { required: true, content: { "application/json": { schema: CiBodySchema } } } },
+      request: {
+        body: { required: true, content: { "application/json": { schema: CiBodySchema } } },
+        query: z.object({ wait: z.coerce.number().int().min(0).max(60).optional().openapi({ description: "rotate/revoke: seconds to wait for the job to finish (not signed: it changes nothing)" }) }),
+      },
       responses: {
-        200: { description: "Dry run or nothing matched (rotate, revoke)", content: { "application/json": { schema: z.object({}).passthrough() } } },
+        200: { description: "Dry run, nothing matched, or the job finished within ?wait", content: { "application/json": { schema: z.object({}).passthrough() } } },
         202: { description: "Enqueued", content: { "application/json": { schema: z.object({}).passthrough() } } },
         404: { description: "Unseal: no Vault replica matches (no_replicas), or unseal or the hook is off", content: { "application/json": { schema: ErrorSchema } } },
         409: { description: "Delivery id already used (replay)", content: { "application/json": { schema: ErrorSchema } } },
@@ -101,13 +104,14 @@ export function registerCiHook(app: OpenAPIHono<ApiEnv>, ctx: ApiContext): void 
     let response: Response;
     try {
       if (body.action === "unseal") response = await unseal(c, ctx, delivery, body);
-      else response = await runOperation(c, ctx, { action: body.action, scope: body.scope, reason: body.reason, dryRun: body.dryRun, delivery });
+      else response = await runOperation(c, ctx, { action: body.action, scope: body.scope, reason: body.reason, dryRun: body.dryRun, wait: waitSeconds(c.req.query("wait")), delivery });
     } catch (err) {
       await ctx.replay.release(delivery);
       throw err;
     }
-    // Nothing was done (refused, unavailable, dry run): the same delivery may be sent again.
-    if (response.status !== 202) await ctx.replay.release(delivery);
+    // Nothing was done (refused, unavailable, dry run): the same delivery may be sent again. A job
+    // was enqueued when the answer names it (202, or 200 after ?wait with Location set).
+    if (response.status !== 202 && !response.headers.has("location")) await ctx.replay.release(delivery);
     return response;
   });
 }
@@ -130,4 +134,10 @@ async function unseal(c: Context<ApiEnv>, ctx: ApiContext, delivery: string, bod
   const response = unsealResponse(c, result);
   await record(UNSEAL_AUDIT_RESULT[result.kind], response.status, result.kind === "accepted" ? result.jobs.map((j) => j.jobId).join(",") : undefined);
   return response;
+}
+
+/** ?wait=<seconds> (0–60, like the on-call routes); anything else is ignored. */
+function waitSeconds(raw: string | undefined): number | undefined {
+  const n = Number(raw);
+  return raw !== undefined && Number.isInteger(n) && n > 0 ? Math.min(n, 60) : undefined;
 }

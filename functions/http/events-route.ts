@@ -100,7 +100,7 @@ async function routeReference(deps: EventsRouteDeps, type: "ADDED" | "MODIFIED" 
   const records = (await deps.index.byName(namespace, name)).filter((r) => r.uid !== pod?.metadata?.uid);
   const jobIds: string[] = [];
   for (const record of records) {
-    jobIds.push(await deps.producer.revoke({ uid: record.uid, namespace, name, source: "cloudevent", reason: "pod deleted" }));
+    jobIds.push((await deps.producer.revoke({ uid: record.uid, namespace, name, source: "cloudevent", reason: "pod deleted" })).id);
   }
   return { action: "revoke-by-name" as const, jobIds };
 }

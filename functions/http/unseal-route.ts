@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import { messageOf } from "../../shared/errors/errors.ts";
 import type { UnsealJob } from "../../shared/jobs/job-types.ts";
 import type { ReplicaDiscovery } from "../../shared/unseal/replica-discovery.ts";
@@ -12,11 +12,14 @@ export interface UnsealRouteDeps {
   readonly enqueue: (job: UnsealJob) => Promise<string>;
 }
 
-const BodySchema = z.object({
-  /** Only these replicas ("namespace/pod" or "host:port"); default: all. */
-  replicas: z.array(z.string().min(1).max(300)).max(100).optional(),
-  source: z.enum(["api", "ci"]).default("api"),
-}).strict();
+/** The body of POST /v1/unseal (also its OpenAPI schema, platform-docs.ts). */
+export const UnsealRequestSchema = z
+  .object({
+    replicas: z.array(z.string().min(1).max(300)).max(100).optional().openapi({ description: 'only these replicas ("namespace/pod" or "host:port"); default: all' }),
+    source: z.enum(["api", "ci"]).default("api"),
+  })
+  .strict()
+  .openapi("UnsealRequest");
 
 /** POST /v1/unseal: enqueue an unseal pass now (the same producer as the watch and the sweep). */
 export function unsealRoute(deps: UnsealRouteDeps): Hono {
@@ -34,7 +37,7 @@ export function unsealRoute(deps: UnsealRouteDeps): Hono {
           return errorResponse(c, 400, "invalid_body", "body is not JSON");
         }
       }
-      const parsed = BodySchema.safeParse(raw);
+      const parsed = UnsealRequestSchema.safeParse(raw);
       if (!parsed.success) return errorResponse(c, 400, "invalid_body", parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
       return unsealResponse(c, await enqueueUnseal(deps, parsed.data.replicas, parsed.data.source));
     },

@@ -20,6 +20,12 @@ export interface ProducerOptions {
   readonly attempts: number;
 }
 
+/** What an add did: a new job, or `created: false` when it collapsed into the job already holding the id. */
+export interface Enqueued {
+  readonly id: string;
+  readonly created: boolean;
+}
+
 /** Enqueues typed jobs with deterministic ids. Payloads hold references, never secrets. */
 export class JobProducer {
   readonly queues: Readonly<Record<QueueName, Queue>>;
@@ -48,31 +54,37 @@ export class JobProducer {
    * request, so such a job is removed first; an issue that failed permanently (bad annotations,
    * 403) keeps its id, so events do not retry it in a loop.
    */
-  async #clearFinished(queue: Queue, id: string, alsoCompleted: boolean): Promise<void> {
+  async #clearFinished(queue: Queue, id: string, alsoCompleted: boolean): Promise<boolean> {
     const job = await queue.getJob(id);
-    if (!job) return;
+    if (!job) return false;
     const state = await job.getState();
     const exhausted = state === "failed" && job.attemptsMade >= (job.opts.attempts ?? 1);
     if ((state === "completed" && alsoCompleted) || (state === "failed" && (alsoCompleted || exhausted))) {
       await job.remove().catch(() => undefined);
+      return false;
     }
+    return true;
   }
 
-  async issue(data: IssueJob): Promise<string> {
+  /**
+   * `created` is false when a job already held the id (waiting, delayed, running, or an issue
+   * that failed permanently), so the add collapsed into it and nothing new will run.
+   */
+  async issue(data: IssueJob): Promise<Enqueued> {
     // Completed issue jobs are removed so that a later event re-checks the pod; the
     // processor's index check keeps that idempotent.
     const id = jobId.issue(data.uid);
-    await this.#clearFinished(this.queues.issue, id, false);
+    const held = await this.#clearFinished(this.queues.issue, id, false);
     const job = await this.queues.issue.add("issue", data, { ...this.#defaults, jobId: id, removeOnComplete: true });
-    return job.id ?? id;
+    return { id: job.id ?? id, created: !held };
   }
 
-  async revoke(data: RevokeJob): Promise<string> {
+  async revoke(data: RevokeJob): Promise<Enqueued> {
     // Revocations go first: highest priority in their own queue.
     const id = jobId.revoke(data.uid);
-    await this.#clearFinished(this.queues.revoke, id, true);
+    const held = await this.#clearFinished(this.queues.revoke, id, true);
     const job = await this.queues.revoke.add("revoke" satisfies RevokeQueueJob, data, { ...this.#defaults, jobId: id, priority: 1 });
-    return job.id ?? id;
+    return { id: job.id ?? id, created: !held };
   }
 
   /** An on-call / CI operation (workers/operation.ts) in the revoke queue; `id` makes it idempotent. */
@@ -121,18 +133,20 @@ export class JobProducer {
   }
 
   /**
-   * One unseal job per replica: a trigger while one is waiting collapses into it. Finished
-   * jobs are removed at once (also failed ones), so the next restart can enqueue again; the
+   * One unseal job per replica: a trigger while one is waiting or running collapses into it.
+   * A finished job stays readable (GET /v1/jobs/<id>: the CLI and CI follow it) until the next
+   * trigger for that replica replaces it, so the id always shows the latest pass; the
    * processor retries KMS/replica failures itself and reports them as outcomes.
    */
   async unseal(data: UnsealJob): Promise<string> {
     const id = jobId.unseal(replicaKey(data.replica));
+    await this.#clearFinished(this.queues.unseal, id, true);
     await this.queues.unseal.add("unseal", data, {
       jobId: id,
       attempts: 3,
       backoff: { type: "exponential", delay: 1000, jitter: 0.5 },
-      removeOnComplete: true,
-      removeOnFail: true,
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 3600, count: 1000 },
     });
     return id;
   }

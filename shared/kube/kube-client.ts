@@ -6,7 +6,7 @@ import {
   type V1Secret,
 } from "@kubernetes/client-node";
 import { classifyKubeError, kubeStatus } from "../errors/kube-errors.ts";
-import type { KubePort, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
+import type { EventSubject, KubePort, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
 import { LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
 
 /** KubePort over @kubernetes/client-node. */
@@ -88,19 +88,26 @@ export function createKubeClient(kc: KubeConfig): KubePort {
       );
     },
 
-    recordEvent: (pod, event: PodEvent) =>
-      call(`event ${event.reason} on ${pod.namespace}/${pod.name}`, async () => {
-        await core.createNamespacedEvent({ namespace: pod.namespace, body: podEventBody(pod, event) });
-      }),
+    recordEvent: (subject: EventSubject, event: PodEvent) => {
+      const what = subject.kind === "Namespace" ? `namespace ${subject.namespace}` : `${subject.namespace}/${subject.name}`;
+      return call(`event ${event.reason} on ${what}`, async () => {
+        await core.createNamespacedEvent({ namespace: subject.namespace, body: eventBody(subject, event) });
+      });
+    },
   };
 }
 
 /** A core/v1 Event on the pod, reported by leasekeeper. */
-function podEventBody(pod: { namespace: string; name: string; uid: string }, event: PodEvent): CoreV1Event {
+/** An Event on a pod, or on a namespace (in that namespace: involvedObject.namespace must match, so `kubectl get events -n` shows it). */
+function eventBody(subject: EventSubject, event: PodEvent): CoreV1Event {
   const now = new Date();
+  const ns = subject.namespace;
+  const involved = subject.kind === "Namespace"
+    ? { kind: "Namespace", apiVersion: "v1", namespace: ns, name: ns }
+    : { kind: "Pod", apiVersion: "v1", namespace: ns, name: subject.name, uid: subject.uid };
   return {
-    metadata: { generateName: `${pod.name}.`, namespace: pod.namespace },
-    involvedObject: { kind: "Pod", apiVersion: "v1", namespace: pod.namespace, name: pod.name, uid: pod.uid },
+    metadata: { generateName: `${involved.name}.`, namespace: ns },
+    involvedObject: involved,
     reason: event.reason,
     message: event.message.slice(0, 1024),
     type: event.type,

@@ -55,7 +55,7 @@ export class PodEventRouter {
       this.#recentIssues.delete(ref.uid);
       if (!optedIn && !(await this.index.has(ref.uid))) return { action: "ignored", why: "not-tracked" };
       const reason = type === "DELETED" ? "pod deleted" : `pod ${pod.status?.phase ?? "terminal"}`;
-      return { action: "revoke", jobId: await this.producer.revoke({ ...ref, source, reason }) };
+      return { action: "revoke", jobId: (await this.producer.revoke({ ...ref, source, reason })).id };
     }
     if (!optedIn) return { action: "ignored", why: "not-opted-in" };
     if (pod.metadata?.deletionTimestamp) return { action: "ignored", why: "terminating" };
@@ -63,7 +63,7 @@ export class PodEventRouter {
     if (this.#seenRecently(ref.uid)) return { action: "ignored", why: "already-queued" };
     const record = await this.index.get(ref.uid);
     if (record && record.state !== "issuing") return { action: "ignored", why: "already-issued" };
-    const jobId = await this.producer.issue({ ...ref, source });
+    const { id: jobId } = await this.producer.issue({ ...ref, source });
     this.#remember(ref.uid);
     return { action: "issue", jobId };
   }

@@ -64,6 +64,9 @@ export interface PodEvent {
   readonly type: "Normal" | "Warning";
 }
 
+/** What an Event is about: a pod, or a namespace (e.g. for a pod that is already gone). */
+export type EventSubject = { readonly kind?: "Pod"; readonly namespace: string; readonly name: string; readonly uid: string } | { readonly kind: "Namespace"; readonly namespace: string };
+
 export interface KubePort {
   readPod(namespace: string, name: string): Promise<V1Pod | undefined>;
   listPods(namespaces: readonly string[]): Promise<V1Pod[]>;
@@ -74,5 +77,5 @@ export interface KubePort {
   deleteSecret(namespace: string, name: string): Promise<void>;
   /** Secrets labelled as leasekeeper's, optionally only those of one pod UID. */
   listManagedSecrets(namespaces: readonly string[], podUid?: string): Promise<V1Secret[]>;
-  recordEvent(pod: { namespace: string; name: string; uid: string }, event: PodEvent): Promise<void>;
+  recordEvent(subject: EventSubject, event: PodEvent): Promise<void>;
 }

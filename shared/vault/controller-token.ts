@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { messageOf } from "../errors/errors.ts";
+import { isNetworkError, isVaultUnavailable, messageOf } from "../errors/errors.ts";
 import type { Log } from "../observability/log.ts";
 import type { VaultAuth } from "../ports/vault-kube.ts";
 
@@ -21,6 +21,8 @@ export interface ControllerTokenDeps {
   login(authPath: string, role: string, jwt: string): Promise<VaultAuth>;
   renewSelf(token: string, incrementSeconds: number): Promise<VaultAuth>;
   log: Log;
+  /** How often to look again while Vault is sealed, ms (default 1000). */
+  sealedRetryMs?: number;
 }
 
 /**
@@ -80,6 +82,25 @@ export function controllerToken(staticToken: string | undefined, login: Controll
     timer.unref();
   };
 
+  /**
+   * Vault is sealed, or not reachable (a sealed Vault's Service has no endpoints) — at start
+   * usually, since leasekeeper is what unseals it. Nothing is wrong with the token: say so once,
+   * look again every sealedRetryMs, and carry on when Vault answers.
+   */
+  let waiting = false;
+  const waitForVault = (err: unknown, what: string, again: () => Promise<void>) => {
+    if (stopped) return;
+    if (!waiting) deps.log.info({ error: messageOf(err) }, `Vault is ${isVaultUnavailable(err) && err.reason === "sealed" ? "sealed" : "not reachable"}; ${what} once it answers`);
+    waiting = true;
+    timer = setTimeout(() => void again(), deps.sealedRetryMs ?? 1000);
+    timer.unref();
+  };
+  const answered = () => {
+    if (waiting) deps.log.info({ ttlSeconds }, "Vault answers again; leasekeeper's Vault token is current");
+    waiting = false;
+  };
+  const vaultAway = (err: unknown) => isVaultUnavailable(err) || isNetworkError(err);
+
   const refresh = async () => {
     try {
       if (!token) throw new Error("no token yet");
@@ -90,7 +111,13 @@ export function controllerToken(staticToken: string | undefined, login: Controll
         ttlSeconds = auth.ttlSeconds;
         expiresAt = ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
       }
+      answered();
     } catch (err) {
+      // Sealed: the token cannot be renewed now, nor would a login work; it is renewed on unseal.
+      if (vaultAway(err) && token) {
+        waitForVault(err, "leasekeeper renews its Vault token", refresh);
+        return;
+      }
       deps.log.warn({ error: messageOf(err) }, "could not renew leasekeeper's Vault token");
       // Log in again only when the token is gone or nearly so; a passing error is retried.
       const nearlyGone = !token || expiresAt - Date.now() < 30_000;
@@ -111,30 +138,37 @@ export function controllerToken(staticToken: string | undefined, login: Controll
     schedule(ttlSeconds > 0 ? ttlSeconds : 15);
   };
 
+  /** The first login (role) or the first look at a configured token's TTL. */
+  const begin = async (): Promise<void> => {
+    if (stopped) return;
+    if (login) {
+      try {
+        await doLogin();
+      } catch (err) {
+        if (vaultAway(err)) return waitForVault(err, "leasekeeper logs in to Vault", begin);
+        // Vault may be starting or unreachable: leasekeeper must still run (it is what unseals it).
+        deps.log.error({ error: messageOf(err) }, "Vault login as leasekeeper failed; retrying in the background");
+        retrySoon();
+        return;
+      }
+    } else if (token) {
+      // Learn the TTL of a configured token; a non-renewable or root token needs nothing.
+      try {
+        const auth = await deps.renewSelf(token, 0);
+        ttlSeconds = auth.renewable ? auth.ttlSeconds : 0;
+        fullTtlSeconds = ttlSeconds;
+      } catch (err) {
+        if (vaultAway(err)) return waitForVault(err, "leasekeeper checks its Vault token", begin);
+        deps.log.warn({ error: messageOf(err) }, "leasekeeper's Vault token could not be renewed; it is used until it expires");
+      }
+    }
+    answered();
+    schedule(ttlSeconds);
+  };
+
   return {
     current: () => token,
-    async start() {
-      if (login) {
-        try {
-          await doLogin();
-        } catch (err) {
-          // Vault may be sealed or starting: leasekeeper must still run (it is what unseals it).
-          deps.log.error({ error: messageOf(err) }, "Vault login as leasekeeper failed; retrying in the background");
-          retrySoon();
-          return;
-        }
-      } else if (token) {
-        // Learn the TTL of a configured token; a non-renewable or root token needs nothing.
-        try {
-          const auth = await deps.renewSelf(token, 0);
-          ttlSeconds = auth.renewable ? auth.ttlSeconds : 0;
-          fullTtlSeconds = ttlSeconds;
-        } catch (err) {
-          deps.log.warn({ error: messageOf(err) }, "leasekeeper's Vault token could not be renewed; it is used until it expires");
-        }
-      }
-      schedule(ttlSeconds);
-    },
+    start: begin,
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from "node:https";
 import vault from "node-vault";
 import { PermanentError, RetryLaterError, isPermanent, isRetryLater } from "../errors/errors.ts";
 import { classifyVaultError } from "../errors/vault-errors.ts";
+import { withKvV2Hint } from "./kv-v2-hint.ts";
 import type { LeaseRenewal, SealStatus, VaultAuth, VaultPort, VaultSecret } from "../ports/vault-kube.ts";
 
 export interface VaultClientOptions {
@@ -66,7 +67,7 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
     },
 
     readSecret: (podToken, path) =>
-      call(`read ${path}`, async () => toSecret((await client.read(path, as(podToken))) as SecretBody)),
+      withKvV2Hint(path, call(`read ${path}`, async () => toSecret((await client.read(path, as(podToken))) as SecretBody))),
 
     writeSecret: (podToken, path, params) =>
       call(`write ${path}`, async () => toSecret((await client.write(path, { ...params }, as(podToken))) as SecretBody)),

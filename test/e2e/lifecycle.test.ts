@@ -1,13 +1,16 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import type { V1Pod, V1Secret } from "@kubernetes/client-node";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { CoreV1Event, V1Pod, V1Secret } from "@kubernetes/client-node";
 import { seedExample, startStack, type Seeded, type Stack } from "../helpers/stack.ts";
 import { canLogin, opted, redisDump, roleExists, startLeasekeeper, waitFor, type Harness } from "./harness.ts";
 
 const e2e = suite<{ stack: Stack; seeded: Seeded; lk: Harness }>("lifecycle");
 
 e2e.before(async (ctx) => {
-  ctx.stack = await startStack({ podGraceSeconds: 0 });
+  // kubectl reaches the plain-http emulator without credentials (client-go sends none over http).
+  ctx.stack = await startStack({ podGraceSeconds: 0, kubeAnonymous: true });
   ctx.seeded = await seedExample(ctx.stack);
   ctx.lk = await startLeasekeeper(ctx.stack, ctx.seeded);
 });
@@ -23,6 +26,15 @@ async function secretOf(stack: Stack, pod: string): Promise<V1Secret | undefined
   } catch {
     return undefined;
   }
+}
+
+/** `kubectl get events` as a user would run it (the real kubectl, from PATH; async: the emulator runs in this process). */
+async function kubectlEvents(stack: Stack, namespace: string): Promise<string> {
+  return (await promisify(execFile)("kubectl", ["--kubeconfig", stack.kubeconfigPath, "get", "events", "-n", namespace, "-o", "custom-columns=OBJECT:.involvedObject.kind,NAME:.involvedObject.name,REASON:.reason,MESSAGE:.message"], { encoding: "utf8", timeout: 20_000 })).stdout;
+}
+
+async function revokedEvents(stack: Stack, namespace: string): Promise<CoreV1Event[]> {
+  return (await stack.core.listNamespacedEvent({ namespace })).items.filter((e) => e.reason === "CredentialsRevoked");
 }
 
 function creds(secret: V1Secret): { username: string; password: string } {
@@ -64,6 +76,12 @@ e2e("create -> Secret with a working password; delete -> role dropped, lease and
   });
   await waitFor("the Secret gone", async () => (await secretOf(stack, "app-1")) === undefined);
   await waitFor("the index entry dropped", async () => !(await lk.runtime.deps.index.has(uid)));
+
+  // The pod is gone, so the Event is on its namespace and names the pod; kubectl shows it.
+  const revoked = await waitFor("a CredentialsRevoked Event", async () => (await revokedEvents(stack, "default")).find((e) => e.message?.includes("app-1")));
+  assert.equal([revoked.involvedObject.kind, revoked.involvedObject.name, revoked.type], ["Namespace", "default", "Normal"]);
+  assert.match(revoked.message ?? "", new RegExp(`^Revoked 1 lease\\(s\\) and the Vault token of pod app-1 \\(uid ${uid}\\), which is gone \\(pod deleted\\)$`));
+  assert.match(await kubectlEvents(stack, "default"), /Namespace\s+default\s+CredentialsRevoked\s+Revoked 1 lease\(s\) and the Vault token of pod app-1 /);
 });
 
 e2e("a pod that reaches Succeeded is revoked although the object stays", async ({ stack }) => {
@@ -77,8 +95,21 @@ e2e("a pod that reaches Succeeded is revoked although the object stays", async (
   await waitFor("Secret deleted", async () => (await secretOf(stack, "job-1")) === undefined);
   const still = await stack.core.readNamespacedPod({ namespace: "default", name: "job-1" });
   assert.is(still.metadata?.uid, uid, "the pod object stays");
+  // The pod still exists: the Event is on the pod.
   const events = await stack.core.listNamespacedEvent({ namespace: "default", fieldSelector: `involvedObject.uid=${uid}` });
-  assert.ok(events.items.some((e) => e.reason === "CredentialsRevoked"));
+  const revoked = events.items.find((e) => e.reason === "CredentialsRevoked");
+  assert.is(revoked?.involvedObject.kind, "Pod");
+  assert.is(revoked?.message, "Revoked 1 lease(s) and the Vault token of the pod (pod Succeeded)");
+  assert.match(await kubectlEvents(stack, "default"), /Pod\s+job-1\s+CredentialsRevoked\s+Revoked 1 lease\(s\) and the Vault token of the pod/);
+});
+
+e2e("a KV v2 secret named without data/ fails with IssueFailed naming the data/ path", async ({ stack }) => {
+  const pod = await stack.core.createNamespacedPod({ namespace: "default", body: opted("kv-1", { "leasekeeper.io/secret-creds.json": "secret/db-pass" }) });
+  const failed = await waitFor("IssueFailed", async () =>
+    (await stack.core.listNamespacedEvent({ namespace: "default", fieldSelector: `involvedObject.uid=${pod.metadata?.uid}` })).items.find((e) => e.reason === "IssueFailed"));
+  assert.is(failed.type, "Warning");
+  assert.match(failed.message ?? "", /^VaultPermissionDenied: vault: read secret\/db-pass: permission denied .*; if secret\/ is a KV v2 mount, read secret\/data\/db-pass /);
+  await stack.core.deleteNamespacedPod({ namespace: "default", name: "kv-1" });
 });
 
 e2e("a pod that is not opted in gets nothing", async ({ stack, lk }) => {

@@ -15,6 +15,8 @@ export interface PostgresServer {
   readonly user: string;
   readonly password: string;
   readonly database: string;
+  /** Its directory (data, socket, log), removed by stop(). */
+  readonly dir: string;
   stop(): Promise<void>;
 }
 
@@ -33,11 +35,12 @@ process.once("exit", () => {
  * Starts a private PostgreSQL cluster on a free loopback port with scram password auth,
  * so that a wrong password is refused. Runs as the 'postgres' OS user when started as root.
  */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: { tag?: string } = {}): Promise<PostgresServer> {
   const initdb = findBinary("initdb", "postgresql");
   const pgCtl = findBinary("pg_ctl", "postgresql");
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "lk-pg-"));
+  // The tag names the dir (lk-pg-<tag>-…), so a later run can find what a killed one left.
+  const dir = mkdtempSync(join(tmpdir(), options.tag ? `lk-pg-${options.tag}-` : "lk-pg-"));
   chmodSync(dir, 0o777);
   const password = randomBytes(12).toString("hex");
   const user = "leasekeeper_admin";
@@ -65,18 +68,33 @@ export async function startPostgres(): Promise<PostgresServer> {
     user,
     password,
     database: "postgres",
+    dir,
     async stop() {
       if (stopped) return;
       stopped = true;
       liveDirs.delete(dir);
       await new Promise<void>((resolve) => {
-        const child = spawn(pgCtl, ["-D", join(dir, "data"), "-m", "fast", "-w", "stop"], asUser(dir));
+        // immediate: a throwaway cluster needs no shutdown checkpoint (its directory is removed next).
+        const child = spawn(pgCtl, ["-D", join(dir, "data"), "-m", "immediate", "-w", "stop"], asUser(dir));
         child.once("exit", () => resolve());
         child.once("error", () => resolve());
       });
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Stops, at once and synchronously, a cluster started by startPostgres that its owner left
+ * running (killed), and removes its directory. For clean-up before a new run.
+ */
+export function stopLeftoverPostgres(dir: string): void {
+  try {
+    runAs(findBinary("pg_ctl", "postgresql"), ["-D", join(dir, "data"), "-m", "immediate", "-w", "-t", "5", "stop"], dir);
+  } catch {
+    // Not running (any more): only the directory is left.
+  }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 function isRoot(): boolean {

@@ -29,8 +29,14 @@ export interface StackOptions {
   readonly kubeAnonymous?: boolean;
   /** The fake kubelet's Secret-volume refresh (default TEST_KUBELET; the sandbox uses a real kubelet's 60 s + 10 s). */
   readonly kubelet?: KubeletOptions;
+  /** Deployment → ReplicaSet → Pod controllers (the sandbox; tests that place these objects by hand keep them off). */
+  readonly workloadControllers?: boolean;
   /** Enforce infra/base's RBAC for leasekeeper's service account (default true; see rbac.ts). */
   readonly rbac?: boolean;
+  /** Names Redis's and PostgreSQL's temp dirs (lk-redis-<tag>-…, lk-pg-<tag>-…), so leftovers can be found. */
+  readonly tempTag?: string;
+  /** Redis in its own process group, out of reach of a Ctrl-C meant for the owner (the sandbox). */
+  readonly redisOwnProcessGroup?: boolean;
 }
 
 export interface Stack {
@@ -56,16 +62,21 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   mkdirSync(dir, { recursive: true });
   const started: Array<{ close?: () => Promise<void>; stop?: () => Promise<void> }> = [];
   try {
-    const kube = await startKubernetesEmulator({ port: opts.ports?.kubernetes, podGraceSeconds: opts.podGraceSeconds ?? 1, anonymousAuth: opts.kubeAnonymous ?? false });
+    const kube = await startKubernetesEmulator({
+      port: opts.ports?.kubernetes,
+      podGraceSeconds: opts.podGraceSeconds ?? 1,
+      anonymousAuth: opts.kubeAnonymous ?? false,
+      workloadControllers: opts.workloadControllers ?? false,
+    });
     started.push(kube);
     kube.kubelet.configure(opts.kubelet ?? TEST_KUBELET);
     const vaultEmu = await startVaultEmulator({ port: opts.ports?.vault });
     started.push(vaultEmu);
     const kms = await startKmsEmulator({ port: opts.ports?.kms });
     started.push(kms);
-    const redis = await startRedis();
+    const redis = await startRedis({ ...(opts.tempTag ? { tag: opts.tempTag } : {}), ownProcessGroup: opts.redisOwnProcessGroup === true });
     started.push(redis);
-    const postgres = opts.postgres === false ? undefined : await startPostgres();
+    const postgres = opts.postgres === false ? undefined : await startPostgres(opts.tempTag ? { tag: opts.tempTag } : {});
     if (postgres) started.push(postgres);
     const { keyId } = await kms.createKey({ alias: "alias/leasekeeper-unseal", description: "leasekeeper unseal shares" });
     const kubeconfigPath = join(dir, "kubeconfig");
@@ -88,7 +99,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       core,
       async close() {
         if (rbac) reportRbac(rbac);
-        for (const part of started.reverse()) await (part.close ?? part.stop)?.call(part).catch(() => undefined);
+        // In parallel: nothing depends on another part any more, and a stop should take the slowest part's time, not the sum.
+        await Promise.all(started.map((part) => (part.close ?? part.stop)?.call(part).catch(() => undefined)));
         if (!opts.dir) rmSync(dir, { recursive: true, force: true });
       },
     };

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { Writable } from "node:stream";
 import { buildAppDeps } from "../../../functions/entry/app-deps.ts";
+import { adminQueuesApp } from "../../../functions/http/admin-queues.ts";
 import { createApp } from "../../../functions/http/app.ts";
 import { sha256Hex } from "../../../functions/http/auth/digest.ts";
 import { AuditLog } from "../../../shared/audit/audit-log.ts";
@@ -12,6 +13,7 @@ import type { PodRecord } from "../../../shared/index/pod-record.ts";
 import { JobProducer } from "../../../shared/jobs/producer.ts";
 import { createKubeClient } from "../../../shared/kube/kube-client.ts";
 import { loadKubeConfig } from "../../../shared/kube/kube-config.ts";
+import { loadConfig } from "../../../shared/config/config.ts";
 import { createLogger } from "../../../shared/observability/log.ts";
 import { createMetrics } from "../../../shared/observability/metrics.ts";
 import { ensureServiceAccount, startStack, type Stack } from "../../helpers/stack.ts";
@@ -39,7 +41,8 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(options: { rateLimitPerMinute?: number } = {}): Promise<Fixture> {
+/** `adminQueues`: mount the BullMQ dashboard (and its browser login) as the Node runtime does. */
+export async function startFixture(options: { rateLimitPerMinute?: number; adminQueues?: boolean } = {}): Promise<Fixture> {
   const stack = await startStack({ postgres: false, podGraceSeconds: 0 });
   const prefix = `{t-${randomUUID().slice(0, 8)}}`;
   const redis = new Redis(stack.redis.url, { maxRetriesPerRequest: 3 });
@@ -86,6 +89,8 @@ export async function startFixture(options: { rateLimitPerMinute?: number } = {}
       metrics,
       log,
       unseal: { discovery: { list: async () => [{ kind: "pod", namespace: "vault", name: "vault-0" }] }, enqueue: async (job) => producer.unseal(job) },
+      admission: loadConfig({ LEASEKEEPER_INDEX_KEY: randomBytes(32).toString("base64") }),
+      adminQueues: options.adminQueues ? adminQueuesApp(Object.values(producer.queues)) : undefined,
     }),
   );
   return {
