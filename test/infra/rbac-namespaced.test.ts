@@ -15,6 +15,7 @@ import { createKubeClient } from "../../shared/kube/kube-client.ts";
 import { keyStoreFor } from "../../shared/unseal/key-store-from-config.ts";
 import type { KubeObject } from "../emulators/kubernetes/index.ts";
 import { kubeConfigFor } from "../emulators/kubernetes/testing.ts";
+import { vaultServerPod } from "../helpers/vault-pod.ts";
 import { grantAllows, grantsFor, LEASEKEEPER_USER, permissionKey, permissionsOf, rbacEnforcement, type Grant, type RbacEnforcement } from "../helpers/rbac.ts";
 import { ensureServiceAccount, randomIndexKey, seedExample, startStack, type Seeded, type Stack } from "../helpers/stack.ts";
 import { opted, startLeasekeeper, waitFor, type Harness } from "../e2e/harness.ts";
@@ -37,18 +38,7 @@ const allows = (verb: string, resource: string, namespace?: string, name?: strin
   return grants.some((g) => grantAllows(g, { user, verb, apiGroup, resource: res ?? "", ...(sub ? { subresource: sub } : {}), ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) }));
 };
 
-function vaultPod(restarts: number, ready: boolean) {
-  const now = new Date().toISOString();
-  return {
-    metadata: { name: "vault-0", namespace: "vault", labels: { "app.kubernetes.io/name": "vault", component: "server" } },
-    spec: { nodeName: "emulator-node", containers: [{ name: "vault", image: "hashicorp/vault:1.17" }] },
-    status: {
-      phase: "Running", podIP: "127.0.0.1", podIPs: [{ ip: "127.0.0.1" }],
-      conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: now }],
-      containerStatuses: [{ name: "vault", image: "hashicorp/vault:1.17", imageID: "", ready, restartCount: restarts, started: true, state: { running: { startedAt: now } } }],
-    },
-  };
-}
+const vaultPod = (restarts: number, ready: boolean) => vaultServerPod({ restarts, ready });
 
 test.before(() => {
   if (KUBECTL === undefined) throw new Error("these checks need kubectl (bash scripts/install-system-deps.sh installs it)");
@@ -101,6 +91,7 @@ test("every role runs within the namespaced rules, and every rule is used", asyn
     LEASEKEEPER_UNSEAL_CLUSTER_ID: "rbac-ns-cluster",
     LEASEKEEPER_VAULT_POD_NAMESPACE: "vault",
     LEASEKEEPER_VAULT_POD_PORT: new URL(stack.vault.url).port,
+    LEASEKEEPER_VAULT_POD_SCHEME: "http", // the emulator is plain HTTP; the shipped default is https
     LEASEKEEPER_UNSEAL_SWEEP_SECONDS: "120",
   };
   const config = loadConfig({ LEASEKEEPER_INDEX_KEY: randomIndexKey(), VAULT_ADDR: stack.vault.url, ...unsealEnv });

@@ -16,6 +16,7 @@ import { loadConfig, requireUnsealKeys } from "../../shared/config/config.ts";
 import { keyStoreFor } from "../../shared/unseal/key-store-from-config.ts";
 import type { KubeObject } from "../emulators/kubernetes/index.ts";
 import { kubeConfigFor } from "../emulators/kubernetes/testing.ts";
+import { vaultServerPod } from "../helpers/vault-pod.ts";
 import { permissionKey, permissionsOf, type Permission } from "../helpers/rbac.ts";
 import { ensureServiceAccount, randomIndexKey, seedExample, startStack, type Seeded, type Stack } from "../helpers/stack.ts";
 import { opted, startLeasekeeper, waitFor, type Harness } from "../e2e/harness.ts";
@@ -30,23 +31,7 @@ let stack: Stack;
 let seeded: Seeded;
 let lk: Harness | undefined;
 
-function vaultPod(restarts: number, ready: boolean) {
-  const now = new Date().toISOString();
-  return {
-    metadata: {
-      name: "vault-0",
-      namespace: "vault",
-      labels: { "app.kubernetes.io/name": "vault", component: "server" },
-      ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "vault", uid: "vault-sts-uid", controller: true }],
-    },
-    spec: { nodeName: "emulator-node", containers: [{ name: "vault", image: "hashicorp/vault:1.17" }] },
-    status: {
-      phase: "Running", podIP: "127.0.0.1", podIPs: [{ ip: "127.0.0.1" }],
-      conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: now }],
-      containerStatuses: [{ name: "vault", image: "hashicorp/vault:1.17", imageID: "", ready, restartCount: restarts, started: true, state: { running: { startedAt: now } } }],
-    },
-  };
-}
+const vaultPod = (restarts: number, ready: boolean) => vaultServerPod({ restarts, ready });
 
 const creds = (secret: KubeObject | undefined) => {
   const data = secret?.data as Record<string, string> | undefined;

@@ -60,7 +60,7 @@ test("a Secret of that name that is another pod's is never overwritten; the new 
   const pod = f.addPod("web-4");
   const ref = refOf(pod);
   await f.kube.createSecret(NAMESPACE, { metadata: { name: "web-4-leasekeeper", labels: { "leasekeeper.io/pod-uid": "someone-else" } }, data: { keep: "bWluZQ==" } });
-  assert.match((await rejection(issue(f, ref))).message, "is not this pod's");
+  assert.match((await rejection(issue(f, ref))).message, "is not owned by this pod");
   assert.equal(podFiles(f, pod), { keep: "mine" });
   assert.equal(f.vault.liveLeases(), []);
   assert.not.ok(f.vault.tokens.some((t) => f.vault.tokenLive(t.accessor)), "no pod token is left alive");
