@@ -40,6 +40,7 @@ t.before(async (ctx) => {
     LEASEKEEPER_UNSEAL_SECRET_NAMESPACE: "kube-system",
     LEASEKEEPER_VAULT_POD_NAMESPACE: VAULT_POD_NAMESPACE,
     LEASEKEEPER_VAULT_POD_PORT: new URL(ctx.stack.vault.url).port,
+    LEASEKEEPER_VAULT_POD_SCHEME: "http", // the emulator is plain HTTP; the shipped default is https
     // Only the CLI's request may unseal in this test: no sweep in between.
     LEASEKEEPER_UNSEAL_SWEEP_SECONDS: "600",
   };
