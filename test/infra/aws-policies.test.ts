@@ -20,7 +20,10 @@ function contextAllowed(s: Statement, ctx: Readonly<Record<string, string>>): bo
   const eq = s.Condition?.StringEquals ?? {};
   const keys = s.Condition?.["ForAllValues:StringEquals"]?.["kms:EncryptionContextKeys"] as string[] | undefined;
   const pinned = Object.entries(eq).filter(([k]) => k.startsWith("kms:EncryptionContext:"));
-  return pinned.length >= 3 && pinned.every(([k, v]) => ctx[k.slice("kms:EncryptionContext:".length)] === v) && keys !== undefined && Object.keys(ctx).every((k) => keys.includes(k));
+  const like = Object.entries(s.Condition?.StringLike ?? {}).filter(([k]) => k.startsWith("kms:EncryptionContext:"));
+  const glob = (pattern: string | string[]) => new RegExp(`^${String(pattern).split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const likeOk = like.every(([k, v]) => glob(v).test(ctx[k.slice("kms:EncryptionContext:".length)] ?? ""));
+  return pinned.length >= 3 && pinned.every(([k, v]) => ctx[k.slice("kms:EncryptionContext:".length)] === v) && likeOk && keys !== undefined && Object.keys(ctx).every((k) => keys.includes(k));
 }
 
 test("unseal role: kms:Decrypt only, one key ARN, this cluster's encryption context", () => {
@@ -31,6 +34,9 @@ test("unseal role: kms:Decrypt only, one key ARN, this cluster's encryption cont
     assert.ok(contextAllowed(s, context));
     assert.not.ok(contextAllowed(s, { ...context, cluster: "another-cluster" }), "another cluster's blobs are refused");
     assert.not.ok(contextAllowed(s, { ...context, smuggled: "x" }), "extra context keys are refused");
+    // The root token auto-init may store is not the runtime role's to read (only shares are).
+    assert.not.ok(contextAllowed(s, entryContext(baseContext("my-cluster"), "root-token")), "the root-token entry is refused");
+    assert.ok(contextAllowed(s, entryContext(baseContext("my-cluster"), "unseal-4")));
   }
 });
 
