@@ -18,17 +18,21 @@ export default tseslint.config(
       "no-control-regex": "off",
       // More than four positional parameters are easy to swap: pass an options object.
       "max-params": ["error", 4],
-      "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }],
+      // Counted after Prettier has wrapped lines at 120 characters.
+      "max-lines-per-function": ["error", { max: 100, skipBlankLines: true, skipComments: true }],
     },
   },
   // Tests (and the emulators under test/) may be long and take what the test needs.
   { files: ["test/**"], rules: { "max-params": "off", "max-lines-per-function": "off" } },
-  // Known violations left as warnings until the changes now rewriting these files have merged:
-  // functions/entry (the composition root) and the watcher / router constructors it calls; the
-  // renewal work (shared/vault); the security fixes (unseal, templates).
+  // Known violations, left as warnings to be split next: the watcher / router constructors, the
+  // Vault clients, unseal, the template engine, and declarative tables (routes, metrics).
   {
     files: [
-      "functions/entry/runtime.ts",
+      "functions/http/ci-hook-route.ts",
+      "functions/http/platform-docs.ts",
+      "shared/observability/metrics.ts",
+      "shared/unseal/vault-replica-client.ts",
+      "workers/renew.ts",
       "functions/watch/pod-watcher.ts",
       "functions/watch/supervised-informer.ts",
       "functions/watch/vault-pod-watcher.ts",
@@ -41,7 +45,10 @@ export default tseslint.config(
       "shared/templates/printf.ts",
       "shared/templates/values.ts",
     ],
-    rules: { "max-params": ["warn", 4], "max-lines-per-function": ["warn", { max: 80, skipBlankLines: true, skipComments: true }] },
+    rules: {
+      "max-params": ["warn", 4],
+      "max-lines-per-function": ["warn", { max: 100, skipBlankLines: true, skipComments: true }],
+    },
   },
   { files: ["**/*.js"], languageOptions: { globals: { process: "readonly" } } },
 );

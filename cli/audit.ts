@@ -38,16 +38,23 @@ export interface FollowOptions {
  * `leasekeeper audit`: the last --limit records (default 20) matching the filters, oldest first,
  * then with --follow every new one as it is written (GET /v1/audit?after=…, once a second).
  */
-export async function runAudit(api: ApiClient, flags: AuditFlags, io: OutputIo, follow: FollowOptions = {}): Promise<number> {
+export async function runAudit(
+  api: ApiClient,
+  flags: AuditFlags,
+  io: OutputIo,
+  follow: FollowOptions = {},
+): Promise<number> {
   const output = flags.output ?? "table";
   if (output !== "table" && output !== "json") throw new CliError(`--output is table or json, not "${output}"`, 2);
   const limit = flags.limit === undefined ? 20 : Number(flags.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit wants 1–1000, got "${flags.limit}"`, 2);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new CliError(`--limit wants 1–1000, got "${flags.limit}"`, 2);
   const filters = new URLSearchParams();
   if (flags.actor) filters.set("actor", flags.actor);
   if (flags.action) filters.set("action", flags.action);
   if (flags.since !== undefined) filters.set("since", sinceTime(flags.since));
-  const query = (extra: Record<string, string>) => `/v1/audit?${new URLSearchParams({ ...Object.fromEntries(filters), ...extra }).toString()}`;
+  const query = (extra: Record<string, string>) =>
+    `/v1/audit?${new URLSearchParams({ ...Object.fromEntries(filters), ...extra }).toString()}`;
 
   // Where the stream ends now, so following starts after it (whatever the filters).
   const head = flags.follow ? (await api.get<AuditPage>("/v1/audit?limit=1")).body.records[0]?.id : undefined;
@@ -62,7 +69,11 @@ export async function runAudit(api: ApiClient, flags: AuditFlags, io: OutputIo, 
   print(shown, true);
   if (!flags.follow) return 0;
 
-  let after = [head, shown.at(-1)?.id].filter((id): id is string => id !== undefined).sort(compareIds).at(-1) ?? "0-0";
+  let after =
+    [head, shown.at(-1)?.id]
+      .filter((id): id is string => id !== undefined)
+      .sort(compareIds)
+      .at(-1) ?? "0-0";
   let header = shown.length === 0;
   while (!follow.signal?.aborted) {
     await sleep(follow.pollMs ?? 1000, follow.signal);
@@ -80,7 +91,11 @@ function sinceTime(text: string): string {
   const seconds = parseDuration(text);
   if (seconds !== undefined) return new Date(Date.now() - seconds * 1000).toISOString();
   const at = Date.parse(text);
-  if (Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}T/.test(text)) throw new CliError(`--since wants a duration (90s, 10m, 2h, 1d) or a time such as 2025-01-31T10:00:00Z, got "${text}"`, 2);
+  if (Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}T/.test(text))
+    throw new CliError(
+      `--since wants a duration (90s, 10m, 2h, 1d) or a time such as 2025-01-31T10:00:00Z, got "${text}"`,
+      2,
+    );
   return new Date(at).toISOString();
 }
 
@@ -88,7 +103,15 @@ export function auditTable(records: readonly AuditEntry[], header = true): strin
   const rows = records.map((r) => {
     const scope = ScopeSchema.safeParse(r.scope);
     const what = scope.success ? describeScope(scope.data) : r.delivery ? `delivery ${r.delivery}` : "-";
-    return [r.at.replace(/\.\d+Z$/, "Z"), r.actor.name, `${r.action}${r.dryRun ? " (dry run)" : ""}`, what, r.reason ?? "-", `${r.result} ${r.status}`, r.jobId ?? "-"];
+    return [
+      r.at.replace(/\.\d+Z$/, "Z"),
+      r.actor.name,
+      `${r.action}${r.dryRun ? " (dry run)" : ""}`,
+      what,
+      r.reason ?? "-",
+      `${r.result} ${r.status}`,
+      r.jobId ?? "-",
+    ];
   });
   const table = formatTable(["TIME", "ACTOR", "ACTION", "SCOPE", "REASON", "RESULT", "JOB"], rows);
   return header ? table : table.split("\n").slice(1).join("\n");
@@ -103,9 +126,13 @@ function compareIds(a: string, b: string): number {
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

@@ -10,10 +10,20 @@ import type { CliIo } from "./keys.ts";
  * made by the server's own signCiRequest (functions/http/auth/hmac.ts), so the format is known in
  * one place. The secret comes from LEASEKEEPER_CI_SECRET, never from the command line.
  */
-export async function runCiSign(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv, usage: string): Promise<number> {
+export async function runCiSign(
+  args: readonly string[],
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+  usage: string,
+): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...args], options: { delivery: { type: "string" }, timestamp: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: [...args],
+      options: { delivery: { type: "string" }, timestamp: { type: "string" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     io.err(`leasekeeper ci-sign: ${messageOf(err)}\n\n${usage}`);
     return 2;
@@ -25,7 +35,9 @@ export async function runCiSign(args: readonly string[], io: CliIo, env: NodeJS.
   }
   const secret = env.LEASEKEEPER_CI_SECRET ?? "";
   if (secret.length < 32) {
-    io.err("leasekeeper ci-sign: set LEASEKEEPER_CI_SECRET to the CI hook's secret (one of LEASEKEEPER_CI_HMAC_SECRETS, ≥ 32 characters)");
+    io.err(
+      "leasekeeper ci-sign: set LEASEKEEPER_CI_SECRET to the CI hook's secret (one of LEASEKEEPER_CI_HMAC_SECRETS, ≥ 32 characters)",
+    );
     return 2;
   }
   if (positionals.length !== 1) {
@@ -49,7 +61,8 @@ export async function runCiSign(args: readonly string[], io: CliIo, env: NodeJS.
     io.err("leasekeeper ci-sign: --timestamp wants unix seconds");
     return 2;
   }
-  for (const [name, value] of Object.entries(signCiRequest(secret, body, timestamp, delivery))) io.out(`${name}: ${value}`);
+  for (const [name, value] of Object.entries(signCiRequest(secret, body, timestamp, delivery)))
+    io.out(`${name}: ${value}`);
   return 0;
 }
 

@@ -6,7 +6,10 @@ import { NO_SERVER, defaultServer, isInClusterService, type ServerChoice } from 
 /** A usage or setup problem of the CLI itself (exit code 2 for usage, 1 otherwise). */
 export class CliError extends Error {
   override readonly name = "CliError";
-  constructor(message: string, readonly exitCode: number = 1) {
+  constructor(
+    message: string,
+    readonly exitCode: number = 1,
+  ) {
     super(message);
   }
 }
@@ -14,7 +17,11 @@ export class CliError extends Error {
 /** An answer of leasekeeper's API that is not 2xx: `{"error":{"code","message"}}`, or what came instead. */
 export class ApiError extends Error {
   override readonly name = "ApiError";
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -50,12 +57,21 @@ export class ApiClient {
     return this.#call<T>("POST", path, body, waitSeconds);
   }
 
-  async #call<T>(method: "GET" | "POST", path: string, body: unknown, waitSeconds: number): Promise<{ status: number; body: T }> {
+  async #call<T>(
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    waitSeconds: number,
+  ): Promise<{ status: number; body: T }> {
     let res: Response;
     try {
       res = await this.#fetch(`${this.server}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.#token}`, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          accept: "application/json",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.#timeoutMs + waitSeconds * 1000),
       });
@@ -72,10 +88,12 @@ export class ApiClient {
     }
     if (!res.ok) {
       const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      if (error && typeof error.code === "string" && typeof error.message === "string") throw new ApiError(res.status, error.code, error.message);
+      if (error && typeof error.code === "string" && typeof error.message === "string")
+        throw new ApiError(res.status, error.code, error.message);
       throw new ApiError(res.status, `http_${res.status}`, text.trim().slice(0, 200) || res.statusText || "no body");
     }
-    if (parsed === undefined) throw new ApiError(res.status, "bad_response", `${method} ${path} answered ${res.status} without JSON`);
+    if (parsed === undefined)
+      throw new ApiError(res.status, "bad_response", `${method} ${path} answered ${res.status} without JSON`);
     return { status: res.status, body: parsed as T };
   }
 }
@@ -85,7 +103,12 @@ export class ApiClient {
  * in-cluster Service from a pod). Plain http only to loopback or, from a pod, a cluster Service
  * (a bearer token travels with every call) unless allowed.
  */
-export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv, allowHttp: boolean, fallback: () => ServerChoice | undefined = () => defaultServer(env)): string {
+export function serverUrl(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  allowHttp: boolean,
+  fallback: () => ServerChoice | undefined = () => defaultServer(env),
+): string {
   const raw = flag ?? (env.LEASEKEEPER_URL || undefined) ?? fallback()?.url;
   if (!raw) throw new CliError(NO_SERVER, 2);
   let url: URL;
@@ -94,10 +117,14 @@ export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv, allo
   } catch {
     throw new CliError(`--server / LEASEKEEPER_URL is not a URL: ${raw}`, 2);
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new CliError(`--server must be http(s), not ${url.protocol}`, 2);
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new CliError(`--server must be http(s), not ${url.protocol}`, 2);
   const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
   if (url.protocol === "http:" && !loopback && !isInClusterService(url, env) && !allowHttp) {
-    throw new CliError(`refusing to send a bearer token over plain http to ${url.host}; use https (or --insecure-http)`, 2);
+    throw new CliError(
+      `refusing to send a bearer token over plain http to ${url.host}; use https (or --insecure-http)`,
+      2,
+    );
   }
   return url.href.replace(/\/+$/, "");
 }
@@ -132,7 +159,11 @@ export const DEFAULT_AUDIENCE = "leasekeeper";
  * 3. a kubeconfig user that is itself a service account (its token's subject): a TokenRequest for it.
  * The audience is --audience / LEASEKEEPER_AUDIENCE, default `leasekeeper`.
  */
-export async function resolveCredentials(env: NodeJS.ProcessEnv, loadKubeConfig: (env: NodeJS.ProcessEnv) => KubeConfig = defaultKubeConfig, flags: CredentialFlags = {}): Promise<Credentials> {
+export async function resolveCredentials(
+  env: NodeJS.ProcessEnv,
+  loadKubeConfig: (env: NodeJS.ProcessEnv) => KubeConfig = defaultKubeConfig,
+  flags: CredentialFlags = {},
+): Promise<Credentials> {
   // `||`: an empty flag or variable counts as not given.
   const explicit = flags.token?.trim() || env.LEASEKEEPER_API_TOKEN?.trim();
   if (explicit) return { token: explicit, source: flags.token ? "--token" : "LEASEKEEPER_API_TOKEN" };
@@ -160,7 +191,10 @@ export async function resolveCredentials(env: NodeJS.ProcessEnv, loadKubeConfig:
     }
   }
   const token = await requestServiceAccountToken(kc, account, audience);
-  return { token, source: `a ${REQUESTED_TOKEN_SECONDS / 60}-minute token of service account ${account.namespace}/${account.name} (audience ${audience})` };
+  return {
+    token,
+    source: `a ${REQUESTED_TOKEN_SECONDS / 60}-minute token of service account ${account.namespace}/${account.name} (audience ${audience})`,
+  };
 }
 
 interface ServiceAccountRef {
@@ -195,28 +229,42 @@ async function kubeconfigBearer(kc: KubeConfig): Promise<string | undefined> {
   try {
     const init = await kc.applyToFetchOptions({});
     // The library builds a WHATWG Headers (typed as node-fetch's).
-    const headers = init.headers as unknown as { get?: (name: string) => string | null; Authorization?: string } | undefined;
+    const headers = init.headers as unknown as
+      { get?: (name: string) => string | null; Authorization?: string } | undefined;
     const header = headers?.get?.("authorization") ?? headers?.Authorization ?? "";
     return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
   } catch (err) {
-    throw new CliError(`kubeconfig user ${user.name}: its ${user.exec ? "exec plugin" : "auth provider"} gave no token: ${messageOf(err)}`);
+    throw new CliError(
+      `kubeconfig user ${user.name}: its ${user.exec ? "exec plugin" : "auth provider"} gave no token: ${messageOf(err)}`,
+    );
   }
 }
 
 /** TokenRequest (POST serviceaccounts/<name>/token) with the kubeconfig user's credentials. */
-async function requestServiceAccountToken(kc: KubeConfig, account: ServiceAccountRef, audience: string): Promise<string> {
+async function requestServiceAccountToken(
+  kc: KubeConfig,
+  account: ServiceAccountRef,
+  audience: string,
+): Promise<string> {
   const core = kc.makeApiClient(CoreV1Api);
   let token: string | undefined;
   try {
     const answer = await core.createNamespacedServiceAccountToken({
       namespace: account.namespace,
       name: account.name,
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", metadata: { name: account.name }, spec: { audiences: [audience], expirationSeconds: REQUESTED_TOKEN_SECONDS } },
+      body: {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        metadata: { name: account.name },
+        spec: { audiences: [audience], expirationSeconds: REQUESTED_TOKEN_SECONDS },
+      },
     });
     token = answer.status?.token;
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    throw new CliError(`cannot request a token for service account ${account.namespace}/${account.name}${typeof code === "number" ? ` (${code})` : ""}: ${messageOf(err).split("\n")[0]?.slice(0, 300)}`);
+    throw new CliError(
+      `cannot request a token for service account ${account.namespace}/${account.name}${typeof code === "number" ? ` (${code})` : ""}: ${messageOf(err).split("\n")[0]?.slice(0, 300)}`,
+    );
   }
   if (!token) throw new CliError(`the TokenRequest for ${account.namespace}/${account.name} answered without a token`);
   return token;

@@ -31,7 +31,8 @@ export async function runJob(api: ApiClient, id: string | undefined, flags: JobF
   const output = flags.output ?? "table";
   if (output !== "table" && output !== "json") throw new CliError(`--output is table or json, not "${output}"`, 2);
   const waitSeconds = flags.wait === undefined ? 0 : Number(flags.wait);
-  if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 3600) throw new CliError(`--wait wants whole seconds (0–3600), got "${flags.wait}"`, 2);
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 3600)
+    throw new CliError(`--wait wants whole seconds (0–3600), got "${flags.wait}"`, 2);
   const deadline = Date.now() + waitSeconds * 1000;
   let job: JobView;
   for (;;) {
@@ -43,9 +44,15 @@ export async function runJob(api: ApiClient, id: string | undefined, flags: JobF
     io.out(JSON.stringify(job, null, 2));
     return !finished(job) ? 3 : job.state === "failed" ? 1 : 0;
   }
-  io.out(formatTable(["JOB", "QUEUE", "STATE", "ATTEMPTS", "CREATED", "FINISHED"], [[job.id, job.queue, job.state, String(job.attemptsMade), job.createdAt, job.finishedAt ?? "-"]]));
+  io.out(
+    formatTable(
+      ["JOB", "QUEUE", "STATE", "ATTEMPTS", "CREATED", "FINISHED"],
+      [[job.id, job.queue, job.state, String(job.attemptsMade), job.createdAt, job.finishedAt ?? "-"]],
+    ),
+  );
   const result = job.result as Partial<OperationOutcome> | null | undefined;
-  if (job.name === "operation" && Array.isArray(result?.items)) return reportJob(io, id, job, result?.action ?? "operation");
+  if (job.name === "operation" && Array.isArray(result?.items))
+    return reportJob(io, id, job, result?.action ?? "operation");
   if (job.state === "failed") {
     io.err(`job ${id} failed: ${job.failedReason ?? "no reason given"}`);
     return 1;

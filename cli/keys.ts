@@ -27,13 +27,20 @@ export async function runKeysCommand(args: readonly string[], io: CliIo, deps: K
   const [command, ...flags] = args;
   const known = new Set(["--force", "--include-root-token"]);
   const unknown = flags.filter((f) => !known.has(f));
-  if ((command !== "import" && command !== "verify") || unknown.length > 0 || (command === "verify" && flags.length > 0)) {
+  if (
+    (command !== "import" && command !== "verify") ||
+    unknown.length > 0 ||
+    (command === "verify" && flags.length > 0)
+  ) {
     io.err(KEYS_USAGE);
     return 2;
   }
   try {
     return command === "import"
-      ? await importKeys(io, deps, { force: flags.includes("--force"), rootToken: flags.includes("--include-root-token") })
+      ? await importKeys(io, deps, {
+          force: flags.includes("--force"),
+          rootToken: flags.includes("--include-root-token"),
+        })
       : await verifyKeys(io, deps);
   } catch (err) {
     io.err(`leasekeeper keys ${command}: ${messageOf(err)}`);
@@ -44,7 +51,9 @@ export async function runKeysCommand(args: readonly string[], io: CliIo, deps: K
 async function importKeys(io: CliIo, deps: KeysDeps, opts: { force: boolean; rootToken: boolean }): Promise<number> {
   const existing = await deps.keys.counts();
   if (existing && !opts.force) {
-    io.err(`leasekeeper keys import: ${deps.keys.location} already holds ${existing.shares} share(s); refusing to overwrite it (use --force)`);
+    io.err(
+      `leasekeeper keys import: ${deps.keys.location} already holds ${existing.shares} share(s); refusing to overwrite it (use --force)`,
+    );
     return 1;
   }
   const input = await readAll(io.stdin);
@@ -109,12 +118,18 @@ export function parseShares(input: Buffer, includeRootToken: boolean): KeyMateri
       } catch {
         throw new Error("stdin looks like JSON but does not parse");
       }
-      const list = [body.unseal_keys_b64, body.keys_base64, body.unseal_keys_hex, body.keys].find((v) => Array.isArray(v)) as unknown[] | undefined;
+      const list = [body.unseal_keys_b64, body.keys_base64, body.unseal_keys_hex, body.keys].find((v) =>
+        Array.isArray(v),
+      ) as unknown[] | undefined;
       if (!list) throw new Error("JSON input has no unseal_keys_b64 / keys_base64 / unseal_keys_hex / keys array");
       list.forEach((v, i) => shares.push(decodeShare(String(v), i)));
-      if (includeRootToken && typeof body.root_token === "string" && body.root_token) root = Buffer.from(body.root_token, "utf8");
+      if (includeRootToken && typeof body.root_token === "string" && body.root_token)
+        root = Buffer.from(body.root_token, "utf8");
     } else {
-      for (const line of text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#"))) {
+      for (const line of text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith("#"))) {
         const rootLine = /^initial root token:\s*(\S+)$/i.exec(line);
         if (rootLine) {
           if (includeRootToken) root = Buffer.from(rootLine[1] as string, "utf8");

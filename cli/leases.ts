@@ -38,7 +38,11 @@ export async function runLeases(api: ApiClient, flags: LeasesFlags, io: OutputIo
   if (flags.role) query.set("role", flags.role);
   if (flags["expiring-within"] !== undefined) {
     const seconds = parseDuration(flags["expiring-within"]);
-    if (seconds === undefined) throw new CliError(`--expiring-within wants a duration such as 90s, 10m, 2h, 1d; got "${flags["expiring-within"]}"`, 2);
+    if (seconds === undefined)
+      throw new CliError(
+        `--expiring-within wants a duration such as 90s, 10m, 2h, 1d; got "${flags["expiring-within"]}"`,
+        2,
+      );
     query.set("expiringWithin", String(seconds));
   }
   const output = flags.output ?? "table";
@@ -65,7 +69,16 @@ export function leasesTable(pods: readonly PodLeases[], now: number = Date.now()
     const pod = `${p.namespace}/${p.name}`;
     const common = [relative(p.tokenExpiresAt, now), relative(p.nextRenewAt, now)];
     if (p.leases.length === 0) rows.push([pod, p.role, p.state, "-", "-", "-", ...common]);
-    for (const l of p.leases) rows.push([pod, p.role, p.state, l.id, l.path, `${relative(l.expiresAt, now)}${l.renewable ? "" : " (not renewable)"}`, ...common]);
+    for (const l of p.leases)
+      rows.push([
+        pod,
+        p.role,
+        p.state,
+        l.id,
+        l.path,
+        `${relative(l.expiresAt, now)}${l.renewable ? "" : " (not renewable)"}`,
+        ...common,
+      ]);
   }
   return formatTable(["POD", "ROLE", "STATE", "LEASE", "PATH", "EXPIRES", "TOKEN EXPIRES", "NEXT RENEWAL"], rows);
 }

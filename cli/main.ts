@@ -23,7 +23,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   if (ONCALL.includes(command)) {
     const { runOncallCommand } = await import("./oncall.ts");
-    return runOncallCommand(command as OncallCommand, rest, { stdin: process.stdin, isTTY: process.stdin.isTTY === true, out, err, prompt: (text) => process.stderr.write(text) }, { env });
+    return runOncallCommand(
+      command as OncallCommand,
+      rest,
+      {
+        stdin: process.stdin,
+        isTTY: process.stdin.isTTY === true,
+        out,
+        err,
+        prompt: (text) => process.stderr.write(text),
+      },
+      { env },
+    );
   }
   if (command === "ci-sign") {
     const { runCiSign } = await import("./ci-sign.ts");
@@ -42,7 +53,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
 /** `keys import|verify` with the service's own configuration, KMS and key store. */
 async function runKeys(rest: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const [{ ConfigError, loadConfig, requireUnsealKeys }, { ENV }, { createKubeClient }, { loadKubeConfig }, { createKmsClient }, { keyStoreFor }, { runKeysCommand }] = await Promise.all([
+  const [
+    { ConfigError, loadConfig, requireUnsealKeys },
+    { ENV },
+    { createKubeClient },
+    { loadKubeConfig },
+    { createKmsClient },
+    { keyStoreFor },
+    { runKeysCommand },
+  ] = await Promise.all([
     import("../shared/config/config.ts"),
     import("../shared/config/env-vars.ts"),
     import("../shared/kube/kube-client.ts"),
@@ -68,11 +87,15 @@ async function runKeys(rest: readonly string[], env: NodeJS.ProcessEnv): Promise
   try {
     const kube = createKubeClient(loadKubeConfig(config.kubeconfig));
     const keys = keyStoreFor(unsealKeys, kube, kms);
-    return await runKeysCommand(rest, {
-      stdin: process.stdin,
-      out: (line) => process.stdout.write(`${line}\n`),
-      err: (line) => process.stderr.write(`${line}\n`),
-    }, { keys, kmsKeyId: unsealKeys.kms.keyId });
+    return await runKeysCommand(
+      rest,
+      {
+        stdin: process.stdin,
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+      },
+      { keys, kmsKeyId: unsealKeys.kms.keyId },
+    );
   } finally {
     kms.destroy();
   }

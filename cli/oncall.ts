@@ -14,7 +14,14 @@ import { commandUsage, programName } from "./usage.ts";
 export const ONCALL_COMMANDS = ["revoke", "leases", "audit", "job", "unseal", "dashboard"] as const;
 export type OncallCommand = (typeof ONCALL_COMMANDS)[number];
 
-const OPTIONS = { revoke: REVOKE_OPTIONS, leases: LEASES_OPTIONS, audit: AUDIT_OPTIONS, job: JOB_OPTIONS, unseal: UNSEAL_OPTIONS, dashboard: {} } as const;
+const OPTIONS = {
+  revoke: REVOKE_OPTIONS,
+  leases: LEASES_OPTIONS,
+  audit: AUDIT_OPTIONS,
+  job: JOB_OPTIONS,
+  unseal: UNSEAL_OPTIONS,
+  dashboard: {},
+} as const;
 
 const COMMON = {
   server: { type: "string" },
@@ -36,13 +43,23 @@ export interface OncallOptions {
 }
 
 /** `leasekeeper revoke|leases|audit|job|unseal|dashboard …` against leasekeeper's HTTP API; returns the exit code. */
-export async function runOncallCommand(command: OncallCommand, args: readonly string[], io: OutputIo, options: OncallOptions): Promise<number> {
+export async function runOncallCommand(
+  command: OncallCommand,
+  args: readonly string[],
+  io: OutputIo,
+  options: OncallOptions,
+): Promise<number> {
   const { env } = options;
   const usage = commandUsage(programName(env), command);
   let values: Record<string, string | boolean | string[] | undefined>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: [...args], options: { ...COMMON, ...OPTIONS[command] }, strict: true, allowPositionals: command === "job" }) as {
+    ({ values, positionals } = parseArgs({
+      args: [...args],
+      options: { ...COMMON, ...OPTIONS[command] },
+      strict: true,
+      allowPositionals: command === "job",
+    }) as {
       values: typeof values;
       positionals: string[];
     });

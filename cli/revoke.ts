@@ -50,23 +50,40 @@ export interface JobReply {
   failedReason?: string;
 }
 
-const KIND_ALIASES: Record<string, (typeof WORKLOAD_KINDS)[number]> = { deploy: "Deployment", sts: "StatefulSet", ds: "DaemonSet" };
+const KIND_ALIASES: Record<string, (typeof WORKLOAD_KINDS)[number]> = {
+  deploy: "Deployment",
+  sts: "StatefulSet",
+  ds: "DaemonSet",
+};
 
 /** Exactly one of --pod ns/name, --uid, --workload ns/Kind/name, --namespace, --lease, --prefix. */
 export function scopeFromFlags(flags: RevokeFlags): Scope {
-  const given = (["pod", "uid", "workload", "namespace", "lease", "prefix"] as const).filter((k) => flags[k] !== undefined);
-  if (given.length !== 1) throw new CliError(`give exactly one of --pod, --uid, --workload, --namespace, --lease, --prefix (got ${given.length === 0 ? "none" : given.map((g) => `--${g}`).join(" ")})`, 2);
+  const given = (["pod", "uid", "workload", "namespace", "lease", "prefix"] as const).filter(
+    (k) => flags[k] !== undefined,
+  );
+  if (given.length !== 1)
+    throw new CliError(
+      `give exactly one of --pod, --uid, --workload, --namespace, --lease, --prefix (got ${given.length === 0 ? "none" : given.map((g) => `--${g}`).join(" ")})`,
+      2,
+    );
   const value = flags[given[0] as (typeof given)[number]] as string;
   switch (given[0]) {
     case "pod": {
       const parts = value.split("/");
-      if (parts.length !== 2 || !parts[0] || !parts[1]) throw new CliError(`--pod wants namespace/name, got "${value}"`, 2);
+      if (parts.length !== 2 || !parts[0] || !parts[1])
+        throw new CliError(`--pod wants namespace/name, got "${value}"`, 2);
       return { type: "pod", namespace: parts[0], name: parts[1] };
     }
     case "workload": {
       const parts = value.split("/");
-      const kind = WORKLOAD_KINDS.find((k) => k.toLowerCase() === parts[1]?.toLowerCase()) ?? KIND_ALIASES[parts[1]?.toLowerCase() ?? ""];
-      if (parts.length !== 3 || !parts[0] || !parts[2] || !kind) throw new CliError(`--workload wants namespace/Kind/name with Kind one of ${WORKLOAD_KINDS.join(", ")}, got "${value}"`, 2);
+      const kind =
+        WORKLOAD_KINDS.find((k) => k.toLowerCase() === parts[1]?.toLowerCase()) ??
+        KIND_ALIASES[parts[1]?.toLowerCase() ?? ""];
+      if (parts.length !== 3 || !parts[0] || !parts[2] || !kind)
+        throw new CliError(
+          `--workload wants namespace/Kind/name with Kind one of ${WORKLOAD_KINDS.join(", ")}, got "${value}"`,
+          2,
+        );
       return { type: "workload", namespace: parts[0], kind, name: parts[2] };
     }
     case "uid":
@@ -90,23 +107,29 @@ export async function runRevoke(api: ApiClient, flags: RevokeFlags, io: OutputIo
   const scope = scopeFromFlags(flags);
   const dryRunOnly = flags["dry-run"] === true;
   const reason = flags.reason?.trim() || (dryRunOnly ? "dry run (leasekeeper CLI)" : undefined);
-  if (!reason) throw new CliError("--reason is required for a real revoke (it goes to the audit trail), e.g. --reason INC-42", 2);
+  if (!reason)
+    throw new CliError("--reason is required for a real revoke (it goes to the audit trail), e.g. --reason INC-42", 2);
   const waitSeconds = flags.wait === undefined ? 60 : Number(flags.wait);
-  if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 3600) throw new CliError(`--wait wants whole seconds (0–3600), got "${flags.wait}"`, 2);
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 3600)
+    throw new CliError(`--wait wants whole seconds (0–3600), got "${flags.wait}"`, 2);
 
   const preview = (await api.post<OperationReply>("/v1/revoke", { scope, reason, dryRun: true })).body;
   if (preview.matched === 0) {
     io.out(`Nothing matches ${describeScope(scope)}; nothing to revoke.`);
     return 0;
   }
-  io.out(`${dryRunOnly ? "Dry run: would revoke" : "Will revoke"} ${describeTargets(preview.targets)} (${describeScope(scope)}):`);
+  io.out(
+    `${dryRunOnly ? "Dry run: would revoke" : "Will revoke"} ${describeTargets(preview.targets)} (${describeScope(scope)}):`,
+  );
   io.out(targetsTable(preview.targets));
   if (dryRunOnly) return 0;
 
   if (preview.targets.length > 1 && flags.yes !== true) {
     const answer = await confirm(io, `Revoke the credentials of these ${preview.targets.length} pods?`);
     if (answer === "no-tty") {
-      io.err(`leasekeeper revoke: refusing to revoke ${preview.targets.length} pods without confirmation: stdin is not a terminal. Re-run with --yes to confirm.`);
+      io.err(
+        `leasekeeper revoke: refusing to revoke ${preview.targets.length} pods without confirmation: stdin is not a terminal. Re-run with --yes to confirm.`,
+      );
       return 1;
     }
     if (answer === "no") {
@@ -116,7 +139,11 @@ export async function runRevoke(api: ApiClient, flags: RevokeFlags, io: OutputIo
   }
 
   const first = Math.min(waitSeconds, 60);
-  const real = await api.post<OperationReply>(`/v1/revoke${first > 0 ? `?wait=${first}` : ""}`, { scope, reason, dryRun: false }, first);
+  const real = await api.post<OperationReply>(
+    `/v1/revoke${first > 0 ? `?wait=${first}` : ""}`,
+    { scope, reason, dryRun: false },
+    first,
+  );
   const { body } = real;
   warnIfChanged(io, preview.targets, body.targets);
   if (!body.jobId) {
@@ -135,7 +162,9 @@ export async function runRevoke(api: ApiClient, flags: RevokeFlags, io: OutputIo
 /** Each pod's outcome of an operation job (revoke, rotate, CI); the exit code. */
 export function reportJob(io: OutputIo, jobId: string, job: JobReply | undefined, command = "revoke"): number {
   if (!job || !finished(job)) {
-    io.out(`Job ${jobId} is ${job?.state ?? "queued"}; follow it with \`leasekeeper job ${jobId} --wait 60\` (GET /v1/jobs/${jobId}).`);
+    io.out(
+      `Job ${jobId} is ${job?.state ?? "queued"}; follow it with \`leasekeeper job ${jobId} --wait 60\` (GET /v1/jobs/${jobId}).`,
+    );
     return 3;
   }
   if (job.state === "failed") {
@@ -146,7 +175,9 @@ export function reportJob(io: OutputIo, jobId: string, job: JobReply | undefined
   io.out(formatTable(["POD", "OUTCOME", "LEASES", "DETAIL"], result.items.map(itemRow)));
   if (result.outcome === "partly-failed") {
     const retries = result.items.flatMap((i) => i.retryJobIds ?? []);
-    io.out(`Partly failed: ${result.failed} of ${result.total} pod(s) failed; what failed is queued for retry (job${retries.length === 1 ? "" : "s"} ${retries.join(", ")}). Job ${jobId}.`);
+    io.out(
+      `Partly failed: ${result.failed} of ${result.total} pod(s) failed; what failed is queued for retry (job${retries.length === 1 ? "" : "s"} ${retries.join(", ")}). Job ${jobId}.`,
+    );
     return 3;
   }
   io.out(`Done: ${result.total} pod(s) handled (job ${jobId}).`);
@@ -154,7 +185,8 @@ export function reportJob(io: OutputIo, jobId: string, job: JobReply | undefined
 }
 
 /** Failed, or completed with its result (an older server could answer "completed" before the result was readable). */
-export const finished = (job: JobReply): boolean => job.state === "failed" || (job.state === "completed" && job.result !== null && job.result !== undefined);
+export const finished = (job: JobReply): boolean =>
+  job.state === "failed" || (job.state === "completed" && job.result !== null && job.result !== undefined);
 
 function itemRow(item: OperationItem): string[] {
   const detail =
@@ -179,7 +211,17 @@ export function targetsTable(targets: readonly ResolvedTarget[], now: number = D
     const pod = `${t.namespace}/${t.name}`;
     const what = t.onlyLeases ? "lease only" : "pod (token + Secret)";
     if (t.leases.length === 0) rows.push([pod, t.role, t.state, what, "-", "-", "-", relative(t.tokenExpiresAt, now)]);
-    for (const l of t.leases) rows.push([pod, t.role, t.state, what, l.id, l.path, relative(l.expiresAt, now), relative(t.tokenExpiresAt, now)]);
+    for (const l of t.leases)
+      rows.push([
+        pod,
+        t.role,
+        t.state,
+        what,
+        l.id,
+        l.path,
+        relative(l.expiresAt, now),
+        relative(t.tokenExpiresAt, now),
+      ]);
   }
   return formatTable(["POD", "ROLE", "STATE", "REVOKES", "LEASE", "PATH", "LEASE EXPIRES", "TOKEN EXPIRES"], rows);
 }

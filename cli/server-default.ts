@@ -24,7 +24,11 @@ export const NO_SERVER =
  * (.sandbox/endpoints.json in the working directory, else in this checkout), else the in-cluster
  * Service when the CLI runs in a pod (KUBERNETES_SERVICE_HOST is set), else none.
  */
-export function defaultServer(env: NodeJS.ProcessEnv, cwd: string = process.cwd(), checkout: string | null = checkoutRoot() ?? null): ServerChoice | undefined {
+export function defaultServer(
+  env: NodeJS.ProcessEnv,
+  cwd: string = process.cwd(),
+  checkout: string | null = checkoutRoot() ?? null,
+): ServerChoice | undefined {
   for (const dir of new Set([resolve(cwd), ...(checkout ? [checkout] : [])])) {
     const file = join(dir, ".sandbox", "endpoints.json");
     if (!existsSync(file)) continue;

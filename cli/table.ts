@@ -5,7 +5,14 @@ export function formatTable(headers: readonly string[], rows: ReadonlyArray<read
   const clean = (cell: string) => cell.replace(/[\r\n\t]+/g, " ");
   const all = [headers.map(clean), ...rows.map((r) => r.map(clean))];
   const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-  return all.map((r) => widths.map((w, i) => (i === widths.length - 1 ? (r[i] ?? "") : (r[i] ?? "").padEnd(w))).join("  ").trimEnd()).join("\n");
+  return all
+    .map((r) =>
+      widths
+        .map((w, i) => (i === widths.length - 1 ? (r[i] ?? "") : (r[i] ?? "").padEnd(w)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /** "in 9m58s", "2h ago", from an ISO time relative to `now`. */

@@ -21,7 +21,12 @@ export async function runUnseal(api: ApiClient, flags: UnsealFlags, io: OutputIo
   const body = flags.replica && flags.replica.length > 0 ? { replicas: flags.replica } : {};
   const { body: reply } = await api.post<{ jobs: Array<{ replica: string; jobId: string }> }>("/v1/unseal", body);
   if (waitSeconds === 0) {
-    io.out(formatTable(["REPLICA", "JOB"], reply.jobs.map((j) => [j.replica, j.jobId])));
+    io.out(
+      formatTable(
+        ["REPLICA", "JOB"],
+        reply.jobs.map((j) => [j.replica, j.jobId]),
+      ),
+    );
     return 0;
   }
   const deadline = Date.now() + waitSeconds * 1000;

@@ -9,13 +9,19 @@ export const COMMANDS = ["revoke", "leases", "audit", "job", "unseal", "dashboar
 export type Command = (typeof COMMANDS)[number];
 
 const SECTIONS: Record<Command, (p: string) => string> = {
-  revoke: (p) => `  ${p} revoke (--pod ns/name | --uid uid | --workload ns/Kind/name | --namespace ns | --lease id | --prefix path)
+  revoke: (
+    p,
+  ) => `  ${p} revoke (--pod ns/name | --uid uid | --workload ns/Kind/name | --namespace ns | --lease id | --prefix path)
 ${" ".repeat(p.length + 10)}[--reason text] [--dry-run] [--yes] [--wait seconds]
       revoke credentials: always a dry run first; more than one pod asks y/N on the terminal (--yes skips it,
       without a terminal it refuses); --reason is required for a real revoke (it goes to the audit trail)`,
-  leases: (p) => `  ${p} leases [--namespace ns] [--pod [ns/]name] [--role r] [--expiring-within 10m] [--output table|json]
+  leases: (
+    p,
+  ) => `  ${p} leases [--namespace ns] [--pod [ns/]name] [--role r] [--expiring-within 10m] [--output table|json]
       pods, leases, expiry and next renewal — never a secret, token or accessor`,
-  audit: (p) => `  ${p} audit [--actor name] [--action revoke] [--since 1h|2025-01-31T10:00:00Z] [--limit n] [--follow] [--output table|json]
+  audit: (
+    p,
+  ) => `  ${p} audit [--actor name] [--action revoke] [--since 1h|2025-01-31T10:00:00Z] [--limit n] [--follow] [--output table|json]
       the audit trail, oldest first; --actor matches part of the name; --follow keeps printing new records`,
   job: (p) => `  ${p} job <id> [--wait seconds] [--output table|json]
       a job's state and result (revoke, rotate, unseal, CI: ci-<delivery id>)`,

@@ -27,14 +27,16 @@ async function measure(n: number, one: (i: number) => Promise<void>) {
   const times: number[] = [];
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) {
-      const i = next++;
-      const t = performance.now();
-      await one(i);
-      times.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const t = performance.now();
+        await one(i);
+        times.push(performance.now() - t);
+      }
+    }),
+  );
   const total = (performance.now() - started) / 1000;
   times.sort((a, b) => a - b);
   const q = (p: number) => Number((times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? 0).toFixed(2));
@@ -46,18 +48,32 @@ const redis = new Redis(redisServer.url);
 const prefix = `{bench-${randomUUID().slice(0, 6)}}`;
 const log = createLogger("warn", new Writable({ write: (_c, _e, done) => done() }));
 const metrics = createMetrics();
-const producer = new JobProducer({ connection: { url: redisServer.url, maxRetriesPerRequest: null }, prefix, attempts: 3 });
+const producer = new JobProducer({
+  connection: { url: redisServer.url, maxRetriesPerRequest: null },
+  prefix,
+  attempts: 3,
+});
 const index = new PodIndex(redis, prefix);
-const kube = new Proxy({} as KubePort, { get: () => () => Promise.reject(new Error("no kubernetes in this benchmark")) });
+const kube = new Proxy({} as KubePort, {
+  get: () => () => Promise.reject(new Error("no kubernetes in this benchmark")),
+});
 const token = randomBytes(24).toString("base64url");
 const secret = randomBytes(32).toString("hex");
 const app = createApp(
   buildAppDeps({
     settings: {
       ...loadHttpConfig({ LEASEKEEPER_REDIS_URL: redisServer.url }),
-      queuePrefix: prefix, apiTokens: [sha256Hex(token)], ciHmacSecrets: [`${secret};verbs=rotate;namespaces=ci`], httpRateLimit: 10_000_000,
+      queuePrefix: prefix,
+      apiTokens: [sha256Hex(token)],
+      ciHmacSecrets: [`${secret};verbs=rotate;namespaces=ci`],
+      httpRateLimit: 10_000_000,
     },
-    redis, kc: undefined, kube, producer, metrics, log,
+    redis,
+    kc: undefined,
+    kube,
+    producer,
+    metrics,
+    log,
   }),
 );
 for (let i = 0; i < 1000; i++) await index.put(record("bench", `pod-${i}`));
@@ -65,12 +81,20 @@ await index.put(record("ci", "target"));
 
 const ciBody = JSON.stringify({ action: "rotate", scope: { type: "namespace", namespace: "ci" }, reason: "bench" });
 const ci = await measure(requests, async (i) => {
-  const res = await app.request("/v1/hooks/ci", { method: "POST", headers: signCiRequest(secret, ciBody, Math.floor(Date.now() / 1000), `bench-${i}`), body: ciBody });
+  const res = await app.request("/v1/hooks/ci", {
+    method: "POST",
+    headers: signCiRequest(secret, ciBody, Math.floor(Date.now() / 1000), `bench-${i}`),
+    body: ciBody,
+  });
   if (res.status !== 202) throw new Error(`CI enqueue answered ${res.status}`);
 });
 const dryBody = JSON.stringify({ scope: { type: "namespace", namespace: "bench" }, reason: "bench", dryRun: true });
 const dry = await measure(Math.max(100, Math.floor(requests / 10)), async () => {
-  const res = await app.request("/v1/revoke", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: dryBody });
+  const res = await app.request("/v1/revoke", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: dryBody,
+  });
   if (res.status !== 200) throw new Error(`dry run answered ${res.status}`);
   await res.arrayBuffer();
 });
@@ -81,6 +105,10 @@ await redisServer.stop();
 const result = { node: process.version, signedCiEnqueue: ci, revokeDryRun1000Pods: dry };
 if (json) console.log(JSON.stringify(result));
 else {
-  console.log(`signed CI enqueue          ${ci.rps} req/s  p50 ${ci.p50Ms} ms  p99 ${ci.p99Ms} ms  (${ci.requests} requests, ${concurrency} concurrent)`);
-  console.log(`revoke dry run, 1000 pods  ${dry.rps} req/s  p50 ${dry.p50Ms} ms  p99 ${dry.p99Ms} ms  (${dry.requests} requests, ${concurrency} concurrent)`);
+  console.log(
+    `signed CI enqueue          ${ci.rps} req/s  p50 ${ci.p50Ms} ms  p99 ${ci.p99Ms} ms  (${ci.requests} requests, ${concurrency} concurrent)`,
+  );
+  console.log(
+    `revoke dry run, 1000 pods  ${dry.rps} req/s  p50 ${dry.p50Ms} ms  p99 ${dry.p99Ms} ms  (${dry.requests} requests, ${concurrency} concurrent)`,
+  );
 }

@@ -63,7 +63,11 @@ try {
   });
   const kms = createKmsClient({ keyId: stack.kmsKeyId, endpoint: stack.kms.url, region: stack.kms.region });
   const keys = keyStoreFor(requireUnsealKeys(config), createKubeClient(kubeConfigFor(stack.kube)), kms);
-  const code = await runKeysCommand(["import"], { stdin: [Buffer.from(stack.vault.unsealKeys.join("\n"))], out: () => undefined, err: say }, { keys, kmsKeyId: stack.kmsKeyId });
+  const code = await runKeysCommand(
+    ["import"],
+    { stdin: [Buffer.from(stack.vault.unsealKeys.join("\n"))], out: () => undefined, err: say },
+    { keys, kmsKeyId: stack.kmsKeyId },
+  );
   kms.destroy();
   if (code !== 0) throw new Error("could not import the unseal keys");
   const logs = new Writable({ write: (_c, _e, done) => done() });
@@ -87,7 +91,12 @@ try {
   const result = {
     cycles: N,
     trigger: "Vault pod update (restartCount+1, not Ready) → pod watch → unseal job",
-    restartToUnsealed: { p50Seconds: pct(latencies, 50), p99Seconds: pct(latencies, 99), maxSeconds: Math.max(...latencies), minSeconds: Math.min(...latencies) },
+    restartToUnsealed: {
+      p50Seconds: pct(latencies, 50),
+      p99Seconds: pct(latencies, 99),
+      maxSeconds: Math.max(...latencies),
+      minSeconds: Math.min(...latencies),
+    },
     anchors: ANCHORS,
     sweepSeconds: 3600,
   };

@@ -49,7 +49,12 @@ const api = `http://127.0.0.1:${httpPort}`;
 
 try {
   for (let i = 0; ; i++) {
-    if (await fetch(`${api}/readyz`).then((r) => r.ok).catch(() => false)) break;
+    if (
+      await fetch(`${api}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      break;
     if (i > 300) throw new Error("leasekeeper did not become ready");
     await sleep(100);
   }
@@ -58,47 +63,63 @@ try {
   await kc.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({
     body: {
       metadata: { name: "leasekeeper" },
-      webhooks: [{
-        name: "pods.leasekeeper.io", clientConfig: { url: `${api}/v1/admission/pods` }, failurePolicy: "Fail", sideEffects: "None",
-        admissionReviewVersions: ["v1"], timeoutSeconds: 10,
-        rules: [{ operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], scope: "Namespaced" }],
-      }],
+      webhooks: [
+        {
+          name: "pods.leasekeeper.io",
+          clientConfig: { url: `${api}/v1/admission/pods` },
+          failurePolicy: "Fail",
+          sideEffects: "None",
+          admissionReviewVersions: ["v1"],
+          timeoutSeconds: 10,
+          rules: [
+            { operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], scope: "Namespaced" },
+          ],
+        },
+      ],
     },
   });
   const secretSeen = new Map<string, number>();
   const watch = new Watch(kc);
-  const secretWatch = await watch.watch("/api/v1/namespaces/default/secrets", {}, (type, obj: { metadata?: { name?: string } }) => {
-    const name = obj.metadata?.name ?? "";
-    if (type === "ADDED" && !secretSeen.has(name)) secretSeen.set(name, performance.now());
-  }, () => undefined);
+  const secretWatch = await watch.watch(
+    "/api/v1/namespaces/default/secrets",
+    {},
+    (type, obj: { metadata?: { name?: string } }) => {
+      const name = obj.metadata?.name ?? "";
+      if (type === "ADDED" && !secretSeen.has(name)) secretSeen.set(name, performance.now());
+    },
+    () => undefined,
+  );
 
   log(`creating ${N} pods through the webhook …`);
   const admitted = new Map<string, number>();
   const createMs: number[] = [];
   const burstStart = performance.now();
-  await Promise.all(Array.from({ length: N }, async () => {
-    const sent = performance.now();
-    const pod = await stack.core.createNamespacedPod({
-      namespace: "default",
-      body: {
-        metadata: {
-          generateName: "web-6b7c9d-",
-          annotations: {
-            "vault.hashicorp.com/agent-inject": "true",
-            "vault.hashicorp.com/role": "postgres",
-            "vault.hashicorp.com/agent-inject-secret-db-config": "database/creds/postgres-role",
+  await Promise.all(
+    Array.from({ length: N }, async () => {
+      const sent = performance.now();
+      const pod = await stack.core.createNamespacedPod({
+        namespace: "default",
+        body: {
+          metadata: {
+            generateName: "web-6b7c9d-",
+            annotations: {
+              "vault.hashicorp.com/agent-inject": "true",
+              "vault.hashicorp.com/role": "postgres",
+              "vault.hashicorp.com/agent-inject-secret-db-config": "database/creds/postgres-role",
+            },
           },
+          spec: { serviceAccountName: "postgres-vault", containers: [{ name: "app", image: "busybox:1.36" }] },
         },
-        spec: { serviceAccountName: "postgres-vault", containers: [{ name: "app", image: "busybox:1.36" }] },
-      },
-    });
-    const at = performance.now();
-    createMs.push(at - sent);
-    admitted.set(pod.metadata?.annotations?.["leasekeeper.io/secret-name"] ?? "", at);
-  }));
+      });
+      const at = performance.now();
+      createMs.push(at - sent);
+      admitted.set(pod.metadata?.annotations?.["leasekeeper.io/secret-name"] ?? "", at);
+    }),
+  );
   if (admitted.has("")) throw new Error("a pod was admitted without a Secret name: the webhook did not mutate it");
   for (let i = 0; [...admitted.keys()].some((n) => !secretSeen.has(n)); i++) {
-    if (i > 1200) throw new Error(`only ${[...admitted.keys()].filter((n) => secretSeen.has(n)).length}/${N} Secrets after 60 s`);
+    if (i > 1200)
+      throw new Error(`only ${[...admitted.keys()].filter((n) => secretSeen.has(n)).length}/${N} Secrets after 60 s`);
     await sleep(50);
   }
   const burstSeconds = (Math.max(...secretSeen.values()) - burstStart) / 1000;
@@ -106,7 +127,12 @@ try {
   secretWatch.abort();
   const result = {
     pods: N,
-    admissionToSecret: { p50Ms: pct(latencies, 50), p99Ms: pct(latencies, 99), maxMs: Math.max(...latencies), overKubeletRetry: latencies.filter((l) => l > KUBELET_FIRST_RETRY_MS).length },
+    admissionToSecret: {
+      p50Ms: pct(latencies, 50),
+      p99Ms: pct(latencies, 99),
+      maxMs: Math.max(...latencies),
+      overKubeletRetry: latencies.filter((l) => l > KUBELET_FIRST_RETRY_MS).length,
+    },
     createWithWebhook: { p50Ms: pct(createMs, 50), p99Ms: pct(createMs, 99) },
     kubeletFirstRetryMs: KUBELET_FIRST_RETRY_MS,
     burstSeconds,
@@ -116,12 +142,21 @@ try {
   } else {
     const r = (v: number) => v.toFixed(0);
     const rows: Array<[string, string, string]> = [
-      ["admission → Secret present, p50 / p99", `${r(result.admissionToSecret.p50Ms)} / ${r(result.admissionToSecret.p99Ms)} ms`, `p99 <= ${KUBELET_FIRST_RETRY_MS} ms`],
+      [
+        "admission → Secret present, p50 / p99",
+        `${r(result.admissionToSecret.p50Ms)} / ${r(result.admissionToSecret.p99Ms)} ms`,
+        `p99 <= ${KUBELET_FIRST_RETRY_MS} ms`,
+      ],
       ["pods whose Secret came after 0.5 s", `${result.admissionToSecret.overKubeletRetry} of ${N}`, "0"],
-      ["pod create incl. webhook, p50 / p99", `${r(result.createWithWebhook.p50Ms)} / ${r(result.createWithWebhook.p99Ms)} ms`, ""],
+      [
+        "pod create incl. webhook, p50 / p99",
+        `${r(result.createWithWebhook.p50Ms)} / ${r(result.createWithWebhook.p99Ms)} ms`,
+        "",
+      ],
       ["whole burst (first create → last Secret)", `${result.burstSeconds.toFixed(2)} s`, ""],
     ];
-    for (const [what, value, target] of rows) process.stdout.write(`${what.padEnd(44)} ${value.padEnd(18)} ${target}\n`);
+    for (const [what, value, target] of rows)
+      process.stdout.write(`${what.padEnd(44)} ${value.padEnd(18)} ${target}\n`);
   }
 } finally {
   child.kill("SIGTERM");

@@ -30,12 +30,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function limit<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const item = items[next++] as T;
+        await fn(item);
+      }
+    }),
+  );
 }
 
 /** user+system CPU seconds of a process, from /proc. */
@@ -48,18 +50,27 @@ const stack = await startStack({ podGraceSeconds: 0 });
 const seeded = await seedExample(stack, { dbDefaultTtl: "300s", dbMaxTtl: "1h", tokenTtl: "300s", tokenMaxTtl: "1h" });
 const httpPort = await freePort();
 const prefix = "{leasekeeper}";
-const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean), "--import", "tsx", "functions/entry/node.ts"], {
-  stdio: ["ignore", "ignore", "inherit"],
-  env: {
-    ...process.env,
-    ...leasekeeperEnv(stack, seeded, httpPort),
-    LEASEKEEPER_LOG_LEVEL: "warn",
-    LEASEKEEPER_ISSUE_CONCURRENCY: process.env.LEASEKEEPER_ISSUE_CONCURRENCY ?? "64",
-    LEASEKEEPER_RENEW_CONCURRENCY: process.env.LEASEKEEPER_RENEW_CONCURRENCY ?? "64",
-    LEASEKEEPER_REVOKE_CONCURRENCY: process.env.LEASEKEEPER_REVOKE_CONCURRENCY ?? "64",
-    LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600",
+const child = spawn(
+  process.execPath,
+  [
+    ...(process.env.BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean),
+    "--import",
+    "tsx",
+    "functions/entry/node.ts",
+  ],
+  {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: {
+      ...process.env,
+      ...leasekeeperEnv(stack, seeded, httpPort),
+      LEASEKEEPER_LOG_LEVEL: "warn",
+      LEASEKEEPER_ISSUE_CONCURRENCY: process.env.LEASEKEEPER_ISSUE_CONCURRENCY ?? "64",
+      LEASEKEEPER_RENEW_CONCURRENCY: process.env.LEASEKEEPER_RENEW_CONCURRENCY ?? "64",
+      LEASEKEEPER_REVOKE_CONCURRENCY: process.env.LEASEKEEPER_REVOKE_CONCURRENCY ?? "64",
+      LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600",
+    },
   },
-});
+);
 const api = `http://127.0.0.1:${httpPort}`;
 const metric = async (name: string, labels: string): Promise<number> => {
   const text = await (await fetch(`${api}/metrics`)).text();
@@ -69,7 +80,9 @@ const metric = async (name: string, labels: string): Promise<number> => {
 
 try {
   for (let i = 0; ; i++) {
-    const ok = await fetch(`${api}/readyz`).then((r) => r.ok).catch(() => false);
+    const ok = await fetch(`${api}/readyz`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ok) break;
     if (i > 200) throw new Error("leasekeeper did not become ready");
     await sleep(100);
@@ -83,13 +96,23 @@ try {
   const secretSeen = new Map<string, number>();
   const podDeleted = new Map<string, number>();
   const watch = new Watch(kc);
-  const secretWatch = await watch.watch("/api/v1/namespaces/default/secrets", {}, (type, obj: { metadata?: { name?: string } }) => {
-    const name = obj.metadata?.name ?? "";
-    if (type === "ADDED" && !secretSeen.has(name)) secretSeen.set(name, performance.now());
-  }, () => undefined);
-  const podWatch = await watch.watch("/api/v1/namespaces/default/pods", {}, (type, obj: { metadata?: { uid?: string } }) => {
-    if (type === "DELETED") podDeleted.set(obj.metadata?.uid ?? "", Date.now());
-  }, () => undefined);
+  const secretWatch = await watch.watch(
+    "/api/v1/namespaces/default/secrets",
+    {},
+    (type, obj: { metadata?: { name?: string } }) => {
+      const name = obj.metadata?.name ?? "";
+      if (type === "ADDED" && !secretSeen.has(name)) secretSeen.set(name, performance.now());
+    },
+    () => undefined,
+  );
+  const podWatch = await watch.watch(
+    "/api/v1/namespaces/default/pods",
+    {},
+    (type, obj: { metadata?: { uid?: string } }) => {
+      if (type === "DELETED") podDeleted.set(obj.metadata?.uid ?? "", Date.now());
+    },
+    () => undefined,
+  );
 
   // Burst: every pod created at once (bounded only by in-flight requests).
   const names = Array.from({ length: N }, (_, i) => `bench-${i}`);
@@ -106,7 +129,13 @@ try {
     const pod = await stack.core.createNamespacedPod({
       namespace: "default",
       body: {
-        metadata: { name, annotations: { "leasekeeper.io/role": "postgres", "leasekeeper.io/secret-creds.json": "database/creds/postgres-role" } },
+        metadata: {
+          name,
+          annotations: {
+            "leasekeeper.io/role": "postgres",
+            "leasekeeper.io/secret-creds.json": "database/creds/postgres-role",
+          },
+        },
         spec: { serviceAccountName: "postgres-vault", containers: [{ name: "app", image: "busybox" }] },
       },
     });
@@ -122,7 +151,11 @@ try {
   const lastSecret = Math.max(...names.map((n) => secretSeen.get(`${n}-leasekeeper`) ?? 0));
   const issueSeconds = (lastSecret - burstStart) / 1000;
   const benchCpu = process.cpuUsage(cpuAtBurst.bench);
-  const cpuAfterIssue = { leasekeeper: childCpuSeconds(child.pid) - cpuAtBurst.leasekeeper, emulators: (benchCpu.user + benchCpu.system) / 1e6, redis: (await redisCpu()) - cpuAtBurst.redis };
+  const cpuAfterIssue = {
+    leasekeeper: childCpuSeconds(child.pid) - cpuAtBurst.leasekeeper,
+    emulators: (benchCpu.user + benchCpu.system) / 1e6,
+    redis: (await redisCpu()) - cpuAtBurst.redis,
+  };
   await sleep(500);
   const redisPerPod = ((await memory()) - baseline) / N;
   // The keyspace itself (MEMORY USAGE of every key), without client buffers and allocator slack.
@@ -156,17 +189,27 @@ try {
   const renewSeconds = (performance.now() - renewStart) / 1000;
   await renewQueue.close();
 
-  const expiredWhileAlive = stack.vault.control.leases().filter((l) => l.revoked && l.revokedAt !== null && l.revokedAt.getTime() >= l.expireTime.getTime()).length;
+  const expiredWhileAlive = stack.vault.control
+    .leases()
+    .filter((l) => l.revoked && l.revokedAt !== null && l.revokedAt.getTime() >= l.expireTime.getTime()).length;
 
   // Revoke: every pod deleted at once (grace 0); DELETED -> lease revoked in Vault.
   log("deleting every pod …");
   const leaseOf = new Map<string, string>();
-  for (const secret of (await stack.core.listNamespacedSecret({ namespace: "default", labelSelector: "leasekeeper.io/managed=true" })).items) {
+  for (const secret of (
+    await stack.core.listNamespacedSecret({ namespace: "default", labelSelector: "leasekeeper.io/managed=true" })
+  ).items) {
     const uid = secret.metadata?.labels?.["leasekeeper.io/pod-uid"] ?? "";
     const ids = JSON.parse(secret.metadata?.annotations?.["leasekeeper.io/lease-ids"] ?? "[]") as Array<{ id: string }>;
     if (ids[0]) leaseOf.set(uid, ids[0].id);
   }
-  const revokedTimes = () => new Map(stack.vault.control.leases().filter((l) => l.revoked && l.revokedAt).map((l) => [l.id, l.revokedAt?.getTime() ?? 0]));
+  const revokedTimes = () =>
+    new Map(
+      stack.vault.control
+        .leases()
+        .filter((l) => l.revoked && l.revokedAt)
+        .map((l) => [l.id, l.revokedAt?.getTime() ?? 0]),
+    );
   const revokeLatenciesOf = async (batch: string[]) => {
     const ids = batch.map((n) => leaseOf.get(uidOf.get(n) ?? "")).filter((id): id is string => id !== undefined);
     const deadline = Date.now() + 300_000;
@@ -176,7 +219,12 @@ try {
       await sleep(50);
       revokedAt = revokedTimes();
     }
-    return batch.map((n) => (revokedAt.get(leaseOf.get(uidOf.get(n) ?? "") ?? "") ?? NaN) - (podDeleted.get(uidOf.get(n) ?? "") ?? NaN)).filter((v) => Number.isFinite(v));
+    return batch
+      .map(
+        (n) =>
+          (revokedAt.get(leaseOf.get(uidOf.get(n) ?? "") ?? "") ?? NaN) - (podDeleted.get(uidOf.get(n) ?? "") ?? NaN),
+      )
+      .filter((v) => Number.isFinite(v));
   };
   // Paced: pods dying one by one (20/s), as in normal operation or a rolling restart.
   const paced = names.slice(0, Math.min(100, Math.floor(N / 4)));
@@ -197,16 +245,36 @@ try {
 
   const result = {
     pods: N,
-    issue: { p50Ms: pct(issueLatencies, 50), p95Ms: pct(issueLatencies, 95), p99Ms: pct(issueLatencies, 99), podsPerSecond: N / issueSeconds, burstSeconds: issueSeconds },
-    renew: { jobs: delayed.length, seconds: renewSeconds, jobsPerSecond: delayed.length / renewSeconds, renewalsPerSecond: (delayed.length * 2) / renewSeconds },
+    issue: {
+      p50Ms: pct(issueLatencies, 50),
+      p95Ms: pct(issueLatencies, 95),
+      p99Ms: pct(issueLatencies, 99),
+      podsPerSecond: N / issueSeconds,
+      burstSeconds: issueSeconds,
+    },
+    renew: {
+      jobs: delayed.length,
+      seconds: renewSeconds,
+      jobsPerSecond: delayed.length / renewSeconds,
+      renewalsPerSecond: (delayed.length * 2) / renewSeconds,
+    },
     revoke: { measured: revokeLatencies.length, p50Ms: pct(revokeLatencies, 50), p99Ms: pct(revokeLatencies, 99) },
-    revokePaced: { measured: pacedLatencies.length, perSecond: 20, p50Ms: pct(pacedLatencies, 50), p99Ms: pct(pacedLatencies, 99) },
+    revokePaced: {
+      measured: pacedLatencies.length,
+      perSecond: 20,
+      p50Ms: pct(pacedLatencies, 50),
+      p99Ms: pct(pacedLatencies, 99),
+    },
     leasekeeperRssMiB: rssMiB,
     leasekeeperPeakRssMiB: peakMiB,
     redisBytesPerLivePod: redisPerPod,
     redisKeyspaceBytesPerLivePod: keyspacePerPod,
     leasesExpiredWhilePodLived: expiredWhileAlive,
-    cpuSecondsDuringIssue: { leasekeeper: cpuAfterIssue.leasekeeper, emulatorsAndBench: cpuAfterIssue.emulators, redis: cpuAfterIssue.redis },
+    cpuSecondsDuringIssue: {
+      leasekeeper: cpuAfterIssue.leasekeeper,
+      emulatorsAndBench: cpuAfterIssue.emulators,
+      redis: cpuAfterIssue.redis,
+    },
     vaultAgentInjector: { cpuCores: (N * 2 * 250) / 1000, memoryGiB: (N * 2 * 64) / 1024 },
   };
   if (json) {
@@ -214,16 +282,48 @@ try {
   } else {
     const r = (v: number, d = 0) => v.toFixed(d);
     const rows: Array<[string, string, string]> = [
-      ["issue latency p50 / p95 / p99", `${r(result.issue.p50Ms)} / ${r(result.issue.p95Ms)} / ${r(result.issue.p99Ms)} ms`, "p99 <= 1000 ms"],
-      ["issue throughput", `${r(result.issue.podsPerSecond, 1)} pods/s (${N} in ${r(issueSeconds, 2)} s)`, ">= 300 pods/s"],
-      ["renewal capacity", `${r(result.renew.renewalsPerSecond, 1)} renewals/s (${r(result.renew.jobsPerSecond, 1)} pod jobs/s)`, ""],
-      ["revoke latency, pods dying 20/s", `${r(result.revokePaced.p50Ms)} / ${r(result.revokePaced.p99Ms)} ms (p50 / p99, ${pacedLatencies.length} pods)`, "p99 <= 500 ms"],
-      ["revoke latency, the rest at once", `${r(result.revoke.p50Ms)} / ${r(result.revoke.p99Ms)} ms (p50 / p99, ${revokeLatencies.length} pods)`, "p99 <= 500 ms"],
+      [
+        "issue latency p50 / p95 / p99",
+        `${r(result.issue.p50Ms)} / ${r(result.issue.p95Ms)} / ${r(result.issue.p99Ms)} ms`,
+        "p99 <= 1000 ms",
+      ],
+      [
+        "issue throughput",
+        `${r(result.issue.podsPerSecond, 1)} pods/s (${N} in ${r(issueSeconds, 2)} s)`,
+        ">= 300 pods/s",
+      ],
+      [
+        "renewal capacity",
+        `${r(result.renew.renewalsPerSecond, 1)} renewals/s (${r(result.renew.jobsPerSecond, 1)} pod jobs/s)`,
+        "",
+      ],
+      [
+        "revoke latency, pods dying 20/s",
+        `${r(result.revokePaced.p50Ms)} / ${r(result.revokePaced.p99Ms)} ms (p50 / p99, ${pacedLatencies.length} pods)`,
+        "p99 <= 500 ms",
+      ],
+      [
+        "revoke latency, the rest at once",
+        `${r(result.revoke.p50Ms)} / ${r(result.revoke.p99Ms)} ms (p50 / p99, ${revokeLatencies.length} pods)`,
+        "p99 <= 500 ms",
+      ],
       ["leasekeeper RSS (now / peak)", `${r(rssMiB)} / ${r(peakMiB)} MiB`, ""],
-      ["Redis bytes per live pod", `${r(keyspacePerPod)} B of keys (${r(redisPerPod)} B used_memory growth)`, "<= 2048 B"],
+      [
+        "Redis bytes per live pod",
+        `${r(keyspacePerPod)} B of keys (${r(redisPerPod)} B used_memory growth)`,
+        "<= 2048 B",
+      ],
       ["leases expired while pod lived", String(expiredWhileAlive), "0"],
-      ["CPU used during the burst", `leasekeeper ${r(cpuAfterIssue.leasekeeper, 1)} s, emulators+bench ${r(cpuAfterIssue.emulators, 1)} s, Redis ${r(cpuAfterIssue.redis, 1)} s`, ""],
-      ["Vault Agent Injector would request", `${r(result.vaultAgentInjector.cpuCores)} CPU cores, ${r(result.vaultAgentInjector.memoryGiB, 1)} GiB`, "(init + sidecar, 250m/64Mi each)"],
+      [
+        "CPU used during the burst",
+        `leasekeeper ${r(cpuAfterIssue.leasekeeper, 1)} s, emulators+bench ${r(cpuAfterIssue.emulators, 1)} s, Redis ${r(cpuAfterIssue.redis, 1)} s`,
+        "",
+      ],
+      [
+        "Vault Agent Injector would request",
+        `${r(result.vaultAgentInjector.cpuCores)} CPU cores, ${r(result.vaultAgentInjector.memoryGiB, 1)} GiB`,
+        "(init + sidecar, 250m/64Mi each)",
+      ],
     ];
     const w = Math.max(...rows.map((row) => row[0].length));
     process.stdout.write(`leasekeeper benchmark: ${N} pods, 2-core machine, emulators in the same machine\n`);

@@ -53,7 +53,9 @@ function runFile(file: string): Promise<FileResult> {
       if (exitGrace === undefined && /Duration:/.test(stripAnsi(output))) {
         exitGrace = setTimeout(() => {
           lingering = true;
-          process.stderr.write(`\n[run-tests] ${file} printed its results but did not exit within ${EXIT_GRACE_MS} ms (an open handle); ending it\n`);
+          process.stderr.write(
+            `\n[run-tests] ${file} printed its results but did not exit within ${EXIT_GRACE_MS} ms (an open handle); ending it\n`,
+          );
           child.kill("SIGKILL");
         }, EXIT_GRACE_MS);
       }
@@ -82,7 +84,10 @@ function runFile(file: string): Promise<FileResult> {
         const failed = Math.max(0, total - passed) + (code !== 0 && !lingering && total === passed ? 1 : 0);
         // A request leasekeeper made that infra/ RBAC refuses fails the file, even when the code tolerated it.
         const rbacRefusals = /\[rbac\] infra\/base refused/.test(errors) ? 1 : 0;
-        if (rbacRefusals > 0) process.stderr.write(`[run-tests] ${file}: leasekeeper made requests its RBAC does not grant (see [rbac] above): counted as 1 failure\n`);
+        if (rbacRefusals > 0)
+          process.stderr.write(
+            `[run-tests] ${file}: leasekeeper made requests its RBAC does not grant (see [rbac] above): counted as 1 failure\n`,
+          );
         result = { file, passed, failed: failed + rbacRefusals, skipped, ms: Date.now() - started };
       }
       resolve(result);
@@ -112,7 +117,9 @@ for (const r of results) {
   passed += r.passed;
   failed += r.failed;
   skipped += r.skipped;
-  console.log(`  ${r.failed > 0 ? "FAIL" : "ok  "} ${r.file}  ${r.passed} passed, ${r.failed} failed  (${(r.ms / 1000).toFixed(1)} s)`);
+  console.log(
+    `  ${r.failed > 0 ? "FAIL" : "ok  "} ${r.file}  ${r.passed} passed, ${r.failed} failed  (${(r.ms / 1000).toFixed(1)} s)`,
+  );
 }
 if (skipped > 0) console.log(`\n${skipped} skipped`);
 console.log(`\n${passed} passed, ${failed} failed`);

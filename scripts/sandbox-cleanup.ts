@@ -11,7 +11,14 @@ import { join, resolve } from "node:path";
 import { stopLeftoverPostgres } from "../test/helpers/postgres.ts";
 
 /** Files the sandbox writes into its directory, and the ones the README and banner put there (all removed when it stops). */
-export const SANDBOX_FILES = ["endpoints.json", "kubeconfig", "leasekeeper.kubeconfig", "sandbox.pid", "ci-headers.txt", "db-creds"] as const;
+export const SANDBOX_FILES = [
+  "endpoints.json",
+  "kubeconfig",
+  "leasekeeper.kubeconfig",
+  "sandbox.pid",
+  "ci-headers.txt",
+  "db-creds",
+] as const;
 
 /** The temp-dir tag of the sandbox in `dir`: the same directory always gets the same tag. */
 export function sandboxTag(dir: string): string {
@@ -33,7 +40,9 @@ export function claimSandbox(dir: string): Cleaned {
   const pidFile = join(dir, "sandbox.pid");
   const owner = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").trim()) : undefined;
   if (owner !== undefined && owner !== process.pid && isSandbox(owner)) {
-    throw new Error(`a sandbox is already running in ${dir} (pid ${owner}); stop it first (Ctrl-C in its terminal, or kill ${owner})`);
+    throw new Error(
+      `a sandbox is already running in ${dir} (pid ${owner}); stop it first (Ctrl-C in its terminal, or kill ${owner})`,
+    );
   }
   const cleaned = cleanUp(dir);
   writeFileSync(pidFile, `${process.pid}\n`);

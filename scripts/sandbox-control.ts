@@ -23,7 +23,9 @@ export async function startSandboxControl(pod: VaultPodModel, say: (line: string
     };
     if (req.url === "/vault/restart" && req.method === "POST") {
       pod.restart();
-      say(`sandbox: Vault container restarted sealed (restartCount ${pod.restarts}); leasekeeper's pod watch should unseal it`);
+      say(
+        `sandbox: Vault container restarted sealed (restartCount ${pod.restarts}); leasekeeper's pod watch should unseal it`,
+      );
       reply(200, { restarted: "vault/vault-0", sealed: true, restartCount: pod.restarts });
       return;
     }

@@ -13,7 +13,11 @@ import type { Stack } from "../test/helpers/stack.ts";
 /** The label a namespace needs for the webhook to mutate its pods (docs/injector.md). */
 export const INJECTOR_LABEL = { "leasekeeper.io/injector": "on" } as const;
 
-export async function registerShippedWebhook(stack: Stack, admissionUrl: string, namespaces: readonly string[]): Promise<string> {
+export async function registerShippedWebhook(
+  stack: Stack,
+  admissionUrl: string,
+  namespaces: readonly string[],
+): Promise<string> {
   const shipped = parseAllDocuments(readFileSync(join(INFRA_DIR, "base", "webhook.yaml"), "utf8"))
     .map((d) => d.toJSON() as { kind?: string })
     .find((d) => d.kind === "MutatingWebhookConfiguration") as V1MutatingWebhookConfiguration | undefined;
@@ -25,7 +29,10 @@ export async function registerShippedWebhook(stack: Stack, admissionUrl: string,
   };
   for (const namespace of namespaces) {
     const ns = stack.kube.control.get("namespaces", "", namespace) ?? { metadata: { name: namespace } };
-    stack.kube.control.put("namespaces", { ...ns, metadata: { ...ns.metadata, name: namespace, labels: { ...(ns.metadata?.labels ?? {}), ...INJECTOR_LABEL } } });
+    stack.kube.control.put("namespaces", {
+      ...ns,
+      metadata: { ...ns.metadata, name: namespace, labels: { ...(ns.metadata?.labels ?? {}), ...INJECTOR_LABEL } },
+    });
   }
   const kc = new KubeConfig();
   kc.loadFromFile(stack.kubeconfigPath);

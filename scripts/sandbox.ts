@@ -52,7 +52,9 @@ async function stop(signal: string): Promise<void> {
   await running.stack?.close();
   cleanUp(dir);
   removeIfEmpty(dir);
-  say(`sandbox: stopped in ${((Date.now() - started) / 1000).toFixed(1)} s; removed .sandbox and the Redis and PostgreSQL temp dirs`);
+  say(
+    `sandbox: stopped in ${((Date.now() - started) / 1000).toFixed(1)} s; removed .sandbox and the Redis and PostgreSQL temp dirs`,
+  );
   process.exit(0);
 }
 
@@ -126,7 +128,11 @@ const config = loadConfig({
 const kube = createKubeClient(loadKubeConfig(config.kubeconfig));
 const kms = createKmsClient({ keyId: stack.kmsKeyId, region: stack.kms.region, endpoint: stack.kms.url });
 const keys = keyStoreFor(requireUnsealKeys(config), kube, kms);
-const imported = await runKeysCommand(["import"], { stdin: [stack.vault.unsealKeys.join("\n")], out: () => undefined, err: say }, { keys, kmsKeyId: stack.kmsKeyId });
+const imported = await runKeysCommand(
+  ["import"],
+  { stdin: [stack.vault.unsealKeys.join("\n")], out: () => undefined, err: say },
+  { keys, kmsKeyId: stack.kmsKeyId },
+);
 kms.destroy();
 if (imported !== 0) throw new Error("sandbox: could not import the unseal keys");
 
@@ -160,13 +166,15 @@ const endpoints = {
 };
 writeFileSync(resolve(dir, "endpoints.json"), `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
 
-say(banner({
-  kubernetes: stack.kube.url,
-  vault: stack.vault.url,
-  kms: stack.kms.url,
-  kmsKeyId: stack.kmsKeyId,
-  redis: stack.redis.url,
-  postgresPort: stack.postgres?.port,
-  api,
-  sandboxControl: sandboxControl.url,
-}));
+say(
+  banner({
+    kubernetes: stack.kube.url,
+    vault: stack.vault.url,
+    kms: stack.kms.url,
+    kmsKeyId: stack.kmsKeyId,
+    redis: stack.redis.url,
+    postgresPort: stack.postgres?.port,
+    api,
+    sandboxControl: sandboxControl.url,
+  }),
+);

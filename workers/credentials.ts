@@ -79,7 +79,12 @@ export function render(data: unknown): string {
 export async function writePodSecret(
   deps: WorkerDeps,
   target: { readonly ref: PodRef; readonly request: PodRequest },
-  content: { accessor: string; leases: readonly LeaseRecord[]; retiring: readonly Retiring[]; files: Record<string, string> },
+  content: {
+    accessor: string;
+    leases: readonly LeaseRecord[];
+    retiring: readonly Retiring[];
+    files: Record<string, string>;
+  },
   existing: V1Secret | undefined,
 ): Promise<void> {
   const { ref, request } = target;
@@ -102,6 +107,7 @@ export async function writePodSecret(
 /** Current file contents of the pod's Secret, decoded. */
 export function secretFiles(secret: V1Secret | undefined): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const [key, value] of Object.entries(secret?.data ?? {})) files[key] = Buffer.from(value, "base64").toString("utf8");
+  for (const [key, value] of Object.entries(secret?.data ?? {}))
+    files[key] = Buffer.from(value, "base64").toString("utf8");
   return files;
 }

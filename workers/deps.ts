@@ -9,7 +9,15 @@ import type { KubePort, VaultPort } from "../shared/ports/vault-kube.ts";
 
 export type WorkerSettings = Pick<
   Config,
-  "tokenAudience" | "tokenExpirationSeconds" | "defaultAuthPath" | "rotationGraceSeconds" | "renewJitterPercent" | "sealedRetryMs" | "namespaces" | "vaultAnnotations" | "staticSecretRenderIntervalSeconds"
+  | "tokenAudience"
+  | "tokenExpirationSeconds"
+  | "defaultAuthPath"
+  | "rotationGraceSeconds"
+  | "renewJitterPercent"
+  | "sealedRetryMs"
+  | "namespaces"
+  | "vaultAnnotations"
+  | "staticSecretRenderIntervalSeconds"
 >;
 
 /** Everything a processor needs; only the entry point builds the real ones. */

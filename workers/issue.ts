@@ -21,7 +21,9 @@ import { scheduleRenew } from "./schedule.ts";
  * secret -> write the Secret -> record leases -> schedule renew -> Event.
  */
 export function createIssueProcessor(deps: WorkerDeps) {
-  return runJob(deps, { queue: QUEUE.issue, schema: IssueJobSchema, lockKey: (data) => data.uid }, (data) => issue(deps, data));
+  return runJob(deps, { queue: QUEUE.issue, schema: IssueJobSchema, lockKey: (data) => data.uid }, (data) =>
+    issue(deps, data),
+  );
 }
 
 async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
@@ -75,8 +77,10 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
       const recovery = previous && isPodsSecret(previous, ref) ? readSecretRecovery(previous) : undefined;
       if (recovery) {
         // The index was lost but the pod's Secret survived: its old credentials retire after the grace.
-        for (const lease of trustedLeases(deps, recovery)) retiring.push({ kind: "lease", id: lease.id, revokeAt: graceAt });
-        for (const accessor of await trustedAccessors(deps, recovery)) retiring.push({ kind: "accessor", id: accessor, revokeAt: graceAt });
+        for (const lease of trustedLeases(deps, recovery))
+          retiring.push({ kind: "lease", id: lease.id, revokeAt: graceAt });
+        for (const accessor of await trustedAccessors(deps, recovery))
+          retiring.push({ kind: "accessor", id: accessor, revokeAt: graceAt });
       }
       await writePodSecret(deps, { ref, request }, content, previous);
     }
@@ -90,18 +94,32 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
 
   record.state = "issued";
   await scheduleRenew(deps, record);
-  for (const item of retiring) await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());
+  for (const item of retiring)
+    await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());
 
   const created = pod.metadata?.creationTimestamp;
   if (created) deps.metrics.issueSeconds.observe(Math.max(0, deps.now() - new Date(created).getTime()) / 1000);
   const files = request.secrets.map((s) => s.file).join(", ");
-  deps.log.info({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, role: request.role, files, leases: record.leases.length }, "credentials issued");
-  await podEvent(deps, ref, "CredentialsIssued", `Issued ${request.secrets.length} credential file(s) (${files}) into Secret ${request.secretName} with Vault role ${request.role}`);
+  deps.log.info(
+    { pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, role: request.role, files, leases: record.leases.length },
+    "credentials issued",
+  );
+  await podEvent(
+    deps,
+    ref,
+    "CredentialsIssued",
+    `Issued ${request.secrets.length} credential file(s) (${files}) into Secret ${request.secretName} with Vault role ${request.role}`,
+  );
   return { outcome: "issued", leases: record.leases.filter((l) => l.id !== "").length, secret: request.secretName };
 }
 
 /** The record of an issue in progress: the new token's accessor is known before any lease exists. */
-function issuingRecord(deps: WorkerDeps, target: { ref: IssueJob; pod: V1Pod; request: PodRequest }, auth: VaultAuth, retiring: Retiring[]): PodRecord {
+function issuingRecord(
+  deps: WorkerDeps,
+  target: { ref: IssueJob; pod: V1Pod; request: PodRequest },
+  auth: VaultAuth,
+  retiring: Retiring[],
+): PodRecord {
   const { ref, pod, request } = target;
   const now = deps.now();
   return {
@@ -137,7 +155,10 @@ async function revokeAttempt(deps: WorkerDeps, accessor: string, leases: readonl
 }
 
 async function fail(deps: WorkerDeps, ref: IssueJob, err: PermanentError): Promise<never> {
-  deps.log.warn({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, reason: err.reason, error: err.message }, "issue failed");
+  deps.log.warn(
+    { pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, reason: err.reason, error: err.message },
+    "issue failed",
+  );
   await podEvent(deps, ref, "IssueFailed", `${err.reason}: ${err.message}`);
   throw err;
 }

@@ -18,7 +18,11 @@ type Processor = (job: Job, token?: string) => Promise<{ outcome: string }>;
  * `handlers` is typed by the queue's job-name union, so a name without a handler does not compile;
  * a job with a name outside it fails for good.
  */
-export function byJobName<N extends string>(deps: WorkerDeps, queue: QueueName, handlers: Readonly<Record<N, Processor>>): Processor {
+export function byJobName<N extends string>(
+  deps: WorkerDeps,
+  queue: QueueName,
+  handlers: Readonly<Record<N, Processor>>,
+): Processor {
   return async (job, token) => {
     const handler = Object.hasOwn(handlers, job.name) ? handlers[job.name as N] : undefined;
     if (handler === undefined) {
@@ -42,13 +46,19 @@ export interface JobSpec<D> {
  * no answer within LEASEKEEPER_VAULT_TIMEOUT_MS) or the pod is busy, and
  * the mapping of permanent errors to BullMQ's UnrecoverableError.
  */
-export function runJob<D, R extends { outcome: string }>(deps: WorkerDeps, spec: JobSpec<D>, body: (data: D, job: Job) => Promise<R>) {
+export function runJob<D, R extends { outcome: string }>(
+  deps: WorkerDeps,
+  spec: JobSpec<D>,
+  body: (data: D, job: Job) => Promise<R>,
+) {
   const { queue, schema, lockKey } = spec;
   return async (job: Job, token?: string): Promise<R> => {
     const parsed = schema.safeParse(job.data);
     if (!parsed.success) {
       deps.metrics.jobs.inc({ queue, outcome: "invalid-payload" });
-      throw new UnrecoverableError(`invalid ${queue} job payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+      throw new UnrecoverableError(
+        `invalid ${queue} job payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      );
     }
     const data = parsed.data;
     try {
@@ -66,7 +76,9 @@ export function runJob<D, R extends { outcome: string }>(deps: WorkerDeps, spec:
     } catch (err) {
       const unavailable = isVaultUnavailable(err);
       if (unavailable || (err instanceof Error && err.name === "PodBusyError")) {
-        const waitMs = unavailable ? deps.settings.sealedRetryMs : LOCK_RETRY_MS + Math.floor(deps.random() * LOCK_RETRY_MS);
+        const waitMs = unavailable
+          ? deps.settings.sealedRetryMs
+          : LOCK_RETRY_MS + Math.floor(deps.random() * LOCK_RETRY_MS);
         if (unavailable) {
           deps.metrics.vaultSealedWaits.inc({ queue, reason: err.reason });
           deps.log.warn({ queue, job: job.id, reason: err.reason }, "vault is sealed or unreachable; job waits");
@@ -78,10 +90,16 @@ export function runJob<D, R extends { outcome: string }>(deps: WorkerDeps, spec:
       deps.metrics.jobFailures.inc({ queue, error: errorClass });
       if (isPermanent(err)) {
         deps.metrics.jobs.inc({ queue, outcome: "failed" });
-        deps.log.error({ queue, job: job.id, reason: err.reason, err: { message: err.message } }, "job failed permanently");
+        deps.log.error(
+          { queue, job: job.id, reason: err.reason, err: { message: err.message } },
+          "job failed permanently",
+        );
         throw new UnrecoverableError(err.message);
       }
-      deps.log.warn({ queue, job: job.id, attempt: job.attemptsMade + 1, error: messageOf(err) }, "job attempt failed; will retry");
+      deps.log.warn(
+        { queue, job: job.id, attempt: job.attemptsMade + 1, error: messageOf(err) },
+        "job attempt failed; will retry",
+      );
       throw err;
     }
   };

@@ -23,7 +23,9 @@ type RevokePod = (ref: RevokeJob) => Promise<RevokeOutcome>;
  * credentials, the old ones retire after the grace). What fails is queued for retry and reported.
  */
 export function createOperationProcessor(deps: WorkerDeps, revokePod: RevokePod) {
-  return runJob(deps, { queue: QUEUE.revoke, schema: OperationJobSchema, lockKey: () => undefined }, (data, job) => operate(deps, revokePod, data, job));
+  return runJob(deps, { queue: QUEUE.revoke, schema: OperationJobSchema, lockKey: () => undefined }, (data, job) =>
+    operate(deps, revokePod, data, job),
+  );
 }
 
 async function operate(deps: WorkerDeps, revokePod: RevokePod, op: OperationJob, job: Job): Promise<OperationOutcome> {
@@ -38,7 +40,10 @@ async function operate(deps: WorkerDeps, revokePod: RevokePod, op: OperationJob,
     }
   }
   const failed = items.filter((i) => i.outcome === "failed").length;
-  deps.log.info({ action: op.action, source: op.source, actor: op.actor, total: items.length, failed, job: job.id }, "operation finished");
+  deps.log.info(
+    { action: op.action, source: op.source, actor: op.actor, total: items.length, failed, job: job.id },
+    "operation finished",
+  );
   return { outcome: failed > 0 ? "partly-failed" : "completed", action: op.action, total: items.length, failed, items };
 }
 
@@ -74,11 +79,25 @@ async function runTarget(deps: WorkerDeps, run: OperationRun, target: OperationT
     }
     // The pod lives on: give it fresh credentials now instead of at its next renewal.
     const jobId = await rotate();
-    if (failedLeases.length > 0) return { pod, uid: target.uid, outcome: "failed", leases: failedLeases, error: error ?? "revoke failed", retryJobIds, jobId };
+    if (failedLeases.length > 0)
+      return {
+        pod,
+        uid: target.uid,
+        outcome: "failed",
+        leases: failedLeases,
+        error: error ?? "revoke failed",
+        retryJobIds,
+        jobId,
+      };
     return { pod, uid: target.uid, outcome: "leases-revoked", leases: target.leases, jobId };
   }
 
-  const revokeRef: RevokeJob = { ...ref, source: op.source, reason: `${op.source === "ci" ? "CI" : "on-call"} ${op.actor}: ${op.reason}`.slice(0, 200), force: true };
+  const revokeRef: RevokeJob = {
+    ...ref,
+    source: op.source,
+    reason: `${op.source === "ci" ? "CI" : "on-call"} ${op.actor}: ${op.reason}`.slice(0, 200),
+    force: true,
+  };
   try {
     const locked = await deps.lock.run(target.uid, () => revokePod(revokeRef));
     if (!locked.locked) throw new Error("pod is busy (another job holds its lock)");
@@ -87,7 +106,10 @@ async function runTarget(deps: WorkerDeps, run: OperationRun, target: OperationT
     return { pod, uid: target.uid, outcome: "nothing-to-revoke" };
   } catch (err) {
     const retryJobId = await deps.producer.forcedRevoke(revokeRef, opKey);
-    deps.log.warn({ pod, uid: target.uid, error: messageOf(err), retryJob: retryJobId }, "operation: revoke failed; queued for retry");
+    deps.log.warn(
+      { pod, uid: target.uid, error: messageOf(err), retryJob: retryJobId },
+      "operation: revoke failed; queued for retry",
+    );
     return { pod, uid: target.uid, outcome: "failed", error: messageOf(err), retryJobIds: [retryJobId] };
   }
 }
@@ -96,7 +118,12 @@ async function runTarget(deps: WorkerDeps, run: OperationRun, target: OperationT
 async function listAsRetiring(deps: WorkerDeps, uid: string, id: string): Promise<void> {
   await deps.lock.run(uid, async () => {
     const record = await deps.index.get(uid);
-    if (!record || !record.leases.some((l) => l.id === id) || record.retiring.some((r) => r.kind === "lease" && r.id === id)) return;
+    if (
+      !record ||
+      !record.leases.some((l) => l.id === id) ||
+      record.retiring.some((r) => r.kind === "lease" && r.id === id)
+    )
+      return;
     await deps.index.put({ ...record, retiring: [...record.retiring, { kind: "lease", id, revokeAt: deps.now() }] });
   });
 }

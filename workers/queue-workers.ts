@@ -33,7 +33,12 @@ export function startWorkers(deps: WorkerDeps, options: WorkerOptions): Worker[]
   if (options.unsealWorker) {
     // Which replicas may get key shares comes from configuration, never from the job payload.
     const trust = createReplicaTrust(options);
-    workers.push(new Worker(QUEUE.unseal, createUnsealProcessor(options.unsealWorker.deps, trust), { ...base, concurrency: options.unsealWorker.concurrency }));
+    workers.push(
+      new Worker(QUEUE.unseal, createUnsealProcessor(options.unsealWorker.deps, trust), {
+        ...base,
+        concurrency: options.unsealWorker.concurrency,
+      }),
+    );
   }
   for (const worker of workers) {
     worker.on("error", (err) => deps.log.warn({ queue: worker.name, error: messageOf(err) }, "worker error"));

@@ -9,12 +9,17 @@ export const QUEUE_STATES = ["wait", "prioritized", "active", "delayed", "failed
  * leasekeeper_credentials_earliest_expiry_seconds over the given live pods' records (only
  * `issued` ones: a `recovered` record does not know its expiry) and leasekeeper_queue_jobs.
  */
-export async function updateReconcileGauges(deps: Pick<WorkerDeps, "metrics" | "producer" | "now">, livePodRecords: readonly PodRecord[]): Promise<void> {
+export async function updateReconcileGauges(
+  deps: Pick<WorkerDeps, "metrics" | "producer" | "now">,
+  livePodRecords: readonly PodRecord[],
+): Promise<void> {
   let earliest = Number.POSITIVE_INFINITY;
   for (const record of livePodRecords) {
     if (record.state === "issued") earliest = Math.min(earliest, earliestExpiry(record));
   }
-  deps.metrics.earliestExpiry.set(earliest === Number.POSITIVE_INFINITY ? earliest : Math.max(0, (earliest - deps.now()) / 1000));
+  deps.metrics.earliestExpiry.set(
+    earliest === Number.POSITIVE_INFINITY ? earliest : Math.max(0, (earliest - deps.now()) / 1000),
+  );
   for (const [queue, q] of Object.entries(deps.producer.queues)) {
     const counts = await q.getJobCounts(...QUEUE_STATES);
     for (const state of QUEUE_STATES) deps.metrics.queueJobs.set({ queue, state }, counts[state] ?? 0);

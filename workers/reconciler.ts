@@ -2,7 +2,12 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { messageOf } from "../shared/errors/errors.ts";
 import type { PodRecord } from "../shared/index/pod-record.ts";
 import { LABEL_POD_NAME } from "../shared/kube/labels.ts";
-import { isPodsSecret, readSecretRecovery, type AnnotatedLease, type SecretRecovery } from "../shared/kube/pod-secret.ts";
+import {
+  isPodsSecret,
+  readSecretRecovery,
+  type AnnotatedLease,
+  type SecretRecovery,
+} from "../shared/kube/pod-secret.ts";
 import { readPodContract, wantsCredentials } from "../shared/pods/read-contract.ts";
 import { isTerminal, podRef } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -46,7 +51,15 @@ export function createReconciler(deps: WorkerDeps) {
     const live = new Map<string, V1Pod>();
     for (const pod of pods) if (pod.metadata?.uid) live.set(pod.metadata.uid, pod);
     const indexed = new Map<string, PodRecord>(records.map((r) => [r.uid, r]));
-    const count = { issueQueued: 0, issueAlreadyQueued: 0, revokedByOperator: 0, revokeQueued: 0, revokeAlreadyQueued: 0, rebuilt: 0, rescheduled: 0 };
+    const count = {
+      issueQueued: 0,
+      issueAlreadyQueued: 0,
+      revokedByOperator: 0,
+      revokeQueued: 0,
+      revokeAlreadyQueued: 0,
+      rebuilt: 0,
+      rescheduled: 0,
+    };
     const revokeQueued = new Set<string>();
     const revoke = async (uid: string, namespace: string, name: string, reason: string) => {
       if (revokeQueued.has(uid)) return;
@@ -63,7 +76,10 @@ export function createReconciler(deps: WorkerDeps) {
       const ref = pod ? podRef(pod) : undefined;
       if (pod && ref && !isPodsSecret(secret, ref)) {
         // A Secret naming a live pod's UID that is not that pod's (another namespace, no ownerReference): never trusted.
-        deps.log.warn({ secret: `${recovery.namespace}/${recovery.name}`, pod: `${ref.namespace}/${ref.name}` }, "a Secret names a pod it does not belong to; ignored");
+        deps.log.warn(
+          { secret: `${recovery.namespace}/${recovery.name}`, pod: `${ref.namespace}/${ref.name}` },
+          "a Secret names a pod it does not belong to; ignored",
+        );
         continue;
       }
       const podName = pod?.metadata?.name ?? secret.metadata?.labels?.[LABEL_POD_NAME] ?? recovery.name;
@@ -73,12 +89,19 @@ export function createReconciler(deps: WorkerDeps) {
       }
       // Revoked by on-call: nothing is rebuilt (or renewed) for that pod until it is replaced.
       if (await deps.index.revokedMark(recovery.podUid)) continue;
-      const rebuiltRecord = recordFromSecret(deps, pod, { recovery, accessors: await trustedAccessors(deps, recovery), leases: trustedLeases(deps, recovery) });
+      const rebuiltRecord = recordFromSecret(deps, pod, {
+        recovery,
+        accessors: await trustedAccessors(deps, recovery),
+        leases: trustedLeases(deps, recovery),
+      });
       if (!rebuiltRecord) continue;
       await deps.index.put(rebuiltRecord);
       await scheduleRenew(deps, rebuiltRecord, { kind: "now" });
       for (const item of rebuiltRecord.retiring) {
-        await deps.producer.retire({ uid: rebuiltRecord.uid, kind: item.kind, id: item.id }, deps.settings.rotationGraceSeconds * 1000);
+        await deps.producer.retire(
+          { uid: rebuiltRecord.uid, kind: item.kind, id: item.id },
+          deps.settings.rotationGraceSeconds * 1000,
+        );
       }
       indexed.set(rebuiltRecord.uid, rebuiltRecord);
       count.rebuilt++;
@@ -89,7 +112,8 @@ export function createReconciler(deps: WorkerDeps) {
       if (!ref) continue;
       const record = indexed.get(ref.uid);
       if (isTerminal(pod)) {
-        if (record || wantsCredentials(pod, deps.settings)) await revoke(ref.uid, ref.namespace, ref.name, `reconciler: pod ${pod.status?.phase}`);
+        if (record || wantsCredentials(pod, deps.settings))
+          await revoke(ref.uid, ref.namespace, ref.name, `reconciler: pod ${pod.status?.phase}`);
         continue;
       }
       if (!wantsCredentials(pod, deps.settings) || pod.metadata?.deletionTimestamp) continue;
@@ -114,7 +138,10 @@ export function createReconciler(deps: WorkerDeps) {
     deps.metrics.reconcileActions.inc({ action: "revoke" }, count.revokeQueued);
     deps.metrics.reconcileActions.inc({ action: "rebuild" }, count.rebuilt);
     deps.metrics.livePods.set(indexed.size - revokeQueued.size);
-    await updateReconcileGauges(deps, [...indexed.values()].filter((r) => live.has(r.uid) && !revokeQueued.has(r.uid)));
+    await updateReconcileGauges(
+      deps,
+      [...indexed.values()].filter((r) => live.has(r.uid) && !revokeQueued.has(r.uid)),
+    );
     return { pods: pods.length, ...count };
   };
 }
@@ -140,8 +167,16 @@ function recordFromSecret(deps: WorkerDeps, pod: V1Pod, verified: Verified): Pod
   const stale = leasesFromSecret.filter((l) => !l.current);
   const leases = contract.request.secrets.flatMap((s) => {
     const known = current.filter((l) => l.file === s.file);
-    if (known.length === 0) return [{ id: "", path: s.path, file: s.file, expiresAt: now, renewable: true, ttlSeconds: 0 }];
-    return known.map((l) => ({ id: l.id, path: l.path || s.path, file: s.file, expiresAt: now, renewable: true, ttlSeconds: 0 }));
+    if (known.length === 0)
+      return [{ id: "", path: s.path, file: s.file, expiresAt: now, renewable: true, ttlSeconds: 0 }];
+    return known.map((l) => ({
+      id: l.id,
+      path: l.path || s.path,
+      file: s.file,
+      expiresAt: now,
+      renewable: true,
+      ttlSeconds: 0,
+    }));
   });
   return {
     ...ref,
@@ -165,7 +200,11 @@ function recordFromSecret(deps: WorkerDeps, pod: V1Pod, verified: Verified): Pod
 }
 
 /** Runs `reconcile` now and then every `intervalMs`, never overlapping; returns a stop function. */
-export function scheduleReconciler(deps: WorkerDeps, reconcile: () => Promise<ReconcileReport>, intervalMs: number): () => Promise<void> {
+export function scheduleReconciler(
+  deps: WorkerDeps,
+  reconcile: () => Promise<ReconcileReport>,
+  intervalMs: number,
+): () => Promise<void> {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -198,10 +237,16 @@ const OVERDUE_MS = 60_000;
  * Redis) is scheduled again now, under the pod lock so a running renewal is not doubled.
  */
 async function rescheduleOverdue(deps: WorkerDeps, seen: PodRecord): Promise<boolean> {
-  if (seen.state === "issuing" || (seen.nextRenewAt !== undefined && seen.nextRenewAt > deps.now() - OVERDUE_MS)) return false;
+  if (seen.state === "issuing" || (seen.nextRenewAt !== undefined && seen.nextRenewAt > deps.now() - OVERDUE_MS))
+    return false;
   const outcome = await deps.lock.run(seen.uid, async () => {
     const record = await deps.index.get(seen.uid);
-    if (!record || record.state === "issuing" || (record.nextRenewAt !== undefined && record.nextRenewAt > deps.now() - OVERDUE_MS)) return false;
+    if (
+      !record ||
+      record.state === "issuing" ||
+      (record.nextRenewAt !== undefined && record.nextRenewAt > deps.now() - OVERDUE_MS)
+    )
+      return false;
     // Still ordered by expiry: after a long Vault outage these run nearest expiry first.
     await scheduleRenew(deps, record, { kind: "now", keepExpiryOrder: true });
     deps.log.warn({ pod: `${record.namespace}/${record.name}`, uid: record.uid }, "renewal overdue; scheduled again");

@@ -40,7 +40,7 @@ function dependencies(secret: SecretRequest): string[] {
 export function withSharedDependencies(secrets: readonly SecretRequest[], files: ReadonlySet<string>): SecretRequest[] {
   const deps = new Map(secrets.map((s) => [s.file, dependencies(s)]));
   const wanted = new Set(files);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     const keys = new Set([...wanted].flatMap((f) => deps.get(f) ?? []));
     for (const s of secrets) {

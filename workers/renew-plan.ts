@@ -20,14 +20,16 @@ export type RenewPlan =
 const DUE_SLACK_MS = 1000;
 
 /** Something Vault will not extend is replaced once two thirds of its life are gone. */
-const pastTwoThirds = (expiresAt: number, ttlSeconds: number, now: number) => expiresAt - now <= (ttlSeconds * 1000) / 3;
+const pastTwoThirds = (expiresAt: number, ttlSeconds: number, now: number) =>
+  expiresAt - now <= (ttlSeconds * 1000) / 3;
 
 export function planRenewal(record: PodRecord, force: boolean, now: number): RenewPlan {
   if (record.state === "recovered" || !record.encryptedToken) return { kind: "relogin", cause: "index-rebuilt" };
   if (force) return { kind: "relogin", cause: "requested" };
   if (record.leaseRenewAt !== undefined && now < record.leaseRenewAt - DUE_SLACK_MS) return { kind: "refresh-only" };
   // A token that cannot be renewed (e.g. a batch token) is replaced once two thirds of its life are gone.
-  if (!record.tokenRenewable && pastTwoThirds(record.tokenExpiresAt, record.tokenTtlSeconds, now)) return { kind: "relogin", cause: "token-not-renewable" };
+  if (!record.tokenRenewable && pastTwoThirds(record.tokenExpiresAt, record.tokenTtlSeconds, now))
+    return { kind: "relogin", cause: "token-not-renewable" };
   const leases = record.leases.map((lease): LeaseStep => {
     if (!lease.id) return { lease, step: "keep" };
     if (lease.renewable) return { lease, step: "renew" };

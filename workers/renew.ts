@@ -16,7 +16,9 @@ import { tokenRenewalPlan } from "./token-renewal.ts";
  * extend far enough, and schedules itself again at ~2/3 of the shortest remaining TTL.
  */
 export function createRenewProcessor(deps: WorkerDeps) {
-  return runJob(deps, { queue: QUEUE.renew, schema: RenewJobSchema, lockKey: (data) => data.uid }, (data, job) => renew(deps, data, job.id));
+  return runJob(deps, { queue: QUEUE.renew, schema: RenewJobSchema, lockKey: (data) => data.uid }, (data, job) =>
+    renew(deps, data, job.id),
+  );
 }
 
 async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined): Promise<RenewOutcome> {
@@ -26,13 +28,29 @@ async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined)
   const ref: RenewJob = { ...job, namespace: record.namespace, name: record.name };
   if (await deps.index.revokedMark(ref.uid)) {
     // Revoked by on-call while alive: nothing is renewed or re-issued; whatever the record holds goes.
-    await deps.producer.revoke({ uid: ref.uid, namespace: ref.namespace, name: ref.name, source: "renew", reason: "revoked by an operator (tombstone)", force: true });
-    deps.log.warn({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid }, "renewal refused: the pod's credentials were revoked by an operator");
+    await deps.producer.revoke({
+      uid: ref.uid,
+      namespace: ref.namespace,
+      name: ref.name,
+      source: "renew",
+      reason: "revoked by an operator (tombstone)",
+      force: true,
+    });
+    deps.log.warn(
+      { pod: `${ref.namespace}/${ref.name}`, uid: ref.uid },
+      "renewal refused: the pod's credentials were revoked by an operator",
+    );
     return { outcome: "revoked-by-operator" };
   }
   const pod = await deps.kube.readPod(ref.namespace, ref.name);
   if (!pod || pod.metadata?.uid !== ref.uid || isTerminal(pod)) {
-    await deps.producer.revoke({ uid: ref.uid, namespace: ref.namespace, name: ref.name, source: "renew", reason: "pod gone at renewal" });
+    await deps.producer.revoke({
+      uid: ref.uid,
+      namespace: ref.namespace,
+      name: ref.name,
+      source: "renew",
+      reason: "pod gone at renewal",
+    });
     return { outcome: "pod-gone" };
   }
   const podLabel = `${ref.namespace}/${ref.name}`;
@@ -47,10 +65,16 @@ async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined)
     rotated = next.leases.length;
     deps.metrics.rotations.inc({ cause });
     deps.log.info({ pod: podLabel, uid: ref.uid, cause }, "pod token replaced; all credentials rotated");
-    await podEvent(deps, ref, "CredentialsRotated", `Logged in again (${cause}) and rotated ${next.leases.length} credential file(s) in Secret ${next.secretName}`);
+    await podEvent(
+      deps,
+      ref,
+      "CredentialsRotated",
+      `Logged in again (${cause}) and rotated ${next.leases.length} credential file(s) in Secret ${next.secretName}`,
+    );
   } else {
     const token = deps.sealBox.open(record.encryptedToken ?? "", ref.uid);
-    const { renewed, stale, trouble } = plan.kind === "renew" ? await renewLeases(deps, plan.leases) : { renewed: record.leases, stale: [], trouble: [] };
+    const { renewed, stale, trouble } =
+      plan.kind === "renew" ? await renewLeases(deps, plan.leases) : { renewed: record.leases, stale: [], trouble: [] };
     next = { ...record, leases: renewed };
     if (stale.length > 0) {
       next = await rotateLeases(deps, { pod, ref }, next, { podToken: token, stale });
@@ -59,9 +83,15 @@ async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined)
       deps.metrics.rotations.inc({ cause: leaseCause }, stale.length);
       const files = stale.map((l) => l.file).join(", ");
       deps.log.info({ pod: podLabel, uid: ref.uid, files }, "credentials rotated");
-      await podEvent(deps, ref, "CredentialsRotated", `Rotated ${files} in Secret ${next.secretName}; the old lease(s) are revoked after ${deps.settings.rotationGraceSeconds}s`);
+      await podEvent(
+        deps,
+        ref,
+        "CredentialsRotated",
+        `Rotated ${files} in Secret ${next.secretName}; the old lease(s) are revoked after ${deps.settings.rotationGraceSeconds}s`,
+      );
     }
-    if (trouble.length > 0) await podEvent(deps, ref, "CredentialsRenewed", `Renewal trouble, replaced: ${trouble.join("; ")}`);
+    if (trouble.length > 0)
+      await podEvent(deps, ref, "CredentialsRenewed", `Renewal trouble, replaced: ${trouble.join("; ")}`);
     const due = refreshDue(next, deps.now()).filter((l) => !stale.some((s) => s.file === l.file));
     if (due.length > 0) {
       const before = next.rotations;
@@ -70,14 +100,23 @@ async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined)
         const files = [...new Set(due.map((l) => l.file))].join(", ");
         deps.metrics.rotations.inc({ cause: "refresh" satisfies RotationCause });
         deps.log.info({ pod: podLabel, uid: ref.uid, files }, "files rendered again with changed content");
-        await podEvent(deps, ref, "CredentialsRotated", `Rendered ${files} again in Secret ${next.secretName} (static secret changed or certificate re-issued)`);
+        await podEvent(
+          deps,
+          ref,
+          "CredentialsRotated",
+          `Rendered ${files} again in Secret ${next.secretName} (static secret changed or certificate re-issued)`,
+        );
       }
     }
   }
 
   next.renewedAt = deps.now();
   next.state = "issued";
-  const delay = await scheduleRenew(deps, next, plan.kind === "refresh-only" ? { kind: "lease-due", at: record.leaseRenewAt ?? 0 } : { kind: "by-expiry" });
+  const delay = await scheduleRenew(
+    deps,
+    next,
+    plan.kind === "refresh-only" ? { kind: "lease-due", at: record.leaseRenewAt ?? 0 } : { kind: "by-expiry" },
+  );
   if (ref.force && record.renewJobId && record.renewJobId !== jobId) await deps.producer.cancelRenew(record.renewJobId);
   return cause !== undefined
     ? { outcome: "relogged-in", leases: next.leases.length, nextRenewInMs: Math.round(delay) }

@@ -1,7 +1,15 @@
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { RevokedMark } from "../shared/index/pod-index.ts";
 import { isPodsSecret, readSecretRecovery } from "../shared/kube/pod-secret.ts";
-import { QUEUE, RetireJobSchema, RevokeJobSchema, type RetireJob, type RevokeJob, type RevokeOutcome, type RevokeQueueJob } from "../shared/jobs/job-types.ts";
+import {
+  QUEUE,
+  RetireJobSchema,
+  RevokeJobSchema,
+  type RetireJob,
+  type RevokeJob,
+  type RevokeOutcome,
+  type RevokeQueueJob,
+} from "../shared/jobs/job-types.ts";
 import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
@@ -17,8 +25,12 @@ import { createOperationProcessor } from "./operation.ts";
  */
 export function createRevokeProcessor(deps: WorkerDeps) {
   return byJobName<RevokeQueueJob>(deps, QUEUE.revoke, {
-    revoke: runJob(deps, { queue: QUEUE.revoke, schema: RevokeJobSchema, lockKey: (data) => data.uid }, (data) => revoke(deps, data)),
-    retire: runJob(deps, { queue: QUEUE.revoke, schema: RetireJobSchema, lockKey: (data) => data.uid }, (data) => retire(deps, data)),
+    revoke: runJob(deps, { queue: QUEUE.revoke, schema: RevokeJobSchema, lockKey: (data) => data.uid }, (data) =>
+      revoke(deps, data),
+    ),
+    retire: runJob(deps, { queue: QUEUE.revoke, schema: RetireJobSchema, lockKey: (data) => data.uid }, (data) =>
+      retire(deps, data),
+    ),
     operation: createOperationProcessor(deps, (ref) => revoke(deps, ref)),
   });
 }
@@ -28,13 +40,27 @@ async function revoke(deps: WorkerDeps, job: RevokeJob): Promise<RevokeOutcome> 
   const mark = await deps.index.revokedMark(job.uid);
   // The payload (an event, Redis) only names the pod: where the pod with this UID lives comes from
   // the index or the tombstone when they know it, and whether it lives from the API server.
-  const ref: RevokeJob = { ...job, ...(record ? { namespace: record.namespace, name: record.name } : mark?.namespace && mark.name ? { namespace: mark.namespace, name: mark.name } : {}) };
+  const ref: RevokeJob = {
+    ...job,
+    ...(record
+      ? { namespace: record.namespace, name: record.name }
+      : mark?.namespace && mark.name
+        ? { namespace: mark.namespace, name: mark.name }
+        : {}),
+  };
   const pod = await deps.kube.readPod(ref.namespace, ref.name);
   const sameUid = pod?.metadata?.uid === ref.uid;
   const alive = pod !== undefined && sameUid && !isTerminal(pod);
   if (alive && !ref.force) return { outcome: "pod-alive" };
   // Forced (on-call) while alive: the tombstone goes first, so no issue can slip in between.
-  if (alive) await deps.index.markRevoked(ref.uid, { at: deps.now(), source: ref.source, reason: ref.reason, namespace: ref.namespace, name: ref.name });
+  if (alive)
+    await deps.index.markRevoked(ref.uid, {
+      at: deps.now(),
+      source: ref.source,
+      reason: ref.reason,
+      namespace: ref.namespace,
+      name: ref.name,
+    });
   else if (mark) await clearTombstoneIfGone(deps, ref.uid, mark, { ...ref, pod });
 
   const secrets = await podSecrets(deps, ref, record?.secretName);
@@ -72,11 +98,26 @@ async function revoke(deps: WorkerDeps, job: RevokeJob): Promise<RevokeOutcome> 
   }
   await deps.producer.cancelRenew(record?.renewJobId);
   await deps.index.delete(ref.uid);
-  deps.log.info({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, reason: ref.reason, leases: leaseIds.size, tokens: accessors.size }, "credentials revoked");
+  deps.log.info(
+    {
+      pod: `${ref.namespace}/${ref.name}`,
+      uid: ref.uid,
+      reason: ref.reason,
+      leases: leaseIds.size,
+      tokens: accessors.size,
+    },
+    "credentials revoked",
+  );
   // On the pod while it exists; once it is gone, on its namespace, naming the pod.
   const what = `${leaseIds.size} lease(s) and ${accessors.size === 1 ? "the" : accessors.size} Vault token${accessors.size === 1 ? "" : "s"}`;
   if (pod && sameUid) await podEvent(deps, ref, "CredentialsRevoked", `Revoked ${what} of the pod (${ref.reason})`);
-  else await podEvent(deps, { ...ref, onNamespace: true }, "CredentialsRevoked", `Revoked ${what} of pod ${ref.name} (uid ${ref.uid}), which is gone (${ref.reason})`);
+  else
+    await podEvent(
+      deps,
+      { ...ref, onNamespace: true },
+      "CredentialsRevoked",
+      `Revoked ${what} of pod ${ref.name} (uid ${ref.uid}), which is gone (${ref.reason})`,
+    );
   return { outcome: "revoked", leases: leaseIds.size, tokenRevoked: accessors.size > 0, secretDeleted };
 }
 
@@ -88,13 +129,19 @@ async function retire(deps: WorkerDeps, data: RetireJob): Promise<{ outcome: "re
   const record = await deps.index.get(data.uid);
   const listed = record?.retiring.some((r) => r.kind === data.kind && r.id === data.id) === true;
   if (!record || !listed) {
-    deps.log.warn({ uid: data.uid, kind: data.kind }, "retire job names nothing the pod's record lists as retiring; nothing revoked");
+    deps.log.warn(
+      { uid: data.uid, kind: data.kind },
+      "retire job names nothing the pod's record lists as retiring; nothing revoked",
+    );
     return { outcome: "not-retiring" };
   }
   if (data.kind === "lease") await deps.vault.revokeLease(data.id);
   else await deps.vault.revokeAccessor(data.id);
   deps.metrics.revocations.inc({ kind: data.kind === "lease" ? "lease" : "token" });
-  await deps.index.put({ ...record, retiring: record.retiring.filter((r) => !(r.kind === data.kind && r.id === data.id)) });
+  await deps.index.put({
+    ...record,
+    retiring: record.retiring.filter((r) => !(r.kind === data.kind && r.id === data.id)),
+  });
   return { outcome: "retired" };
 }
 
@@ -103,9 +150,17 @@ async function retire(deps: WorkerDeps, data: RetireJob): Promise<{ outcome: "re
  * was set. A payload naming another (or no) pod cannot clear it; a tombstone written before it
  * recorded the pod's place is kept (harmless: a replacement pod has a new UID).
  */
-async function clearTombstoneIfGone(deps: WorkerDeps, uid: string, mark: RevokedMark, seen: { namespace: string; name: string; pod: V1Pod | undefined }): Promise<void> {
+async function clearTombstoneIfGone(
+  deps: WorkerDeps,
+  uid: string,
+  mark: RevokedMark,
+  seen: { namespace: string; name: string; pod: V1Pod | undefined },
+): Promise<void> {
   if (!mark.namespace || !mark.name) return;
-  const pod = mark.namespace === seen.namespace && mark.name === seen.name ? seen.pod : await deps.kube.readPod(mark.namespace, mark.name);
+  const pod =
+    mark.namespace === seen.namespace && mark.name === seen.name
+      ? seen.pod
+      : await deps.kube.readPod(mark.namespace, mark.name);
   if (pod?.metadata?.uid !== uid) await deps.index.clearRevoked(uid);
 }
 

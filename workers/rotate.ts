@@ -32,7 +32,12 @@ function retireAt(deps: WorkerDeps, expiresAt: number): number {
  * everything under the new token, update the Secret, and retire the old token (which takes
  * its leases with it) after the grace.
  */
-export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef, record: PodRecord): Promise<PodRecord> {
+export async function reloginAndRotate(
+  deps: WorkerDeps,
+  pod: V1Pod,
+  ref: PodRef,
+  record: PodRecord,
+): Promise<PodRecord> {
   const request = requestFor(deps, pod, record);
   const auth = await loginAsPod(deps, pod, ref, request);
   // Until the new credentials are in the Secret, the old token stays current and the new one is
@@ -54,12 +59,22 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
   const oldExpiry = record.state === "recovered" ? unknownExpiry : record.tokenExpiresAt;
   retiring.push({ kind: "accessor", id: record.accessor, revokeAt: retireAt(deps, oldExpiry) });
   for (const lease of record.leases) {
-    if (lease.id) retiring.push({ kind: "lease", id: lease.id, revokeAt: retireAt(deps, record.state === "recovered" ? unknownExpiry : lease.expiresAt) });
+    if (lease.id)
+      retiring.push({
+        kind: "lease",
+        id: lease.id,
+        revokeAt: retireAt(deps, record.state === "recovered" ? unknownExpiry : lease.expiresAt),
+      });
   }
   try {
     read = await readSecrets(deps, auth.token, request.secrets, { ...request, onLease });
     const existing = await deps.kube.readSecret(ref.namespace, request.secretName);
-    await writePodSecret(deps, { ref, request }, { accessor: auth.accessor, leases: read.leases, retiring, files: read.files }, existing);
+    await writePodSecret(
+      deps,
+      { ref, request },
+      { accessor: auth.accessor, leases: read.leases, retiring, files: read.files },
+      existing,
+    );
   } catch (err) {
     // Leases read under the new token go at once (synchronously), then the token itself.
     const unrevoked: Retiring[] = [];
@@ -94,12 +109,20 @@ export async function reloginAndRotate(deps: WorkerDeps, pod: V1Pod, ref: PodRef
  * record is put back as it was. If Vault refuses, `pending` stays recorded as retiring and a
  * retire job keeps trying, so the new token is never left unrevoked and unknown.
  */
-async function abandonLogin(deps: WorkerDeps, ref: PodRef, record: PodRecord, pending: readonly Retiring[]): Promise<void> {
+async function abandonLogin(
+  deps: WorkerDeps,
+  ref: PodRef,
+  record: PodRecord,
+  pending: readonly Retiring[],
+): Promise<void> {
   const token = pending.find((p) => p.kind === "accessor");
   try {
     if (token) await deps.vault.revokeAccessor(token.id);
   } catch (err) {
-    deps.log.warn({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, error: messageOf(err) }, "rotation failed and its new pod token could not be revoked; a retire job will");
+    deps.log.warn(
+      { pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, error: messageOf(err) },
+      "rotation failed and its new pod token could not be revoked; a retire job will",
+    );
     // Retire jobs revoke only what the record lists as retiring: list exactly what is left.
     await deps.index.put({ ...record, retiring: [...record.retiring, ...pending] });
     for (const item of pending) await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, 0);
@@ -125,16 +148,22 @@ export async function rotateLeases(
   const wanted = withSharedDependencies(request.secrets, new Set(stale.map((l) => l.file)));
   const read = await readSecrets(deps, podToken, wanted, request);
   const existing = await deps.kube.readSecret(ref.namespace, record.secretName);
-  if (!existing) throw new PermanentError(`Secret ${ref.namespace}/${record.secretName} disappeared while the pod lives`, "SecretMissing");
+  if (!existing)
+    throw new PermanentError(
+      `Secret ${ref.namespace}/${record.secretName} disappeared while the pod lives`,
+      "SecretMissing",
+    );
   const current = secretFiles(existing);
   const files = { ...current, ...read.files };
   const rendered = new Set(wanted.map((s) => s.file));
   const replaced = record.leases.filter((l) => rendered.has(l.file));
   const leases = [...record.leases.filter((l) => !rendered.has(l.file)), ...read.leases];
-  const changed = read.leases.some((l) => l.id !== "") || Object.entries(read.files).some(([file, text]) => current[file] !== text);
+  const changed =
+    read.leases.some((l) => l.id !== "") || Object.entries(read.files).some(([file, text]) => current[file] !== text);
   if (!changed) return { ...record, leases };
   const retiring: Retiring[] = [...record.retiring];
-  for (const lease of replaced) if (lease.id) retiring.push({ kind: "lease", id: lease.id, revokeAt: retireAt(deps, lease.expiresAt) });
+  for (const lease of replaced)
+    if (lease.id) retiring.push({ kind: "lease", id: lease.id, revokeAt: retireAt(deps, lease.expiresAt) });
   await writePodSecret(deps, { ref, request }, { accessor: record.accessor, leases, retiring, files }, existing);
   for (const item of retiring.slice(record.retiring.length)) {
     await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());

@@ -33,14 +33,19 @@ export type RenewWhen =
  * (renewSeq, so job ids never repeat for a pod), the job id, when it wakes (nextRenewAt) and
  * when token and leases are due (leaseRenewAt). Returns the delay in ms.
  */
-export async function scheduleRenew(deps: WorkerDeps, record: PodRecord, when: RenewWhen = { kind: "by-expiry" }): Promise<number> {
+export async function scheduleRenew(
+  deps: WorkerDeps,
+  record: PodRecord,
+  when: RenewWhen = { kind: "by-expiry" },
+): Promise<number> {
   const now = deps.now();
   let delay = 0;
   let expiresAt: number | undefined;
   if (when.kind !== "now") {
-    const leaseDelay = when.kind === "lease-due"
-      ? Math.max(0, when.at - now)
-      : renewDelayMs(record, now, deps.settings.renewJitterPercent, deps.random);
+    const leaseDelay =
+      when.kind === "lease-due"
+        ? Math.max(0, when.at - now)
+        : renewDelayMs(record, now, deps.settings.renewJitterPercent, deps.random);
     record.leaseRenewAt = now + leaseDelay;
     delay = nextWakeMs(record, now, leaseDelay);
     expiresAt = earliestExpiry(record);
@@ -48,7 +53,12 @@ export async function scheduleRenew(deps: WorkerDeps, record: PodRecord, when: R
     expiresAt = earliestExpiry(record);
   }
   record.renewSeq = (record.renewSeq ?? 0) + 1;
-  record.renewJobId = await deps.producer.renew({ uid: record.uid, namespace: record.namespace, name: record.name, force: false }, record.renewSeq, delay, expiresAt);
+  record.renewJobId = await deps.producer.renew(
+    { uid: record.uid, namespace: record.namespace, name: record.name, force: false },
+    record.renewSeq,
+    delay,
+    expiresAt,
+  );
   record.nextRenewAt = now + delay;
   await deps.index.put(record);
   return delay;

@@ -33,7 +33,8 @@ export class TemplateReads {
       const parsed = parseTemplate(secret.template ?? "");
       return await renderTemplate(parsed, (path, params) => this.#fetch(secret.file, path, params));
     } catch (err) {
-      if (isTemplateError(err)) throw new PermanentError(`template of ${secret.file}: ${err.message}`, "TemplateFailed", { cause: err });
+      if (isTemplateError(err))
+        throw new PermanentError(`template of ${secret.file}: ${err.message}`, "TemplateFailed", { cause: err });
       throw err;
     }
   }
@@ -45,7 +46,10 @@ export class TemplateReads {
     this.#users.set(key, users);
     let pending = this.#cache.get(key);
     if (!pending) {
-      pending = Object.keys(params).length > 0 ? this.deps.vault.writeSecret(this.podToken, path, params) : this.deps.vault.readSecret(this.podToken, path);
+      pending =
+        Object.keys(params).length > 0
+          ? this.deps.vault.writeSecret(this.podToken, path, params)
+          : this.deps.vault.readSecret(this.podToken, path);
       this.#cache.set(key, pending);
       const record = this.#record(file, path, await pending);
       this.#leases.set(key, record);
@@ -61,7 +65,8 @@ export class TemplateReads {
    */
   get leases(): LeaseRecord[] {
     const leasedFiles = new Set<string>();
-    for (const [key, record] of this.#leases) if (record.id !== "") for (const f of this.#users.get(key) ?? []) leasedFiles.add(f);
+    for (const [key, record] of this.#leases)
+      if (record.id !== "") for (const f of this.#users.get(key) ?? []) leasedFiles.add(f);
     return [...this.#leases].map(([key, record]) => {
       const staticOnly = record.id === "" && record.refreshAt !== undefined && record.ttlSeconds === 0;
       if (staticOnly && [...(this.#users.get(key) ?? [])].every((f) => leasedFiles.has(f))) {
@@ -87,9 +92,15 @@ export class TemplateReads {
     if (notAfter !== undefined) {
       // A certificate without a lease: issue a new one at two thirds of its life.
       const life = Math.max(0, notAfter - now);
-      return { ...record, expiresAt: notAfter, ttlSeconds: Math.round(life / 1000), refreshAt: now + Math.max(1000, (life * 2) / 3) };
+      return {
+        ...record,
+        expiresAt: notAfter,
+        ttlSeconds: Math.round(life / 1000),
+        refreshAt: now + Math.max(1000, (life * 2) / 3),
+      };
     }
-    if (this.staticRefreshSeconds !== undefined) return { ...record, refreshAt: now + this.staticRefreshSeconds * 1000 };
+    if (this.staticRefreshSeconds !== undefined)
+      return { ...record, refreshAt: now + this.staticRefreshSeconds * 1000 };
     return record;
   }
 }

@@ -22,7 +22,10 @@ export interface TokenRenewalPlan {
  * than asked is normal (with token_ttl = token_max_ttl it is every answer); only a token whose
  * remaining life will not cover its leases until the next renewal plus a margin is replaced.
  */
-export function tokenRenewalPlan(record: Pick<PodRecord, "leases" | "tokenTtlSeconds">, graceSeconds: number): TokenRenewalPlan {
+export function tokenRenewalPlan(
+  record: Pick<PodRecord, "leases" | "tokenTtlSeconds">,
+  graceSeconds: number,
+): TokenRenewalPlan {
   const margin = graceSeconds + TOKEN_SLACK_SECONDS;
   const leaseTtls = record.leases.filter((l) => l.id !== "" && l.ttlSeconds > 0).map((l) => l.ttlSeconds);
   if (leaseTtls.length === 0) {

@@ -1,4 +1,9 @@
-import { leaseTagContext, MAX_RECOVERY_IDS, type AnnotatedLease, type SecretRecovery } from "../shared/kube/pod-secret.ts";
+import {
+  leaseTagContext,
+  MAX_RECOVERY_IDS,
+  type AnnotatedLease,
+  type SecretRecovery,
+} from "../shared/kube/pod-secret.ts";
 import type { WorkerDeps } from "./deps.ts";
 
 /**
@@ -9,7 +14,10 @@ import type { WorkerDeps } from "./deps.ts";
  */
 export async function trustedAccessors(deps: WorkerDeps, recovery: SecretRecovery): Promise<string[]> {
   if (recovery.dropped > 0) {
-    deps.log.warn({ secret: `${recovery.namespace}/${recovery.name}`, ignored: recovery.dropped, limit: MAX_RECOVERY_IDS }, "a Secret lists more ids than leasekeeper ever writes; the extra ones are ignored");
+    deps.log.warn(
+      { secret: `${recovery.namespace}/${recovery.name}`, ignored: recovery.dropped, limit: MAX_RECOVERY_IDS },
+      "a Secret lists more ids than leasekeeper ever writes; the extra ones are ignored",
+    );
   }
   const candidates = new Set<string>();
   if (recovery.accessor) candidates.add(recovery.accessor);
@@ -19,7 +27,11 @@ export async function trustedAccessors(deps: WorkerDeps, recovery: SecretRecover
     const meta = await deps.vault.lookupAccessor(accessor);
     if (meta === undefined) continue; // already gone: nothing to revoke
     if (meta.service_account_namespace === recovery.namespace) trusted.push(accessor);
-    else deps.log.warn({ secret: `${recovery.namespace}/${recovery.name}` }, "a Secret names a Vault token that is not this namespace's; ignored");
+    else
+      deps.log.warn(
+        { secret: `${recovery.namespace}/${recovery.name}` },
+        "a Secret names a Vault token that is not this namespace's; ignored",
+      );
   }
   return trusted;
 }
@@ -35,7 +47,10 @@ export function trustedLeases(deps: WorkerDeps, recovery: SecretRecovery): Annot
   const context = leaseTagContext({ namespace: recovery.namespace, uid: recovery.podUid });
   const trusted = recovery.leases.filter((l) => deps.sealBox.verifyTag(l.tag, l.id, context));
   if (trusted.length < recovery.leases.length) {
-    deps.log.warn({ secret: `${recovery.namespace}/${recovery.name}`, ignored: recovery.leases.length - trusted.length }, "a Secret names lease ids whose tag does not verify (not written by leasekeeper for this pod, or before an index-key change); ignored");
+    deps.log.warn(
+      { secret: `${recovery.namespace}/${recovery.name}`, ignored: recovery.leases.length - trusted.length },
+      "a Secret names lease ids whose tag does not verify (not written by leasekeeper for this pod, or before an index-key change); ignored",
+    );
   }
   return trusted;
 }

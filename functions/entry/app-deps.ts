@@ -54,7 +54,9 @@ export interface AppParts {
   readonly probeKubernetes?: boolean;
 }
 
-const noOwners: OwnerLookup = { replicaSetOwner: () => Promise.reject(new Error("this process cannot reach Kubernetes")) };
+const noOwners: OwnerLookup = {
+  replicaSetOwner: () => Promise.reject(new Error("this process cannot reach Kubernetes")),
+};
 
 /** Pod events (watch or CloudEvents) into jobs, with the same settings everywhere. */
 export function buildRouter(settings: HttpSettings, producer: JobProducer, index: PodIndex): PodEventRouter {
@@ -77,7 +79,11 @@ export function buildAppDeps(parts: AppParts): AppDeps {
     eventsAuth:
       settings.eventsAuth === "none"
         ? { mode: "none" }
-        : { mode: "kubernetes", reviewer: kc ? createAccessReviewer(kc, [settings.eventsAudience]) : undefined, apiTokenHashes },
+        : {
+            mode: "kubernetes",
+            reviewer: kc ? createAccessReviewer(kc, [settings.eventsAudience]) : undefined,
+            apiTokenHashes,
+          },
     unseal: parts.unseal,
     admission: parts.admission ? { settings: parts.admission, log } : undefined,
     api: {
@@ -88,7 +94,10 @@ export function buildAppDeps(parts: AppParts): AppDeps {
       kube,
       owners: kc ? createOwnerLookup(kc) : noOwners,
       producer,
-      audit: new AuditLog(redis, settings.queuePrefix, log, { retentionSeconds: settings.auditRetentionSeconds, perActorPerMinute: settings.auditRateLimit }),
+      audit: new AuditLog(redis, settings.queuePrefix, log, {
+        retentionSeconds: settings.auditRetentionSeconds,
+        perActorPerMinute: settings.auditRateLimit,
+      }),
       replay: new ReplayGuard(redis, settings.queuePrefix),
       unseal: parts.unseal,
       rateLimitPerMinute: settings.httpRateLimit,
@@ -98,7 +107,14 @@ export function buildAppDeps(parts: AppParts): AppDeps {
     },
     readiness: [
       { name: "redis", check: async () => (await redis.ping()) === "PONG" },
-      ...(kc && parts.probeKubernetes !== false ? [{ name: "kubernetes", check: async () => (await kube.listPods([settings.namespaces[0] ?? "default"]).then(() => true)) }] : []),
+      ...(kc && parts.probeKubernetes !== false
+        ? [
+            {
+              name: "kubernetes",
+              check: async () => await kube.listPods([settings.namespaces[0] ?? "default"]).then(() => true),
+            },
+          ]
+        : []),
       ...(parts.readiness ?? []),
     ],
   };

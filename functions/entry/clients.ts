@@ -32,16 +32,31 @@ export interface Clients {
 
 export async function buildClients(config: Config, log: Log): Promise<Clients> {
   const redis = connectRedis(config, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
-  const bullCluster = topologyOf(config) === "cluster" ? (connectRedis(config, { maxRetriesPerRequest: null }) as Cluster) : undefined;
+  const bullCluster =
+    topologyOf(config) === "cluster" ? (connectRedis(config, { maxRetriesPerRequest: null }) as Cluster) : undefined;
   const bullConnection = bullCluster ?? (redisOptions(config, { maxRetriesPerRequest: null }) as ConnectionOptions);
   const kc = loadKubeConfig(config.kubeconfig, config.kubeTimeoutMs);
   const metrics = createMetrics();
-  const producer = new JobProducer({ connection: bullConnection, prefix: config.queuePrefix, attempts: config.maxAttempts });
-  const vault = createVaultClient({ endpoint: config.vaultAddr, controllerToken: () => controller.current(), timeoutMs: config.vaultTimeoutMs });
+  const producer = new JobProducer({
+    connection: bullConnection,
+    prefix: config.queuePrefix,
+    attempts: config.maxAttempts,
+  });
+  const vault = createVaultClient({
+    endpoint: config.vaultAddr,
+    controllerToken: () => controller.current(),
+    timeoutMs: config.vaultTimeoutMs,
+  });
   const controller = controllerToken(
     config.vaultToken,
-    config.vaultRole ? { role: config.vaultRole, authPath: config.vaultAuthPath, jwtFile: config.vaultJwtFile } : undefined,
-    { login: (path, role, jwt) => vault.kubernetesLogin(path, role, jwt), renewSelf: (token, increment) => vault.renewSelf(token, increment), log },
+    config.vaultRole
+      ? { role: config.vaultRole, authPath: config.vaultAuthPath, jwtFile: config.vaultJwtFile }
+      : undefined,
+    {
+      login: (path, role, jwt) => vault.kubernetesLogin(path, role, jwt),
+      renewSelf: (token, increment) => vault.renewSelf(token, increment),
+      log,
+    },
   );
   await controller.start();
   const deps: WorkerDeps = {

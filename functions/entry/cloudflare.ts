@@ -62,7 +62,14 @@ function kubeConfig(config: HttpConfig): KubeConfig | undefined {
   const kc = new KubeConfig();
   // client-node refuses http:// unless told there is no TLS to verify; https:// always verifies (caData or public CAs).
   kc.loadFromOptions({
-    clusters: [{ name: "cluster", server: config.kubeServer, ...(config.kubeCaData ? { caData: config.kubeCaData } : {}), skipTLSVerify: config.kubeServer.startsWith("http://") }],
+    clusters: [
+      {
+        name: "cluster",
+        server: config.kubeServer,
+        ...(config.kubeCaData ? { caData: config.kubeCaData } : {}),
+        skipTLSVerify: config.kubeServer.startsWith("http://"),
+      },
+    ],
     users: [{ name: "leasekeeper", token: config.kubeToken }],
     contexts: [{ name: "leasekeeper", cluster: "cluster", user: "leasekeeper" }],
     currentContext: "leasekeeper",
@@ -75,17 +82,28 @@ const noKube: KubePort = new Proxy({} as KubePort, {
 });
 
 export default {
-  async fetch(request: Request, env: Record<string, unknown>, ctx: { waitUntil(p: Promise<unknown>): void }): Promise<Response> {
+  async fetch(
+    request: Request,
+    env: Record<string, unknown>,
+    ctx: { waitUntil(p: Promise<unknown>): void },
+  ): Promise<Response> {
     let current: Isolate;
     try {
       current = isolateFor(env);
     } catch (err) {
       // The details go to the Worker's log (values hidden); callers learn only that it is misconfigured.
       console.error(err instanceof ConfigError ? err.message : "invalid Worker configuration");
-      return Response.json({ error: { code: "misconfigured", message: "leasekeeper's Worker is misconfigured; see its logs" } }, { status: 500 });
+      return Response.json(
+        { error: { code: "misconfigured", message: "leasekeeper's Worker is misconfigured; see its logs" } },
+        { status: 500 },
+      );
     }
     const { config, app, scope } = current;
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5000, enableAutoPipelining: true });
+    const redis = new Redis(config.redisUrl, {
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5000,
+      enableAutoPipelining: true,
+    });
     redis.on("error", () => undefined);
     const producer = new JobProducer({ connection: redis, prefix: config.queuePrefix, attempts: config.maxAttempts });
     try {

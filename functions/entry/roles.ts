@@ -33,7 +33,12 @@ function simple(name: string, needsLeader: boolean, start: () => Promise<() => P
 export function queueWorkersRole(clients: Clients, unseal: UnsealWiring | undefined): Runnable {
   const { config, deps, bullConnection } = clients;
   return simple("queue-workers", false, async () => {
-    const workers: Worker[] = startWorkers(deps, { connection: bullConnection, prefix: config.queuePrefix, ...config, unsealWorker: unseal?.worker });
+    const workers: Worker[] = startWorkers(deps, {
+      connection: bullConnection,
+      prefix: config.queuePrefix,
+      ...config,
+      unsealWorker: unseal?.worker,
+    });
     return async () => {
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise((r) => (timer = setTimeout(r, config.shutdownTimeoutSeconds * 1000)));
@@ -80,7 +85,9 @@ export function unsealTriggersRole(unseal: UnsealWiring): Runnable {
 
 export function reconcilerRole(clients: Clients, reconcile: ReturnType<typeof createReconciler>): Runnable {
   const { deps, config } = clients;
-  return simple("reconciler", false, async () => scheduleReconciler(deps, reconcile, config.reconcileIntervalSeconds * 1000));
+  return simple("reconciler", false, async () =>
+    scheduleReconciler(deps, reconcile, config.reconcileIntervalSeconds * 1000),
+  );
 }
 
 function appParts(clients: Clients, unseal?: UnsealWiring) {
@@ -101,20 +108,32 @@ export function httpRole(
       admission: config,
       adminQueues: adminQueuesApp(Object.values(producer.queues)),
       // A standby's leader-only roles are idle by design: they do not make it unready.
-      readiness: others.runnables.map((r) => ({ name: r.name, check: async () => r.ready() || (r.needsLeader && !others.leading()) })),
+      readiness: others.runnables.map((r) => ({
+        name: r.name,
+        check: async () => r.ready() || (r.needsLeader && !others.leading()),
+      })),
     }),
   );
   return listenerRole("http", () => listenHttp(app, config.httpPort, config.httpHost));
 }
 
 /** The admission webhook over TLS: the API server's only door, so it serves admission and health alone. */
-export function httpsRole(clients: Clients, certFile: string, keyFile: string): Runnable & { url(): string | undefined } {
+export function httpsRole(
+  clients: Clients,
+  certFile: string,
+  keyFile: string,
+): Runnable & { url(): string | undefined } {
   const { config, log } = clients;
   const app = createAdmissionApp({ admission: { settings: config, log }, log });
-  return listenerRole("https", () => startHttpsListener(app, { certFile, keyFile, port: config.httpsPort, host: config.httpHost }, log));
+  return listenerRole("https", () =>
+    startHttpsListener(app, { certFile, keyFile, port: config.httpsPort, host: config.httpHost }, log),
+  );
 }
 
-function listenerRole(name: string, listen: () => Promise<{ url: string; close(): Promise<void> }>): Runnable & { url(): string | undefined } {
+function listenerRole(
+  name: string,
+  listen: () => Promise<{ url: string; close(): Promise<void> }>,
+): Runnable & { url(): string | undefined } {
   let listener: { url: string; close(): Promise<void> } | undefined;
   return {
     name,
@@ -134,7 +153,9 @@ function listenerRole(name: string, listen: () => Promise<{ url: string; close()
 async function listenHttp(app: Hono, port: number, host: string): Promise<HttpsListener> {
   let server: ServerType | undefined;
   const url = await new Promise<string>((resolve) => {
-    server = serve({ fetch: app.fetch, port, hostname: host }, (info) => resolve(`http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${info.port}`));
+    server = serve({ fetch: app.fetch, port, hostname: host }, (info) =>
+      resolve(`http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${info.port}`),
+    );
   });
   return {
     url,

@@ -6,7 +6,15 @@ import { createReconciler } from "../../workers/reconciler.ts";
 import type { PodWatcher } from "../watch/pod-watcher.ts";
 import { LeaderElector } from "../watch/leader-election.ts";
 import { buildClients, type Clients } from "./clients.ts";
-import { createPodWatcher, httpRole, httpsRole, podWatcherRole, queueWorkersRole, reconcilerRole, unsealTriggersRole } from "./roles.ts";
+import {
+  createPodWatcher,
+  httpRole,
+  httpsRole,
+  podWatcherRole,
+  queueWorkersRole,
+  reconcilerRole,
+  unsealTriggersRole,
+} from "./roles.ts";
 import { runAll, type LeaderGate, type Runnable } from "./runnable.ts";
 import { createUnsealWiring, type UnsealWiring } from "./unseal-wiring.ts";
 
@@ -27,7 +35,15 @@ export async function startRuntime(config: Config, log: Log): Promise<Runtime> {
   const gate = leaderGate(clients);
   const plan = planRoles(clients, unseal, gate);
   const running = await runAll(plan.runnables, gate, log);
-  log.info({ roles: config.roles, runnables: plan.runnables.map((r) => r.name), http: plan.http?.url(), https: plan.https?.url() }, "leasekeeper started");
+  log.info(
+    {
+      roles: config.roles,
+      runnables: plan.runnables.map((r) => r.name),
+      http: plan.http?.url(),
+      https: plan.https?.url(),
+    },
+    "leasekeeper started",
+  );
   return {
     deps: clients.deps,
     metrics: clients.metrics,
@@ -82,7 +98,12 @@ function leaderGate(clients: Clients): LeaderGate | undefined {
   if (!config.leaderElection || !config.roles.includes("watch")) return undefined;
   return new LeaderElector(
     kc,
-    { namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity, leaseDurationSeconds: config.leaseDurationSeconds },
+    {
+      namespace: config.leaseNamespace,
+      name: config.leaseName,
+      identity: config.identity,
+      leaseDurationSeconds: config.leaseDurationSeconds,
+    },
     log,
   );
 }

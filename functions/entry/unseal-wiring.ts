@@ -54,20 +54,32 @@ export function createUnsealWiring(config: Config, unseal: UnsealEnabled, client
       retries: unseal.retries,
       retryBaseMs: 250,
       retryMaxMs: 5000,
-      autoInit: unseal.autoInit.enabled ? unseal.autoInit : { enabled: false, shares: 0, threshold: 0, storeRootToken: false },
+      autoInit: unseal.autoInit.enabled
+        ? unseal.autoInit
+        : { enabled: false, shares: 0, threshold: 0, storeRootToken: false },
     },
     sleep,
     now: Date.now,
     random: Math.random,
   };
-  const discovery = createReplicaDiscovery(pods, { addresses: unseal.replicas, podNamespace: unseal.pods.namespace, podSelector: unseal.pods.selector });
+  const discovery = createReplicaDiscovery(pods, {
+    addresses: unseal.replicas,
+    podNamespace: unseal.pods.namespace,
+    podSelector: unseal.pods.selector,
+  });
   const enqueue = (job: UnsealJob) => producer.unseal(job);
   const watcher =
     unseal.replicas.length === 0
-      ? new VaultPodWatcher(kc, (pod) => enqueue({ replica: { kind: "pod", ...pod }, source: "watch", requestedAt: Date.now() }), log, metrics, {
-          namespace: unseal.pods.namespace,
-          labelSelector: unseal.pods.selector,
-        })
+      ? new VaultPodWatcher(
+          kc,
+          (pod) => enqueue({ replica: { kind: "pod", ...pod }, source: "watch", requestedAt: Date.now() }),
+          log,
+          metrics,
+          {
+            namespace: unseal.pods.namespace,
+            labelSelector: unseal.pods.selector,
+          },
+        )
       : undefined;
   let sweep: ReturnType<typeof startUnsealSweep> | undefined;
 

@@ -31,7 +31,11 @@ export class AdminSessions {
   readonly #prefix: string;
   readonly settings: AdminSessionSettings;
 
-  constructor(redis: () => Promise<KeyValueStore>, prefix: string, settings: AdminSessionSettings = ADMIN_SESSION_DEFAULTS) {
+  constructor(
+    redis: () => Promise<KeyValueStore>,
+    prefix: string,
+    settings: AdminSessionSettings = ADMIN_SESSION_DEFAULTS,
+  ) {
     this.#redis = redis;
     this.#prefix = `${prefix}:admin`;
     this.settings = settings;
@@ -45,7 +49,9 @@ export class AdminSessions {
 
   async mintTicket(identity: Identity): Promise<{ ticket: string; expiresAt: Date }> {
     const ticket = randomBytes(32).toString("base64url");
-    await (await this.#redis()).set(this.#key("ticket", ticket), JSON.stringify(identity), { EX: this.settings.ticketSeconds });
+    await (
+      await this.#redis()
+    ).set(this.#key("ticket", ticket), JSON.stringify(identity), { EX: this.settings.ticketSeconds });
     return { ticket, expiresAt: new Date(Date.now() + this.settings.ticketSeconds * 1000) };
   }
 

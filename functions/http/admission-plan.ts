@@ -6,7 +6,14 @@
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import { assignedSecretName, looksAssigned } from "../../shared/pods/secret-name.ts";
-import { DEFAULT_MOUNT_PATH, V, parseInjectorAnnotations, wantsInjection, type InjectionPlan, type InjectorSettings } from "../../shared/pods/injector-annotations.ts";
+import {
+  DEFAULT_MOUNT_PATH,
+  V,
+  parseInjectorAnnotations,
+  wantsInjection,
+  type InjectionPlan,
+  type InjectorSettings,
+} from "../../shared/pods/injector-annotations.ts";
 import { ANNOTATION_ROLE, ANNOTATION_SECRET_NAME, PREFIX, parsePodContract } from "../../shared/pods/pod-contract.ts";
 
 export const VOLUME_NAME = "leasekeeper-secrets";
@@ -38,18 +45,25 @@ export function randomSecretName(pod: V1Pod): string {
 
 export function admitPod(pod: V1Pod, namespace: string, settings: AdmissionSettings): Admission {
   const annotations = pod.metadata?.annotations ?? {};
-  if (settings.namespaces.length > 0 && !settings.namespaces.includes(namespace)) return { kind: "pass", why: "namespace not watched" };
+  if (settings.namespaces.length > 0 && !settings.namespaces.includes(namespace))
+    return { kind: "pass", why: "namespace not watched" };
   if ((pod.spec?.volumes ?? []).some((v) => v.name === VOLUME_NAME)) return { kind: "pass", why: "already mutated" };
   const own = annotations[ANNOTATION_ROLE] !== undefined;
   if (!own && !(settings.vaultAnnotations && wantsInjection(annotations))) return { kind: "pass", why: "not opted in" };
   const chosen = annotations[ANNOTATION_SECRET_NAME];
   // The webhook sees each pod once (reinvocationPolicy: Never): a name of its own shape here was written by the user.
   if (chosen !== undefined && looksAssigned(chosen)) {
-    return { kind: "deny", message: `annotation ${ANNOTATION_SECRET_NAME}: names ending in -lk-<10 hex> are assigned by leasekeeper's webhook; leave it unset or choose "<pod name>-…"` };
+    return {
+      kind: "deny",
+      message: `annotation ${ANNOTATION_SECRET_NAME}: names ending in -lk-<10 hex> are assigned by leasekeeper's webhook; leave it unset or choose "<pod name>-…"`,
+    };
   }
   // A user-chosen name must carry the pod's own name (the contract check below refuses it otherwise).
   const secretName = chosen ?? randomSecretName(pod);
-  const named: V1Pod = { ...pod, metadata: { ...pod.metadata, annotations: { ...annotations, [ANNOTATION_SECRET_NAME]: secretName } } };
+  const named: V1Pod = {
+    ...pod,
+    metadata: { ...pod.metadata, annotations: { ...annotations, [ANNOTATION_SECRET_NAME]: secretName } },
+  };
 
   let plan: InjectionPlan;
   let warnings: string[] = [];
@@ -57,9 +71,16 @@ export function admitPod(pod: V1Pod, namespace: string, settings: AdmissionSetti
     const contract = parsePodContract(named, settings.defaultAuthPath);
     if (contract.kind === "invalid") return { kind: "deny", message: contract.reason };
     if (contract.kind !== "request") return { kind: "pass", why: "not opted in" };
-    const containers = annotations[ANNOTATION_CONTAINERS]?.split(",").map((c) => c.trim()).filter(Boolean);
+    const containers = annotations[ANNOTATION_CONTAINERS]?.split(",")
+      .map((c) => c.trim())
+      .filter(Boolean);
     plan = {
-      mounts: [{ mountPath: (annotations[ANNOTATION_MOUNT_PATH] ?? DEFAULT_MOUNT_PATH).replace(/\/+$/, ""), files: contract.request.secrets.map((s) => ({ key: s.file, path: s.file })) }],
+      mounts: [
+        {
+          mountPath: (annotations[ANNOTATION_MOUNT_PATH] ?? DEFAULT_MOUNT_PATH).replace(/\/+$/, ""),
+          files: contract.request.secrets.map((s) => ({ key: s.file, path: s.file })),
+        },
+      ],
       containers: containers && containers.length > 0 ? containers : undefined,
     };
   } else {
@@ -67,13 +88,20 @@ export function admitPod(pod: V1Pod, namespace: string, settings: AdmissionSetti
     if (contract.kind === "invalid") return { kind: "deny", message: contract.reason };
     if (contract.kind !== "request") return { kind: "pass", why: "not opted in" };
     plan = contract.plan;
-    if (contract.ignored.length > 0) warnings = [`leasekeeper ignores ${contract.ignored.join(", ")}: they configure the Vault Agent sidecar, which leasekeeper does not add`];
+    if (contract.ignored.length > 0)
+      warnings = [
+        `leasekeeper ignores ${contract.ignored.join(", ")}: they configure the Vault Agent sidecar, which leasekeeper does not add`,
+      ];
   }
   return buildPatch(pod, plan, { secretName, own, warnings });
 }
 
 /** `own`: the pod uses leasekeeper's annotations (not the Vault Agent Injector's). */
-function buildPatch(pod: V1Pod, plan: InjectionPlan, into: { readonly secretName: string; readonly own: boolean; readonly warnings: string[] }): Admission {
+function buildPatch(
+  pod: V1Pod,
+  plan: InjectionPlan,
+  into: { readonly secretName: string; readonly own: boolean; readonly warnings: string[] },
+): Admission {
   const { secretName, own, warnings } = into;
   const ops: JsonPatchOp[] = [];
   if (pod.metadata?.annotations) {
@@ -86,22 +114,40 @@ function buildPatch(pod: V1Pod, plan: InjectionPlan, into: { readonly secretName
     mountPath: m.mountPath,
     volume: {
       name: i === 0 ? VOLUME_NAME : `${VOLUME_NAME}-${i}`,
-      secret: { secretName, defaultMode: DEFAULT_MODE, items: m.files.map((f) => (f.mode === undefined ? { key: f.key, path: f.path } : { key: f.key, path: f.path, mode: f.mode })) },
+      secret: {
+        secretName,
+        defaultMode: DEFAULT_MODE,
+        items: m.files.map((f) =>
+          f.mode === undefined ? { key: f.key, path: f.path } : { key: f.key, path: f.path, mode: f.mode },
+        ),
+      },
     },
   }));
-  if (pod.spec?.volumes === undefined) ops.push({ op: "add", path: "/spec/volumes", value: volumes.map((v) => v.volume) });
+  if (pod.spec?.volumes === undefined)
+    ops.push({ op: "add", path: "/spec/volumes", value: volumes.map((v) => v.volume) });
   else for (const v of volumes) ops.push({ op: "add", path: "/spec/volumes/-", value: v.volume });
 
   const containers = pod.spec?.containers ?? [];
   for (const wanted of plan.containers ?? []) {
-    if (!containers.some((c) => c.name === wanted)) return { kind: "deny", message: `annotation ${own ? ANNOTATION_CONTAINERS : V.containers} names container "${wanted}", which the pod does not have` };
+    if (!containers.some((c) => c.name === wanted))
+      return {
+        kind: "deny",
+        message: `annotation ${own ? ANNOTATION_CONTAINERS : V.containers} names container "${wanted}", which the pod does not have`,
+      };
   }
   for (const [i, c] of containers.entries()) {
     if (plan.containers && !plan.containers.includes(c.name)) continue;
     const mounts = volumes.map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: true }));
-    const clash = (c.volumeMounts ?? []).find((m) => mounts.some((n) => n.mountPath === m.mountPath.replace(/\/+$/, "")));
-    if (clash) return { kind: "deny", message: `container "${c.name}" already mounts volume "${clash.name}" at ${clash.mountPath}, where leasekeeper mounts the credentials` };
-    if (c.volumeMounts === undefined) ops.push({ op: "add", path: `/spec/containers/${i}/volumeMounts`, value: mounts });
+    const clash = (c.volumeMounts ?? []).find((m) =>
+      mounts.some((n) => n.mountPath === m.mountPath.replace(/\/+$/, "")),
+    );
+    if (clash)
+      return {
+        kind: "deny",
+        message: `container "${c.name}" already mounts volume "${clash.name}" at ${clash.mountPath}, where leasekeeper mounts the credentials`,
+      };
+    if (c.volumeMounts === undefined)
+      ops.push({ op: "add", path: `/spec/containers/${i}/volumeMounts`, value: mounts });
     else for (const m of mounts) ops.push({ op: "add", path: `/spec/containers/${i}/volumeMounts/-`, value: m });
   }
   return { kind: "patch", ops, secretName, warnings };

@@ -27,7 +27,10 @@ export function admissionRoute(deps: AdmissionRouteDeps): Hono {
   const app = new Hono();
   app.post(
     "/",
-    bodyLimit({ maxSize: 3 * 1024 * 1024, onError: (c) => errorResponse(c, 413, "payload_too_large", "AdmissionReview is larger than 3 MiB") }),
+    bodyLimit({
+      maxSize: 3 * 1024 * 1024,
+      onError: (c) => errorResponse(c, 413, "payload_too_large", "AdmissionReview is larger than 3 MiB"),
+    }),
     async (c) => {
       let review: { apiVersion?: unknown; kind?: unknown; request?: ReviewRequest };
       try {
@@ -36,14 +39,28 @@ export function admissionRoute(deps: AdmissionRouteDeps): Hono {
         return errorResponse(c, 400, "invalid_review", "body is not JSON");
       }
       const request = review?.request;
-      if (review?.apiVersion !== "admission.k8s.io/v1" || review.kind !== "AdmissionReview" || typeof request?.uid !== "string") {
-        return errorResponse(c, 400, "invalid_review", "expected an admission.k8s.io/v1 AdmissionReview with request.uid");
+      if (
+        review?.apiVersion !== "admission.k8s.io/v1" ||
+        review.kind !== "AdmissionReview" ||
+        typeof request?.uid !== "string"
+      ) {
+        return errorResponse(
+          c,
+          400,
+          "invalid_review",
+          "expected an admission.k8s.io/v1 AdmissionReview with request.uid",
+        );
       }
       const respond = (response: Record<string, unknown>) =>
-        c.json({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: request.uid, ...response } });
+        c.json({
+          apiVersion: "admission.k8s.io/v1",
+          kind: "AdmissionReview",
+          response: { uid: request.uid, ...response },
+        });
       const pod = request.object as V1Pod | undefined;
-      if (request.kind?.kind !== "Pod" || request.operation !== "CREATE" || typeof pod !== "object" || pod === null) return respond({ allowed: true });
-      const namespace = typeof request.namespace === "string" ? request.namespace : pod.metadata?.namespace ?? "";
+      if (request.kind?.kind !== "Pod" || request.operation !== "CREATE" || typeof pod !== "object" || pod === null)
+        return respond({ allowed: true });
+      const namespace = typeof request.namespace === "string" ? request.namespace : (pod.metadata?.namespace ?? "");
       const decision = admitPod(pod, namespace, deps.settings);
       const who = `${namespace}/${pod.metadata?.name || `${pod.metadata?.generateName ?? ""}*`}`;
       switch (decision.kind) {

@@ -26,7 +26,10 @@ const BEARER_PATHS = ["/v1/revoke", "/v1/rotate", "/v1/leases", "/v1/jobs/*", "/
  * route here is authenticated (bearer: API token or TokenReview; the CI hook: HMAC), authorized
  * with SubjectAccessReview, rate limited per identity, size limited and validated.
  */
-export function createApiApp(deps: ApiDeps, mounted: Omit<PlatformRoutes, "adminQueues"> = { admission: false, unseal: deps.unseal !== undefined }): OpenAPIHono<ApiEnv> {
+export function createApiApp(
+  deps: ApiDeps,
+  mounted: Omit<PlatformRoutes, "adminQueues"> = { admission: false, unseal: deps.unseal !== undefined },
+): OpenAPIHono<ApiEnv> {
   const ctx: ApiContext = { ...deps, authorize: createAuthorizer(deps.reviewer) };
   const app = new OpenAPIHono<ApiEnv>({
     defaultHook: (result, c) => {
@@ -36,7 +39,10 @@ export function createApiApp(deps: ApiDeps, mounted: Omit<PlatformRoutes, "admin
   });
   const auth = authenticate({ reviewer: deps.reviewer, apiTokenHashes: deps.apiTokenHashes });
   const limit = rateLimit({ limit: deps.rateLimitPerMinute, windowMs: 60_000, counter: deps.rateCounter });
-  const size = bodyLimit({ maxSize: 64 * 1024, onError: (c) => errorResponse(c, 413, "payload_too_large", "body is larger than 64 KiB") });
+  const size = bodyLimit({
+    maxSize: 64 * 1024,
+    onError: (c) => errorResponse(c, 413, "payload_too_large", "body is larger than 64 KiB"),
+  });
   for (const path of BEARER_PATHS) app.use(path, size, auth, limit);
   app.use("/v1/revoke", requireJson());
   app.use("/v1/rotate", requireJson());
@@ -70,15 +76,27 @@ export function createApiApp(deps: ApiDeps, mounted: Omit<PlatformRoutes, "admin
     // A browser gets in with a one-time login link (admin-login.ts), curl with a bearer token.
     const sessions = AdminSessions.onQueueConnection(deps.producer);
     registerAdminLogin(app, ctx, sessions, [size, auth, limit]);
-    for (const path of ["/admin/queues", "/admin/queues/*"]) app.use(path, dashboardAuth(sessions, auth), limit, adminAccess(ctx));
+    for (const path of ["/admin/queues", "/admin/queues/*"])
+      app.use(path, dashboardAuth(sessions, auth), limit, adminAccess(ctx));
     app.route("/admin/queues", deps.adminQueues);
   }
 
   registerPlatformDocs(app, { ...mounted, adminQueues: deps.adminQueues !== undefined });
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "Kubernetes token (TokenReview + SubjectAccessReview) or a static API token" });
-  const info = { title: "leasekeeper", version: "1", description: "Per-pod dynamic Vault credentials: on-call and CI API. Errors are always {\"error\":{\"code\",\"message\"}}." };
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "Kubernetes token (TokenReview + SubjectAccessReview) or a static API token",
+  });
+  const info = {
+    title: "leasekeeper",
+    version: "1",
+    description:
+      'Per-pod dynamic Vault credentials: on-call and CI API. Errors are always {"error":{"code","message"}}.',
+  };
   app.doc31("/openapi.json", { openapi: "3.1.0", info, security: [{ bearer: [] }] });
-  app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document({ openapi: "3.1.0", info }) as Parameters<typeof docsPage>[0])));
+  app.get("/docs", (c) =>
+    c.html(docsPage(app.getOpenAPI31Document({ openapi: "3.1.0", info }) as Parameters<typeof docsPage>[0])),
+  );
   return app;
 }
 
@@ -86,7 +104,8 @@ function requireJson(): MiddlewareHandler<ApiEnv> {
   return async function jsonOnly(c, next) {
     if (c.req.method !== "POST") return next();
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-    if (!/^application\/([\w.-]+\+)?json$/.test(mediaType)) return errorResponse(c, 415, "unsupported_media_type", "body must be application/json");
+    if (!/^application\/([\w.-]+\+)?json$/.test(mediaType))
+      return errorResponse(c, 415, "unsupported_media_type", "body must be application/json");
     return next();
   };
 }

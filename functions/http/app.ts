@@ -36,7 +36,8 @@ function baseApp(log: Log): Hono {
   app.use(requestId());
   app.onError((err, c) => {
     // Malformed JSON and similar input errors raised by Hono's validators keep their 4xx status.
-    if (err instanceof HTTPException && err.status < 500) return errorResponse(c, err.status as 400, "bad_request", err.message);
+    if (err instanceof HTTPException && err.status < 500)
+      return errorResponse(c, err.status as 400, "bad_request", err.message);
     log.error({ path: c.req.path, error: messageOf(err) }, "request failed");
     return errorResponse(c, 500, "internal", "internal error");
   });
@@ -72,10 +73,16 @@ export function createApp(deps: AppDeps): Hono {
     const ready = Object.values(results).every(Boolean);
     return c.json({ status: ready ? "ready" : "not-ready", checks: results }, ready ? 200 : 503);
   });
-  app.get("/metrics", async (c) => c.text(await deps.registry.metrics(), 200, { "content-type": deps.registry.contentType }));
+  app.get("/metrics", async (c) =>
+    c.text(await deps.registry.metrics(), 200, { "content-type": deps.registry.contentType }),
+  );
   app.route("/v1/events/kubernetes", eventsRoute(deps));
   if (deps.admission) app.route("/v1/admission/pods", admissionRoute(deps.admission));
-  if (deps.api) app.route("/", createApiApp(deps.api, { admission: deps.admission !== undefined, unseal: deps.unseal !== undefined }));
+  if (deps.api)
+    app.route(
+      "/",
+      createApiApp(deps.api, { admission: deps.admission !== undefined, unseal: deps.unseal !== undefined }),
+    );
   if (deps.unseal) app.route("/v1/unseal", unsealRoute(deps.unseal));
   return app;
 }

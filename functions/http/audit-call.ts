@@ -9,5 +9,11 @@ export type AuditFields = Omit<AuditRecord, "at" | "requestId" | "actor" | "dryR
 export async function auditCall(c: Context<ApiEnv>, audit: AuditLog, fields: AuditFields): Promise<void> {
   const identity = c.get("identity");
   const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as AuditFields;
-  await audit.record({ at: new Date().toISOString(), requestId: c.get("requestId"), actor: { kind: identity.kind, name: identity.name }, dryRun: false, ...given });
+  await audit.record({
+    at: new Date().toISOString(),
+    requestId: c.get("requestId"),
+    actor: { kind: identity.kind, name: identity.name },
+    dryRun: false,
+    ...given,
+  });
 }

@@ -32,15 +32,19 @@ const Attributes = z.object({
   datacontenttype: z.string().optional(),
 });
 
-const PodData = z.object({
-  kind: z.literal("Pod", { message: 'data.kind must be "Pod"' }),
-  metadata: z.object({
-    name: z.string().min(1, "data.metadata.name is required"),
-    namespace: z.string().min(1, "data.metadata.namespace is required"),
-    uid: z.string().min(1, "data.metadata.uid is required"),
-    annotations: z.record(z.string(), z.string()).optional(),
-  }).passthrough(),
-}).passthrough();
+const PodData = z
+  .object({
+    kind: z.literal("Pod", { message: 'data.kind must be "Pod"' }),
+    metadata: z
+      .object({
+        name: z.string().min(1, "data.metadata.name is required"),
+        namespace: z.string().min(1, "data.metadata.namespace is required"),
+        uid: z.string().min(1, "data.metadata.uid is required"),
+        annotations: z.record(z.string(), z.string()).optional(),
+      })
+      .passthrough(),
+  })
+  .passthrough();
 
 const RefData = z.object({
   kind: z.literal("Pod", { message: 'data.kind must be "Pod"' }),
@@ -54,24 +58,32 @@ export function parseCloudEvent(headers: Headers, body: string): ParsedEvent {
   let data: unknown;
   if (contentType.startsWith("application/cloudevents+json")) {
     const envelope = parseJson(body, "body");
-    if (!envelope || typeof envelope !== "object" || Array.isArray(envelope)) throw new CloudEventError("structured event must be a JSON object");
+    if (!envelope || typeof envelope !== "object" || Array.isArray(envelope))
+      throw new CloudEventError("structured event must be a JSON object");
     attributes = envelope as Record<string, unknown>;
     data = attributes.data;
-    if (data === undefined && typeof attributes.data_base64 === "string") data = parseJson(Buffer.from(attributes.data_base64, "base64").toString("utf8"), "data_base64");
+    if (data === undefined && typeof attributes.data_base64 === "string")
+      data = parseJson(Buffer.from(attributes.data_base64, "base64").toString("utf8"), "data_base64");
   } else if (headers.has("ce-specversion")) {
-    if (contentType !== "" && !contentType.startsWith("application/json")) throw new CloudEventError(`unsupported content-type "${contentType}"; send application/json`);
+    if (contentType !== "" && !contentType.startsWith("application/json"))
+      throw new CloudEventError(`unsupported content-type "${contentType}"; send application/json`);
     attributes = {};
     headers.forEach((value, key) => {
       if (key.toLowerCase().startsWith("ce-")) attributes[key.toLowerCase().slice(3)] = value;
     });
     data = parseJson(body, "body");
   } else {
-    throw new CloudEventError("not a CloudEvent: expected ce-specversion headers (binary mode) or content-type application/cloudevents+json (structured mode)");
+    throw new CloudEventError(
+      "not a CloudEvent: expected ce-specversion headers (binary mode) or content-type application/cloudevents+json (structured mode)",
+    );
   }
   const attrs = Attributes.safeParse(attributes);
   if (!attrs.success) throw new CloudEventError(describe(attrs.error.issues, ""));
   const known = TYPES[attrs.data.type];
-  if (!known) throw new CloudEventError(`unsupported event type "${attrs.data.type.slice(0, 100)}"; expected dev.knative.apiserver.{resource,ref}.{add,update,delete}`);
+  if (!known)
+    throw new CloudEventError(
+      `unsupported event type "${attrs.data.type.slice(0, 100)}"; expected dev.knative.apiserver.{resource,ref}.{add,update,delete}`,
+    );
   if (known.mode === "resource") {
     const pod = PodData.safeParse(data);
     if (!pod.success) throw new CloudEventError(describe(pod.error.issues, "data"));

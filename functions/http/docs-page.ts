@@ -1,10 +1,15 @@
 /** A plain HTML page listing the API from its OpenAPI document (no scripts, no CDN). */
-export function docsPage(doc: { info?: { title?: string; version?: string; description?: string }; paths?: Record<string, Record<string, { summary?: string; description?: string }>> }): string {
+export function docsPage(doc: {
+  info?: { title?: string; version?: string; description?: string };
+  paths?: Record<string, Record<string, { summary?: string; description?: string }>>;
+}): string {
   const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
   const rows: string[] = [];
   for (const [path, ops] of Object.entries(doc.paths ?? {})) {
     for (const [method, op] of Object.entries(ops)) {
-      rows.push(`<tr><td><code>${esc(method.toUpperCase())}</code></td><td><code>${esc(path)}</code></td><td>${esc(op.summary ?? "")}<br><small>${esc(op.description ?? "")}</small></td></tr>`);
+      rows.push(
+        `<tr><td><code>${esc(method.toUpperCase())}</code></td><td><code>${esc(path)}</code></td><td>${esc(op.summary ?? "")}<br><small>${esc(op.description ?? "")}</small></td></tr>`,
+      );
     }
   }
   const title = esc(doc.info?.title ?? "API");

@@ -51,7 +51,10 @@ export function eventsRoute(deps: EventsRouteDeps): Hono<ApiEnv> {
   }
   app.post(
     "/",
-    bodyLimit({ maxSize: 1024 * 1024, onError: (c) => errorResponse(c, 413, "payload_too_large", "event body is larger than 1 MiB") }),
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: (c) => errorResponse(c, 413, "payload_too_large", "event body is larger than 1 MiB"),
+    }),
     async (c) => {
       const raw = await c.req.arrayBuffer();
       let text: string;
@@ -94,13 +97,21 @@ function senderAccess(authorize: Authorizer) {
 }
 
 /** Reference mode carries no UID: look the pod up, and for deletions find what we hold under that name. */
-async function routeReference(deps: EventsRouteDeps, type: "ADDED" | "MODIFIED" | "DELETED", namespace: string, name: string) {
+async function routeReference(
+  deps: EventsRouteDeps,
+  type: "ADDED" | "MODIFIED" | "DELETED",
+  namespace: string,
+  name: string,
+) {
   const pod = await deps.kube.readPod(namespace, name);
   if (pod && type !== "DELETED") return deps.router.route(type, pod, "cloudevent");
   const records = (await deps.index.byName(namespace, name)).filter((r) => r.uid !== pod?.metadata?.uid);
   const jobIds: string[] = [];
   for (const record of records) {
-    jobIds.push((await deps.producer.revoke({ uid: record.uid, namespace, name, source: "cloudevent", reason: "pod deleted" })).id);
+    jobIds.push(
+      (await deps.producer.revoke({ uid: record.uid, namespace, name, source: "cloudevent", reason: "pod deleted" }))
+        .id,
+    );
   }
   return { action: "revoke-by-name" as const, jobIds };
 }

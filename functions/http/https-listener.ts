@@ -57,4 +57,3 @@ export async function startHttpsListener(app: Hono, opts: HttpsListenerOptions, 
       }),
   };
 }
-

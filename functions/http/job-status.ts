@@ -20,7 +20,13 @@ const FINISHED = new Set(["completed", "failed"]);
 
 /** Finds a job by id in the queues, most likely first (operations live in the revoke queue). */
 export async function findJob(queues: Readonly<Record<QueueName, Queue>>, id: string): Promise<JobView | undefined> {
-  const order: QueueName[] = id.startsWith("unseal-") ? ["unseal"] : id.startsWith("issue-") ? ["issue"] : id.startsWith("renew-") ? ["renew"] : ["revoke", "renew", "issue", "unseal"];
+  const order: QueueName[] = id.startsWith("unseal-")
+    ? ["unseal"]
+    : id.startsWith("issue-")
+      ? ["issue"]
+      : id.startsWith("renew-")
+        ? ["renew"]
+        : ["revoke", "renew", "issue", "unseal"];
   for (const name of order) {
     const job = await queues[name].getJob(id);
     if (job) {
@@ -34,7 +40,11 @@ export async function findJob(queues: Readonly<Record<QueueName, Queue>>, id: st
 }
 
 /** Polls until the job finished or `seconds` passed (works over a per-request connection, no blocking reads). */
-export async function waitForJob(queues: Readonly<Record<QueueName, Queue>>, id: string, seconds: number): Promise<JobView | undefined> {
+export async function waitForJob(
+  queues: Readonly<Record<QueueName, Queue>>,
+  id: string,
+  seconds: number,
+): Promise<JobView | undefined> {
   const deadline = Date.now() + seconds * 1000;
   let delay = 25;
   for (;;) {
@@ -49,7 +59,9 @@ function view(queue: QueueName, job: Job, state: string): JobView {
   const data = job.data as { targets?: Array<{ namespace?: string }>; namespace?: string };
   const namespaces = Array.isArray(data.targets)
     ? [...new Set(data.targets.map((t) => t.namespace ?? ""))]
-    : typeof data.namespace === "string" ? [data.namespace] : [];
+    : typeof data.namespace === "string"
+      ? [data.namespace]
+      : [];
   return {
     id: job.id ?? "",
     queue,

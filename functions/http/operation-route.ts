@@ -22,7 +22,15 @@ export const OperationBodySchema = z
   .strict()
   .openapi("OperationRequest");
 
-const WaitQuery = z.object({ wait: z.coerce.number().int().min(0).max(60).optional().openapi({ description: "seconds to wait for the job to finish" }) });
+const WaitQuery = z.object({
+  wait: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60)
+    .optional()
+    .openapi({ description: "seconds to wait for the job to finish" }),
+});
 
 const OperationResult = z
   .object({
@@ -43,20 +51,35 @@ export function registerOperationRoutes(app: OpenAPIHono<ApiEnv>, ctx: ApiContex
     const route = createRoute({
       method: "post",
       path: `/v1/${action}`,
-      summary: action === "revoke" ? "Revoke credentials by lease, pod, workload, namespace or Vault path prefix" : "Rotate credentials (new ones now, old ones revoked after the grace)",
+      summary:
+        action === "revoke"
+          ? "Revoke credentials by lease, pod, workload, namespace or Vault path prefix"
+          : "Rotate credentials (new ones now, old ones revoked after the grace)",
       description: `RBAC: create ${RESOURCE[action]}.leasekeeper.io in the scope's namespace (cluster-wide for lease, pod-uid and path-prefix scopes that span namespaces).`,
-      request: { body: { required: true, content: { "application/json": { schema: OperationBodySchema } } }, query: WaitQuery },
+      request: {
+        body: { required: true, content: { "application/json": { schema: OperationBodySchema } } },
+        query: WaitQuery,
+      },
       responses: {
-        200: { description: "Dry run, nothing matched, or the job finished within ?wait", content: { "application/json": { schema: OperationResult } } },
-        202: { description: "Enqueued; follow GET /v1/jobs/{id}", content: { "application/json": { schema: OperationResult } } },
+        200: {
+          description: "Dry run, nothing matched, or the job finished within ?wait",
+          content: { "application/json": { schema: OperationResult } },
+        },
+        202: {
+          description: "Enqueued; follow GET /v1/jobs/{id}",
+          content: { "application/json": { schema: OperationResult } },
+        },
         ...errorResponses,
       },
     });
-    app.openapi(route, handler(route, async (c) => {
-      const body = c.req.valid("json");
-      const { wait } = c.req.valid("query");
-      return runOperation(c, ctx, { action, scope: body.scope, reason: body.reason, dryRun: body.dryRun, wait });
-    }));
+    app.openapi(
+      route,
+      handler(route, async (c) => {
+        const body = c.req.valid("json");
+        const { wait } = c.req.valid("query");
+        return runOperation(c, ctx, { action, scope: body.scope, reason: body.reason, dryRun: body.dryRun, wait });
+      }),
+    );
   }
 }
 
@@ -77,12 +100,25 @@ export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, request:
   const { action, scope, reason, dryRun, wait, delivery } = request;
   const identity = c.get("identity");
   const audit = (result: string, status: number, extra: { jobId?: string; matched?: number } = {}) =>
-    auditCall(c, ctx.audit, { action, scope, reason, dryRun, result, status, ...extra, delivery: delivery || undefined });
+    auditCall(c, ctx.audit, {
+      action,
+      scope,
+      reason,
+      dryRun,
+      result,
+      status,
+      ...extra,
+      delivery: delivery || undefined,
+    });
   const resource = RESOURCE[action];
   const named = scopeNamespace(scope);
   // Namespaced scopes are checked before anything is looked up; prefix scopes need cluster-wide rights.
   if (named !== undefined || scope.type === "path-prefix") {
-    const refused = await refuseUnless(c, ctx.authorize, { verb: "create", resource, namespaces: named === undefined ? [] : [named] });
+    const refused = await refuseUnless(c, ctx.authorize, {
+      verb: "create",
+      resource,
+      namespaces: named === undefined ? [] : [named],
+    });
     if (refused) {
       await audit("refused", refused.status);
       return refused;
@@ -99,7 +135,11 @@ export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, request:
   // and one that reaches nothing needs it cluster-wide, so the answer (200 "matched 0" or 403) never
   // tells a caller without rights whether the id exists.
   if (named === undefined && scope.type !== "path-prefix") {
-    const refused = await refuseUnless(c, ctx.authorize, { verb: "create", resource, namespaces: targets.map((t) => t.namespace) });
+    const refused = await refuseUnless(c, ctx.authorize, {
+      verb: "create",
+      resource,
+      namespaces: targets.map((t) => t.namespace),
+    });
     if (refused) {
       await audit("refused", refused.status);
       return refused;
@@ -114,7 +154,12 @@ export async function runOperation(c: Context<ApiEnv>, ctx: ApiContext, request:
     source: identity.kind === "ci-hmac" ? "ci" : "api",
     actor: identity.name,
     reason,
-    targets: targets.map((t) => ({ uid: t.uid, namespace: t.namespace, name: t.name, ...(t.onlyLeases ? { leases: [...t.onlyLeases] } : {}) })),
+    targets: targets.map((t) => ({
+      uid: t.uid,
+      namespace: t.namespace,
+      name: t.name,
+      ...(t.onlyLeases ? { leases: [...t.onlyLeases] } : {}),
+    })),
   };
   let id: string;
   try {

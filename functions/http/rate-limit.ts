@@ -13,15 +13,22 @@ export interface RateLimitOptions {
 
 /** Per-identity fixed-window limit. Runs after authentication; answers 429 with Retry-After. */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<ApiEnv> {
-  if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error("rateLimit: limit must be a positive integer");
-  if (!Number.isFinite(options.windowMs) || options.windowMs < 100) throw new Error("rateLimit: windowMs must be at least 100");
+  if (!Number.isInteger(options.limit) || options.limit < 1)
+    throw new Error("rateLimit: limit must be a positive integer");
+  if (!Number.isFinite(options.windowMs) || options.windowMs < 100)
+    throw new Error("rateLimit: windowMs must be at least 100");
   return async function perIdentityRateLimit(c, next) {
     const key = c.get("identity").name;
     const now = Date.now();
     const { count, resetAt } = await options.counter.hit(key, options.windowMs, now);
     if (count > options.limit) {
       c.header("Retry-After", String(Math.max(1, Math.ceil((resetAt - now) / 1000))));
-      return errorResponse(c, 429, "rate_limited", `more than ${options.limit} requests in ${options.windowMs / 1000}s from ${key}`);
+      return errorResponse(
+        c,
+        429,
+        "rate_limited",
+        `more than ${options.limit} requests in ${options.windowMs / 1000}s from ${key}`,
+      );
     }
     return next();
   };

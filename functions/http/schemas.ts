@@ -5,7 +5,10 @@ import type { ApiEnv } from "./auth/identity.ts";
  * Lets a route handler return our one error shape (a plain Response) besides its typed
  * success answers; the OpenAPI document still declares every status.
  */
-export function handler<R extends RouteConfig>(_route: R, fn: (c: Parameters<RouteHandler<R, ApiEnv>>[0]) => Promise<Response>): RouteHandler<R, ApiEnv> {
+export function handler<R extends RouteConfig>(
+  _route: R,
+  fn: (c: Parameters<RouteHandler<R, ApiEnv>>[0]) => Promise<Response>,
+): RouteHandler<R, ApiEnv> {
   return fn as unknown as RouteHandler<R, ApiEnv>;
 }
 
@@ -50,6 +53,11 @@ export const JobSchema = z
   .openapi("Job");
 
 /** A JSON body as a zod issue list in one line. */
-export function issuesText(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
-  return error.issues.slice(0, 10).map((i) => `${i.path.map(String).join(".") || "body"}: ${i.message}`).join("; ");
+export function issuesText(error: {
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>;
+}): string {
+  return error.issues
+    .slice(0, 10)
+    .map((i) => `${i.path.map(String).join(".") || "body"}: ${i.message}`)
+    .join("; ");
 }

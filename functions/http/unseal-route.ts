@@ -15,7 +15,11 @@ export interface UnsealRouteDeps {
 /** The body of POST /v1/unseal (also its OpenAPI schema, platform-docs.ts). */
 export const UnsealRequestSchema = z
   .object({
-    replicas: z.array(z.string().min(1).max(300)).max(100).optional().openapi({ description: 'only these replicas ("namespace/pod" or "host:port"); default: all' }),
+    replicas: z
+      .array(z.string().min(1).max(300))
+      .max(100)
+      .optional()
+      .openapi({ description: 'only these replicas ("namespace/pod" or "host:port"); default: all' }),
     source: z.enum(["api", "ci"]).default("api"),
   })
   .strict()
@@ -26,7 +30,10 @@ export function unsealRoute(deps: UnsealRouteDeps): Hono {
   const app = new Hono();
   app.post(
     "/",
-    bodyLimit({ maxSize: 16 * 1024, onError: (c) => errorResponse(c, 413, "payload_too_large", "body is larger than 16 KiB") }),
+    bodyLimit({
+      maxSize: 16 * 1024,
+      onError: (c) => errorResponse(c, 413, "payload_too_large", "body is larger than 16 KiB"),
+    }),
     async (c) => {
       const text = await c.req.text();
       let raw: unknown = {};
@@ -38,7 +45,13 @@ export function unsealRoute(deps: UnsealRouteDeps): Hono {
         }
       }
       const parsed = UnsealRequestSchema.safeParse(raw);
-      if (!parsed.success) return errorResponse(c, 400, "invalid_body", parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
+      if (!parsed.success)
+        return errorResponse(
+          c,
+          400,
+          "invalid_body",
+          parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "),
+        );
       return unsealResponse(c, await enqueueUnseal(deps, parsed.data.replicas, parsed.data.source));
     },
   );
@@ -54,7 +67,11 @@ export type UnsealEnqueued =
  * An unseal request from any caller (POST /v1/unseal, the CI hook): lists the Vault replicas,
  * keeps the named ones (every one when none is named) and enqueues one unseal job for each.
  */
-export async function enqueueUnseal(deps: UnsealRouteDeps, wanted: readonly string[] | undefined, source: UnsealJob["source"]): Promise<UnsealEnqueued> {
+export async function enqueueUnseal(
+  deps: UnsealRouteDeps,
+  wanted: readonly string[] | undefined,
+  source: UnsealJob["source"],
+): Promise<UnsealEnqueued> {
   let replicas;
   try {
     replicas = await deps.discovery.list();
@@ -63,13 +80,20 @@ export async function enqueueUnseal(deps: UnsealRouteDeps, wanted: readonly stri
   }
   const chosen = wanted ? replicas.filter((r) => wanted.includes(replicaName(r))) : replicas;
   if (chosen.length === 0) {
-    const known = replicas.length === 0 ? "none found" : replicas.slice(0, 10).map(replicaName).join(", ") + (replicas.length > 10 ? ", …" : "");
-    return { kind: "no-replica", message: wanted ? `no Vault replica matches ${wanted.join(", ")} (known: ${known})` : "no vault replicas found" };
+    const known =
+      replicas.length === 0
+        ? "none found"
+        : replicas.slice(0, 10).map(replicaName).join(", ") + (replicas.length > 10 ? ", …" : "");
+    return {
+      kind: "no-replica",
+      message: wanted ? `no Vault replica matches ${wanted.join(", ")} (known: ${known})` : "no vault replicas found",
+    };
   }
   const requestedAt = Date.now();
   const jobs: { replica: string; jobId: string }[] = [];
   try {
-    for (const replica of chosen) jobs.push({ replica: replicaName(replica), jobId: await deps.enqueue({ replica, source, requestedAt }) });
+    for (const replica of chosen)
+      jobs.push({ replica: replicaName(replica), jobId: await deps.enqueue({ replica, source, requestedAt }) });
   } catch (err) {
     return { kind: "unavailable", message: `could not enqueue: ${messageOf(err)}` };
   }

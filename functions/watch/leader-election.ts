@@ -49,7 +49,8 @@ export class LeaderElector implements LeaderGate {
         .catch((err: unknown) => {
           this.#log.warn({ error: messageOf(err) }, "leader election attempt failed");
           // A leader that cannot renew within two thirds of the lease stops acting as leader.
-          if (this.#leading && Date.now() - this.#lastRenew > (this.#opts.leaseDurationSeconds * 1000 * 2) / 3) this.#set(false);
+          if (this.#leading && Date.now() - this.#lastRenew > (this.#opts.leaseDurationSeconds * 1000 * 2) / 3)
+            this.#set(false);
         })
         .finally(() => {
           if (!this.#stopped) this.#timer = setTimeout(loop, retryMs);
@@ -94,7 +95,16 @@ export class LeaderElector implements LeaderGate {
       if (kubeStatus(err) !== 404) throw err;
       await this.#api.createNamespacedLease({
         namespace,
-        body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+        body: {
+          metadata: { name, namespace },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            acquireTime: now,
+            renewTime: now,
+            leaseTransitions: 0,
+          },
+        },
       });
       return true;
     }

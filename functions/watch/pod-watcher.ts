@@ -78,7 +78,10 @@ export class PodWatcher {
       } catch (err) {
         // The reconciler repairs anything a failed enqueue missed.
         this.#metrics.watchEvents.inc({ source: "watch", type, action: "error" });
-        this.#log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, type, error: messageOf(err) }, "could not enqueue pod event");
+        this.#log.warn(
+          { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, type, error: messageOf(err) },
+          "could not enqueue pod event",
+        );
       }
     });
   }

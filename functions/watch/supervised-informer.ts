@@ -42,7 +42,15 @@ export class SupervisedInformer<T extends KubernetesObject> {
   #watchdog: NodeJS.Timeout | undefined;
   #pending: NodeJS.Timeout | undefined;
 
-  constructor(kc: KubeConfig, path: string, list: () => Promise<{ items: T[] }>, handlers: InformerHandlers<T>, log: Log, opts: SupervisedInformerOptions, labelSelector?: string) {
+  constructor(
+    kc: KubeConfig,
+    path: string,
+    list: () => Promise<{ items: T[] }>,
+    handlers: InformerHandlers<T>,
+    log: Log,
+    opts: SupervisedInformerOptions,
+    labelSelector?: string,
+  ) {
     this.#kc = kc;
     this.#path = path;
     this.#list = list;
@@ -103,9 +111,18 @@ export class SupervisedInformer<T extends KubernetesObject> {
       this.#lastActivity = Date.now();
       fn(obj);
     };
-    informer.on("add", guard((o) => this.#handlers.add(o)));
-    informer.on("update", guard((o) => this.#handlers.update(o)));
-    informer.on("delete", guard((o) => this.#handlers.delete(o)));
+    informer.on(
+      "add",
+      guard((o) => this.#handlers.add(o)),
+    );
+    informer.on(
+      "update",
+      guard((o) => this.#handlers.update(o)),
+    );
+    informer.on(
+      "delete",
+      guard((o) => this.#handlers.delete(o)),
+    );
     informer.on("connect", () => {
       if (live()) this.#lastActivity = Date.now();
     });
@@ -113,7 +130,10 @@ export class SupervisedInformer<T extends KubernetesObject> {
       if (!live()) return;
       this.#setSynced(false);
       this.#opts.onRestart?.("error");
-      this.#log.warn({ informer: this.#opts.name, error: messageOf(err), attempt: this.#attempt + 1 }, "watch failed; restarting with backoff");
+      this.#log.warn(
+        { informer: this.#opts.name, error: messageOf(err), attempt: this.#attempt + 1 },
+        "watch failed; restarting with backoff",
+      );
       this.#restart(this.#attempt + 1);
     });
     this.#current = informer;
@@ -140,7 +160,10 @@ export class SupervisedInformer<T extends KubernetesObject> {
 
   #checkStall(): void {
     if (this.#stopped || Date.now() - this.#lastActivity < this.#opts.stallMs) return;
-    this.#log.warn({ informer: this.#opts.name, silentMs: Date.now() - this.#lastActivity }, "watch silent for too long; restarting it");
+    this.#log.warn(
+      { informer: this.#opts.name, silentMs: Date.now() - this.#lastActivity },
+      "watch silent for too long; restarting it",
+    );
     this.#opts.onRestart?.("stall");
     this.#lastActivity = Date.now();
     this.#restart(0);

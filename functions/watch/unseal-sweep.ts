@@ -14,7 +14,10 @@ export interface UnsealSweepDeps {
  * unseal job for every replica. Jobs of an unsealed replica end at one seal-status read;
  * deterministic job ids collapse a sweep into a job already waiting.
  */
-export function startUnsealSweep(deps: UnsealSweepDeps, intervalMs: number): { stop(): Promise<void>; runNow(): Promise<number> } {
+export function startUnsealSweep(
+  deps: UnsealSweepDeps,
+  intervalMs: number,
+): { stop(): Promise<void>; runNow(): Promise<number> } {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let stopped = false;

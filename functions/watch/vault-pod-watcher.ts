@@ -90,9 +90,16 @@ export class VaultPodWatcher {
     this.#seen.set(key(pod), now);
     const trigger = triggerFor(before, now);
     if (!trigger) return;
-    this.#metrics.watchEvents.inc({ source: "vault-pods", type: before ? "MODIFIED" : "ADDED", action: `unseal-${trigger}` });
+    this.#metrics.watchEvents.inc({
+      source: "vault-pods",
+      type: before ? "MODIFIED" : "ADDED",
+      action: `unseal-${trigger}`,
+    });
     this.#onTrigger({ namespace, name }, trigger).catch((err: unknown) => {
-      this.#log.warn({ pod: `${namespace}/${name}`, trigger, error: messageOf(err) }, "could not enqueue unseal; the sweep will retry");
+      this.#log.warn(
+        { pod: `${namespace}/${name}`, trigger, error: messageOf(err) },
+        "could not enqueue unseal; the sweep will retry",
+      );
     });
   }
 }
@@ -108,5 +115,6 @@ export function triggerFor(before: Seen | undefined, now: Seen): UnsealTrigger |
 }
 
 const key = (pod: V1Pod) => `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
-const restartCount = (pod: V1Pod) => (pod.status?.containerStatuses ?? []).reduce((sum, c) => sum + (c.restartCount ?? 0), 0);
+const restartCount = (pod: V1Pod) =>
+  (pod.status?.containerStatuses ?? []).reduce((sum, c) => sum + (c.restartCount ?? 0), 0);
 const isReady = (pod: V1Pod) => (pod.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");

@@ -61,7 +61,8 @@ export class AuditLog {
     this.#retentionMs = (options.retentionSeconds ?? AUDIT_DEFAULTS.retentionSeconds) * 1000;
     this.#limit = options.perActorPerMinute ?? AUDIT_DEFAULTS.perActorPerMinute;
     this.#now = options.now ?? Date.now;
-    if (!(this.#retentionMs > 0) || !Number.isInteger(this.#limit) || this.#limit < 1) throw new Error("AuditLog: retentionSeconds and perActorPerMinute must be positive");
+    if (!(this.#retentionMs > 0) || !Number.isInteger(this.#limit) || this.#limit < 1)
+      throw new Error("AuditLog: retentionSeconds and perActorPerMinute must be positive");
   }
 
   /** Appends the record; answers its stream id, or "" when the actor's rate limit dropped it. */
@@ -72,17 +73,30 @@ export class AuditLog {
       const window = Math.floor(now / WINDOW_MS);
       const seen = await this.#countInWindow(valid.actor, window);
       if (seen > this.#limit + 1) return "";
-      if (seen === this.#limit + 1) valid = { ...valid, suppressedUntil: new Date((window + 1) * WINDOW_MS).toISOString() };
+      if (seen === this.#limit + 1)
+        valid = { ...valid, suppressedUntil: new Date((window + 1) * WINDOW_MS).toISOString() };
     }
     this.#log.info({ audit: valid }, "audit");
-    const id = await this.#redis.xadd(this.#key, "MINID", "~", `${Math.max(0, now - this.#retentionMs)}-0`, "*", "record", JSON.stringify(valid));
+    const id = await this.#redis.xadd(
+      this.#key,
+      "MINID",
+      "~",
+      `${Math.max(0, now - this.#retentionMs)}-0`,
+      "*",
+      "record",
+      JSON.stringify(valid),
+    );
     return id ?? "";
   }
 
   async #countInWindow(actor: AuditRecord["actor"], window: number): Promise<number> {
     const who = createHash("sha256").update(`${actor.kind}:${actor.name}`).digest("hex").slice(0, 32);
     const key = `${this.#key}:rate:${who}:${window}`;
-    const replies = await this.#redis.multi().incr(key).pexpire(key, 2 * WINDOW_MS).exec();
+    const replies = await this.#redis
+      .multi()
+      .incr(key)
+      .pexpire(key, 2 * WINDOW_MS)
+      .exec();
     const [error, count] = replies?.[0] ?? [new Error("no reply"), 0];
     if (error) throw error;
     return Number(count);
@@ -155,7 +169,10 @@ function parseEntry(id: string, fields: string[]): AuditEntry | undefined {
 }
 
 function matches(entry: AuditEntry, q: AuditQuery): boolean {
-  return (q.actor === undefined || entry.actor.name.includes(q.actor)) && (q.action === undefined || entry.action === q.action);
+  return (
+    (q.actor === undefined || entry.actor.name.includes(q.actor)) &&
+    (q.action === undefined || entry.action === q.action)
+  );
 }
 
 /** The later of an exclusive start "(<ms>-<seq>" and an inclusive floor "<ms>-0" (or "-") for XRANGE. */

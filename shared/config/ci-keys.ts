@@ -31,23 +31,31 @@ export const CI_KEY_FORMAT = "<secret>;verbs=rotate+revoke+unseal;namespaces=<ns
 /** One entry of LEASEKEEPER_CI_HMAC_SECRETS; `position` is 1-based. Throws naming the position only. */
 export function parseCiKey(entry: string, position: number): CiKey {
   const where = `entry ${position}`;
-  const [secret = "", ...params] = entry.trim().split(";").map((p) => p.trim());
-  if (secret.length < 32 || /\s/.test(secret)) throw new Error(`${where}: the secret must be at least 32 characters without spaces (openssl rand -hex 32)`);
+  const [secret = "", ...params] = entry
+    .trim()
+    .split(";")
+    .map((p) => p.trim());
+  if (secret.length < 32 || /\s/.test(secret))
+    throw new Error(`${where}: the secret must be at least 32 characters without spaces (openssl rand -hex 32)`);
   const fields = new Map<string, string>();
   for (const param of params) {
     const eq = param.indexOf("=");
     const key = eq < 0 ? param : param.slice(0, eq);
-    if (!["verbs", "namespaces", "name"].includes(key) || eq < 0) throw new Error(`${where}: unknown parameter "${key.slice(0, 20)}"; expected ${CI_KEY_FORMAT}`);
+    if (!["verbs", "namespaces", "name"].includes(key) || eq < 0)
+      throw new Error(`${where}: unknown parameter "${key.slice(0, 20)}"; expected ${CI_KEY_FORMAT}`);
     if (fields.has(key)) throw new Error(`${where}: ${key} is given twice`);
     fields.set(key, param.slice(eq + 1).trim());
   }
   const verbsText = fields.get("verbs");
   if (verbsText === undefined) {
-    throw new Error(`${where}: no scope; every CI key names what it may do, e.g. <secret>;verbs=rotate;namespaces=shop (${CI_KEY_FORMAT})`);
+    throw new Error(
+      `${where}: no scope; every CI key names what it may do, e.g. <secret>;verbs=rotate;namespaces=shop (${CI_KEY_FORMAT})`,
+    );
   }
   const verbs = verbsText === "*" ? [...CI_VERBS] : splitPlus(verbsText);
   for (const verb of verbs) {
-    if (!(CI_VERBS as readonly string[]).includes(verb)) throw new Error(`${where}: unknown verb "${verb.slice(0, 20)}"; expected ${CI_VERBS.join(", ")} or *`);
+    if (!(CI_VERBS as readonly string[]).includes(verb))
+      throw new Error(`${where}: unknown verb "${verb.slice(0, 20)}"; expected ${CI_VERBS.join(", ")} or *`);
   }
   if (verbs.length === 0) throw new Error(`${where}: verbs is empty`);
   const namespacesText = fields.get("namespaces");
@@ -56,7 +64,8 @@ export function parseCiKey(entry: string, position: number): CiKey {
   else if (namespacesText !== undefined) {
     namespaces = splitPlus(namespacesText);
     const bad = namespaces.find((ns) => !NAMESPACE.test(ns));
-    if (bad !== undefined || namespaces.length === 0) throw new Error(`${where}: namespaces must be namespace names joined by + (or *)`);
+    if (bad !== undefined || namespaces.length === 0)
+      throw new Error(`${where}: namespaces must be namespace names joined by + (or *)`);
   }
   if (verbs.some((v) => v !== "unseal") && namespaces !== "*" && namespaces.length === 0) {
     throw new Error(`${where}: rotate and revoke need namespaces=<ns>[+<ns>…] (or namespaces=* for every namespace)`);
@@ -80,5 +89,8 @@ export function ciScopeAllows(scope: CiScope, verb: CiVerb, namespace: string | 
 }
 
 function splitPlus(text: string): string[] {
-  return text.split("+").map((s) => s.trim()).filter((s) => s.length > 0);
+  return text
+    .split("+")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }

@@ -16,7 +16,12 @@ const seconds = (fallback: number, min = 0) => z.coerce.number().int().min(min).
 const list = z
   .string()
   .default("")
-  .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0));
+  .transform((v) =>
+    v
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
 const bool = (fallback: boolean) =>
   z
     .enum(["true", "false", "1", "0", "yes", "no"])
@@ -29,7 +34,10 @@ const fields = z.object({
     .string()
     .default("all")
     .transform((v, ctx) => {
-      const parts = v.split(",").map((s) => s.trim()).filter(Boolean);
+      const parts = v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (parts.length === 0 || parts.includes("all")) return [...ROLES];
       for (const part of parts) {
         if (!(ROLES as readonly string[]).includes(part)) {
@@ -56,8 +64,14 @@ const fields = z.object({
   vaultToken: z.string().optional(),
   vaultTokenFile: z.string().optional(),
   /** leasekeeper's own Kubernetes-auth role: log in as its service account instead of a static token. */
-  vaultRole: z.string().regex(/^[A-Za-z0-9_.@-]{1,128}$/).optional(),
-  vaultAuthPath: z.string().regex(/^[A-Za-z0-9_\-/]+$/).default("kubernetes"),
+  vaultRole: z
+    .string()
+    .regex(/^[A-Za-z0-9_.@-]{1,128}$/)
+    .optional(),
+  vaultAuthPath: z
+    .string()
+    .regex(/^[A-Za-z0-9_\-/]+$/)
+    .default("kubernetes"),
   vaultJwtFile: z.string().default("/var/run/secrets/kubernetes.io/serviceaccount/token"),
   vaultTimeoutMs: seconds(10_000, 100),
   /** 32 bytes, base64: AES-256-GCM key for pod tokens kept in Redis. */
@@ -71,7 +85,10 @@ const fields = z.object({
   }),
   tokenAudience: z.string().min(1).default("vault"),
   tokenExpirationSeconds: seconds(600, 600),
-  defaultAuthPath: z.string().regex(/^[A-Za-z0-9_\-/]+$/).default("kubernetes"),
+  defaultAuthPath: z
+    .string()
+    .regex(/^[A-Za-z0-9_\-/]+$/)
+    .default("kubernetes"),
   /**
    * How long replaced credentials stay valid: longer than the kubelet takes to show the pod the
    * updated Secret (its sync period, 60 s plus up to 10 s jitter, plus its cache).
@@ -92,7 +109,9 @@ const fields = z.object({
   tlsCertFile: z.string().optional(),
   tlsKeyFile: z.string().optional(),
   /** Static API tokens for the HTTP surface, comma separated sha256 hex digests. */
-  apiTokens: list.pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, "each must be a sha256 hex digest (printf %s TOKEN | sha256sum)"))),
+  apiTokens: list.pipe(
+    z.array(z.string().regex(/^[0-9a-f]{64}$/, "each must be a sha256 hex digest (printf %s TOKEN | sha256sum)")),
+  ),
   /**
    * CI hook keys (comma list; any one matches, for rotation), each `<secret>;verbs=…;namespaces=…[;name=…]`
    * (shared/config/ci-keys.ts): a key may only use the verbs and namespaces it names. Empty turns the hook off.
@@ -113,7 +132,12 @@ const fields = z.object({
   tokenReviewAudiences: z
     .string()
     .default(DEFAULT_API_AUDIENCE)
-    .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
     .pipe(z.array(z.string()).min(1, "name at least one audience")),
   /** Audit records younger than this are never trimmed from the stream (default 30 days). */
   auditRetentionSeconds: seconds(AUDIT_DEFAULTS.retentionSeconds, 3600),
@@ -148,7 +172,10 @@ const fields = z.object({
   /** Default: the AWS SDK's (AWS_ENDPOINT_URL_KMS, then the public endpoint). */
   kmsEndpoint: z.string().url().optional(),
   /** Bound into every ciphertext's encryption context as cluster=<id>. */
-  unsealClusterId: z.string().regex(/^[A-Za-z0-9._:/-]{1,128}$/).optional(),
+  unsealClusterId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:/-]{1,128}$/)
+    .optional(),
   /** Extra encryption-context pairs, "k=v,k2=v2" (identifiers only; CloudTrail logs them). */
   unsealContext: z
     .string()
@@ -162,27 +189,38 @@ const fields = z.object({
       }
     }),
   unsealKeyStore: z.enum(["secret", "file"]).default("secret"),
-  unsealSecretName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(240).default("leasekeeper-unseal-keys"),
+  unsealSecretName: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+    .max(240)
+    .default("leasekeeper-unseal-keys"),
   unsealSecretNamespace: z.string().min(1).max(63).default("vault"),
   unsealKeyFile: z.string().min(1).optional(),
   /** Replica addresses (comma list of URLs); when set, pods are not looked up. */
   vaultReplicas: list.pipe(z.array(z.string().url())),
   vaultPodNamespace: z.string().min(1).max(63).default("vault"),
   /** Also re-checked on every pod an unseal job names (shared/unseal/replica-trust.ts). */
-  vaultPodSelector: z.string().min(1).default("app.kubernetes.io/name=vault,component=server").superRefine((v, ctx) => {
-    try {
-      parseLabelSelector(v);
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: (err as Error).message });
-    }
-  }),
+  vaultPodSelector: z
+    .string()
+    .min(1)
+    .default("app.kubernetes.io/name=vault,component=server")
+    .superRefine((v, ctx) => {
+      try {
+        parseLabelSelector(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    }),
   vaultPodPort: z.coerce.number().int().min(1).max(65535).default(8200),
   /** Key shares travel to pod IPs: TLS unless configured otherwise (plain http only for test beds). */
   vaultPodScheme: z.enum(["http", "https"]).default("https"),
   /** PEM CA bundle to verify replicas' TLS certificates (https). */
   vaultCaCertFile: z.string().min(1).optional(),
   /** The name replicas' certificates are verified against when dialled by pod IP (https). */
-  vaultTlsServerName: z.string().regex(/^[A-Za-z0-9.*-]{1,253}$/).optional(),
+  vaultTlsServerName: z
+    .string()
+    .regex(/^[A-Za-z0-9.*-]{1,253}$/)
+    .optional(),
   unsealSweepSeconds: seconds(10, 1),
   unsealConcurrency: seconds(4, 1),
   /** Tries per step (seal status, KMS, each share) before the job reports unreachable / kms-unavailable. */
@@ -198,7 +236,11 @@ const schema = fields
   .superRefine((value, ctx) => {
     if (Boolean(value.tlsCertFile) !== Boolean(value.tlsKeyFile)) {
       const missing = value.tlsCertFile ? "tlsKeyFile" : "tlsCertFile";
-      ctx.addIssue({ code: "custom", path: [missing], message: "LEASEKEEPER_TLS_CERT_FILE and LEASEKEEPER_TLS_KEY_FILE go together" });
+      ctx.addIssue({
+        code: "custom",
+        path: [missing],
+        message: "LEASEKEEPER_TLS_CERT_FILE and LEASEKEEPER_TLS_KEY_FILE go together",
+      });
     }
   })
   .transform((value) => ({
@@ -216,11 +258,28 @@ export type Config = Readonly<Omit<z.infer<typeof schema>, "vaultToken"> & { vau
 /** What the Cloudflare Worker reads from its bindings: the HTTP subset, by the same names as on Node. */
 const httpFields = fields
   .pick({
-    queuePrefix: true, apiTokens: true, ciHmacSecrets: true, httpRateLimit: true, maxAttempts: true, namespaces: true, vaultAnnotations: true,
-    kubeServer: true, kubeToken: true, kubeCaData: true, tokenReviewAudiences: true, eventsAuth: true, eventsAudience: true, logLevel: true,
-    auditRetentionSeconds: true, auditRateLimit: true,
+    queuePrefix: true,
+    apiTokens: true,
+    ciHmacSecrets: true,
+    httpRateLimit: true,
+    maxAttempts: true,
+    namespaces: true,
+    vaultAnnotations: true,
+    kubeServer: true,
+    kubeToken: true,
+    kubeCaData: true,
+    tokenReviewAudiences: true,
+    eventsAuth: true,
+    eventsAudience: true,
+    logLevel: true,
+    auditRetentionSeconds: true,
+    auditRateLimit: true,
   })
-  .extend({ redisUrl: z.string().regex(/^rediss?:\/\//, "must be redis:// or rediss:// (use rediss:// with TLS from Cloudflare)") });
+  .extend({
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, "must be redis:// or rediss:// (use rediss:// with TLS from Cloudflare)"),
+  });
 
 export type HttpConfig = Readonly<z.infer<typeof httpFields>>;
 
@@ -251,7 +310,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** The unseal key settings, or a ConfigError naming what is missing (the keys CLI, scripts). */
 export function requireUnsealKeys(config: Config): UnsealKeys {
   if (config.unsealKeys) return config.unsealKeys;
-  throw new ConfigError(`${ENV.kmsKeyId} and ${ENV.unsealClusterId} are required (and ${ENV.unsealKeyFile} with ${ENV.unsealKeyStore}=file)`);
+  throw new ConfigError(
+    `${ENV.kmsKeyId} and ${ENV.unsealClusterId} are required (and ${ENV.unsealKeyFile} with ${ENV.unsealKeyStore}=file)`,
+  );
 }
 
 /** The Cloudflare Worker's configuration, from its bindings (vars and secrets). */
@@ -280,7 +341,9 @@ function configError(issues: readonly z.core.$ZodIssue[], raw: Record<string, st
     const field = String(issue.path[0] ?? "");
     const variable = ENV[field as keyof typeof ENV] ?? field;
     const value = raw[field];
-    const shown = HIDDEN.has(field) ? "(hidden)" : JSON.stringify(field === "redisUrl" ? withoutUserinfo(value) : value);
+    const shown = HIDDEN.has(field)
+      ? "(hidden)"
+      : JSON.stringify(field === "redisUrl" ? withoutUserinfo(value) : value);
     return `${variable}=${value === undefined ? "(unset)" : shown}: ${issue.message}`;
   });
   return new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);

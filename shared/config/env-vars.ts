@@ -86,4 +86,3 @@ export const ENV = {
   unsealInitThreshold: "LEASEKEEPER_UNSEAL_INIT_THRESHOLD",
   unsealStoreRootToken: "LEASEKEEPER_UNSEAL_STORE_ROOT_TOKEN",
 } as const;
-

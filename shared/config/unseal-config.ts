@@ -7,10 +7,14 @@ export interface UnsealKeys {
   readonly clusterId: string;
   /** Extra encryption-context pairs beside cluster=<id>. */
   readonly context: EncryptionContext;
-  readonly store: { readonly kind: "secret"; readonly namespace: string; readonly name: string } | { readonly kind: "file"; readonly path: string };
+  readonly store:
+    | { readonly kind: "secret"; readonly namespace: string; readonly name: string }
+    | { readonly kind: "file"; readonly path: string };
 }
 
-export type AutoInit = { readonly enabled: false } | { readonly enabled: true; readonly shares: number; readonly threshold: number; readonly storeRootToken: boolean };
+export type AutoInit =
+  | { readonly enabled: false }
+  | { readonly enabled: true; readonly shares: number; readonly threshold: number; readonly storeRootToken: boolean };
 
 /** LEASEKEEPER_UNSEAL=true: the type carries that every setting it needs is present. */
 export interface UnsealEnabled {
@@ -18,7 +22,12 @@ export interface UnsealEnabled {
   readonly keys: UnsealKeys;
   /** Replica addresses from configuration; empty: Vault pods found by namespace and selector. */
   readonly replicas: readonly string[];
-  readonly pods: { readonly namespace: string; readonly selector: string; readonly port: number; readonly scheme: "http" | "https" };
+  readonly pods: {
+    readonly namespace: string;
+    readonly selector: string;
+    readonly port: number;
+    readonly scheme: "http" | "https";
+  };
   readonly caCertFile: string | undefined;
   /** LEASEKEEPER_VAULT_TLS_SERVER_NAME: the certificate name checked when dialling pod IPs over https. */
   readonly tlsServerName: string | undefined;
@@ -71,13 +80,16 @@ export function missingKeyFields(value: UnsealFields): (keyof UnsealFields)[] {
 export function checkUnsealFields(value: UnsealFields, ctx: z.RefinementCtx): void {
   const need = (field: keyof UnsealFields, message: string) => ctx.addIssue({ code: "custom", path: [field], message });
   if (value.unsealEnabled) {
-    for (const field of missingKeyFields(value)) need(field, `required when LEASEKEEPER_UNSEAL=true (${WHY[field] ?? "unseal key store"})`);
+    for (const field of missingKeyFields(value))
+      need(field, `required when LEASEKEEPER_UNSEAL=true (${WHY[field] ?? "unseal key store"})`);
   } else if (value.unsealKeyStore === "file" && !value.unsealKeyFile) {
     need("unsealKeyFile", "required when LEASEKEEPER_UNSEAL_KEY_STORE=file");
   }
   if (value.unsealAutoInit) {
-    if (value.unsealInitThreshold > value.unsealInitShares) need("unsealInitThreshold", "cannot be larger than LEASEKEEPER_UNSEAL_INIT_SHARES");
-    if (value.unsealInitShares > 1 && value.unsealInitThreshold < 2) need("unsealInitThreshold", "must be at least 2 when there are several shares");
+    if (value.unsealInitThreshold > value.unsealInitShares)
+      need("unsealInitThreshold", "cannot be larger than LEASEKEEPER_UNSEAL_INIT_SHARES");
+    if (value.unsealInitShares > 1 && value.unsealInitThreshold < 2)
+      need("unsealInitThreshold", "must be at least 2 when there are several shares");
   }
 }
 
@@ -109,14 +121,24 @@ export function unsealConfigOf(value: UnsealFields): UnsealConfig {
     enabled: true,
     keys,
     replicas: value.vaultReplicas,
-    pods: { namespace: value.vaultPodNamespace, selector: value.vaultPodSelector, port: value.vaultPodPort, scheme: value.vaultPodScheme },
+    pods: {
+      namespace: value.vaultPodNamespace,
+      selector: value.vaultPodSelector,
+      port: value.vaultPodPort,
+      scheme: value.vaultPodScheme,
+    },
     caCertFile: value.vaultCaCertFile,
     tlsServerName: value.vaultTlsServerName,
     sweepSeconds: value.unsealSweepSeconds,
     concurrency: value.unsealConcurrency,
     retries: value.unsealRetries,
     autoInit: value.unsealAutoInit
-      ? { enabled: true, shares: value.unsealInitShares, threshold: value.unsealInitThreshold, storeRootToken: value.unsealStoreRootToken }
+      ? {
+          enabled: true,
+          shares: value.unsealInitShares,
+          threshold: value.unsealInitThreshold,
+          storeRootToken: value.unsealStoreRootToken,
+        }
       : { enabled: false },
   };
 }

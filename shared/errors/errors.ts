@@ -66,7 +66,17 @@ export function isTimeout(err: unknown): boolean {
   return code === "ECONNABORTED" || code === "ETIMEDOUT" || (err instanceof Error && /\btimeout\b/i.test(err.message));
 }
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED", "EHOSTUNREACH", "UND_ERR_SOCKET"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "UND_ERR_SOCKET",
+]);
 
 /** True for connection-level failures that a retry may fix. */
 export function isNetworkError(err: unknown): boolean {

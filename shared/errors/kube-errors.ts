@@ -38,7 +38,8 @@ export function classifyKubeError(err: unknown, what: string): Error {
   const status = kubeStatus(err);
   const detail = kubeStatusMessage(err) ?? messageOf(err);
   if (status === undefined) {
-    if (isNetworkError(err)) return new RetryLaterError(`kubernetes: ${what}: unreachable (${detail})`, undefined, { cause: err });
+    if (isNetworkError(err))
+      return new RetryLaterError(`kubernetes: ${what}: unreachable (${detail})`, undefined, { cause: err });
     return new RetryLaterError(`kubernetes: ${what}: ${detail}`, undefined, { cause: err });
   }
   if (status === 429 || status >= 500 || status === 409) {
@@ -47,6 +48,7 @@ export function classifyKubeError(err: unknown, what: string): Error {
     return new RetryLaterError(`kubernetes: ${what}: HTTP ${status} ${detail}`, retryAfterMs, { cause: err });
   }
   if (status === 404) return new PermanentError(`kubernetes: ${what}: not found`, "NotFound", { cause: err });
-  if (status === 403) return new PermanentError(`kubernetes: ${what}: forbidden (${detail})`, "Forbidden", { cause: err });
+  if (status === 403)
+    return new PermanentError(`kubernetes: ${what}: forbidden (${detail})`, "Forbidden", { cause: err });
   return new PermanentError(`kubernetes: ${what}: HTTP ${status} ${detail}`, "KubernetesRejected", { cause: err });
 }

@@ -1,4 +1,11 @@
-import { PermanentError, RetryLaterError, VaultUnavailableError, isNetworkError, isTimeout, messageOf } from "./errors.ts";
+import {
+  PermanentError,
+  RetryLaterError,
+  VaultUnavailableError,
+  isNetworkError,
+  isTimeout,
+  messageOf,
+} from "./errors.ts";
 
 interface NodeVaultError {
   message?: string;
@@ -13,15 +20,30 @@ export function classifyVaultError(raw: unknown, what: string): Error {
   const message = firstLine(messageOf(err));
   if (status === undefined) {
     // Refused, reset or timed out: with every replica sealed the vault-active Service has no endpoints.
-    if (isTimeout(err)) return new VaultUnavailableError(`vault: ${what}: no answer in time (${message})`, "timeout", { cause: err });
-    if (isNetworkError(err)) return new VaultUnavailableError(`vault: ${what}: unreachable (${message})`, "unreachable", { cause: err });
+    if (isTimeout(err))
+      return new VaultUnavailableError(`vault: ${what}: no answer in time (${message})`, "timeout", { cause: err });
+    if (isNetworkError(err))
+      return new VaultUnavailableError(`vault: ${what}: unreachable (${message})`, "unreachable", { cause: err });
     return new RetryLaterError(`vault: ${what}: ${message}`, undefined, { cause: err });
   }
-  if (status === 503 && /sealed/i.test(message)) return new VaultUnavailableError(`vault: ${what}: Vault is sealed`, "sealed", { cause: err });
-  if (status === 429 || status === 502 || status === 503 || status === 504 || status === 500 || status === 412 || status === 472 || status === 473) {
+  if (status === 503 && /sealed/i.test(message))
+    return new VaultUnavailableError(`vault: ${what}: Vault is sealed`, "sealed", { cause: err });
+  if (
+    status === 429 ||
+    status === 502 ||
+    status === 503 ||
+    status === 504 ||
+    status === 500 ||
+    status === 412 ||
+    status === 472 ||
+    status === 473
+  ) {
     return new RetryLaterError(`vault: ${what}: HTTP ${status} ${message}`, undefined, { cause: err });
   }
-  if (status === 403) return new PermanentError(`vault: ${what}: permission denied (${message})`, "VaultPermissionDenied", { cause: err });
+  if (status === 403)
+    return new PermanentError(`vault: ${what}: permission denied (${message})`, "VaultPermissionDenied", {
+      cause: err,
+    });
   if (status === 400 && /invalid role name/.test(message)) {
     return new PermanentError(`vault: ${what}: invalid role name`, "VaultInvalidRole", { cause: err });
   }
@@ -45,7 +67,11 @@ function firstLine(message: string): string {
 /** Only what is safe to keep from a node-vault / axios error: message, status, Vault's error body, code. */
 export function sanitizeVaultError(err: unknown): Error {
   if (!(err instanceof Error) && (typeof err !== "object" || err === null)) return new Error(String(err));
-  const source = err as { message?: unknown; code?: unknown; response?: { statusCode?: unknown; status?: unknown; body?: unknown } };
+  const source = err as {
+    message?: unknown;
+    code?: unknown;
+    response?: { statusCode?: unknown; status?: unknown; body?: unknown };
+  };
   const clean = new Error(typeof source.message === "string" ? source.message : "vault request failed") as Error & {
     code?: unknown;
     response?: { statusCode?: number; body?: unknown };

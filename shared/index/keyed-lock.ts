@@ -27,9 +27,12 @@ export class KeyedLock {
     const token = randomUUID();
     const ok = await this.#redis.set(redisKey, token, "PX", this.#ttlMs, "NX");
     if (ok !== "OK") return { locked: false };
-    const keepAlive = setInterval(() => {
-      this.#redis.eval(EXTEND, 1, redisKey, token, String(this.#ttlMs)).catch(() => undefined);
-    }, Math.max(100, Math.floor(this.#ttlMs / 3)));
+    const keepAlive = setInterval(
+      () => {
+        this.#redis.eval(EXTEND, 1, redisKey, token, String(this.#ttlMs)).catch(() => undefined);
+      },
+      Math.max(100, Math.floor(this.#ttlMs / 3)),
+    );
     keepAlive.unref();
     try {
       return { locked: true, value: await fn() };

@@ -117,7 +117,8 @@ export class PodIndex {
   async uids(): Promise<string[]> {
     const namespaces = await this.#redis.smembers(this.#namespacesKey);
     const uids: string[] = [];
-    for (const namespace of namespaces) for (const member of await this.#redis.zrange(this.#nsKey(namespace), "0", "-1")) uids.push(uidOfMember(member));
+    for (const namespace of namespaces)
+      for (const member of await this.#redis.zrange(this.#nsKey(namespace), "0", "-1")) uids.push(uidOfMember(member));
     return uids;
   }
 
@@ -138,4 +139,5 @@ export class PodIndex {
 const nsMember = (name: string, uid: string) => `${name}/${uid}`;
 const uidOfMember = (member: string) => member.slice(member.lastIndexOf("/") + 1);
 /** KEYS[1] namespace set, KEYS[2] the record; ARGV[1] the member. */
-const DROP_STALE = "if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call('ZREM', KEYS[1], ARGV[1]) end return 0";
+const DROP_STALE =
+  "if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call('ZREM', KEYS[1], ARGV[1]) end return 0";

@@ -15,7 +15,8 @@ const RENEW_SEQ_SLOT = 1 + POD_KEYS.indexOf("renewSeq");
 const defaultSecretName = (name: string) => `${name}-leasekeeper`;
 const renewPrefix = (uid: string) => `renew-${uid}-`;
 
-const pack = (keys: readonly string[], value: Record<string, unknown>) => keys.map((k) => (value[k] === undefined ? null : value[k]));
+const pack = (keys: readonly string[], value: Record<string, unknown>) =>
+  keys.map((k) => (value[k] === undefined ? null : value[k]));
 const unpack = (keys: readonly string[], values: unknown[]) => {
   const out: Record<string, unknown> = {};
   keys.forEach((k, i) => {
@@ -29,9 +30,14 @@ export function encodeRecord(record: PodRecord): string {
   const flat = pack(POD_KEYS, {
     ...record,
     secretName: record.secretName === defaultSecretName(record.name) ? undefined : record.secretName,
-    renewJobId: renewJobId?.startsWith(renewPrefix(record.uid)) && /^\d+$/.test(renewJobId.slice(renewPrefix(record.uid).length)) ? Number(renewJobId.slice(renewPrefix(record.uid).length)) : renewJobId,
+    renewJobId:
+      renewJobId?.startsWith(renewPrefix(record.uid)) && /^\d+$/.test(renewJobId.slice(renewPrefix(record.uid).length))
+        ? Number(renewJobId.slice(renewPrefix(record.uid).length))
+        : renewJobId,
     nextRenewAt: record.nextRenewAt === undefined ? undefined : Math.round(record.nextRenewAt),
-    leases: record.leases.map((l) => pack(LEASE_KEYS, { ...l, path: l.id.slice(0, l.id.lastIndexOf("/")) === l.path ? undefined : l.path })),
+    leases: record.leases.map((l) =>
+      pack(LEASE_KEYS, { ...l, path: l.id.slice(0, l.id.lastIndexOf("/")) === l.path ? undefined : l.path }),
+    ),
     retiring: record.retiring.map((r) => pack(RETIRING_KEYS, r)),
   });
   return JSON.stringify([FORMAT, ...flat]);
@@ -43,13 +49,16 @@ export function decodeRecord(raw: string): PodRecord {
   const fields = unpack(POD_KEYS, parsed.slice(1));
   fields.leases = ((fields.leases as unknown[][] | undefined) ?? []).map((packed) => {
     const lease = unpack(LEASE_KEYS, packed);
-    if (lease.path === undefined && typeof lease.id === "string") lease.path = lease.id.slice(0, lease.id.lastIndexOf("/"));
+    if (lease.path === undefined && typeof lease.id === "string")
+      lease.path = lease.id.slice(0, lease.id.lastIndexOf("/"));
     return lease;
   });
-  if (fields.secretName === undefined && typeof fields.name === "string") fields.secretName = defaultSecretName(fields.name);
+  if (fields.secretName === undefined && typeof fields.name === "string")
+    fields.secretName = defaultSecretName(fields.name);
   // Written before renewSeq existed (no slot for it): the renew job id's sequence number is it.
   if (parsed.length <= RENEW_SEQ_SLOT && typeof fields.renewJobId === "number") fields.renewSeq = fields.renewJobId;
-  if (typeof fields.renewJobId === "number" && typeof fields.uid === "string") fields.renewJobId = `${renewPrefix(fields.uid)}${fields.renewJobId}`;
+  if (typeof fields.renewJobId === "number" && typeof fields.uid === "string")
+    fields.renewJobId = `${renewPrefix(fields.uid)}${fields.renewJobId}`;
   fields.retiring = ((fields.retiring as unknown[][] | undefined) ?? []).map((r) => unpack(RETIRING_KEYS, r));
   return PodRecordSchema.parse(fields);
 }

@@ -39,7 +39,13 @@ export class SealBox {
 
   #mac(value: string, boundTo: string): Buffer {
     // Domain-separated from the cipher's use of the key; truncated to 128 bits.
-    return createHmac("sha256", this.#key).update("leasekeeper id tag\0").update(boundTo).update("\0").update(value).digest().subarray(0, 16);
+    return createHmac("sha256", this.#key)
+      .update("leasekeeper id tag\0")
+      .update(boundTo)
+      .update("\0")
+      .update(value)
+      .digest()
+      .subarray(0, 16);
   }
 
   open(blob: string, boundTo: string): string {

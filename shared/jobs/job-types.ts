@@ -6,7 +6,11 @@ export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 /** The job names the revoke queue carries: pod revocations, retirements after rotation, on-call / CI operations. */
 export type RevokeQueueJob = "revoke" | "retire" | "operation";
 
-const podRef = { uid: z.string().min(1).max(64), namespace: z.string().min(1).max(63), name: z.string().min(1).max(253) };
+const podRef = {
+  uid: z.string().min(1).max(64),
+  namespace: z.string().min(1).max(63),
+  name: z.string().min(1).max(253),
+};
 export const SOURCES = ["watch", "cloudevent", "reconciler", "api", "ci", "renew"] as const;
 
 export const IssueJobSchema = z.object({ ...podRef, source: z.enum(SOURCES) });
@@ -65,7 +69,10 @@ export type RevokeOutcome =
   | { outcome: "pod-alive" };
 
 /** One pod of an on-call / CI operation: the whole pod, or only some of its leases. References only. */
-export const OperationTargetSchema = z.object({ ...podRef, leases: z.array(z.string().min(1).max(500)).max(1000).optional() });
+export const OperationTargetSchema = z.object({
+  ...podRef,
+  leases: z.array(z.string().min(1).max(500)).max(1000).optional(),
+});
 export type OperationTarget = z.infer<typeof OperationTargetSchema>;
 
 /** An on-call or CI action over resolved targets (functions/http resolves the scope; workers/operation.ts acts). */
@@ -110,7 +117,14 @@ export type UnsealJob = z.infer<typeof UnsealJobSchema>;
 
 /** The closed set of unseal results (`replica` is a name such as "vault/vault-0", `reason` a class of error). */
 export type UnsealOutcome =
-  | { outcome: "unsealed"; replica: string; sharesSubmitted: number; staleAttemptReset: boolean; initialized: boolean; sealedSeconds: number }
+  | {
+      outcome: "unsealed";
+      replica: string;
+      sharesSubmitted: number;
+      staleAttemptReset: boolean;
+      initialized: boolean;
+      sealedSeconds: number;
+    }
   | { outcome: "already-unsealed"; replica: string }
   | { outcome: "not-initialized"; replica: string; reason: string }
   | { outcome: "kms-unavailable"; replica: string; reason: string }

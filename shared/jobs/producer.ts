@@ -33,7 +33,8 @@ export class JobProducer {
 
   constructor(options: ProducerOptions) {
     // The events stream is capped: its size must not grow with the number of pods.
-    const make = (name: QueueName) => new Queue(name, { connection: options.connection, prefix: options.prefix, streams: { events: { maxLen: 200 } } });
+    const make = (name: QueueName) =>
+      new Queue(name, { connection: options.connection, prefix: options.prefix, streams: { events: { maxLen: 200 } } });
     this.queues = {
       issue: make(QUEUE.issue),
       renew: make(QUEUE.renew),
@@ -83,20 +84,34 @@ export class JobProducer {
     // Revocations go first: highest priority in their own queue.
     const id = jobId.revoke(data.uid);
     const held = await this.#clearFinished(this.queues.revoke, id, true);
-    const job = await this.queues.revoke.add("revoke" satisfies RevokeQueueJob, data, { ...this.#defaults, jobId: id, priority: 1 });
+    const job = await this.queues.revoke.add("revoke" satisfies RevokeQueueJob, data, {
+      ...this.#defaults,
+      jobId: id,
+      priority: 1,
+    });
     return { id: job.id ?? id, created: !held };
   }
 
   /** An on-call / CI operation (workers/operation.ts) in the revoke queue; `id` makes it idempotent. */
   async operation(data: OperationJob, id: string): Promise<string> {
-    const job = await this.queues.revoke.add("operation" satisfies RevokeQueueJob, data, { ...this.#defaults, attempts: 1, jobId: id, priority: 1, removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 } });
+    const job = await this.queues.revoke.add("operation" satisfies RevokeQueueJob, data, {
+      ...this.#defaults,
+      attempts: 1,
+      jobId: id,
+      priority: 1,
+      removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+    });
     return job.id ?? id;
   }
 
   /** A forced revoke (live pod, on-call) with its own id, so an earlier "pod-alive" result does not swallow it. */
   async forcedRevoke(data: RevokeJob, key: string): Promise<string> {
     const id = jobId.forcedRevoke(data.uid, key);
-    const job = await this.queues.revoke.add("revoke" satisfies RevokeQueueJob, { ...data, force: true }, { ...this.#defaults, jobId: id, priority: 1 });
+    const job = await this.queues.revoke.add(
+      "revoke" satisfies RevokeQueueJob,
+      { ...data, force: true },
+      { ...this.#defaults, jobId: id, priority: 1 },
+    );
     return job.id ?? id;
   }
 
@@ -106,10 +121,19 @@ export class JobProducer {
    */
   async renew(data: RenewJob, seq: number, delayMs: number, expiresAt?: number): Promise<string> {
     const id = jobId.renew(data.uid, seq);
-    const priority = expiresAt === undefined ? undefined : Math.min(2_097_151, Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)));
+    const priority =
+      expiresAt === undefined
+        ? undefined
+        : Math.min(2_097_151, Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)));
     // One of these waits in Redis per live pod: keep it small (force defaults to false).
     const { force, ...refOnly } = data;
-    await this.queues.renew.add("renew", force ? data : refOnly, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), removeOnComplete: true, priority });
+    await this.queues.renew.add("renew", force ? data : refOnly, {
+      ...this.#defaults,
+      jobId: id,
+      delay: Math.max(0, Math.round(delayMs)),
+      removeOnComplete: true,
+      priority,
+    });
     return id;
   }
 
@@ -128,7 +152,12 @@ export class JobProducer {
     const digest = createHash("sha256").update(`${data.kind}:${data.id}`).digest("hex").slice(0, 16);
     const id = jobId.retire(data.uid, digest);
     await this.#clearFinished(this.queues.revoke, id, true);
-    await this.queues.revoke.add("retire" satisfies RevokeQueueJob, data, { ...this.#defaults, jobId: id, delay: Math.max(0, Math.round(delayMs)), priority: 2 });
+    await this.queues.revoke.add("retire" satisfies RevokeQueueJob, data, {
+      ...this.#defaults,
+      jobId: id,
+      delay: Math.max(0, Math.round(delayMs)),
+      priority: 2,
+    });
     return id;
   }
 

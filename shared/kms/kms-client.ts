@@ -24,7 +24,9 @@ export function createKmsClient(options: KmsClientOptions): KmsPort & { destroy(
     keyId,
     async encrypt(plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
       try {
-        const out = await client.send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext, EncryptionContext: { ...context } }));
+        const out = await client.send(
+          new EncryptCommand({ KeyId: keyId, Plaintext: plaintext, EncryptionContext: { ...context } }),
+        );
         if (!out.CiphertextBlob) throw new Error("kms: Encrypt answered without a CiphertextBlob");
         return out.CiphertextBlob;
       } catch (err) {
@@ -33,7 +35,9 @@ export function createKmsClient(options: KmsClientOptions): KmsPort & { destroy(
     },
     async decrypt(ciphertext: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
       try {
-        const out = await client.send(new DecryptCommand({ KeyId: keyId, CiphertextBlob: ciphertext, EncryptionContext: { ...context } }));
+        const out = await client.send(
+          new DecryptCommand({ KeyId: keyId, CiphertextBlob: ciphertext, EncryptionContext: { ...context } }),
+        );
         if (!out.Plaintext) throw new Error("kms: Decrypt answered without a Plaintext");
         return out.Plaintext;
       } catch (err) {

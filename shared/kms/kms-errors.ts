@@ -9,9 +9,17 @@ interface SdkError {
 
 /** Error names the SDK and KMS use for "slow down" or a server-side fault: worth retrying. */
 const TRANSIENT = new Set([
-  "ThrottlingException", "Throttling", "LimitExceededException", "TooManyRequestsException", "RequestLimitExceeded",
-  "KMSInternalException", "KeyUnavailableException", "DependencyTimeoutException",
-  "TimeoutError", "RequestTimeout", "RequestTimeoutException",
+  "ThrottlingException",
+  "Throttling",
+  "LimitExceededException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "KMSInternalException",
+  "KeyUnavailableException",
+  "DependencyTimeoutException",
+  "TimeoutError",
+  "RequestTimeout",
+  "RequestTimeoutException",
 ]);
 
 /**
@@ -23,12 +31,17 @@ const TRANSIENT = new Set([
  */
 export function classifyKmsError(err: unknown, what: string): Error {
   const e = (err ?? {}) as SdkError;
-  const name = typeof e.name === "string" && e.name !== "Error" ? e.name : networkCode(err) ?? "Error";
+  const name = typeof e.name === "string" && e.name !== "Error" ? e.name : (networkCode(err) ?? "Error");
   const status = e.$metadata?.httpStatusCode;
   const requestId = e.$metadata?.requestId;
   const detail = `${name}${status !== undefined ? ` (HTTP ${status})` : ""}${requestId ? ` request ${requestId}` : ""}`;
   const cause = { name, status, requestId };
-  if (isNetworkError(err) || TRANSIENT.has(name) || (status !== undefined && status >= 500) || e.$retryable !== undefined) {
+  if (
+    isNetworkError(err) ||
+    TRANSIENT.has(name) ||
+    (status !== undefined && status >= 500) ||
+    e.$retryable !== undefined
+  ) {
     return new RetryLaterError(`kms: ${what}: ${detail}`, undefined, { cause });
   }
   return new PermanentError(`kms: ${what}: ${detail}`, name, { cause });

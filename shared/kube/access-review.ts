@@ -33,7 +33,10 @@ export const DEFAULT_API_AUDIENCE = "leasekeeper";
  * a kubeconfig or service-account token made for the API server, which can do everything its owner can,
  * is not accepted unless its audience is named explicitly.
  */
-export function createAccessReviewer(kc: KubeConfig, wanted: readonly string[] = [DEFAULT_API_AUDIENCE]): AccessReviewer {
+export function createAccessReviewer(
+  kc: KubeConfig,
+  wanted: readonly string[] = [DEFAULT_API_AUDIENCE],
+): AccessReviewer {
   const audiences = wanted.length > 0 ? [...wanted] : [DEFAULT_API_AUDIENCE];
   const authn = kc.makeApiClient(AuthenticationV1Api);
   const authz = kc.makeApiClient(AuthorizationV1Api);
@@ -41,14 +44,25 @@ export function createAccessReviewer(kc: KubeConfig, wanted: readonly string[] =
     async authenticate(token) {
       let review;
       try {
-        review = await authn.createTokenReview({ body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token, audiences: [...audiences] } } });
+        review = await authn.createTokenReview({
+          body: {
+            apiVersion: "authentication.k8s.io/v1",
+            kind: "TokenReview",
+            spec: { token, audiences: [...audiences] },
+          },
+        });
       } catch (err) {
         throw classifyKubeError(err, "token review");
       }
       const status = review.status;
       if (status?.authenticated !== true || !status.user?.username) return undefined;
       if (!(status.audiences ?? []).some((a) => audiences.includes(a))) return undefined;
-      return { username: status.user.username, uid: status.user.uid, groups: status.user.groups ?? [], extra: status.user.extra };
+      return {
+        username: status.user.username,
+        uid: status.user.uid,
+        groups: status.user.groups ?? [],
+        extra: status.user.extra,
+      };
     },
     async authorize(user, attrs) {
       let review;
@@ -62,7 +76,13 @@ export function createAccessReviewer(kc: KubeConfig, wanted: readonly string[] =
               uid: user.uid,
               groups: [...user.groups],
               extra: user.extra,
-              resourceAttributes: { verb: attrs.verb, group: attrs.group, resource: attrs.resource, namespace: attrs.namespace, name: attrs.name },
+              resourceAttributes: {
+                verb: attrs.verb,
+                group: attrs.group,
+                resource: attrs.resource,
+                namespace: attrs.namespace,
+                name: attrs.name,
+              },
             },
           },
         });

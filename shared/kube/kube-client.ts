@@ -1,10 +1,4 @@
-import {
-  CoreV1Api,
-  type CoreV1Event,
-  type KubeConfig,
-  type V1Pod,
-  type V1Secret,
-} from "@kubernetes/client-node";
+import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Pod, type V1Secret } from "@kubernetes/client-node";
 import { classifyKubeError, kubeStatus } from "../errors/kube-errors.ts";
 import type { EventSubject, KubePort, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
 import { LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
@@ -30,18 +24,27 @@ export function createKubeClient(kc: KubeConfig): KubePort {
     }
   }
 
-  async function perNamespace<T>(namespaces: readonly string[], all: () => Promise<{ items: T[] }>, one: (ns: string) => Promise<{ items: T[] }>): Promise<T[]> {
+  async function perNamespace<T>(
+    namespaces: readonly string[],
+    all: () => Promise<{ items: T[] }>,
+    one: (ns: string) => Promise<{ items: T[] }>,
+  ): Promise<T[]> {
     if (namespaces.length === 0) return (await all()).items;
     const lists = await Promise.all(namespaces.map((ns) => one(ns)));
     return lists.flatMap((l) => l.items);
   }
 
   return {
-    readPod: (namespace, name) => orUndefined(`read pod ${namespace}/${name}`, () => core.readNamespacedPod({ namespace, name })),
+    readPod: (namespace, name) =>
+      orUndefined(`read pod ${namespace}/${name}`, () => core.readNamespacedPod({ namespace, name })),
 
     listPods: (namespaces) =>
       call("list pods", () =>
-        perNamespace<V1Pod>(namespaces, () => core.listPodForAllNamespaces({}), (namespace) => core.listNamespacedPod({ namespace })),
+        perNamespace<V1Pod>(
+          namespaces,
+          () => core.listPodForAllNamespaces({}),
+          (namespace) => core.listNamespacedPod({ namespace }),
+        ),
       ),
 
     requestPodToken: (r: PodTokenRequest) =>
@@ -65,13 +68,18 @@ export function createKubeClient(kc: KubeConfig): KubePort {
         return token;
       }),
 
-    readSecret: (namespace, name) => orUndefined(`read secret ${namespace}/${name}`, () => core.readNamespacedSecret({ namespace, name })),
+    readSecret: (namespace, name) =>
+      orUndefined(`read secret ${namespace}/${name}`, () => core.readNamespacedSecret({ namespace, name })),
 
     createSecret: (namespace, secret: V1Secret) =>
-      call(`create secret ${namespace}/${secret.metadata?.name ?? "?"}`, () => core.createNamespacedSecret({ namespace, body: secret })),
+      call(`create secret ${namespace}/${secret.metadata?.name ?? "?"}`, () =>
+        core.createNamespacedSecret({ namespace, body: secret }),
+      ),
 
     replaceSecret: (namespace, name, secret) =>
-      call(`replace secret ${namespace}/${name}`, () => core.replaceNamespacedSecret({ namespace, name, body: secret })),
+      call(`replace secret ${namespace}/${name}`, () =>
+        core.replaceNamespacedSecret({ namespace, name, body: secret }),
+      ),
 
     deleteSecret: async (namespace, name) => {
       await orUndefined(`delete secret ${namespace}/${name}`, () => core.deleteNamespacedSecret({ namespace, name }));
@@ -89,7 +97,8 @@ export function createKubeClient(kc: KubeConfig): KubePort {
     },
 
     recordEvent: (subject: EventSubject, event: PodEvent) => {
-      const what = subject.kind === "Namespace" ? `namespace ${subject.namespace}` : `${subject.namespace}/${subject.name}`;
+      const what =
+        subject.kind === "Namespace" ? `namespace ${subject.namespace}` : `${subject.namespace}/${subject.name}`;
       return call(`event ${event.reason} on ${what}`, async () => {
         await core.createNamespacedEvent({ namespace: subject.namespace, body: eventBody(subject, event) });
       });
@@ -102,9 +111,10 @@ export function createKubeClient(kc: KubeConfig): KubePort {
 function eventBody(subject: EventSubject, event: PodEvent): CoreV1Event {
   const now = new Date();
   const ns = subject.namespace;
-  const involved = subject.kind === "Namespace"
-    ? { kind: "Namespace", apiVersion: "v1", namespace: ns, name: ns }
-    : { kind: "Pod", apiVersion: "v1", namespace: ns, name: subject.name, uid: subject.uid };
+  const involved =
+    subject.kind === "Namespace"
+      ? { kind: "Namespace", apiVersion: "v1", namespace: ns, name: ns }
+      : { kind: "Pod", apiVersion: "v1", namespace: ns, name: subject.name, uid: subject.uid };
   return {
     metadata: { generateName: `${involved.name}.`, namespace: ns },
     involvedObject: involved,

@@ -28,7 +28,12 @@ export class PooledKubeConfig extends KubeConfig {
     if (!created || !cluster || cluster.proxyUrl) return;
     let pooled = this.#agents.get(cluster.server);
     if (!pooled) {
-      const options = { ...(created as unknown as { options: object }).options, keepAlive: true, maxSockets: 64, maxFreeSockets: 16 };
+      const options = {
+        ...(created as unknown as { options: object }).options,
+        keepAlive: true,
+        maxSockets: 64,
+        maxFreeSockets: 16,
+      };
       pooled = created instanceof HttpsAgent ? new HttpsAgent(options) : new HttpAgent(options);
       this.#agents.set(cluster.server, pooled);
     }

@@ -16,22 +16,32 @@ const EXISTS = new RegExp(`^(!?)(${KEY})$`);
 
 /** Parses a selector; throws an Error naming the part it cannot read. */
 export function parseLabelSelector(text: string): LabelRequirement[] {
-  const parts = splitTopLevel(text).map((p) => p.trim()).filter((p) => p !== "");
+  const parts = splitTopLevel(text)
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
   return parts.map((part) => {
     const eq = EQUALITY.exec(part);
     if (eq) return { key: eq[1] as string, op: eq[2] === "!=" ? "!=" : "=", value: eq[3] ?? "" };
     const set = SET.exec(part);
     if (set) {
-      const values = (set[3] ?? "").split(",").map((v) => v.trim()).filter((v) => v !== "");
+      const values = (set[3] ?? "")
+        .split(",")
+        .map((v) => v.trim())
+        .filter((v) => v !== "");
       return { key: set[1] as string, op: set[2] === "in" ? "in" : "notin", values };
     }
     const exists = EXISTS.exec(part);
     if (exists) return { key: exists[2] as string, op: exists[1] === "!" ? "!exists" : "exists" };
-    throw new Error(`label selector part "${part.slice(0, 80)}" is not key=value, key!=value, key, !key, key in (…) or key notin (…)`);
+    throw new Error(
+      `label selector part "${part.slice(0, 80)}" is not key=value, key!=value, key, !key, key in (…) or key notin (…)`,
+    );
   });
 }
 
-export function matchesLabelSelector(labels: Readonly<Record<string, string>> | undefined, requirements: readonly LabelRequirement[]): boolean {
+export function matchesLabelSelector(
+  labels: Readonly<Record<string, string>> | undefined,
+  requirements: readonly LabelRequirement[],
+): boolean {
   const get = (key: string) => (labels && Object.hasOwn(labels, key) ? labels[key] : undefined);
   return requirements.every((r) => {
     const value = get(r.key);

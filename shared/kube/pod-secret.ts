@@ -27,7 +27,11 @@ export function leaseTagContext(pod: { namespace: string; uid: string }): string
 }
 
 /** The per-pod Secret: owned by the pod (GC removes it), labelled with the pod UID. */
-export function buildPodSecret(pod: { name: string; namespace: string; uid: string }, request: PodRequest, content: SecretContent): V1Secret {
+export function buildPodSecret(
+  pod: { name: string; namespace: string; uid: string },
+  request: PodRequest,
+  content: SecretContent,
+): V1Secret {
   const data: Record<string, string> = {};
   for (const [file, value] of Object.entries(content.files)) data[file] = Buffer.from(value, "utf8").toString("base64");
   return {
@@ -44,11 +48,19 @@ export function buildPodSecret(pod: { name: string; namespace: string; uid: stri
       },
       annotations: {
         [ANNOTATION_ACCESSOR]: content.accessor,
-        [ANNOTATION_LEASES]: JSON.stringify(content.leases.filter((l) => l.id !== "").map((l) => ({ id: l.id, file: l.file, path: l.path, tag: content.tagLease(l.id) }))),
-        [ANNOTATION_RETIRING]: JSON.stringify(content.retiring.map((r) => (r.kind === "lease" ? { ...r, tag: content.tagLease(r.id) } : r))),
+        [ANNOTATION_LEASES]: JSON.stringify(
+          content.leases
+            .filter((l) => l.id !== "")
+            .map((l) => ({ id: l.id, file: l.file, path: l.path, tag: content.tagLease(l.id) })),
+        ),
+        [ANNOTATION_RETIRING]: JSON.stringify(
+          content.retiring.map((r) => (r.kind === "lease" ? { ...r, tag: content.tagLease(r.id) } : r)),
+        ),
         [ANNOTATION_ISSUED_AT]: new Date().toISOString(),
       },
-      ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: pod.name, uid: pod.uid, controller: false, blockOwnerDeletion: false }],
+      ownerReferences: [
+        { apiVersion: "v1", kind: "Pod", name: pod.name, uid: pod.uid, controller: false, blockOwnerDeletion: false },
+      ],
     },
     data,
   };
@@ -102,11 +114,21 @@ export function readSecretRecovery(secret: V1Secret): SecretRecovery | undefined
   const str = (v: unknown) => (typeof v === "string" ? v : undefined);
   const retiringRaw = parseArray(annotations[ANNOTATION_RETIRING]);
   const leases: AnnotatedLease[] = [
-    ...parseArray(annotations[ANNOTATION_LEASES]).flatMap((l) => (typeof l?.id === "string" && l.id !== "" ? [{ id: l.id, current: true, file: str(l.file) ?? "", path: str(l.path) ?? "", tag: str(l.tag) }] : [])),
-    ...retiringRaw.flatMap((r) => (r?.kind === "lease" && typeof r.id === "string" && r.id !== "" ? [{ id: r.id, current: false, file: "", path: "", tag: str(r.tag) }] : [])),
+    ...parseArray(annotations[ANNOTATION_LEASES]).flatMap((l) =>
+      typeof l?.id === "string" && l.id !== ""
+        ? [{ id: l.id, current: true, file: str(l.file) ?? "", path: str(l.path) ?? "", tag: str(l.tag) }]
+        : [],
+    ),
+    ...retiringRaw.flatMap((r) =>
+      r?.kind === "lease" && typeof r.id === "string" && r.id !== ""
+        ? [{ id: r.id, current: false, file: "", path: "", tag: str(r.tag) }]
+        : [],
+    ),
   ];
   const retiring: Retiring[] = retiringRaw.flatMap((r) =>
-    (r?.kind === "lease" || r?.kind === "accessor") && typeof r.id === "string" ? [{ kind: r.kind, id: r.id, revokeAt: Number(r.revokeAt) || 0 }] : [],
+    (r?.kind === "lease" || r?.kind === "accessor") && typeof r.id === "string"
+      ? [{ kind: r.kind, id: r.id, revokeAt: Number(r.revokeAt) || 0 }]
+      : [],
   );
   return {
     podUid: uid,

@@ -2,10 +2,30 @@ import { pino, type Logger } from "pino";
 
 /** Keys whose values never reach a log line, at any depth pino can address. */
 export const REDACTED_KEYS = [
-  "token", "client_token", "clientToken", "jwt", "password", "secret", "secrets", "key", "keys",
-  "keys_base64", "ciphertext", "CiphertextBlob", "Plaintext", "plaintext", "data", "stringData",
-  "authorization", "Authorization", "x-vault-token", "X-Vault-Token", "root_token", "unsealKey",
-  "accessor", "encryptedToken",
+  "token",
+  "client_token",
+  "clientToken",
+  "jwt",
+  "password",
+  "secret",
+  "secrets",
+  "key",
+  "keys",
+  "keys_base64",
+  "ciphertext",
+  "CiphertextBlob",
+  "Plaintext",
+  "plaintext",
+  "data",
+  "stringData",
+  "authorization",
+  "Authorization",
+  "x-vault-token",
+  "X-Vault-Token",
+  "root_token",
+  "unsealKey",
+  "accessor",
+  "encryptedToken",
 ];
 
 const paths = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);

@@ -7,7 +7,17 @@
 import { parseTemplate } from "../templates/parser.ts";
 import { parseGoDurationSeconds } from "../templates/go-duration.ts";
 import { isTemplateError } from "../templates/template-error.ts";
-import { ANNOTATION_SECRET_NAME, AUTH_PATH_RE, MAX_SECRETS, ROLE_RE, podSecretName, vaultPathProblem, type PodLike, type PodRequest, type SecretRequest } from "./pod-contract.ts";
+import {
+  ANNOTATION_SECRET_NAME,
+  AUTH_PATH_RE,
+  MAX_SECRETS,
+  ROLE_RE,
+  podSecretName,
+  vaultPathProblem,
+  type PodLike,
+  type PodRequest,
+  type SecretRequest,
+} from "./pod-contract.ts";
 import { IGNORED_EXACT, IGNORED_PREFIXES, REFUSED } from "./injector-catalog.ts";
 
 export const VAULT_PREFIX = "vault.hashicorp.com/";
@@ -32,7 +42,8 @@ export const V = {
 
 export const DEFAULT_MOUNT_PATH = "/vault/secrets";
 /** What the injector renders for a secret without a template (vault-k8s agent config). */
-export const DEFAULT_MAP_TEMPLATE = (path: string) => `{{ with secret "${path}" }}{{ range $k, $v := .Data }}{{ $k }}: {{ $v }}\n{{ end }}{{ end }}`;
+export const DEFAULT_MAP_TEMPLATE = (path: string) =>
+  `{{ with secret "${path}" }}{{ range $k, $v := .Data }}{{ $k }}: {{ $v }}\n{{ end }}{{ end }}`;
 export const DEFAULT_JSON_TEMPLATE = (path: string) => `{{ with secret "${path}" }}{{ .Data | toJSON }}\n{{ end }}`;
 
 export interface InjectorSettings {
@@ -59,7 +70,12 @@ export interface InjectionPlan {
 export type InjectorContract =
   | { readonly kind: "not-opted-in" }
   | { readonly kind: "invalid"; readonly reason: string }
-  | { readonly kind: "request"; readonly request: PodRequest; readonly plan: InjectionPlan; readonly ignored: readonly string[] };
+  | {
+      readonly kind: "request";
+      readonly request: PodRequest;
+      readonly plan: InjectionPlan;
+      readonly ignored: readonly string[];
+    };
 
 const MAX_VALUE_BYTES = 64 * 1024;
 const FILE_PATH_RE = /^[-._a-zA-Z0-9]+(\/[-._a-zA-Z0-9]+)*$/;
@@ -100,7 +116,12 @@ function checkTemplate(template: string, where: string): number | string {
 }
 
 /** Where one secret's file goes (file name, mount directory, mode); a string says why that is refused. */
-function placement(a: Record<string, string>, raw: string, name: string, globalMount: string): { filePath: string; mountPath: string; mode: number | undefined } | string {
+function placement(
+  a: Record<string, string>,
+  raw: string,
+  name: string,
+  globalMount: string,
+): { filePath: string; mountPath: string; mode: number | undefined } | string {
   const filePath = (a[`${V.file}${raw}`] ?? name).replace(/^\/+/, "");
   if (!FILE_PATH_RE.test(filePath) || filePath.split("/").some((s) => s === "." || s === "..")) {
     return `annotation ${V.file}${raw}: "${filePath.slice(0, 80)}" is not a relative file path`;
@@ -111,7 +132,8 @@ function placement(a: Record<string, string>, raw: string, name: string, globalM
   }
   const permsText = a[`${V.perms}${raw}`];
   const mode = permsText === undefined ? undefined : /^0?[0-7]{3}$/.test(permsText) ? parseInt(permsText, 8) : NaN;
-  if (mode !== undefined && Number.isNaN(mode)) return `annotation ${V.perms}${raw}: "${permsText}" is not an octal file mode such as 0440`;
+  if (mode !== undefined && Number.isNaN(mode))
+    return `annotation ${V.perms}${raw}: "${permsText}" is not an octal file mode such as 0440`;
   return { filePath, mountPath, mode };
 }
 
@@ -124,26 +146,39 @@ export function parseInjectorAnnotations(pod: PodLike, settings: InjectorSetting
   for (const [key, value] of Object.entries(a)) {
     if (!key.startsWith(VAULT_PREFIX)) continue;
     if (typeof value !== "string") return invalid(`annotation ${key} is not a string`);
-    if (Buffer.byteLength(value, "utf8") > MAX_VALUE_BYTES) return invalid(`annotation ${key} is longer than ${MAX_VALUE_BYTES} bytes`);
+    if (Buffer.byteLength(value, "utf8") > MAX_VALUE_BYTES)
+      return invalid(`annotation ${key} is longer than ${MAX_VALUE_BYTES} bytes`);
     const refused = REFUSED.find((r) => (r.prefix ? key.startsWith(r.key) : key === r.key) && r.applies(value));
     if (refused) return invalid(`annotation ${key}: ${refused.why}`);
     if (IGNORED_EXACT.has(key) || IGNORED_PREFIXES.some((p) => key.startsWith(p))) ignored.push(key);
   }
 
   const role = a[V.role];
-  if (role === undefined || role === "") return invalid(`annotation ${V.role} is required (the Vault Kubernetes-auth role to log in as)`);
+  if (role === undefined || role === "")
+    return invalid(`annotation ${V.role} is required (the Vault Kubernetes-auth role to log in as)`);
   if (!ROLE_RE.test(role)) return invalid(`annotation ${V.role} must match ${ROLE_RE.source}`);
-  const authPath = (a[V.authPath] ?? settings.defaultAuthPath).replace(/^\/+/, "").replace(/^auth\//, "").replace(/\/+$/, "");
-  if (!AUTH_PATH_RE.test(authPath) || authPath.split("/").includes("..")) return invalid(`annotation ${V.authPath} is not a valid auth mount path`);
+  const authPath = (a[V.authPath] ?? settings.defaultAuthPath)
+    .replace(/^\/+/, "")
+    .replace(/^auth\//, "")
+    .replace(/\/+$/, "");
+  if (!AUTH_PATH_RE.test(authPath) || authPath.split("/").includes(".."))
+    return invalid(`annotation ${V.authPath} is not a valid auth mount path`);
 
   const named = podSecretName(pod, a);
   if ("problem" in named) return invalid(named.problem);
   const secretName = named.name;
   const intervalText = a[V.staticInterval];
-  const interval = intervalText === undefined || intervalText === "" ? settings.staticSecretRenderIntervalSeconds : parseGoDurationSeconds(intervalText);
-  if (interval === undefined || interval < 1) return invalid(`annotation ${V.staticInterval}: "${intervalText ?? ""}" is not a Go duration of at least 1s (e.g. 5m)`);
+  const interval =
+    intervalText === undefined || intervalText === ""
+      ? settings.staticSecretRenderIntervalSeconds
+      : parseGoDurationSeconds(intervalText);
+  if (interval === undefined || interval < 1)
+    return invalid(
+      `annotation ${V.staticInterval}: "${intervalText ?? ""}" is not a Go duration of at least 1s (e.g. 5m)`,
+    );
   const defaultType = a[V.defaultTemplate] ?? "map";
-  if (defaultType !== "map" && defaultType !== "json") return invalid(`annotation ${V.defaultTemplate}: "${defaultType}" is neither map nor json`);
+  if (defaultType !== "map" && defaultType !== "json")
+    return invalid(`annotation ${V.defaultTemplate}: "${defaultType}" is neither map nor json`);
   const globalMount = a[V.volumePath] ?? DEFAULT_MOUNT_PATH;
 
   const secrets: SecretRequest[] = [];
@@ -176,19 +211,33 @@ export function parseInjectorAnnotations(pod: PodLike, settings: InjectorSetting
     const { filePath, mountPath, mode } = placed;
     secrets.push({ file: name, path, template, mountPath, filePath });
     const files = mounts.get(mountPath) ?? [];
-    if (files.some((f) => f.path === filePath)) return invalid(`annotation ${V.file}${raw}: two secrets write ${mountPath}/${filePath}`);
+    if (files.some((f) => f.path === filePath))
+      return invalid(`annotation ${V.file}${raw}: two secrets write ${mountPath}/${filePath}`);
     files.push(mode === undefined ? { key: name, path: filePath } : { key: name, path: filePath, mode });
     mounts.set(mountPath, files);
   }
   if (secrets.length === 0) return invalid(`no ${V.secret}<name> annotation names a secret`);
-  if (secrets.length > MAX_SECRETS || calls > MAX_SECRETS * 2) return invalid(`too many secrets requested; at most ${MAX_SECRETS} files per pod`);
+  if (secrets.length > MAX_SECRETS || calls > MAX_SECRETS * 2)
+    return invalid(`too many secrets requested; at most ${MAX_SECRETS} files per pod`);
   secrets.sort((x, y) => x.file.localeCompare(y.file));
   const containerList = a[V.containers];
-  const containers = containerList === undefined || containerList.trim() === "" ? undefined : containerList.split(",").map((c) => c.trim()).filter(Boolean);
+  const containers =
+    containerList === undefined || containerList.trim() === ""
+      ? undefined
+      : containerList
+          .split(",")
+          .map((c) => c.trim())
+          .filter(Boolean);
   return {
     kind: "request",
     request: { role, authPath, secretName, secrets, staticRefreshSeconds: interval },
-    plan: { mounts: [...mounts].map(([mountPath, files]) => ({ mountPath, files: files.sort((x, y) => x.path.localeCompare(y.path)) })), containers },
+    plan: {
+      mounts: [...mounts].map(([mountPath, files]) => ({
+        mountPath,
+        files: files.sort((x, y) => x.path.localeCompare(y.path)),
+      })),
+      containers,
+    },
     ignored: ignored.sort(),
   };
 }

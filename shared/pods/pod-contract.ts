@@ -40,7 +40,8 @@ export type PodContract =
   | { readonly kind: "request"; readonly request: PodRequest };
 
 export interface PodLike {
-  metadata?: { name?: string; generateName?: string | undefined; annotations?: Record<string, string> | undefined } | undefined;
+  metadata?:
+    { name?: string; generateName?: string | undefined; annotations?: Record<string, string> | undefined } | undefined;
 }
 
 const FILE_RE = /^[-._a-zA-Z0-9]{1,200}$/;
@@ -55,12 +56,19 @@ export function isOptedIn(pod: PodLike): boolean {
 }
 
 /** The Secret name a pod asks for, or why it may not use it (secret-name.ts). */
-export function podSecretName(pod: PodLike, annotations: Record<string, string>): { name: string } | { problem: string } {
+export function podSecretName(
+  pod: PodLike,
+  annotations: Record<string, string>,
+): { name: string } | { problem: string } {
   const podName = pod.metadata?.name ?? "";
   const chosen = annotations[ANNOTATION_SECRET_NAME];
   const name = chosen ?? defaultSecretName(podName);
-  if (name.length > 253 || !DNS_SUBDOMAIN_RE.test(name)) return { problem: `annotation ${ANNOTATION_SECRET_NAME} "${name.slice(0, 80)}" is not a valid Secret name` };
-  const problem = chosen === undefined ? undefined : secretNameProblem(chosen, { name: pod.metadata?.name, generateName: pod.metadata?.generateName });
+  if (name.length > 253 || !DNS_SUBDOMAIN_RE.test(name))
+    return { problem: `annotation ${ANNOTATION_SECRET_NAME} "${name.slice(0, 80)}" is not a valid Secret name` };
+  const problem =
+    chosen === undefined
+      ? undefined
+      : secretNameProblem(chosen, { name: pod.metadata?.name, generateName: pod.metadata?.generateName });
   return problem ? { problem: `annotation ${ANNOTATION_SECRET_NAME}: ${problem}` } : { name };
 }
 
@@ -104,7 +112,8 @@ export function parsePodContract(pod: PodLike, defaultAuthPath: string): PodCont
     secrets.push({ file, path: value.replace(/^\/+/, "") });
   }
   if (secrets.length === 0) return invalid(`no ${ANNOTATION_SECRET_PREFIX}<file> annotation names a Vault path`);
-  if (secrets.length > MAX_SECRETS) return invalid(`${secrets.length} secrets requested; at most ${MAX_SECRETS} per pod`);
+  if (secrets.length > MAX_SECRETS)
+    return invalid(`${secrets.length} secrets requested; at most ${MAX_SECRETS} per pod`);
   secrets.sort((a, b) => a.file.localeCompare(b.file));
   return { kind: "request", request: { role, authPath, secretName, secrets } };
 }
@@ -113,8 +122,10 @@ export function vaultPathProblem(path: string): string | undefined {
   if (path.length === 0) return "the Vault path is empty";
   if (path.length > 512) return "the Vault path is longer than 512 characters";
   if (/^[a-z][a-z0-9+.-]*:/i.test(path)) return `"${path.slice(0, 80)}" is a URL, not a Vault path`;
-  if (path.startsWith("/")) return `"${path.slice(0, 80)}" is absolute; give a path relative to the Vault API, e.g. database/creds/role`;
-  if (path.split("/").some((segment) => segment === ".." || segment === ".")) return `"${path.slice(0, 80)}" contains a relative segment`;
+  if (path.startsWith("/"))
+    return `"${path.slice(0, 80)}" is absolute; give a path relative to the Vault API, e.g. database/creds/role`;
+  if (path.split("/").some((segment) => segment === ".." || segment === "."))
+    return `"${path.slice(0, 80)}" contains a relative segment`;
   if (path.startsWith("sys/") || path.startsWith("auth/")) return `"${path.slice(0, 80)}" is not a secret path`;
   if (!VAULT_PATH_RE.test(path)) return `"${path.slice(0, 80)}" has characters a Vault path cannot have`;
   return undefined;

@@ -10,7 +10,17 @@ export type PodEventType = "ADDED" | "MODIFIED" | "DELETED";
 export type RouteResult =
   | { action: "issue"; jobId: string }
   | { action: "revoke"; jobId: string }
-  | { action: "ignored"; why: "not-opted-in" | "already-issued" | "already-queued" | "terminating" | "not-tracked" | "no-identity" | "namespace" };
+  | {
+      action: "ignored";
+      why:
+        | "not-opted-in"
+        | "already-issued"
+        | "already-queued"
+        | "terminating"
+        | "not-tracked"
+        | "no-identity"
+        | "namespace";
+    };
 
 /**
  * The one place where a pod event becomes jobs; the watcher and the CloudEvents endpoint
@@ -49,7 +59,8 @@ export class PodEventRouter {
   async route(type: PodEventType, pod: V1Pod, source: IssueJob["source"]): Promise<RouteResult> {
     const ref = podRef(pod);
     if (!ref) return { action: "ignored", why: "no-identity" };
-    if (this.namespaces.length > 0 && !this.namespaces.includes(ref.namespace)) return { action: "ignored", why: "namespace" };
+    if (this.namespaces.length > 0 && !this.namespaces.includes(ref.namespace))
+      return { action: "ignored", why: "namespace" };
     const optedIn = wantsCredentials(pod, { vaultAnnotations: this.vaultAnnotations });
     if (type === "DELETED" || isTerminal(pod)) {
       this.#recentIssues.delete(ref.uid);

@@ -29,7 +29,14 @@ export function defaultSecretName(podName: string): string {
 
 /** A pod name or generateName as the first part of a Secret name. */
 function nameBase(text: string): string {
-  return text.toLowerCase().replace(/[^-a-z0-9.]/g, "-").replace(/^[^a-z0-9]+/, "").replace(/[-.]+$/, "").slice(0, 200) || "pod";
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^-a-z0-9.]/g, "-")
+      .replace(/^[^a-z0-9]+/, "")
+      .replace(/[-.]+$/, "")
+      .slice(0, 200) || "pod"
+  );
 }
 
 /** The webhook's choice for a pod that may not have a name yet (generateName): its prefix plus randomness. */
@@ -53,9 +60,11 @@ export function secretNameProblem(secretName: string, pod: NamedPod): string | u
     if (gen && base === nameBase(gen) && (podName === "" || podName.startsWith(gen))) return undefined;
     return `"${secretName.slice(0, 80)}" has the shape of a name the admission webhook assigns to another pod (<pod name>-lk-<hex>)`;
   }
-  if (podName === "") return "a pod without a fixed name (generateName) cannot choose its Secret name; leave it unset and the admission webhook assigns one";
+  if (podName === "")
+    return "a pod without a fixed name (generateName) cannot choose its Secret name; leave it unset and the admission webhook assigns one";
   if (secretName === defaultSecretName(podName)) return undefined;
-  if (secretName.endsWith(DEFAULT_SUFFIX)) return `"${secretName.slice(0, 80)}" is another pod's default Secret name; only "${defaultSecretName(podName).slice(0, 80)}" ends in ${DEFAULT_SUFFIX} for this pod`;
+  if (secretName.endsWith(DEFAULT_SUFFIX))
+    return `"${secretName.slice(0, 80)}" is another pod's default Secret name; only "${defaultSecretName(podName).slice(0, 80)}" ends in ${DEFAULT_SUFFIX} for this pod`;
   if (secretName !== podName && !secretName.startsWith(`${podName}-`)) {
     return `"${secretName.slice(0, 80)}" must be the pod's name or start with "${podName.slice(0, 80)}-" (so that no pod can claim another pod's Secret)`;
   }

@@ -65,7 +65,9 @@ export interface PodEvent {
 }
 
 /** What an Event is about: a pod, or a namespace (e.g. for a pod that is already gone). */
-export type EventSubject = { readonly kind?: "Pod"; readonly namespace: string; readonly name: string; readonly uid: string } | { readonly kind: "Namespace"; readonly namespace: string };
+export type EventSubject =
+  | { readonly kind?: "Pod"; readonly namespace: string; readonly name: string; readonly uid: string }
+  | { readonly kind: "Namespace"; readonly namespace: string };
 
 export interface KubePort {
   readPod(namespace: string, name: string): Promise<V1Pod | undefined>;

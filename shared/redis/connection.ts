@@ -45,7 +45,12 @@ function common(url: string): RedisOptions {
 export function redisOptions(settings: RedisSettings, extra: RedisOptions): RedisOptions {
   const base = { ...common(settings.redisUrl), ...extra };
   if (topologyOf(settings) === "sentinel") {
-    return { ...base, sentinels: settings.redisSentinels.map(hostPort), name: settings.redisSentinelName, sentinelPassword: base.password };
+    return {
+      ...base,
+      sentinels: settings.redisSentinels.map(hostPort),
+      name: settings.redisSentinelName,
+      sentinelPassword: base.password,
+    };
   }
   const parsed = new URL(settings.redisUrl);
   return { ...base, host: parsed.hostname.replace(/^\[|\]$/g, ""), port: Number(parsed.port || 6379) };
@@ -54,7 +59,10 @@ export function redisOptions(settings: RedisSettings, extra: RedisOptions): Redi
 /** A connection for the index, locks and audit (not BullMQ's). */
 export function connectRedis(settings: RedisSettings, extra: RedisOptions): Redis | Cluster {
   if (topologyOf(settings) === "cluster") {
-    const options: ClusterOptions = { redisOptions: { ...common(settings.redisUrl), ...extra }, enableAutoPipelining: extra.enableAutoPipelining };
+    const options: ClusterOptions = {
+      redisOptions: { ...common(settings.redisUrl), ...extra },
+      enableAutoPipelining: extra.enableAutoPipelining,
+    };
     return new Cluster(settings.redisClusterNodes.map(hostPort), options);
   }
   return new Redis(redisOptions(settings, extra));

@@ -47,7 +47,9 @@ export async function resolveScope(deps: ResolveDeps, scope: Scope): Promise<Res
       return (await deps.index.inNamespace(scope.namespace)).map((r) => target(r));
     case "path-prefix":
       return (await deps.index.all()).flatMap((r) => {
-        const ids = r.leases.filter((l) => l.id && (l.path.startsWith(scope.prefix) || l.id.startsWith(scope.prefix))).map((l) => l.id);
+        const ids = r.leases
+          .filter((l) => l.id && (l.path.startsWith(scope.prefix) || l.id.startsWith(scope.prefix)))
+          .map((l) => l.id);
         return ids.length > 0 ? [target(r, ids)] : [];
       });
     case "workload": {
@@ -64,7 +66,12 @@ export async function resolveScope(deps: ResolveDeps, scope: Scope): Promise<Res
   }
 }
 
-async function ownedBy(deps: ResolveDeps, pod: V1Pod, workload: { readonly kind: WorkloadKind; readonly name: string }, cache: Map<string, Promise<V1OwnerReference | undefined>>): Promise<boolean> {
+async function ownedBy(
+  deps: ResolveDeps,
+  pod: V1Pod,
+  workload: { readonly kind: WorkloadKind; readonly name: string },
+  cache: Map<string, Promise<V1OwnerReference | undefined>>,
+): Promise<boolean> {
   const { kind, name } = workload;
   const owner = pod.metadata?.ownerReferences?.find((o) => o.controller === true) ?? pod.metadata?.ownerReferences?.[0];
   if (!owner) return false;
@@ -81,7 +88,10 @@ async function ownedBy(deps: ResolveDeps, pod: V1Pod, workload: { readonly kind:
 }
 
 function leaseIdsOf(record: PodRecord): string[] {
-  return [...record.leases.map((l) => l.id), ...record.retiring.filter((r) => r.kind === "lease").map((r) => r.id)].filter(Boolean);
+  return [
+    ...record.leases.map((l) => l.id),
+    ...record.retiring.filter((r) => r.kind === "lease").map((r) => r.id),
+  ].filter(Boolean);
 }
 
 function target(record: PodRecord, onlyLeases?: string[]): ResolvedTarget {

@@ -27,8 +27,18 @@ export interface Pipeline {
 export type TemplateNode =
   | { readonly kind: "text"; readonly text: string }
   | { readonly kind: "action"; readonly pipe: Pipeline }
-  | { readonly kind: "if" | "with"; readonly pipe: Pipeline; readonly body: TemplateNode[]; elseBody: TemplateNode[] | undefined }
-  | { readonly kind: "range"; readonly pipe: Pipeline; readonly body: TemplateNode[]; elseBody: TemplateNode[] | undefined };
+  | {
+      readonly kind: "if" | "with";
+      readonly pipe: Pipeline;
+      readonly body: TemplateNode[];
+      elseBody: TemplateNode[] | undefined;
+    }
+  | {
+      readonly kind: "range";
+      readonly pipe: Pipeline;
+      readonly body: TemplateNode[];
+      elseBody: TemplateNode[] | undefined;
+    };
 
 /** A `secret "path" "k=v" ...` call whose arguments are all literals, found at parse time. */
 export interface SecretCall {
@@ -44,6 +54,8 @@ export interface ParsedTemplate {
 
 /** One key per distinct Vault request, so identical calls across files share one response. */
 export function secretCallKey(path: string, params: Readonly<Record<string, string>>): string {
-  const pairs = Object.keys(params).sort().map((k) => `${k}=${params[k] ?? ""}`);
+  const pairs = Object.keys(params)
+    .sort()
+    .map((k) => `${k}=${params[k] ?? ""}`);
   return pairs.length === 0 ? path : `${path}?${pairs.join("&")}`;
 }

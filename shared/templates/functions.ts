@@ -17,13 +17,16 @@ function wantString(fn: string, v: Value, position = 1): string {
 
 function arity(fn: string, args: readonly Value[], min: number, max = min): void {
   if (args.length < min || args.length > max) {
-    throw new FunctionError(`wrong number of args for ${fn}: want ${min === max ? min : `${min}..${max}`} got ${args.length}`);
+    throw new FunctionError(
+      `wrong number of args for ${fn}: want ${min === max ? min : `${min}..${max}`} got ${args.length}`,
+    );
   }
 }
 
 function compare(fn: string, a: Value, b: Value): boolean {
   const basic = (v: Value) => v === undefined || v === null || ["string", "number", "boolean"].includes(typeof v);
-  if (!basic(a) || !basic(b)) throw new FunctionError(`error calling ${fn}: non-comparable type ${goTypeName(basic(a) ? b : a)}`);
+  if (!basic(a) || !basic(b))
+    throw new FunctionError(`error calling ${fn}: non-comparable type ${goTypeName(basic(a) ? b : a)}`);
   if ((a ?? null) === null || (b ?? null) === null) return (a ?? null) === (b ?? null);
   if (typeof a !== typeof b) throw new FunctionError(`error calling ${fn}: incompatible types for comparison`);
   return a === b;
@@ -101,11 +104,13 @@ function indexOf(args: readonly Value[]): Value {
   for (const key of args.slice(1)) {
     if (item === undefined || item === null) throw new FunctionError("error calling index: index of untyped nil");
     if (Array.isArray(item)) {
-      if (typeof key !== "number" || !Number.isInteger(key)) throw new FunctionError(`error calling index: cannot index slice/array with type ${goTypeName(key)}`);
+      if (typeof key !== "number" || !Number.isInteger(key))
+        throw new FunctionError(`error calling index: cannot index slice/array with type ${goTypeName(key)}`);
       if (key < 0 || key >= item.length) throw new FunctionError(`error calling index: index out of range: ${key}`);
       item = item[key];
     } else if (isMap(item)) {
-      if (typeof key !== "string") throw new FunctionError(`error calling index: value has type ${goTypeName(key)}; should be string`);
+      if (typeof key !== "string")
+        throw new FunctionError(`error calling index: value has type ${goTypeName(key)}; should be string`);
       item = Object.hasOwn(item, key) ? item[key] : undefined;
     } else if (item instanceof SecretValue) {
       throw new FunctionError("error calling index: can't index item of type *dependency.Secret");

@@ -1,5 +1,5 @@
 /** Go's time.ParseDuration for the units annotations use ("90s", "5m", "1h30m", "1.5h"); seconds, or undefined. */
-const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
 
 export function parseGoDurationSeconds(text: string): number | undefined {
   if (text === "0") return 0;

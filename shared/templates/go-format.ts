@@ -21,7 +21,10 @@ export function formatValue(v: Value): string {
     return `&{ ${v.LeaseID} ${v.LeaseDuration} ${v.Renewable} ${formatValue(v.Data)} ${formatValue(v.Warnings)} <nil> <nil>}`;
   }
   if (isMap(v)) {
-    return `map[${Object.keys(v).sort().map((k) => `${k}:${formatValue(v[k])}`).join(" ")}]`;
+    return `map[${Object.keys(v)
+      .sort()
+      .map((k) => `${k}:${formatValue(v[k])}`)
+      .join(" ")}]`;
   }
   return String(v);
 }
@@ -34,7 +37,16 @@ export function formatNumber(n: number): string {
 
 function sortedForJson(v: Value): Value {
   if (v instanceof SecretValue) {
-    return { request_id: "", lease_id: v.LeaseID, lease_duration: v.LeaseDuration, renewable: v.Renewable, data: sortedForJson(v.Data), warnings: v.Warnings, auth: null, wrap_info: null };
+    return {
+      request_id: "",
+      lease_id: v.LeaseID,
+      lease_duration: v.LeaseDuration,
+      renewable: v.Renewable,
+      data: sortedForJson(v.Data),
+      warnings: v.Warnings,
+      auth: null,
+      wrap_info: null,
+    };
   }
   if (Array.isArray(v)) return v.map(sortedForJson);
   if (isMap(v)) {

@@ -5,8 +5,21 @@
 import { TemplateError } from "./template-error.ts";
 
 export type TokenKind =
-  | "field" | "variable" | "identifier" | "keyword" | "string" | "number" | "bool" | "nil"
-  | "dot" | "pipe" | "lparen" | "rparen" | "comma" | "declare" | "assign";
+  | "field"
+  | "variable"
+  | "identifier"
+  | "keyword"
+  | "string"
+  | "number"
+  | "bool"
+  | "nil"
+  | "dot"
+  | "pipe"
+  | "lparen"
+  | "rparen"
+  | "comma"
+  | "declare"
+  | "assign";
 
 export interface Token {
   readonly kind: TokenKind;
@@ -84,7 +97,8 @@ function skipSpaces(s: string, i: number): number {
 function lexAction(s: string, start: number, line: number): { tokens: Token[]; next: number; trimRight: boolean } {
   const tokens: Token[] = [];
   let i = start;
-  const push = (kind: TokenKind, text: string, spaced: boolean, value = text) => tokens.push({ kind, text, value, spaced });
+  const push = (kind: TokenKind, text: string, spaced: boolean, value = text) =>
+    tokens.push({ kind, text, value, spaced });
   for (;;) {
     const before = i;
     i = skipSpaces(s, i);
@@ -140,7 +154,13 @@ function lexAction(s: string, start: number, line: number): { tokens: Token[]; n
     } else if (/[A-Za-z_]/.test(c)) {
       const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(s.slice(i)) as RegExpExecArray;
       const word = m[0];
-      const kind: TokenKind = KEYWORDS.has(word) ? "keyword" : word === "true" || word === "false" ? "bool" : word === "nil" ? "nil" : "identifier";
+      const kind: TokenKind = KEYWORDS.has(word)
+        ? "keyword"
+        : word === "true" || word === "false"
+          ? "bool"
+          : word === "nil"
+            ? "nil"
+            : "identifier";
       push(kind, word, spaced);
       i += word.length;
     } else {
@@ -149,7 +169,18 @@ function lexAction(s: string, start: number, line: number): { tokens: Token[]; n
   }
 }
 
-const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", "\\": "\\", '"': '"', "'": "'" };
+const ESCAPES: Record<string, string> = {
+  n: "\n",
+  t: "\t",
+  r: "\r",
+  a: "\x07",
+  b: "\b",
+  f: "\f",
+  v: "\v",
+  "\\": "\\",
+  '"': '"',
+  "'": "'",
+};
 
 function readQuoted(s: string, start: number, line: number): { value: string; next: number } {
   let out = "";
@@ -170,7 +201,12 @@ function readQuoted(s: string, start: number, line: number): { value: string; ne
       if (hex > 0 && new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(digits)) {
         const code = parseInt(digits, 16);
         // Go's strconv: \u and \U must name a valid rune (no surrogate, at most U+10FFFF).
-        if (!validRune(code)) throw new TemplateError(line, "string escape", `escape sequence \\${e}${digits} is not a valid Unicode code point`);
+        if (!validRune(code))
+          throw new TemplateError(
+            line,
+            "string escape",
+            `escape sequence \\${e}${digits} is not a valid Unicode code point`,
+          );
         out += String.fromCodePoint(code);
         i += 2 + hex;
         continue;

@@ -30,7 +30,12 @@ export function parseTemplate(source: string): ParsedTemplate {
   } catch (err) {
     // Input is untrusted: whatever else goes wrong (a JavaScript limit) refuses the template too.
     if (isTemplateError(err)) throw err;
-    throw new TemplateError(1, "template", `template cannot be parsed (${err instanceof Error ? err.name : "unknown error"})`, { cause: err });
+    throw new TemplateError(
+      1,
+      "template",
+      `template cannot be parsed (${err instanceof Error ? err.name : "unknown error"})`,
+      { cause: err },
+    );
   }
 }
 
@@ -67,7 +72,11 @@ function parse(source: string): ParsedTemplate {
         const next = tokens[1];
         if (next !== undefined) {
           if (next.kind !== "keyword" || (next.text !== "if" && next.text !== "with")) {
-            throw new TemplateError(seg.line, `else ${next.text}`, `{{else ${next.text}}} is not supported; only {{else}}, {{else if}} and {{else with}}`);
+            throw new TemplateError(
+              seg.line,
+              `else ${next.text}`,
+              `{{else ${next.text}}} is not supported; only {{else}}, {{else if}} and {{else with}}`,
+            );
           }
           const node = block(next.text, tokens.slice(2), seg.line, secretCalls);
           target().push(node);
@@ -87,7 +96,12 @@ function parse(source: string): ParsedTemplate {
     target().push({ kind: "action", pipe });
   }
   const open = stack[stack.length - 1];
-  if (open) throw new TemplateError(lastLine(segments), `{{${open.node.kind}}}`, `unexpected EOF: {{${open.node.kind}}} has no {{end}}`);
+  if (open)
+    throw new TemplateError(
+      lastLine(segments),
+      `{{${open.node.kind}}}`,
+      `unexpected EOF: {{${open.node.kind}}} has no {{end}}`,
+    );
   return { nodes: root, secretCalls };
 }
 
@@ -95,7 +109,11 @@ function parse(source: string): ParsedTemplate {
 function checkDepth(stack: readonly Block[], word: string, line: number): void {
   const depth = stack.filter((b) => !b.chained).length + 1;
   if (depth > MAX_BLOCK_DEPTH) {
-    throw new TemplateError(line, `{{${word}}}`, `{{${word}}} nests ${depth} blocks deep; at most ${MAX_BLOCK_DEPTH} nested if/with/range blocks are allowed`);
+    throw new TemplateError(
+      line,
+      `{{${word}}}`,
+      `{{${word}}} nests ${depth} blocks deep; at most ${MAX_BLOCK_DEPTH} nested if/with/range blocks are allowed`,
+    );
   }
 }
 
@@ -103,7 +121,12 @@ function lastLine(segments: Segment[]): number {
   return segments[segments.length - 1]?.line ?? 1;
 }
 
-function block(kind: "if" | "with" | "range", tokens: Token[], line: number, calls: SecretCall[]): Extract<TemplateNode, { body: TemplateNode[] }> {
+function block(
+  kind: "if" | "with" | "range",
+  tokens: Token[],
+  line: number,
+  calls: SecretCall[],
+): Extract<TemplateNode, { body: TemplateNode[] }> {
   if (tokens.length === 0) throw new TemplateError(line, kind, `missing value for ${kind}`);
   const pipe = parsePipeline(tokens, line, calls, kind === "range");
   if (kind !== "range" && pipe.decl.length > 1) throw new TemplateError(line, kind, `too many declarations in ${kind}`);
@@ -126,17 +149,34 @@ function parsePipeline(tokens: readonly Token[], line: number, calls: SecretCall
     decl.push(t0.value);
     assign = t1.kind === "assign";
     i = 2;
-  } else if (isRange && t0?.kind === "variable" && t1?.kind === "comma" && tokens[2]?.kind === "variable" && tokens[3]?.kind === "declare") {
+  } else if (
+    isRange &&
+    t0?.kind === "variable" &&
+    t1?.kind === "comma" &&
+    tokens[2]?.kind === "variable" &&
+    tokens[3]?.kind === "declare"
+  ) {
     decl.push(t0.value, tokens[2].value);
     i = 4;
   }
   const cursor = { i, depth: 0 };
   const pipe = readPipe(tokens, cursor, line, calls, false);
-  if (cursor.i < tokens.length) throw new TemplateError(line, tokens[cursor.i]?.text ?? "", `unexpected ${JSON.stringify(tokens[cursor.i]?.text)} in command`);
+  if (cursor.i < tokens.length)
+    throw new TemplateError(
+      line,
+      tokens[cursor.i]?.text ?? "",
+      `unexpected ${JSON.stringify(tokens[cursor.i]?.text)} in command`,
+    );
   return { ...pipe, decl, assign };
 }
 
-function readPipe(tokens: readonly Token[], cursor: Cursor, line: number, calls: SecretCall[], nested: boolean): Pipeline {
+function readPipe(
+  tokens: readonly Token[],
+  cursor: Cursor,
+  line: number,
+  calls: SecretCall[],
+  nested: boolean,
+): Pipeline {
   const cmds: Command[] = [];
   let args: Operand[] = [];
   const finish = () => {
@@ -193,11 +233,16 @@ function readOperand(tokens: readonly Token[], cursor: Cursor, line: number, cal
     }
     case "identifier":
       if (!FUNCTION_NAMES.has(t.text)) {
-        throw new TemplateError(line, t.text, `function "${t.text}" is outside leasekeeper's template subset (supported: ${[...FUNCTION_NAMES].join(", ")})`);
+        throw new TemplateError(
+          line,
+          t.text,
+          `function "${t.text}" is outside leasekeeper's template subset (supported: ${[...FUNCTION_NAMES].join(", ")})`,
+        );
       }
       return { kind: "function", name: t.text };
     case "lparen": {
-      if (++cursor.depth > MAX_PAREN_DEPTH) throw new TemplateError(line, "(", `parentheses nest deeper than ${MAX_PAREN_DEPTH}`);
+      if (++cursor.depth > MAX_PAREN_DEPTH)
+        throw new TemplateError(line, "(", `parentheses nest deeper than ${MAX_PAREN_DEPTH}`);
       const pipe = readPipe(tokens, cursor, line, calls, true);
       if (tokens[cursor.i]?.kind !== "rparen") throw new TemplateError(line, "(", "unclosed left paren");
       cursor.i++;
@@ -227,7 +272,11 @@ function checkCommand(args: readonly Operand[], piped: boolean, line: number, ca
     if (piped) throw new TemplateError(line, "secret", "secret cannot take a piped argument");
     if (rest.length === 0) throw new TemplateError(line, "secret", "secret needs a path");
     if (!rest.every((a) => a.kind === "string")) {
-      throw new TemplateError(line, "secret", "secret takes literal strings only (a path and optional \"key=value\" parameters)");
+      throw new TemplateError(
+        line,
+        "secret",
+        'secret takes literal strings only (a path and optional "key=value" parameters)',
+      );
     }
     const [path = "", ...pairs] = rest.map((a) => (a.kind === "string" ? a.value : ""));
     const params: Record<string, string> = {};

@@ -32,7 +32,11 @@ export class RenderBudget {
   step(line: number): boolean {
     this.#steps++;
     if (this.#steps > this.limits.maxSteps) {
-      throw new TemplateError(line, "budget", `rendering needs more than ${this.limits.maxSteps} steps (nested range over large data?); refused`);
+      throw new TemplateError(
+        line,
+        "budget",
+        `rendering needs more than ${this.limits.maxSteps} steps (nested range over large data?); refused`,
+      );
     }
     if (this.#steps % this.limits.yieldEvery !== 0 && this.#bytesSinceYield < this.limits.yieldBytes) return false;
     this.#bytesSinceYield = 0;
@@ -46,7 +50,8 @@ export class RenderBudget {
 
   enter(line: number): void {
     this.#depth++;
-    if (this.#depth > this.limits.maxDepth) throw new TemplateError(line, "depth", `rendering nests deeper than ${this.limits.maxDepth}; refused`);
+    if (this.#depth > this.limits.maxDepth)
+      throw new TemplateError(line, "depth", `rendering nests deeper than ${this.limits.maxDepth}; refused`);
   }
 
   leave(): void {
@@ -58,7 +63,11 @@ export class RenderBudget {
     this.#work += bytes;
     this.#bytesSinceYield += bytes;
     if (this.#work > this.limits.maxWorkBytes) {
-      throw new TemplateError(line, fn, `functions handle more than ${this.limits.maxWorkBytes} bytes in this template; refused`);
+      throw new TemplateError(
+        line,
+        fn,
+        `functions handle more than ${this.limits.maxWorkBytes} bytes in this template; refused`,
+      );
     }
   }
 }

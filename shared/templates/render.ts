@@ -22,19 +22,34 @@ interface Scope {
  * their own retry meaning; every other failure is a TemplateError, so a template that trips a
  * JavaScript limit (a RangeError, say) is refused for good instead of being retried.
  */
-export async function renderTemplate(template: ParsedTemplate, fetch: SecretFetcher, limits?: RenderLimits): Promise<string> {
+export async function renderTemplate(
+  template: ParsedTemplate,
+  fetch: SecretFetcher,
+  limits?: RenderLimits,
+): Promise<string> {
   const fetchErrors = new WeakSet<object>();
   const guarded: SecretFetcher = (path, params) =>
     fetch(path, params).catch((err: unknown) => {
       if (typeof err === "object" && err !== null) fetchErrors.add(err);
       throw err;
     });
-  const scope: Scope = { fetch: guarded, vars: [{ name: "$", value: undefined }], budget: new RenderBudget(limits), out: [], size: 0 };
+  const scope: Scope = {
+    fetch: guarded,
+    vars: [{ name: "$", value: undefined }],
+    budget: new RenderBudget(limits),
+    out: [],
+    size: 0,
+  };
   try {
     await walk(template.nodes, undefined, scope);
   } catch (err) {
     if (isTemplateError(err) || (typeof err === "object" && err !== null && fetchErrors.has(err))) throw err;
-    throw new TemplateError(0, "render", `rendering failed (${err instanceof Error ? err.name : "unknown error"}); refused`, { cause: err });
+    throw new TemplateError(
+      0,
+      "render",
+      `rendering failed (${err instanceof Error ? err.name : "unknown error"}); refused`,
+      { cause: err },
+    );
   }
   return scope.out.join("");
 }
@@ -46,7 +61,8 @@ async function step(scope: Scope, line: number): Promise<void> {
 
 function emit(scope: Scope, text: string): void {
   scope.size += text.length;
-  if (scope.size > MAX_OUTPUT_BYTES) throw new TemplateError(0, "output", `rendered output is larger than ${MAX_OUTPUT_BYTES} bytes`);
+  if (scope.size > MAX_OUTPUT_BYTES)
+    throw new TemplateError(0, "output", `rendered output is larger than ${MAX_OUTPUT_BYTES} bytes`);
   scope.budget.wrote(text.length);
   scope.out.push(text);
 }
@@ -94,8 +110,12 @@ async function range(node: Extract<TemplateNode, { kind: "range" }>, dot: Value,
   let entries: Array<[Value, Value]>;
   if (value === undefined || value === null) entries = [];
   else if (Array.isArray(value)) entries = value.map((v, i) => [i, v]);
-  else if (isMap(value)) entries = Object.keys(value).sort().map((k) => [k, value[k]]);
-  else throw new TemplateError(node.pipe.line, "range", `range can't iterate over a value of type ${goTypeName(value)}`);
+  else if (isMap(value))
+    entries = Object.keys(value)
+      .sort()
+      .map((k) => [k, value[k]]);
+  else
+    throw new TemplateError(node.pipe.line, "range", `range can't iterate over a value of type ${goTypeName(value)}`);
   if (entries.length === 0) {
     if (node.elseBody) await walk(node.elseBody, dot, scope);
     return;
@@ -103,7 +123,8 @@ async function range(node: Extract<TemplateNode, { kind: "range" }>, dot: Value,
   const [first, second] = node.pipe.decl;
   for (const [key, elem] of entries) {
     const mark = scope.vars.length;
-    if (second !== undefined && first !== undefined) scope.vars.push({ name: first, value: key }, { name: second, value: elem });
+    if (second !== undefined && first !== undefined)
+      scope.vars.push({ name: first, value: key }, { name: second, value: elem });
     else if (first !== undefined) scope.vars.push({ name: first, value: elem });
     await step(scope, node.pipe.line);
     await walk(node.body, elem, scope);
@@ -127,7 +148,12 @@ async function evalPipeline(pipe: Pipeline, dot: Value, scope: Scope): Promise<V
   return value;
 }
 
-async function evalCommand(cmd: Command, dot: Value, scope: Scope, piped: { value: Value } | undefined): Promise<Value> {
+async function evalCommand(
+  cmd: Command,
+  dot: Value,
+  scope: Scope,
+  piped: { value: Value } | undefined,
+): Promise<Value> {
   await step(scope, cmd.line);
   const [head, ...rest] = cmd.args;
   if (head?.kind !== "function") {
@@ -189,9 +215,11 @@ async function evalOperand(op: Operand, dot: Value, scope: Scope, line: number):
 function chain(start: Value, names: readonly string[], line: number): Value {
   let value = start;
   for (const name of names) {
-    if (value === undefined || value === null) throw new TemplateError(line, `.${name}`, `nil pointer evaluating interface {}.${name}`);
+    if (value === undefined || value === null)
+      throw new TemplateError(line, `.${name}`, `nil pointer evaluating interface {}.${name}`);
     if (value instanceof SecretValue) {
-      if (!SECRET_FIELDS.has(name)) throw new TemplateError(line, `.${name}`, `can't evaluate field ${name} in type *dependency.Secret`);
+      if (!SECRET_FIELDS.has(name))
+        throw new TemplateError(line, `.${name}`, `can't evaluate field ${name} in type *dependency.Secret`);
       value = value[name as keyof SecretValue];
     } else if (isMap(value)) {
       value = Object.hasOwn(value, name) ? value[name] : undefined;

@@ -19,7 +19,10 @@ export function entryContext(base: EncryptionContext, entry: string): Encryption
 /** Parses "k=v,k2=v2" (the LEASEKEEPER_UNSEAL_CONTEXT form); throws on a malformed pair. */
 export function parseContextPairs(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf("=");
     if (eq <= 0 || eq === part.length - 1) throw new Error(`expected key=value, got "${part}"`);
     out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();

@@ -19,7 +19,10 @@ export interface KeyBlobStore {
    * exists; with it, it replaces only what it read (KeyStoreConflict when it changed meanwhile),
    * where the backend can tell.
    */
-  create(entries: ReadonlyMap<string, Uint8Array>, options: { overwrite: boolean; metadata: Readonly<Record<string, string>> }): Promise<void>;
+  create(
+    entries: ReadonlyMap<string, Uint8Array>,
+    options: { overwrite: boolean; metadata: Readonly<Record<string, string>> },
+  ): Promise<void>;
   /** Writes `blob` to a side object, reads it back and removes it: proves write access. */
   probe(blob: Uint8Array): Promise<Uint8Array>;
 }
@@ -44,5 +47,8 @@ export function keyStoreExists(location: string): PermanentError {
 
 /** The store changed between reading and replacing it (another writer): nothing was overwritten. */
 export function keyStoreChanged(location: string): PermanentError {
-  return new PermanentError(`key store ${location} was changed by someone else while it was being replaced; nothing overwritten`, "KeyStoreConflict");
+  return new PermanentError(
+    `key store ${location} was changed by someone else while it was being replaced; nothing overwritten`,
+    "KeyStoreConflict",
+  );
 }

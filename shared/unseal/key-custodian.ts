@@ -58,7 +58,10 @@ export class KeyCustodian {
     this.#stopped = true;
     await this.#loop;
     if (this.#held) {
-      this.#deps.log.fatal({ keysInMemoryOnly: true }, "STOPPING WITH VAULT UNSEAL KEYS NOT PERSISTED: they are lost with this process; re-key Vault (vault operator rekey) once it is unsealed");
+      this.#deps.log.fatal(
+        { keysInMemoryOnly: true },
+        "STOPPING WITH VAULT UNSEAL KEYS NOT PERSISTED: they are lost with this process; re-key Vault (vault operator rekey) once it is unsealed",
+      );
       this.#held.wipe();
       this.#held = undefined;
     }
@@ -69,7 +72,10 @@ export class KeyCustodian {
     for (let attempt = 1; !this.#stopped; attempt++) {
       try {
         await persist(held);
-        this.#deps.log.warn({ attempt }, "vault unseal keys are now stored in the key store (they had been held in memory only)");
+        this.#deps.log.warn(
+          { attempt },
+          "vault unseal keys are now stored in the key store (they had been held in memory only)",
+        );
         held.wipe();
         this.#held = undefined;
         this.#deps.setPending(false);

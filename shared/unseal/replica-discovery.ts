@@ -16,7 +16,11 @@ export function createReplicaDiscovery(pods: VaultPodsPort, settings: DiscoveryS
       const found = await pods.listVaultPods(settings.podNamespace, settings.podSelector);
       return found
         .filter((p) => p.metadata?.name && !p.metadata.deletionTimestamp)
-        .map((p) => ({ kind: "pod" as const, namespace: p.metadata?.namespace ?? settings.podNamespace, name: p.metadata?.name as string }));
+        .map((p) => ({
+          kind: "pod" as const,
+          namespace: p.metadata?.namespace ?? settings.podNamespace,
+          name: p.metadata?.name as string,
+        }));
     },
   };
 }

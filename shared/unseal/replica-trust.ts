@@ -56,13 +56,17 @@ export function createReplicaTrust(settings: ReplicaTrustSettings): ReplicaTrust
       return first !== undefined && normalise(first) === normalise(replica.addr);
     },
     podProblem(namespace, pod) {
-      if (addresses.size > 0) return "replicas are configured by address (LEASEKEEPER_VAULT_REPLICAS); Vault pods are not unsealed";
-      if (namespace !== settings.vaultPodNamespace) return `namespace ${namespace} is not LEASEKEEPER_VAULT_POD_NAMESPACE (${settings.vaultPodNamespace})`;
+      if (addresses.size > 0)
+        return "replicas are configured by address (LEASEKEEPER_VAULT_REPLICAS); Vault pods are not unsealed";
+      if (namespace !== settings.vaultPodNamespace)
+        return `namespace ${namespace} is not LEASEKEEPER_VAULT_POD_NAMESPACE (${settings.vaultPodNamespace})`;
       if (!pod?.metadata?.uid) return undefined; // not there (yet): the caller retries
       if (pod.metadata.namespace !== settings.vaultPodNamespace) return "the pod read back is in another namespace";
-      if (!matchesLabelSelector(pod.metadata.labels, selector)) return `the pod does not match LEASEKEEPER_VAULT_POD_SELECTOR (${settings.vaultPodSelector})`;
+      if (!matchesLabelSelector(pod.metadata.labels, selector))
+        return `the pod does not match LEASEKEEPER_VAULT_POD_SELECTOR (${settings.vaultPodSelector})`;
       const controller = (pod.metadata.ownerReferences ?? []).find((r) => r.controller === true);
-      if (controller?.kind !== "StatefulSet" || !controller.apiVersion.startsWith("apps/")) return "the pod is not controlled by a StatefulSet";
+      if (controller?.kind !== "StatefulSet" || !controller.apiVersion.startsWith("apps/"))
+        return "the pod is not controlled by a StatefulSet";
       return undefined;
     },
   };

@@ -22,7 +22,10 @@ export function replicaName(ref: ReplicaRef): string {
 export function replicaKey(ref: ReplicaRef): string {
   const name = replicaName(ref);
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 120);
-  const digest = createHash("sha256").update(`${ref.kind}|${ref.kind === "pod" ? name : ref.addr}`).digest("hex").slice(0, 8);
+  const digest = createHash("sha256")
+    .update(`${ref.kind}|${ref.kind === "pod" ? name : ref.addr}`)
+    .digest("hex")
+    .slice(0, 8);
   return `${ref.kind}-${safe}-${digest}`;
 }
 

@@ -12,7 +12,11 @@ const LABEL_UNSEAL_KEYS = "leasekeeper.io/unseal-keys";
 export function createSecretBlobStore(kube: KubePort, namespace: string, name: string): KeyBlobStore {
   const location = `secret ${namespace}/${name}`;
 
-  const body = (secretName: string, entries: ReadonlyMap<string, Uint8Array>, metadata: Readonly<Record<string, string>>): V1Secret => ({
+  const body = (
+    secretName: string,
+    entries: ReadonlyMap<string, Uint8Array>,
+    metadata: Readonly<Record<string, string>>,
+  ): V1Secret => ({
     apiVersion: "v1",
     kind: "Secret",
     type: "Opaque",

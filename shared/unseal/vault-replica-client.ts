@@ -60,12 +60,20 @@ export function createVaultReplicaClient(options: {
   const clients = new Map<string, ReturnType<typeof vault>>();
   const keepAlive = { keepAlive: true, maxSockets: 8 };
   const httpAgent = new HttpAgent(keepAlive);
-  const httpsAgent = new HttpsAgent({ ...keepAlive, ...(options.caCert ? { ca: options.caCert } : {}), ...(options.serverName ? { servername: options.serverName } : {}) });
+  const httpsAgent = new HttpsAgent({
+    ...keepAlive,
+    ...(options.caCert ? { ca: options.caCert } : {}),
+    ...(options.serverName ? { servername: options.serverName } : {}),
+  });
 
   function clientFor(addr: string) {
     let client = clients.get(addr);
     if (!client) {
-      client = vault({ apiVersion: "v1", endpoint: addr, requestOptions: { timeout: options.timeoutMs, httpAgent, httpsAgent } as never });
+      client = vault({
+        apiVersion: "v1",
+        endpoint: addr,
+        requestOptions: { timeout: options.timeoutMs, httpAgent, httpsAgent } as never,
+      });
       // node-vault picks up VAULT_TOKEN by default; these endpoints are unauthenticated and a
       // pod IP is not where the controller's token should go.
       client.token = "";
@@ -74,7 +82,11 @@ export function createVaultReplicaClient(options: {
     return client;
   }
 
-  async function call<T>(what: string, run: () => Promise<T>, onRejected?: (status: number, err: Error) => Error | undefined): Promise<T> {
+  async function call<T>(
+    what: string,
+    run: () => Promise<T>,
+    onRejected?: (status: number, err: Error) => Error | undefined,
+  ): Promise<T> {
     try {
       return await run();
     } catch (raw) {
@@ -89,8 +101,16 @@ export function createVaultReplicaClient(options: {
   const toStatus = (body: SealStatusBody): ReplicaSealStatus => {
     // Something else answering at this address (a proxy page, another service): never take
     // "initialized missing" for "not initialised" (that would invite auto-init).
-    if (typeof body !== "object" || body === null || typeof body.initialized !== "boolean" || typeof body.sealed !== "boolean") {
-      throw new PermanentError("vault: the replica address does not answer like Vault (sys/seal-status without initialized/sealed)", "NotVault");
+    if (
+      typeof body !== "object" ||
+      body === null ||
+      typeof body.initialized !== "boolean" ||
+      typeof body.sealed !== "boolean"
+    ) {
+      throw new PermanentError(
+        "vault: the replica address does not answer like Vault (sys/seal-status without initialized/sealed)",
+        "NotVault",
+      );
     }
     return {
       initialized: body.initialized,
@@ -104,13 +124,27 @@ export function createVaultReplicaClient(options: {
   };
 
   const port: VaultReplicaPort = {
-    sealStatus: (addr) => call(`seal status of ${addr}`, async () => toStatus((await clientFor(addr).read("sys/seal-status")) as SealStatusBody)),
+    sealStatus: (addr) =>
+      call(`seal status of ${addr}`, async () =>
+        toStatus((await clientFor(addr).read("sys/seal-status")) as SealStatusBody),
+      ),
 
     submitUnsealKey: (addr, share) =>
       call(
         `unseal ${addr}`,
-        async () => toStatus((await clientFor(addr).write("sys/unseal", { key: Buffer.from(share).toString("base64") })) as SealStatusBody),
-        (status, err) => (status === 400 ? new PermanentError(`vault: unseal ${addr}: key share refused (${err.message.split("\n")[0]})`, "UnsealKeyRejected") : undefined),
+        async () =>
+          toStatus(
+            (await clientFor(addr).write("sys/unseal", {
+              key: Buffer.from(share).toString("base64"),
+            })) as SealStatusBody,
+          ),
+        (status, err) =>
+          status === 400
+            ? new PermanentError(
+                `vault: unseal ${addr}: key share refused (${err.message.split("\n")[0]})`,
+                "UnsealKeyRejected",
+              )
+            : undefined,
       ),
 
     resetUnseal: (addr) =>
@@ -125,12 +159,19 @@ export function createVaultReplicaClient(options: {
 
     initialize: (addr, shares, threshold) =>
       call(`init ${addr}`, async () => {
-        const body = (await clientFor(addr).write("sys/init", { secret_shares: shares, secret_threshold: threshold })) as {
+        const body = (await clientFor(addr).write("sys/init", {
+          secret_shares: shares,
+          secret_threshold: threshold,
+        })) as {
           keys_base64?: string[];
           root_token?: string;
         };
-        if (!Array.isArray(body.keys_base64) || typeof body.root_token !== "string") throw new Error("sys/init answered without keys");
-        return { shares: body.keys_base64.map((k) => Buffer.from(k, "base64")), rootToken: Buffer.from(body.root_token, "utf8") };
+        if (!Array.isArray(body.keys_base64) || typeof body.root_token !== "string")
+          throw new Error("sys/init answered without keys");
+        return {
+          shares: body.keys_base64.map((k) => Buffer.from(k, "base64")),
+          rootToken: Buffer.from(body.root_token, "utf8"),
+        };
       }),
   };
   return port;
@@ -145,7 +186,12 @@ class AlreadyUnsealed extends Error {
  * response). Keep only the message, status and network code before anything else sees them.
  */
 function sanitize(raw: unknown): Error {
-  const e = (raw ?? {}) as { message?: unknown; code?: unknown; response?: { statusCode?: unknown }; cause?: { code?: unknown } };
+  const e = (raw ?? {}) as {
+    message?: unknown;
+    code?: unknown;
+    response?: { statusCode?: unknown };
+    cause?: { code?: unknown };
+  };
   const message = typeof e.message === "string" ? e.message : "request failed";
   const clean = new Error(message);
   const statusCode = e.response?.statusCode;

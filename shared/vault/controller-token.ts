@@ -40,7 +40,11 @@ export function mustLoginAgain(grantedSeconds: number, fullTtlSeconds: number): 
   return grantedSeconds / 3 < Math.min(30, fullTtlSeconds / 4);
 }
 
-export function controllerToken(staticToken: string | undefined, login: ControllerLogin | undefined, deps: ControllerTokenDeps): ControllerTokenSource {
+export function controllerToken(
+  staticToken: string | undefined,
+  login: ControllerLogin | undefined,
+  deps: ControllerTokenDeps,
+): ControllerTokenSource {
   let token = staticToken;
   let ttlSeconds = 0;
   /** The TTL the token started with: what each renewal asks for again. */
@@ -90,7 +94,11 @@ export function controllerToken(staticToken: string | undefined, login: Controll
   let waiting = false;
   const waitForVault = (err: unknown, what: string, again: () => Promise<void>) => {
     if (stopped) return;
-    if (!waiting) deps.log.info({ error: messageOf(err) }, `Vault is ${isVaultUnavailable(err) && err.reason === "sealed" ? "sealed" : "not reachable"}; ${what} once it answers`);
+    if (!waiting)
+      deps.log.info(
+        { error: messageOf(err) },
+        `Vault is ${isVaultUnavailable(err) && err.reason === "sealed" ? "sealed" : "not reachable"}; ${what} once it answers`,
+      );
     waiting = true;
     timer = setTimeout(() => void again(), deps.sealedRetryMs ?? 1000);
     timer.unref();
@@ -159,7 +167,10 @@ export function controllerToken(staticToken: string | undefined, login: Controll
         fullTtlSeconds = ttlSeconds;
       } catch (err) {
         if (vaultAway(err)) return waitForVault(err, "leasekeeper checks its Vault token", begin);
-        deps.log.warn({ error: messageOf(err) }, "leasekeeper's Vault token could not be renewed; it is used until it expires");
+        deps.log.warn(
+          { error: messageOf(err) },
+          "leasekeeper's Vault token could not be renewed; it is used until it expires",
+        );
       }
     }
     answered();

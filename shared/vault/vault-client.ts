@@ -14,7 +14,13 @@ export interface VaultClientOptions {
 }
 
 interface AuthBody {
-  auth?: { client_token?: string; accessor?: string; lease_duration?: number; renewable?: boolean; token_type?: string };
+  auth?: {
+    client_token?: string;
+    accessor?: string;
+    lease_duration?: number;
+    renewable?: boolean;
+    token_type?: string;
+  };
 }
 interface SecretBody {
   lease_id?: string;
@@ -25,7 +31,12 @@ interface SecretBody {
 
 /** A secret as Vault answers a read or a write: KV has no lease (empty id, no duration). */
 function toSecret(body: SecretBody): VaultSecret {
-  return { leaseId: body.lease_id ?? "", leaseDurationSeconds: body.lease_duration ?? 0, renewable: body.renewable ?? false, data: body.data ?? null };
+  return {
+    leaseId: body.lease_id ?? "",
+    leaseDurationSeconds: body.lease_duration ?? 0,
+    renewable: body.renewable ?? false,
+    data: body.data ?? null,
+  };
 }
 
 /** VaultPort over node-vault. Each call carries its token in the header; the client keeps none. */
@@ -63,23 +74,41 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
   return {
     kubernetesLogin: (authPath, role, jwt) => {
       const what = `login to auth/${authPath} as role ${role}`;
-      return call(what, async () => toAuth((await client.write(`auth/${authPath}/login`, { role, jwt }, as(undefined))) as AuthBody, what));
+      return call(what, async () =>
+        toAuth((await client.write(`auth/${authPath}/login`, { role, jwt }, as(undefined))) as AuthBody, what),
+      );
     },
 
     readSecret: (podToken, path) =>
-      withKvV2Hint(path, call(`read ${path}`, async () => toSecret((await client.read(path, as(podToken))) as SecretBody))),
+      withKvV2Hint(
+        path,
+        call(`read ${path}`, async () => toSecret((await client.read(path, as(podToken))) as SecretBody)),
+      ),
 
     writeSecret: (podToken, path, params) =>
-      call(`write ${path}`, async () => toSecret((await client.write(path, { ...params }, as(podToken))) as SecretBody)),
+      call(`write ${path}`, async () =>
+        toSecret((await client.write(path, { ...params }, as(podToken))) as SecretBody),
+      ),
 
     renewSelf: (podToken, incrementSeconds) =>
       call("renew pod token", async () =>
-        toAuth((await client.write("auth/token/renew-self", { increment: `${incrementSeconds}s` }, as(podToken))) as AuthBody, "renew pod token"),
+        toAuth(
+          (await client.write(
+            "auth/token/renew-self",
+            { increment: `${incrementSeconds}s` },
+            as(podToken),
+          )) as AuthBody,
+          "renew pod token",
+        ),
       ),
 
     renewLease: (leaseId, incrementSeconds) =>
       call(`renew lease ${leaseId}`, async () => {
-        const body = (await client.write("sys/leases/renew", { lease_id: leaseId, increment: incrementSeconds }, controller())) as SecretBody;
+        const body = (await client.write(
+          "sys/leases/renew",
+          { lease_id: leaseId, increment: incrementSeconds },
+          controller(),
+        )) as SecretBody;
         return { ttlSeconds: body.lease_duration ?? 0, renewable: body.renewable ?? false } satisfies LeaseRenewal;
       }),
 
@@ -121,7 +150,12 @@ export function createVaultClient(options: VaultClientOptions): VaultPort {
 
     sealStatus: () =>
       call("seal status", async () => {
-        const body = (await client.read("sys/seal-status", as(undefined))) as { initialized?: boolean; sealed?: boolean; progress?: number; t?: number };
+        const body = (await client.read("sys/seal-status", as(undefined))) as {
+          initialized?: boolean;
+          sealed?: boolean;
+          progress?: number;
+          t?: number;
+        };
         return {
           initialized: body.initialized ?? false,
           sealed: body.sealed ?? true,

@@ -41,22 +41,36 @@ test.after(async () => {
 });
 
 function store(name: string, cluster = "c1") {
-  return createSealedKeyStore(createSecretBlobStore(createKubeClient(kubeConfigFor(kubeEmu)), "vault", name), kms, baseContext(cluster));
+  return createSealedKeyStore(
+    createSecretBlobStore(createKubeClient(kubeConfigFor(kubeEmu)), "vault", name),
+    kms,
+    baseContext(cluster),
+  );
 }
 async function cli(args: string[], stdin: string, name: string, cluster = "c1") {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runKeysCommand(args, { stdin: [Buffer.from(stdin)], out: (l) => out.push(l), err: (l) => err.push(l) }, { keys: store(name, cluster), kmsKeyId: keyId });
+  const code = await runKeysCommand(
+    args,
+    { stdin: [Buffer.from(stdin)], out: (l) => out.push(l), err: (l) => err.push(l) },
+    { keys: store(name, cluster), kmsKeyId: keyId },
+  );
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 const newShares = (n: number) => Array.from({ length: n }, () => randomBytes(33));
 function assertNoShare(text: string, shares: Buffer[]) {
-  for (const s of shares) for (const form of [s.toString("hex"), s.toString("base64")]) assert.not.ok(text.includes(form), "a share was printed");
+  for (const s of shares)
+    for (const form of [s.toString("hex"), s.toString("base64")])
+      assert.not.ok(text.includes(form), "a share was printed");
 }
 
 test("import from lines, verify prints counts only", async () => {
   const shares = newShares(5);
-  const imported = await cli(["import"], shares.map((s, i) => (i % 2 ? s.toString("hex") : `Unseal Key ${i + 1}: ${s.toString("base64")}`)).join("\n"), "k1");
+  const imported = await cli(
+    ["import"],
+    shares.map((s, i) => (i % 2 ? s.toString("hex") : `Unseal Key ${i + 1}: ${s.toString("base64")}`)).join("\n"),
+    "k1",
+  );
   assert.is(imported.code, 0, imported.err);
   assert.match(imported.out, /stored 5 unseal key share\(s\) in secret vault\/k1/);
   const verified = await cli(["verify"], "", "k1");
@@ -77,13 +91,20 @@ test("import refuses to overwrite without --force; --force replaces", async () =
   const forced = await cli(["import", "--force"], second.map((s) => s.toString("hex")).join("\n"), "k2");
   assert.is(forced.code, 0, forced.err);
   const loaded = await store("k2").load();
-  assert.equal(loaded?.shares.map((s) => s.toString("hex")), second.map((s) => s.toString("hex")));
+  assert.equal(
+    loaded?.shares.map((s) => s.toString("hex")),
+    second.map((s) => s.toString("hex")),
+  );
   loaded?.wipe();
 });
 
 test("import of `vault operator init -format=json` with --include-root-token; verify under another cluster fails without printing keys", async () => {
   const shares = newShares(5);
-  const json = JSON.stringify({ unseal_keys_b64: shares.map((s) => s.toString("base64")), unseal_keys_hex: shares.map((s) => s.toString("hex")), root_token: "hvs.TOPSECRETROOT" });
+  const json = JSON.stringify({
+    unseal_keys_b64: shares.map((s) => s.toString("base64")),
+    unseal_keys_hex: shares.map((s) => s.toString("hex")),
+    root_token: "hvs.TOPSECRETROOT",
+  });
   const imported = await cli(["import", "--include-root-token"], json, "k3");
   assert.is(imported.code, 0, imported.err);
   assert.match(imported.out, /and the root token/);
@@ -119,14 +140,19 @@ test("entry point: npm run keys -- verify reads the environment and prints count
     LEASEKEEPER_UNSEAL_SECRET_NAME: "k5",
     LEASEKEEPER_UNSEAL_SECRET_NAMESPACE: "vault",
   };
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", "keys", "verify"], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("close", (c) => resolve({ code: c, stdout, stderr }));
-  });
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", "keys", "verify"], {
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.on("close", (c) => resolve({ code: c, stdout, stderr }));
+    },
+  );
   assert.is(code, 0, stderr);
   assert.match(stdout, /secret vault\/k5: 3 unseal key share\(s\) decrypt/);
   assertNoShare(stdout + stderr, shares);

@@ -59,9 +59,26 @@ t("kubectl leasekeeper --help: exit 0, usage on stdout, every command in order, 
   assert.is(run.code, 0, run.err);
   assert.is(run.err, "");
   assert.match(run.out, /^usage: kubectl leasekeeper <command> \[flags\]/);
-  const order = ["revoke", "leases", "audit", "job", "unseal", "dashboard", "ci-sign", "keys import", "keys verify"].map((c) => run.out.search(new RegExp(`\n  kubectl leasekeeper ${c}[ \n]`)));
-  assert.ok(order.every((at) => at > 0), `every command listed: ${order.join(",")}`);
-  assert.equal([...order].sort((a, b) => a - b), order, "in order");
+  const order = [
+    "revoke",
+    "leases",
+    "audit",
+    "job",
+    "unseal",
+    "dashboard",
+    "ci-sign",
+    "keys import",
+    "keys verify",
+  ].map((c) => run.out.search(new RegExp(`\n  kubectl leasekeeper ${c}[ \n]`)));
+  assert.ok(
+    order.every((at) => at > 0),
+    `every command listed: ${order.join(",")}`,
+  );
+  assert.equal(
+    [...order].sort((a, b) => a - b),
+    order,
+    "in order",
+  );
   assert.match(run.out, /\.sandbox\/endpoints\.json/);
   assert.match(run.out, /http:\/\/leasekeeper\.leasekeeper\.svc/);
 
@@ -73,20 +90,29 @@ t("kubectl leasekeeper --help: exit 0, usage on stdout, every command in order, 
   assert.match(bad.err, /unknown command "frobnicate"/);
 });
 
-t("without LEASEKEEPER_URL the CLI calls the sandbox's api from .sandbox/endpoints.json; without either it says what to set", async ({ dir, server, seen }) => {
-  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  mkdirSync(join(dir, ".sandbox"), { recursive: true });
-  writeFileSync(join(dir, ".sandbox", "endpoints.json"), JSON.stringify({ api, apiToken: "not-used-here" }));
-  const run = await kubectl(["leasekeeper", "leases", "--namespace", "default"], { cwd: dir, env: { LEASEKEEPER_API_TOKEN: "a-token-for-the-stand-in" } });
-  assert.is(run.code, 0, run.err);
-  assert.is(run.out.trim(), "No pods match.");
-  assert.is(seen.at(-1)?.url, "/v1/leases?namespace=default");
-  assert.is(seen.at(-1)?.headers.authorization, "Bearer a-token-for-the-stand-in");
+t(
+  "without LEASEKEEPER_URL the CLI calls the sandbox's api from .sandbox/endpoints.json; without either it says what to set",
+  async ({ dir, server, seen }) => {
+    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    mkdirSync(join(dir, ".sandbox"), { recursive: true });
+    writeFileSync(join(dir, ".sandbox", "endpoints.json"), JSON.stringify({ api, apiToken: "not-used-here" }));
+    const run = await kubectl(["leasekeeper", "leases", "--namespace", "default"], {
+      cwd: dir,
+      env: { LEASEKEEPER_API_TOKEN: "a-token-for-the-stand-in" },
+    });
+    assert.is(run.code, 0, run.err);
+    assert.is(run.out.trim(), "No pods match.");
+    assert.is(seen.at(-1)?.url, "/v1/leases?namespace=default");
+    assert.is(seen.at(-1)?.headers.authorization, "Bearer a-token-for-the-stand-in");
 
-  rmSync(join(dir, ".sandbox"), { recursive: true });
-  const none = await kubectl(["leasekeeper", "leases"], { cwd: dir, env: { LEASEKEEPER_API_TOKEN: "x-token-x" } });
-  assert.is(none.code, 2);
-  assert.match(none.err, /no server: pass --server or set LEASEKEEPER_URL.*kubectl port-forward -n leasekeeper svc\/leasekeeper 8080:80/s);
-});
+    rmSync(join(dir, ".sandbox"), { recursive: true });
+    const none = await kubectl(["leasekeeper", "leases"], { cwd: dir, env: { LEASEKEEPER_API_TOKEN: "x-token-x" } });
+    assert.is(none.code, 2);
+    assert.match(
+      none.err,
+      /no server: pass --server or set LEASEKEEPER_URL.*kubectl port-forward -n leasekeeper svc\/leasekeeper 8080:80/s,
+    );
+  },
+);
 
 t.run();

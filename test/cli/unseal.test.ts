@@ -49,7 +49,11 @@ t.before(async (ctx) => {
   const kms = createKmsClient({ keyId: ctx.stack.kmsKeyId, region: ctx.stack.kms.region, endpoint: ctx.stack.kms.url });
   const keys = keyStoreFor(requireUnsealKeys(config), createKubeClient(loadKubeConfig(config.kubeconfig)), kms);
   const said: string[] = [];
-  const imported = await runKeysCommand(["import"], { stdin: [ctx.stack.vault.unsealKeys.join("\n")], out: (l) => said.push(l), err: (l) => said.push(l) }, { keys, kmsKeyId: ctx.stack.kmsKeyId });
+  const imported = await runKeysCommand(
+    ["import"],
+    { stdin: [ctx.stack.vault.unsealKeys.join("\n")], out: (l) => said.push(l), err: (l) => said.push(l) },
+    { keys, kmsKeyId: ctx.stack.kmsKeyId },
+  );
   kms.destroy();
   assert.is(imported, 0, said.join("\n"));
   ctx.lk = await startLeasekeeper(ctx.stack, seeded, env);
@@ -59,26 +63,41 @@ t.after(async (ctx) => {
   await ctx.stack?.close();
 });
 
-async function unseal(lk: Harness, token: string, args: string[] = []): Promise<{ code: number; out: string; err: string }> {
+async function unseal(
+  lk: Harness,
+  token: string,
+  args: string[] = [],
+): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runOncallCommand("unseal", args, { stdin: Readable.from([]), isTTY: false, out: (l) => out.push(l), err: (l) => err.push(l) }, {
-    env: { LEASEKEEPER_URL: lk.runtime.httpUrl, LEASEKEEPER_API_TOKEN: token },
-  });
+  const code = await runOncallCommand(
+    "unseal",
+    args,
+    { stdin: Readable.from([]), isTTY: false, out: (l) => out.push(l), err: (l) => err.push(l) },
+    {
+      env: { LEASEKEEPER_URL: lk.runtime.httpUrl, LEASEKEEPER_API_TOKEN: token },
+    },
+  );
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
-t("a sealed Vault: the CLI enqueues, follows the job to its end and prints 'unsealed'", async ({ stack, lk, token }) => {
-  await waitFor("the start-up pass unsealed nothing (Vault is unsealed)", async () => !stack.vault.control.isSealed());
-  // Sealed without a pod event (no watch trigger): only the CLI's request unseals it.
-  stack.vault.control.seal();
-  const run = await unseal(lk, token, ["--wait", "20"]);
-  assert.is(run.code, 0, run.err);
-  assert.is(run.err, "");
-  assert.match(run.out, /^REPLICA\s+JOB\s+OUTCOME\s+DETAIL\n/);
-  assert.match(run.out, /vault\/vault-0\s+unseal-pod-vault_vault-0-[0-9a-f]{8}\s+unsealed/);
-  assert.not.ok(stack.vault.control.isSealed());
-});
+t(
+  "a sealed Vault: the CLI enqueues, follows the job to its end and prints 'unsealed'",
+  async ({ stack, lk, token }) => {
+    await waitFor(
+      "the start-up pass unsealed nothing (Vault is unsealed)",
+      async () => !stack.vault.control.isSealed(),
+    );
+    // Sealed without a pod event (no watch trigger): only the CLI's request unseals it.
+    stack.vault.control.seal();
+    const run = await unseal(lk, token, ["--wait", "20"]);
+    assert.is(run.code, 0, run.err);
+    assert.is(run.err, "");
+    assert.match(run.out, /^REPLICA\s+JOB\s+OUTCOME\s+DETAIL\n/);
+    assert.match(run.out, /vault\/vault-0\s+unseal-pod-vault_vault-0-[0-9a-f]{8}\s+unsealed/);
+    assert.not.ok(stack.vault.control.isSealed());
+  },
+);
 
 t("run again at once: the finished job does not swallow the new pass; 'already-unsealed'", async ({ lk, token }) => {
   const run = await unseal(lk, token, ["--replica", "vault/vault-0"]);

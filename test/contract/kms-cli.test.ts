@@ -89,17 +89,32 @@ cliTest("aws kms encrypt/decrypt round-trips through an alias with an encryption
   const key = await kms.createKey({ alias: "alias/cli-unseal" });
   const plaintext = Buffer.from("vault unseal share \u00e9\u0000\u00ff", "utf8");
   const encrypted = await awsJson([
-    "encrypt", "--key-id", "alias/cli-unseal", "--plaintext", await file("plain.bin", plaintext),
-    "--encryption-context", "cluster=prod,purpose=unseal",
+    "encrypt",
+    "--key-id",
+    "alias/cli-unseal",
+    "--plaintext",
+    await file("plain.bin", plaintext),
+    "--encryption-context",
+    "cluster=prod,purpose=unseal",
   ]);
   assert.is(encrypted["KeyId"], key.arn);
   const blob = Buffer.from(String(encrypted["CiphertextBlob"]), "base64");
   const decrypted = await awsJson([
-    "decrypt", "--ciphertext-blob", await file("blob.bin", blob), "--encryption-context", "purpose=unseal,cluster=prod",
+    "decrypt",
+    "--ciphertext-blob",
+    await file("blob.bin", blob),
+    "--encryption-context",
+    "purpose=unseal,cluster=prod",
   ]);
   assert.equal(Buffer.from(String(decrypted["Plaintext"]), "base64"), plaintext);
   assert.is(decrypted["KeyId"], key.arn);
-  const wrong = await aws(["decrypt", "--ciphertext-blob", await file("blob.bin", blob), "--encryption-context", "cluster=dev"]);
+  const wrong = await aws([
+    "decrypt",
+    "--ciphertext-blob",
+    await file("blob.bin", blob),
+    "--encryption-context",
+    "cluster=dev",
+  ]);
   assert.ok(wrong.code !== 0, "wrong context must fail");
   assert.match(wrong.stderr, /An error occurred \(InvalidCiphertextException\) when calling the Decrypt operation/);
 });
@@ -109,7 +124,11 @@ cliTest("aws kms list-keys, describe-key by alias ARN and generate-data-key work
   const listed = await awsJson(["list-keys"]);
   const ids = (listed["Keys"] as Array<{ KeyId: string }>).map((k) => k.KeyId);
   assert.ok(ids.includes(key.keyId));
-  const described = await awsJson(["describe-key", "--key-id", `arn:aws:kms:${kms.region}:${kms.accountId}:alias/cli-list`]);
+  const described = await awsJson([
+    "describe-key",
+    "--key-id",
+    `arn:aws:kms:${kms.region}:${kms.accountId}:alias/cli-list`,
+  ]);
   const meta = described["KeyMetadata"] as Record<string, unknown>;
   assert.is(meta["Arn"], key.arn);
   assert.is(meta["Description"], "from cli test");
@@ -126,7 +145,10 @@ cliTest("the CLI shows modeled errors: DisabledException, NotFoundException", as
   assert.match(disabled.stderr, new RegExp(`\\(DisabledException\\).*${key.arn} is disabled\\.`));
   const missing = await aws(["describe-key", "--key-id", "alias/none"]);
   assert.ok(missing.code !== 0);
-  assert.match(missing.stderr, /\(NotFoundException\).*Alias arn:aws:kms:us-east-1:111122223333:alias\/none is not found\./);
+  assert.match(
+    missing.stderr,
+    /\(NotFoundException\).*Alias arn:aws:kms:us-east-1:111122223333:alias\/none is not found\./,
+  );
 });
 
 test.run();

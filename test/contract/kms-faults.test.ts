@@ -8,7 +8,11 @@ import * as assert from "uvu/assert";
 import { DecryptCommand, EncryptCommand, KMSClient, KMSInternalException, ListKeysCommand } from "@aws-sdk/client-kms";
 import { startKmsEmulator, type KmsEmulator } from "../emulators/kms/index.ts";
 
-type SdkError = Error & { code?: string; $fault?: string; $metadata?: { httpStatusCode?: number; attempts?: number; requestId?: string } };
+type SdkError = Error & {
+  code?: string;
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number; requestId?: string };
+};
 
 let kms: KmsEmulator;
 
@@ -127,7 +131,9 @@ test("a dropped connection is retried by the SDK and fails a single-attempt clie
 test("goOffline refuses connections; goOnline serves again on the same URL with keys intact", async () => {
   const key = await kms.createKey();
   await withClient(clientFor({ maxAttempts: 1 }), async (client) => {
-    const { CiphertextBlob } = await client.send(new EncryptCommand({ KeyId: key.keyId, Plaintext: new Uint8Array([9]) }));
+    const { CiphertextBlob } = await client.send(
+      new EncryptCommand({ KeyId: key.keyId, Plaintext: new Uint8Array([9]) }),
+    );
     await kms.control.goOffline();
     const err = await rejection(client.send(new DecryptCommand({ CiphertextBlob })));
     assert.match(`${err.code ?? ""} ${err.name} ${err.message}`, /ECONNREFUSED|ECONNRESET/);
@@ -174,9 +180,18 @@ test("control.keys lists keys with state and aliases; setKeyState drives the wir
   const key = await kms.createKey({ alias: "alias/listed", description: "for listing" });
   kms.control.setKeyState(key.keyId, "Disabled");
   const summary = kms.control.keys().find((k) => k.keyId === key.keyId);
-  assert.equal(summary, { keyId: key.keyId, arn: key.arn, state: "Disabled", description: "for listing", aliases: ["alias/listed"], materialVersions: 1 });
+  assert.equal(summary, {
+    keyId: key.keyId,
+    arn: key.arn,
+    state: "Disabled",
+    description: "for listing",
+    aliases: ["alias/listed"],
+    materialVersions: 1,
+  });
   await withClient(clientFor({ maxAttempts: 1 }), async (client) => {
-    const err = await rejection(client.send(new EncryptCommand({ KeyId: "alias/listed", Plaintext: new Uint8Array([1]) })));
+    const err = await rejection(
+      client.send(new EncryptCommand({ KeyId: "alias/listed", Plaintext: new Uint8Array([1]) })),
+    );
     assert.is(err.name, "DisabledException");
   });
 });

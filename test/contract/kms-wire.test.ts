@@ -10,7 +10,10 @@ import { startKmsEmulator, type KmsEmulator } from "../emulators/kms/index.ts";
 let kms: KmsEmulator;
 
 function amzDate(now = new Date()): string {
-  return now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  return now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 }
 
 /** A well-formed (unverified) SigV4 header set, overridable per test. */
@@ -65,15 +68,21 @@ test("success: 200, awsJson content type, x-amzn-RequestId, an accurate Date, ep
 
 test("CreateAlias answers 200 with an empty JSON object; unknown members such as GrantTokens are ignored", async () => {
   const key = await kms.createKey();
-  const created = await call("TrentService.CreateAlias", JSON.stringify({ AliasName: "alias/wire", TargetKeyId: key.keyId }));
+  const created = await call(
+    "TrentService.CreateAlias",
+    JSON.stringify({ AliasName: "alias/wire", TargetKeyId: key.keyId }),
+  );
   assert.is(created.status, 200);
   assert.equal(created.json, {});
-  const described = await call("TrentService.DescribeKey", JSON.stringify({ KeyId: "alias/wire", GrantTokens: [], DryRunX: 1 }));
+  const described = await call(
+    "TrentService.DescribeKey",
+    JSON.stringify({ KeyId: "alias/wire", GrantTokens: [], DryRunX: 1 }),
+  );
   assert.is(described.status, 200);
 });
 
 test("malformed JSON and non-object bodies are SerializationException 400 with JSON bodies", async () => {
-  for (const body of ["{not json", "[]", "\"text\"", "null"]) {
+  for (const body of ["{not json", "[]", '"text"', "null"]) {
     const { status, json, response } = await call("TrentService.ListKeys", body);
     assert.is(status, 400, body);
     assert.is(json["__type"], "SerializationException", body);
@@ -148,7 +157,10 @@ test("wrong path, method or content type get JSON errors (404 / 405 / 415)", asy
 });
 
 test("InvalidCiphertextException has an empty message on the wire", async () => {
-  const { status, json } = await call("TrentService.Decrypt", JSON.stringify({ CiphertextBlob: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }));
+  const { status, json } = await call(
+    "TrentService.Decrypt",
+    JSON.stringify({ CiphertextBlob: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }),
+  );
   assert.is(status, 400);
   assert.equal(json, { __type: "InvalidCiphertextException", message: "" });
 });

@@ -28,7 +28,10 @@ import {
 } from "@aws-sdk/client-kms";
 import { startKmsEmulator, type KmsEmulator } from "../emulators/kms/index.ts";
 
-type SdkError = Error & { $fault?: string; $metadata?: { httpStatusCode?: number; attempts?: number; requestId?: string } };
+type SdkError = Error & {
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number; requestId?: string };
+};
 
 let kms: KmsEmulator;
 let client: KMSClient;
@@ -48,7 +51,9 @@ const utf8 = (text: string) => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString("utf8");
 
 async function encrypt(keyId: string, plaintext: string, context?: Record<string, string>) {
-  const out = await client.send(new EncryptCommand({ KeyId: keyId, Plaintext: utf8(plaintext), EncryptionContext: context }));
+  const out = await client.send(
+    new EncryptCommand({ KeyId: keyId, Plaintext: utf8(plaintext), EncryptionContext: context }),
+  );
   if (out.CiphertextBlob === undefined) throw new Error("Encrypt returned no CiphertextBlob");
   return { blob: out.CiphertextBlob, keyId: out.KeyId };
 }
@@ -69,7 +74,9 @@ test.after(async () => {
 });
 
 test("CreateKey and DescribeKey return symmetric key metadata with ARNs in the configured account", async () => {
-  const created = await client.send(new CreateKeyCommand({ Description: "unseal", Tags: [{ TagKey: "a", TagValue: "b" }] }));
+  const created = await client.send(
+    new CreateKeyCommand({ Description: "unseal", Tags: [{ TagKey: "a", TagValue: "b" }] }),
+  );
   const id = created.KeyMetadata?.KeyId ?? "";
   assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   const { KeyMetadata: meta } = await client.send(new DescribeKeyCommand({ KeyId: id }));
@@ -116,10 +123,16 @@ test("EncryptionContext must match exactly; wrong, missing, or ambiguous context
     assert.is(err.$metadata?.httpStatusCode, 400);
   }
   const ambiguous = await encrypt(key.keyId, "x", { ab: "c" });
-  const err = await rejection(client.send(new DecryptCommand({ CiphertextBlob: ambiguous.blob, EncryptionContext: { a: "bc" } })));
+  const err = await rejection(
+    client.send(new DecryptCommand({ CiphertextBlob: ambiguous.blob, EncryptionContext: { a: "bc" } })),
+  );
   assert.instance(err, InvalidCiphertextException, "concatenation-ambiguous contexts must not match");
   const empty = await encrypt(key.keyId, "x", {});
-  assert.is(text((await client.send(new DecryptCommand({ CiphertextBlob: empty.blob }))).Plaintext), "x", "{} equals absent");
+  assert.is(
+    text((await client.send(new DecryptCommand({ CiphertextBlob: empty.blob }))).Plaintext),
+    "x",
+    "{} equals absent",
+  );
 });
 
 test("a tampered or foreign blob is InvalidCiphertextException", async () => {
@@ -132,9 +145,13 @@ test("a tampered or foreign blob is InvalidCiphertextException", async () => {
     const err = await rejection(client.send(new DecryptCommand({ CiphertextBlob: bad })));
     assert.is(err.name, "InvalidCiphertextException", `flipped byte ${position}`);
   }
-  const truncated = await rejection(client.send(new DecryptCommand({ CiphertextBlob: blob.subarray(0, blob.length - 1) })));
+  const truncated = await rejection(
+    client.send(new DecryptCommand({ CiphertextBlob: blob.subarray(0, blob.length - 1) })),
+  );
   assert.instance(truncated, InvalidCiphertextException);
-  const garbage = await rejection(client.send(new DecryptCommand({ CiphertextBlob: utf8("not a kms blob at all, sorry") })));
+  const garbage = await rejection(
+    client.send(new DecryptCommand({ CiphertextBlob: utf8("not a kms blob at all, sorry") })),
+  );
   assert.instance(garbage, InvalidCiphertextException);
 });
 
@@ -209,7 +226,9 @@ test("ScheduleKeyDeletion puts a key in PendingDeletion (KMSInvalidStateExceptio
   const err = await rejection(client.send(new EncryptCommand({ KeyId: key.keyId, Plaintext: utf8("x") })));
   assert.instance(err, KMSInvalidStateException);
   assert.is(err.message, `${key.arn} is pending deletion.`);
-  const tooShort = await rejection(client.send(new ScheduleKeyDeletionCommand({ KeyId: key.keyId, PendingWindowInDays: 3 })));
+  const tooShort = await rejection(
+    client.send(new ScheduleKeyDeletionCommand({ KeyId: key.keyId, PendingWindowInDays: 3 })),
+  );
   assert.is(tooShort.name, "ValidationException");
   await client.send(new CancelKeyDeletionCommand({ KeyId: key.keyId }));
   assert.is((await client.send(new DescribeKeyCommand({ KeyId: key.keyId }))).KeyMetadata?.KeyState, "Disabled");
@@ -251,17 +270,28 @@ test("GenerateDataKey: KeySpec/NumberOfBytes sizes, limits, and blobs that Decry
     [{ NumberOfBytes: 1024 }, 1024],
   ];
   for (const [spec, length] of sizes) {
-    const out = await client.send(new GenerateDataKeyCommand({ KeyId: "alias/datakeys", EncryptionContext: { k: "v" }, ...spec }));
+    const out = await client.send(
+      new GenerateDataKeyCommand({ KeyId: "alias/datakeys", EncryptionContext: { k: "v" }, ...spec }),
+    );
     assert.is(out.Plaintext?.length, length);
     assert.is(out.KeyId, key.arn);
-    const back = await client.send(new DecryptCommand({ CiphertextBlob: out.CiphertextBlob, EncryptionContext: { k: "v" } }));
+    const back = await client.send(
+      new DecryptCommand({ CiphertextBlob: out.CiphertextBlob, EncryptionContext: { k: "v" } }),
+    );
     assert.equal(back.Plaintext, out.Plaintext);
   }
-  for (const bad of [{ NumberOfBytes: 1025 }, {}, { KeySpec: "AES_256" as const, NumberOfBytes: 32 }, { NumberOfBytes: 0 }]) {
+  for (const bad of [
+    { NumberOfBytes: 1025 },
+    {},
+    { KeySpec: "AES_256" as const, NumberOfBytes: 32 },
+    { NumberOfBytes: 0 },
+  ]) {
     const err = await rejection(client.send(new GenerateDataKeyCommand({ KeyId: key.keyId, ...bad })));
     assert.is(err.name, "ValidationException", JSON.stringify(bad));
   }
-  const without = await client.send(new GenerateDataKeyWithoutPlaintextCommand({ KeyId: key.keyId, KeySpec: "AES_256" }));
+  const without = await client.send(
+    new GenerateDataKeyWithoutPlaintextCommand({ KeyId: key.keyId, KeySpec: "AES_256" }),
+  );
   assert.not.ok("Plaintext" in without, "the WithoutPlaintext variant returns no Plaintext");
   assert.is(without.KeyId, key.arn);
   assert.is((await client.send(new DecryptCommand({ CiphertextBlob: without.CiphertextBlob }))).Plaintext?.length, 32);
@@ -271,17 +301,25 @@ test("CreateAlias: duplicate, bad prefix, reserved prefix, alias target; ListAli
   const key = await kms.createKey();
   await client.send(new CreateAliasCommand({ AliasName: "alias/app-one", TargetKeyId: key.keyId }));
   await client.send(new CreateAliasCommand({ AliasName: "alias/app-two", TargetKeyId: key.arn }));
-  const dup = await rejection(client.send(new CreateAliasCommand({ AliasName: "alias/app-one", TargetKeyId: key.keyId })));
+  const dup = await rejection(
+    client.send(new CreateAliasCommand({ AliasName: "alias/app-one", TargetKeyId: key.keyId })),
+  );
   assert.instance(dup, AlreadyExistsException);
   assert.is(dup.message, "An alias with the name arn:aws:kms:us-east-1:111122223333:alias/app-one already exists");
   const prefix = await rejection(client.send(new CreateAliasCommand({ AliasName: "app", TargetKeyId: key.keyId })));
   assert.is(prefix.name, "ValidationException");
   assert.match(prefix.message, /^Alias must start with the prefix "alias\/"/);
-  const reserved = await rejection(client.send(new CreateAliasCommand({ AliasName: "alias/aws/s3", TargetKeyId: key.keyId })));
+  const reserved = await rejection(
+    client.send(new CreateAliasCommand({ AliasName: "alias/aws/s3", TargetKeyId: key.keyId })),
+  );
   assert.is(reserved.name, "NotAuthorizedException");
-  const toAlias = await rejection(client.send(new CreateAliasCommand({ AliasName: "alias/x", TargetKeyId: "alias/app-one" })));
+  const toAlias = await rejection(
+    client.send(new CreateAliasCommand({ AliasName: "alias/x", TargetKeyId: "alias/app-one" })),
+  );
   assert.is(toAlias.name, "ValidationException");
-  const chars = await rejection(client.send(new CreateAliasCommand({ AliasName: "alias/sp ace", TargetKeyId: key.keyId })));
+  const chars = await rejection(
+    client.send(new CreateAliasCommand({ AliasName: "alias/sp ace", TargetKeyId: key.keyId })),
+  );
   assert.is(chars.name, "ValidationException");
   const listed = await client.send(new ListAliasesCommand({ KeyId: key.keyId }));
   assert.equal(listed.Aliases?.map((alias) => alias.AliasName).sort(), ["alias/app-one", "alias/app-two"]);
@@ -302,7 +340,10 @@ test("ListKeys pages with Limit and Marker; a bad marker is InvalidMarkerExcepti
     assert.is(page.Keys?.[0]?.KeyArn, `arn:aws:kms:us-east-1:111122223333:key/${page.Keys?.[0]?.KeyId}`);
     marker = page.Truncated === true ? page.NextMarker : undefined;
   } while (marker !== undefined);
-  assert.equal(seen, all.Keys?.map((key) => key.KeyId));
+  assert.equal(
+    seen,
+    all.Keys?.map((key) => key.KeyId),
+  );
   const bad = await rejection(client.send(new ListKeysCommand({ Marker: "bogus" })));
   assert.is(bad.name, "InvalidMarkerException");
   const limit = await rejection(client.send(new ListKeysCommand({ Limit: 1001 })));
@@ -311,8 +352,17 @@ test("ListKeys pages with Limit and Marker; a bad marker is InvalidMarkerExcepti
 
 test("region and account are configurable and show in ARNs; a client signing for another region is refused", async () => {
   const other = await startKmsEmulator({ region: "eu-central-1", accountId: "999988887777" });
-  const euClient = new KMSClient({ endpoint: other.url, region: "eu-central-1", credentials: { accessKeyId: "k", secretAccessKey: "s" } });
-  const usClient = new KMSClient({ endpoint: other.url, region: "us-east-1", credentials: { accessKeyId: "k", secretAccessKey: "s" }, maxAttempts: 1 });
+  const euClient = new KMSClient({
+    endpoint: other.url,
+    region: "eu-central-1",
+    credentials: { accessKeyId: "k", secretAccessKey: "s" },
+  });
+  const usClient = new KMSClient({
+    endpoint: other.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: "k", secretAccessKey: "s" },
+    maxAttempts: 1,
+  });
   try {
     const meta = (await euClient.send(new CreateKeyCommand({}))).KeyMetadata;
     assert.is(meta?.Arn, `arn:aws:kms:eu-central-1:999988887777:key/${meta?.KeyId}`);

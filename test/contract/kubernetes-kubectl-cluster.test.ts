@@ -16,10 +16,16 @@ test.after(async () => {
 });
 
 /** Splits kubectl's table output into rows of cells (columns are separated by 2+ spaces). */
-const rows = (out: string): string[][] => out.trim().split("\n").map((l) => l.trim().split(/\s{2,}/));
+const rows = (out: string): string[][] =>
+  out
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s{2,}/));
 
 if (KUBECTL === "") {
-  console.log("kubectl cluster tests skipped: kubectl is not on PATH (bash scripts/install-system-deps.sh installs it)");
+  console.log(
+    "kubectl cluster tests skipped: kubectl is not on PATH (bash scripts/install-system-deps.sh installs it)",
+  );
   test.skip("kubectl cluster", () => undefined);
 } else {
   test("get nodes: one Ready control-plane node, wide columns", async () => {
@@ -31,7 +37,18 @@ if (KUBECTL === "") {
     assert.equal(node?.[2], "control-plane");
     assert.equal(node?.[4], "v1.32.0");
     const wide = rows(await k.ok("get", "nodes", "-o", "wide"));
-    assert.deepEqual(wide[0], ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]);
+    assert.deepEqual(wide[0], [
+      "NAME",
+      "STATUS",
+      "ROLES",
+      "AGE",
+      "VERSION",
+      "INTERNAL-IP",
+      "EXTERNAL-IP",
+      "OS-IMAGE",
+      "KERNEL-VERSION",
+      "CONTAINER-RUNTIME",
+    ]);
     assert.equal(wide[1]?.[5], "10.0.0.10");
     assert.match(await k.ok("run", "probe", "--image=busybox:1.36"), /pod\/probe created/);
     const scheduled = await eventually(() => k.emu.control.get("pods", "default", "probe")?.spec.nodeName);
@@ -69,7 +86,11 @@ if (KUBECTL === "") {
     k.emu.control.put("pods", vaultServerPod({ restarts: 2, ready: false }));
     const [header, vault] = rows(await k.ok("get", "pods", "-n", "vault"));
     assert.deepEqual(header, ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
-    assert.deepEqual(vault?.slice(0, 4), ["vault-0", "0/1", "Running", "2"], "the Vault restart model's restartCount is shown");
+    assert.deepEqual(
+      vault?.slice(0, 4),
+      ["vault-0", "0/1", "Running", "2"],
+      "the Vault restart model's restartCount is shown",
+    );
     await eventually(() => k.emu.control.get("pods", "default", "probe")?.status?.phase === "Running");
     k.emu.control.restartContainer("default", "probe");
     const probe = rows(await k.ok("get", "pod", "probe"))[1];
@@ -83,9 +104,15 @@ if (KUBECTL === "") {
   test("event table: LAST SEEN TYPE REASON OBJECT MESSAGE", async () => {
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
     k.emu.control.put("events", {
-      metadata: { name: "probe.1", namespace: "default" }, involvedObject: { kind: "Pod", name: "probe", namespace: "default" },
-      reason: "BackOff", message: "Back-off restarting failed container", type: "Warning", source: { component: "kubelet" },
-      firstTimestamp: now, lastTimestamp: now, count: 3,
+      metadata: { name: "probe.1", namespace: "default" },
+      involvedObject: { kind: "Pod", name: "probe", namespace: "default" },
+      reason: "BackOff",
+      message: "Back-off restarting failed container",
+      type: "Warning",
+      source: { component: "kubelet" },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 3,
     });
     const [header, ev] = rows(await k.ok("get", "events"));
     assert.deepEqual(header, ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]);

@@ -19,8 +19,18 @@ const jwtClaims = (token: string) => JSON.parse(Buffer.from(token.split(".")[1] 
 
 /** A protobuf body: magic, then runtime.Unknown{typeMeta{apiVersion, kind}, raw} (protobuf.go). */
 function envelope(apiVersion: string, kind: string, raw: Uint8Array): Buffer {
-  const typeMeta = protobuf.Writer.create().uint32((1 << 3) | 2).string(apiVersion).uint32((2 << 3) | 2).string(kind).finish();
-  const unknown = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(typeMeta).uint32((2 << 3) | 2).bytes(raw).finish();
+  const typeMeta = protobuf.Writer.create()
+    .uint32((1 << 3) | 2)
+    .string(apiVersion)
+    .uint32((2 << 3) | 2)
+    .string(kind)
+    .finish();
+  const unknown = protobuf.Writer.create()
+    .uint32((1 << 3) | 2)
+    .bytes(typeMeta)
+    .uint32((2 << 3) | 2)
+    .bytes(raw)
+    .finish();
   return Buffer.concat([Buffer.from("k8s\0", "latin1"), unknown]);
 }
 
@@ -29,20 +39,34 @@ if (KUBECTL === "") {
   test.skip("kubectl create", () => undefined);
 } else {
   test("create secret generic: data and type arrive intact", async () => {
-    assert.match(await k.ok("create", "secret", "generic", "db-creds", "--from-literal=user=alice", "--from-literal=pass=s3cr=t"), /secret\/db-creds created/);
+    assert.match(
+      await k.ok("create", "secret", "generic", "db-creds", "--from-literal=user=alice", "--from-literal=pass=s3cr=t"),
+      /secret\/db-creds created/,
+    );
     const s = k.emu.control.get("secrets", "default", "db-creds");
     assert.ok(s !== undefined);
     assert.equal(s.type, "Opaque");
     assert.equal(Buffer.from(s.data.user, "base64").toString(), "alice");
     assert.equal(Buffer.from(s.data.pass, "base64").toString(), "s3cr=t");
-    assert.equal(s.metadata.generateName, undefined, "empty proto strings are not stored as \"\"");
-    const typed = await k.ok("create", "secret", "generic", "tls-like", "--type=kubernetes.io/basic-auth", "--from-literal=username=u", "--from-literal=password=p");
+    assert.equal(s.metadata.generateName, undefined, 'empty proto strings are not stored as ""');
+    const typed = await k.ok(
+      "create",
+      "secret",
+      "generic",
+      "tls-like",
+      "--type=kubernetes.io/basic-auth",
+      "--from-literal=username=u",
+      "--from-literal=password=p",
+    );
     assert.match(typed, /created/);
     assert.equal(k.emu.control.get("secrets", "default", "tls-like")?.type, "kubernetes.io/basic-auth");
   });
 
   test("create configmap, namespace (gets its default ServiceAccount), serviceaccount", async () => {
-    assert.match(await k.ok("create", "configmap", "settings", "--from-literal=mode=fast"), /configmap\/settings created/);
+    assert.match(
+      await k.ok("create", "configmap", "settings", "--from-literal=mode=fast"),
+      /configmap\/settings created/,
+    );
     assert.deepEqual(k.emu.control.get("configmaps", "default", "settings")?.data, { mode: "fast" });
     assert.match(await k.ok("create", "namespace", "team-a"), /namespace\/team-a created/);
     const ns = k.emu.control.get("namespaces", "", "team-a");
@@ -63,7 +87,12 @@ if (KUBECTL === "") {
     assert.equal(claims.sub, "system:serviceaccount:default:ci");
     assert.deepEqual(claims.aud, ["vault"]);
     assert.equal(claims.exp - claims.iat, 1200);
-    const review = await raw(k.emu, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", JSON.stringify({ spec: { token, audiences: ["vault"] } }));
+    const review = await raw(
+      k.emu,
+      "POST",
+      "/apis/authentication.k8s.io/v1/tokenreviews",
+      JSON.stringify({ spec: { token, audiences: ["vault"] } }),
+    );
     assert.equal(JSON.parse(review.text).status.authenticated, true);
     const tooShort = await k.run("create", "token", "ci", "--duration=5m");
     assert.notEqual(tooShort.code, 0);
@@ -73,7 +102,10 @@ if (KUBECTL === "") {
   });
 
   test("create deployment: replicas (also 0), selector, template labels and container port", async () => {
-    assert.match(await k.ok("create", "deployment", "web", "--image=nginx:1.27", "--replicas=3", "--port=8080"), /deployment.apps\/web created/);
+    assert.match(
+      await k.ok("create", "deployment", "web", "--image=nginx:1.27", "--replicas=3", "--port=8080"),
+      /deployment.apps\/web created/,
+    );
     const d = k.emu.control.get("apps/deployments", "default", "web");
     assert.equal(d?.spec.replicas, 3);
     assert.deepEqual(d?.spec.selector, { matchLabels: { app: "web" } });
@@ -81,19 +113,38 @@ if (KUBECTL === "") {
     assert.equal(d?.spec.template.metadata.creationTimestamp, null, "an empty metav1.Time decodes to null, as in JSON");
     const [c, ...others] = d?.spec.template.spec.containers ?? [];
     assert.equal(others.length, 0);
-    assert.deepEqual([c.name, c.image, c.ports, c.resources], ["nginx", "nginx:1.27", [{ containerPort: 8080, protocol: "TCP" }], {}]);
+    assert.deepEqual(
+      [c.name, c.image, c.ports, c.resources],
+      ["nginx", "nginx:1.27", [{ containerPort: 8080, protocol: "TCP" }], {}],
+    );
     await k.ok("create", "deployment", "idle", "--image=busybox", "--replicas=0");
-    assert.equal(k.emu.control.get("apps/deployments", "default", "idle")?.spec.replicas, 0, "a pointer field's zero is kept");
+    assert.equal(
+      k.emu.control.get("apps/deployments", "default", "idle")?.spec.replicas,
+      0,
+      "a pointer field's zero is kept",
+    );
   });
 
   test("protobuf bodies the subset does not model are refused, never silently trimmed", async () => {
-    const volumes = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(new Uint8Array()).finish(); // PodSpec.volumes = 1
-    const pod = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(volumes).finish(); // Pod.spec = 2
+    const volumes = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .bytes(new Uint8Array())
+      .finish(); // PodSpec.volumes = 1
+    const pod = protobuf.Writer.create()
+      .uint32((2 << 3) | 2)
+      .bytes(volumes)
+      .finish(); // Pod.spec = 2
     const headers = { "Content-Type": "application/vnd.kubernetes.protobuf" };
     const refused = await raw(k.emu, "POST", "/api/v1/namespaces/default/pods", envelope("v1", "Pod", pod), headers);
     assert.equal(refused.status, 415);
     assert.match(refused.json().message ?? "", /field 1 of k8s\.io\.api\.core\.v1\.PodSpec/);
-    const lease = await raw(k.emu, "POST", "/apis/coordination.k8s.io/v1/namespaces/default/leases", envelope("coordination.k8s.io/v1", "Lease", new Uint8Array()), headers);
+    const lease = await raw(
+      k.emu,
+      "POST",
+      "/apis/coordination.k8s.io/v1/namespaces/default/leases",
+      envelope("coordination.k8s.io/v1", "Lease", new Uint8Array()),
+      headers,
+    );
     assert.equal(lease.status, 415);
     const garbage = await raw(k.emu, "POST", "/api/v1/namespaces/default/secrets", Buffer.from("{}"), headers);
     assert.equal(garbage.status, 400);

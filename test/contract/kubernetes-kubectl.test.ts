@@ -24,7 +24,11 @@ let dir = "";
 
 /** stdout (plus stderr, where kubectl prints "No resources found"). */
 async function kubectl(...args: string[]): Promise<string> {
-  const { stdout, stderr } = await run(KUBECTL, ["--kubeconfig", join(dir, "config"), "--cache-dir", join(dir, "cache"), "--request-timeout=10s", ...args], { timeout: 20_000 });
+  const { stdout, stderr } = await run(
+    KUBECTL,
+    ["--kubeconfig", join(dir, "config"), "--cache-dir", join(dir, "cache"), "--request-timeout=10s", ...args],
+    { timeout: 20_000 },
+  );
   return args.includes("json") ? stdout : `${stdout}${stderr}`;
 }
 
@@ -44,12 +48,21 @@ if (KUBECTL === "") {
   test.skip("kubectl smoke", () => undefined);
 } else {
   test("get pods -A, create -f, apply -f, get secret -o json, delete pod (waits for DELETED)", async () => {
-    await writeFile(join(dir, "pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kpod\n  labels: {app: smoke}\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n");
-    await writeFile(join(dir, "secret.yaml"), "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ksecret\nstringData:\n  user: alice\n");
+    await writeFile(
+      join(dir, "pod.yaml"),
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kpod\n  labels: {app: smoke}\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n",
+    );
+    await writeFile(
+      join(dir, "secret.yaml"),
+      "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ksecret\nstringData:\n  user: alice\n",
+    );
     assert.match(await kubectl("get", "pods", "-A"), /No resources found|NAME/);
     assert.match(await kubectl("create", "-f", join(dir, "pod.yaml")), /pod\/kpod created/);
     assert.match(await kubectl("apply", "-f", join(dir, "secret.yaml")), /secret\/ksecret created/);
-    await writeFile(join(dir, "secret.yaml"), "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ksecret\nstringData:\n  user: bob\n");
+    await writeFile(
+      join(dir, "secret.yaml"),
+      "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ksecret\nstringData:\n  user: bob\n",
+    );
     assert.match(await kubectl("apply", "-f", join(dir, "secret.yaml")), /secret\/ksecret configured/);
     const secret = JSON.parse(await kubectl("get", "secret", "ksecret", "-o", "json"));
     assert.equal(Buffer.from(secret.data.user, "base64").toString(), "bob");
@@ -57,8 +70,15 @@ if (KUBECTL === "") {
     assert.match(listed, /default\s+kpod\s+/);
     assert.equal(JSON.parse(await kubectl("get", "pod", "kpod", "-o", "json")).metadata.labels.app, "smoke");
     assert.match(await kubectl("delete", "pod", "kpod"), /pod "kpod" deleted/);
-    assert.equal(emu.control.get("pods", "default", "kpod"), undefined, "delete --wait returned only after the pod was gone");
-    const missing = await kubectl("get", "pod", "kpod").then(() => "found", (err: { stderr?: string }) => err.stderr ?? "");
+    assert.equal(
+      emu.control.get("pods", "default", "kpod"),
+      undefined,
+      "delete --wait returned only after the pod was gone",
+    );
+    const missing = await kubectl("get", "pod", "kpod").then(
+      () => "found",
+      (err: { stderr?: string }) => err.stderr ?? "",
+    );
     assert.match(missing, /NotFound|not found/);
   });
 }

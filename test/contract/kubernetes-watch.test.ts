@@ -15,16 +15,34 @@ interface Seen {
   type: string;
   name: string;
   rv: string;
-  obj: KubernetesObject & { code?: number; reason?: string; metadata?: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number; annotations?: Record<string, string> } };
+  obj: KubernetesObject & {
+    code?: number;
+    reason?: string;
+    metadata?: {
+      deletionTimestamp?: string;
+      deletionGracePeriodSeconds?: number;
+      annotations?: Record<string, string>;
+    };
+  };
 }
 
-async function startWatch(path: string, query: Record<string, string | number | boolean | undefined>): Promise<{ events: Seen[]; ended: Promise<unknown>; stop: () => void }> {
+async function startWatch(
+  path: string,
+  query: Record<string, string | number | boolean | undefined>,
+): Promise<{ events: Seen[]; ended: Promise<unknown>; stop: () => void }> {
   const events: Seen[] = [];
   let resolveEnd: (v: unknown) => void = () => undefined;
-  const ended = new Promise((r) => { resolveEnd = r; });
-  const ctrl = await watch.watch(path, query, (type, obj: Seen["obj"]) => {
-    events.push({ type, name: obj.metadata?.name ?? "", rv: obj.metadata?.resourceVersion ?? "", obj });
-  }, (err) => resolveEnd(err ?? "clean"));
+  const ended = new Promise((r) => {
+    resolveEnd = r;
+  });
+  const ctrl = await watch.watch(
+    path,
+    query,
+    (type, obj: Seen["obj"]) => {
+      events.push({ type, name: obj.metadata?.name ?? "", rv: obj.metadata?.resourceVersion ?? "", obj });
+    },
+    (err) => resolveEnd(err ?? "clean"),
+  );
   return { events, ended, stop: () => ctrl.abort() };
 }
 
@@ -40,7 +58,10 @@ test.after(async () => {
 
 test("watch from a list RV: events in order, one global RV, MODIFIED then DELETED on graceful delete", async () => {
   const list = await core.listNamespacedPod({ namespace: ns });
-  const w = await startWatch("/api/v1/namespaces/default/pods", { resourceVersion: list.metadata?.resourceVersion, fieldSelector: "metadata.name=w1" });
+  const w = await startWatch("/api/v1/namespaces/default/pods", {
+    resourceVersion: list.metadata?.resourceVersion,
+    fieldSelector: "metadata.name=w1",
+  });
   await core.createNamespacedPod({ namespace: ns, body: podManifest("w1") });
   await eventually(() => w.events.some((e) => (e.obj as V1Pod).status?.phase === "Running"), 3000, "Running event");
   await core.deleteNamespacedPod({ name: "w1", namespace: ns });
@@ -54,7 +75,11 @@ test("watch from a list RV: events in order, one global RV, MODIFIED then DELETE
   assert.ok(marked?.metadata?.deletionTimestamp);
   assert.equal(marked?.metadata?.deletionGracePeriodSeconds, 1);
   const rvs = w.events.map((e) => Number(e.rv));
-  assert.deepEqual([...rvs].sort((a, b) => a - b), rvs, "RVs increase");
+  assert.deepEqual(
+    [...rvs].sort((a, b) => a - b),
+    rvs,
+    "RVs increase",
+  );
   assert.ok(rvs[del]! > rvs[del - 1]!, "DELETED carries the deletion RV");
   assert.equal(w.events[del]?.obj.kind, "Pod");
 });
@@ -72,39 +97,79 @@ test("grace 0 delete: MODIFIED with deletionGracePeriodSeconds 0 then DELETED; f
   const g0 = w.events.filter((e) => e.name === "g0").map((e) => e.type);
   const g1 = w.events.filter((e) => e.name === "g1").map((e) => e.type);
   assert.deepEqual(g0.slice(-2), ["MODIFIED", "DELETED"]);
-  assert.equal(w.events.find((e) => e.name === "g0" && e.type === "MODIFIED")?.obj.metadata?.deletionGracePeriodSeconds, 0);
+  assert.equal(
+    w.events.find((e) => e.name === "g0" && e.type === "MODIFIED")?.obj.metadata?.deletionGracePeriodSeconds,
+    0,
+  );
   assert.deepEqual(g1.slice(-1), ["DELETED"]);
-  assert.ok(!w.events.some((e) => e.name === "g1" && e.obj.metadata?.deletionTimestamp !== undefined && e.type === "MODIFIED"));
+  assert.ok(
+    !w.events.some((e) => e.name === "g1" && e.obj.metadata?.deletionTimestamp !== undefined && e.type === "MODIFIED"),
+  );
 });
 
 test("watch without RV sends synthetic ADDEDs; filtered watch sends DELETED when an object stops matching", async () => {
-  await core.createNamespacedPod({ namespace: ns, body: podManifest("f1", { labels: { keep: "yes" }, nodeName: "n" }) });
+  await core.createNamespacedPod({
+    namespace: ns,
+    body: podManifest("f1", { labels: { keep: "yes" }, nodeName: "n" }),
+  });
   const w = await startWatch("/api/v1/pods", { labelSelector: "keep=yes" });
   await eventually(() => w.events.some((e) => e.name === "f1" && e.type === "ADDED"), 2000, "initial ADDED");
-  await core.patchNamespacedPod({ name: "f1", namespace: ns, body: [{ op: "replace", path: "/metadata/labels/keep", value: "no" }] });
-  await eventually(() => w.events.some((e) => e.name === "f1" && e.type === "DELETED"), 2000, "DELETED on leaving the selector");
+  await core.patchNamespacedPod({
+    name: "f1",
+    namespace: ns,
+    body: [{ op: "replace", path: "/metadata/labels/keep", value: "no" }],
+  });
+  await eventually(
+    () => w.events.some((e) => e.name === "f1" && e.type === "DELETED"),
+    2000,
+    "DELETED on leaving the selector",
+  );
   const gone = w.events.find((e) => e.type === "DELETED");
-  assert.equal((gone?.obj.metadata as { labels?: Record<string, string> })?.labels?.keep, "yes", "carries the previous, matching state");
-  await core.patchNamespacedPod({ name: "f1", namespace: ns, body: [{ op: "replace", path: "/metadata/labels/keep", value: "yes" }] });
-  await eventually(() => w.events.filter((e) => e.name === "f1" && e.type === "ADDED").length === 2, 2000, "ADDED on entering");
+  assert.equal(
+    (gone?.obj.metadata as { labels?: Record<string, string> })?.labels?.keep,
+    "yes",
+    "carries the previous, matching state",
+  );
+  await core.patchNamespacedPod({
+    name: "f1",
+    namespace: ns,
+    body: [{ op: "replace", path: "/metadata/labels/keep", value: "yes" }],
+  });
+  await eventually(
+    () => w.events.filter((e) => e.name === "f1" && e.type === "ADDED").length === 2,
+    2000,
+    "ADDED on entering",
+  );
   w.stop();
   await core.deleteNamespacedPod({ name: "f1", namespace: ns, gracePeriodSeconds: 0 });
 });
 
 test("timeoutSeconds ends the stream cleanly; bookmarks only when allowed; sendInitialEvents end bookmark", async () => {
   const started = Date.now();
-  const w = await startWatch("/api/v1/namespaces/default/secrets", { timeoutSeconds: 1, allowWatchBookmarks: true, resourceVersion: emu.control.currentResourceVersion() });
+  const w = await startWatch("/api/v1/namespaces/default/secrets", {
+    timeoutSeconds: 1,
+    allowWatchBookmarks: true,
+    resourceVersion: emu.control.currentResourceVersion(),
+  });
   emu.control.sendBookmarks();
   assert.equal(await w.ended, "clean");
   assert.ok(Date.now() - started >= 900 && Date.now() - started < 3000);
   assert.equal(w.events[0]?.type, "BOOKMARK");
   assert.equal(w.events[0]?.obj.kind, "Secret");
-  const noBm = await startWatch("/api/v1/namespaces/default/secrets", { timeoutSeconds: 1, resourceVersion: emu.control.currentResourceVersion() });
+  const noBm = await startWatch("/api/v1/namespaces/default/secrets", {
+    timeoutSeconds: 1,
+    resourceVersion: emu.control.currentResourceVersion(),
+  });
   emu.control.sendBookmarks();
   await noBm.ended;
   assert.equal(noBm.events.length, 0);
   await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "init-1" } } });
-  const init = await startWatch("/api/v1/namespaces/default/secrets", { sendInitialEvents: true, resourceVersionMatch: "NotOlderThan", allowWatchBookmarks: true, timeoutSeconds: 1 });
+  const init = await startWatch("/api/v1/namespaces/default/secrets", {
+    sendInitialEvents: true,
+    resourceVersionMatch: "NotOlderThan",
+    allowWatchBookmarks: true,
+    timeoutSeconds: 1,
+  });
   await init.ended;
   const last = init.events[init.events.length - 1];
   assert.equal(last?.type, "BOOKMARK");
@@ -128,7 +193,9 @@ test("too-old RV after compact → ERROR 410 Expired event, then the stream clos
 });
 
 test("informer: re-lists after 410, resumes after dropWatches", async () => {
-  const informer = makeInformer(kubeConfigFor(emu), "/api/v1/namespaces/default/configmaps", () => core.listNamespacedConfigMap({ namespace: ns }));
+  const informer = makeInformer(kubeConfigFor(emu), "/api/v1/namespaces/default/configmaps", () =>
+    core.listNamespacedConfigMap({ namespace: ns }),
+  );
   const adds: string[] = [];
   const deletes: string[] = [];
   let errors = 0;
@@ -156,8 +223,16 @@ test("informer: re-lists after 410, resumes after dropWatches", async () => {
     emu.control.compact();
     emu.control.resume();
     await eventually(() => adds.includes("i3") && deletes.includes("i1"), 3000, "relist after 410");
-    assert.deepEqual(informer.list(ns).map((o) => o.metadata?.name).sort(), ["i2", "i3"]);
-    const relists = emu.control.requests.filter((r) => r.path.startsWith("/api/v1/namespaces/default/configmaps") && !r.path.includes("watch=")).length;
+    assert.deepEqual(
+      informer
+        .list(ns)
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ["i2", "i3"],
+    );
+    const relists = emu.control.requests.filter(
+      (r) => r.path.startsWith("/api/v1/namespaces/default/configmaps") && !r.path.includes("watch="),
+    ).length;
     assert.ok(relists >= 2, "listFn called again");
   } finally {
     stopped = true;
@@ -168,17 +243,37 @@ test("informer: re-lists after 410, resumes after dropWatches", async () => {
 
 test("owned Secret is garbage-collected (with a DELETED event) after its owner pod is gone", async () => {
   const pod = await core.createNamespacedPod({ namespace: ns, body: podManifest("owner", { nodeName: "n" }) });
-  const ownerRef = { apiVersion: "v1", kind: "Pod", name: "owner", uid: pod.metadata?.uid ?? "", controller: true, blockOwnerDeletion: true };
-  await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "owned", ownerReferences: [ownerRef] }, stringData: { a: "b" } } });
-  const w = await startWatch("/api/v1/namespaces/default/secrets", { resourceVersion: emu.control.currentResourceVersion() });
+  const ownerRef = {
+    apiVersion: "v1",
+    kind: "Pod",
+    name: "owner",
+    uid: pod.metadata?.uid ?? "",
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+  await core.createNamespacedSecret({
+    namespace: ns,
+    body: { metadata: { name: "owned", ownerReferences: [ownerRef] }, stringData: { a: "b" } },
+  });
+  const w = await startWatch("/api/v1/namespaces/default/secrets", {
+    resourceVersion: emu.control.currentResourceVersion(),
+  });
   await sleep(150);
   assert.ok(await core.readNamespacedSecret({ name: "owned", namespace: ns }), "survives while the owner exists");
   await core.deleteNamespacedPod({ name: "owner", namespace: ns });
   await sleep(300);
-  assert.ok(await core.readNamespacedSecret({ name: "owned", namespace: ns }), "not collected during the pod's grace period");
+  assert.ok(
+    await core.readNamespacedSecret({ name: "owned", namespace: ns }),
+    "not collected during the pod's grace period",
+  );
   await eventually(() => w.events.some((e) => e.type === "DELETED" && e.name === "owned"), 4000, "GC DELETED");
   w.stop();
-  const twoControllers = await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "bad-owners", ownerReferences: [ownerRef, { ...ownerRef, uid: "other" }] } } }).catch((e: { code: number }) => e.code);
+  const twoControllers = await core
+    .createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: "bad-owners", ownerReferences: [ownerRef, { ...ownerRef, uid: "other" }] } },
+    })
+    .catch((e: { code: number }) => e.code);
   assert.equal(twoControllers, 422);
 });
 

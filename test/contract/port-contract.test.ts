@@ -24,7 +24,13 @@ vaultPortContract("real client on the Vault emulator", async () => {
     kvPassword: seeded.kvPassword,
     leasePath: "database/creds/postgres-role",
     deniedPath: "secret/data/other",
-    jwt: async () => s.kube.control.issueToken({ namespace: "default", serviceAccount: "postgres-vault", audiences: ["vault"], expirationSeconds: 600 }),
+    jwt: async () =>
+      s.kube.control.issueToken({
+        namespace: "default",
+        serviceAccount: "postgres-vault",
+        audiences: ["vault"],
+        expirationSeconds: 600,
+      }),
     close: async () => undefined,
   };
 });
@@ -36,7 +42,13 @@ kubePortContract("real client on the Kubernetes emulator", async () => {
     kube: createKubeClient(loadKubeConfig(s.leasekeeperKubeconfigPath)),
     namespace: "default",
     createPod: (name, serviceAccount) =>
-      s.core.createNamespacedPod({ namespace: "default", body: { metadata: { name }, spec: { serviceAccountName: serviceAccount, containers: [{ name: "app", image: "busybox" }] } } }),
+      s.core.createNamespacedPod({
+        namespace: "default",
+        body: {
+          metadata: { name },
+          spec: { serviceAccountName: serviceAccount, containers: [{ name: "app", image: "busybox" }] },
+        },
+      }),
     close: () => s.close(),
   };
 });

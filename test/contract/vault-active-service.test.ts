@@ -8,7 +8,12 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Agent, request } from "node:http";
 import vault from "node-vault";
-import { startVaultActiveService, startVaultCluster, type VaultActiveService, type VaultEmulator } from "../emulators/vault/index.ts";
+import {
+  startVaultActiveService,
+  startVaultCluster,
+  type VaultActiveService,
+  type VaultEmulator,
+} from "../emulators/vault/index.ts";
 import { waitFor } from "../emulators/vault/testing.ts";
 
 let nodes: VaultEmulator[] = [];
@@ -20,19 +25,26 @@ interface Answer {
 }
 
 /** One request on a new connection (no keep-alive pool), as a fresh client would make it. */
-function oneShot(path: string, opts: { method?: string; body?: unknown; token?: string; timeoutMs?: number; agent?: Agent } = {}): Promise<Answer> {
+function oneShot(
+  path: string,
+  opts: { method?: string; body?: unknown; token?: string; timeoutMs?: number; agent?: Agent } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const req = request(`${svc.url}/v1/${path}`, {
-      method: opts.method ?? "GET",
-      agent: opts.agent ?? false,
-      headers: opts.token ? { "x-vault-token": opts.token } : {},
-      signal: opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined,
-    }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      `${svc.url}/v1/${path}`,
+      {
+        method: opts.method ?? "GET",
+        agent: opts.agent ?? false,
+        headers: opts.token ? { "x-vault-token": opts.token } : {},
+        signal: opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined,
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("error", (err: Error & { code?: string }) => reject(err));
     req.end(payload);
   });
@@ -44,7 +56,11 @@ async function servedBy(): Promise<string> {
   return body.is_self ? body.leader_address : `a standby of ${body.leader_address}`;
 }
 
-const failed = (p: Promise<unknown>) => p.then(() => "answered", (err: Error & { code?: string }) => err.code ?? err.name);
+const failed = (p: Promise<unknown>) =>
+  p.then(
+    () => "answered",
+    (err: Error & { code?: string }) => err.code ?? err.name,
+  );
 
 test.before(async () => {
   nodes = await startVaultCluster(3, { ha: true, sealed: false });
@@ -103,7 +119,10 @@ test("a keep-alive client (node-vault) keeps its socket to the old pod: 503 afte
   first.control.seal();
   await svc.settled();
   assert.is((await oneShot("sys/health", { agent })).status, 503, "same socket, same (now sealed) pod");
-  const stale = await v.read("secret/data/sticky").then(() => 200, (e: { response?: { statusCode?: number } }) => e.response?.statusCode);
+  const stale = await v.read("secret/data/sticky").then(
+    () => 200,
+    (e: { response?: { statusCode?: number } }) => e.response?.statusCode,
+  );
   assert.is(stale, 503, "node-vault reuses its pooled connection to the sealed pod");
   agent.destroy();
   assert.is((await oneShot("sys/health")).status, 200, "a new connection reaches the new active pod");

@@ -8,7 +8,12 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import vault from "node-vault";
 import { startVaultEmulator, type VaultEmulator } from "../emulators/vault/index.ts";
-import { failure, fakeServiceAccountJwt, startTokenReviewStub, type TokenReviewStub } from "../emulators/vault/testing.ts";
+import {
+  failure,
+  fakeServiceAccountJwt,
+  startTokenReviewStub,
+  type TokenReviewStub,
+} from "../emulators/vault/testing.ts";
 
 let emu: VaultEmulator;
 let k8s: TokenReviewStub;
@@ -21,14 +26,23 @@ test.before(async () => {
   const root = client(emu.rootToken);
   await root.write("auth/kubernetes/config", { kubernetes_host: k8s.url, token_reviewer_jwt: k8s.reviewerJwt });
   await root.write("auth/kubernetes/role/batch", {
-    bound_service_account_names: "orders", bound_service_account_namespaces: "shop",
-    token_policies: "certs", token_ttl: "2m", token_type: "batch", audience: "vault",
+    bound_service_account_names: "orders",
+    bound_service_account_namespaces: "shop",
+    token_policies: "certs",
+    token_ttl: "2m",
+    token_type: "batch",
+    audience: "vault",
   });
   await root.addPolicy({
     name: "certs",
     rules: 'path "pki/issue/*" { capabilities = ["update"] }\npath "auth/token/create*" { capabilities = ["update"] }',
   });
-  await root.write("pki/roles/leased", { allowed_domains: "example.com", allow_subdomains: true, generate_lease: true, ttl: "1h" });
+  await root.write("pki/roles/leased", {
+    allowed_domains: "example.com",
+    allow_subdomains: true,
+    generate_lease: true,
+    ttl: "1h",
+  });
 });
 test.after(async () => {
   await emu.close();
@@ -41,9 +55,15 @@ test("Kubernetes login with token_type=batch: hvb. token, empty accessor, not re
   const v = client();
   const { auth } = await v.kubernetesLogin({ role: "batch", jwt, mount_point: "kubernetes" });
   assert.match(auth.client_token, /^hvb\./);
-  assert.equal([auth.accessor, auth.renewable, auth.token_type, auth.orphan, auth.lease_duration], ["", false, "batch", true, 120]);
+  assert.equal(
+    [auth.accessor, auth.renewable, auth.token_type, auth.orphan, auth.lease_duration],
+    ["", false, "batch", true, 120],
+  );
   const self = (await v.tokenLookupSelf()).data;
-  assert.equal([self.type, self.accessor, self.renewable, self.display_name], ["batch", "", false, "kubernetes-shop-orders"]);
+  assert.equal(
+    [self.type, self.accessor, self.renewable, self.display_name],
+    ["batch", "", false, "kubernetes-shop-orders"],
+  );
 
   const renew = await failure(v.tokenRenewSelf());
   assert.equal([renew.status, renew.message], [400, "batch tokens cannot be renewed"]);
@@ -69,9 +89,14 @@ test("role validation: token_type values, batch excludes periodic and limited-us
   assert.is((await root.read("auth/kubernetes/role/batch")).data.token_type, "batch");
   const role = { bound_service_account_names: "x", bound_service_account_namespaces: "y", audience: "vault" };
   const bad = await failure(root.write("auth/kubernetes/role/bad", { ...role, token_type: "weird" }));
-  assert.equal([bad.status, bad.message], [400, 'invalid \'token_type\' value "weird"']);
-  const periodic = await failure(root.write("auth/kubernetes/role/bad", { ...role, token_type: "batch", token_period: "1h" }));
-  assert.equal(periodic.message, "'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens");
+  assert.equal([bad.status, bad.message], [400, "invalid 'token_type' value \"weird\""]);
+  const periodic = await failure(
+    root.write("auth/kubernetes/role/bad", { ...role, token_type: "batch", token_period: "1h" }),
+  );
+  assert.equal(
+    periodic.message,
+    "'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens",
+  );
 });
 
 test("token role with token_type=batch: child batch token; its leases go with the parent token", async () => {
@@ -82,9 +107,16 @@ test("token role with token_type=batch: child batch token; its leases go with th
   const made = await client(parent.client_token).write("auth/token/create/batchy", {});
   const batch = made.auth;
   assert.match(batch.client_token, /^hvb\./);
-  assert.equal([batch.accessor, batch.renewable, batch.token_type, batch.orphan, batch.policies], ["", false, "batch", false, ["certs", "default"]]);
+  assert.equal(
+    [batch.accessor, batch.renewable, batch.token_type, batch.orphan, batch.policies],
+    ["", false, "batch", false, ["certs", "default"]],
+  );
   const cert = await client(batch.client_token).write("pki/issue/leased", { common_name: "b.example.com" });
-  assert.is(emu.control.leases().find((l) => l.id === cert.lease_id)?.tokenAccessor, "", "not indexed under the batch token");
+  assert.is(
+    emu.control.leases().find((l) => l.id === cert.lease_id)?.tokenAccessor,
+    "",
+    "not indexed under the batch token",
+  );
   const unknownRole = await failure(client(parent.client_token).write("auth/token/create/nope", {}));
   assert.equal([unknownRole.status, unknownRole.message], [400, "unknown role nope"]);
 

@@ -43,8 +43,18 @@ test.before(async () => {
     password: db.password,
     allowed_roles: "app,short",
   });
-  await root.write("database/roles/app", { db_name: "pg", creation_statements: [CREATE], default_ttl: "1h", max_ttl: "90m" });
-  await root.write("database/roles/short", { db_name: "pg", creation_statements: [CREATE], default_ttl: 2, max_ttl: "10s" });
+  await root.write("database/roles/app", {
+    db_name: "pg",
+    creation_statements: [CREATE],
+    default_ttl: "1h",
+    max_ttl: "90m",
+  });
+  await root.write("database/roles/short", {
+    db_name: "pg",
+    creation_statements: [CREATE],
+    default_ttl: 2,
+    max_ttl: "10s",
+  });
   await root.write("database/roles/other", { db_name: "pg", creation_statements: [CREATE] });
   await root.addPolicy({ name: "dbuser", rules: 'path "database/creds/*" { capabilities = ["read"] }' });
 });
@@ -86,13 +96,20 @@ test("creds create a real PostgreSQL login; sync revoke drops it and is idempote
 test("renew counts from now, is capped at issue time + max_ttl with Vault's warning, and moves VALID UNTIL", async () => {
   const root = client(emu.rootToken);
   const res = await root.read("database/creds/app");
-  const before = await admin.query<{ v: Date }>("select rolvaliduntil as v from pg_roles where rolname = $1", [res.data.username]);
+  const before = await admin.query<{ v: Date }>("select rolvaliduntil as v from pg_roles where rolname = $1", [
+    res.data.username,
+  ]);
   const small = await root.renew({ lease_id: res.lease_id, increment: 600 });
   assert.equal([small.lease_duration, small.warnings, small.renewable], [600, null, true]);
   const capped = await root.renew({ lease_id: res.lease_id, increment: 7200 });
   assert.ok(capped.lease_duration > 5390 && capped.lease_duration <= 5400);
-  assert.match(capped.warnings[0], /^TTL of "2h" exceeded the effective max_ttl of "1h29m5\ds"; TTL value is capped accordingly$/);
-  const after = await admin.query<{ v: Date }>("select rolvaliduntil as v from pg_roles where rolname = $1", [res.data.username]);
+  assert.match(
+    capped.warnings[0],
+    /^TTL of "2h" exceeded the effective max_ttl of "1h29m5\ds"; TTL value is capped accordingly$/,
+  );
+  const after = await admin.query<{ v: Date }>("select rolvaliduntil as v from pg_roles where rolname = $1", [
+    res.data.username,
+  ]);
   assert.ok(after.rows[0]!.v.getTime() > before.rows[0]!.v.getTime());
   assert.ok((await root.write("sys/leases/lookup", { lease_id: res.lease_id })).data.last_renewal !== null);
   assert.is((await failure(root.write("sys/leases/renew", { increment: "5s" }))).message, "lease_id must be specified");
@@ -119,9 +136,21 @@ test("revoking the owning token (by accessor) revokes its leases; display name g
   const owned = emu.control.leases().filter((l) => l.tokenAccessor === created.auth.accessor);
   assert.is(owned.length, 2);
   await root.tokenRevokeAccessor({ accessor: created.auth.accessor });
-  await waitFor(async () => !(await roleExists(a.data.username)) && !(await roleExists(b.data.username)), 5_000, "roles dropped");
+  await waitFor(
+    async () => !(await roleExists(a.data.username)) && !(await roleExists(b.data.username)),
+    5_000,
+    "roles dropped",
+  );
   // Token revocation takes its leases lazily (vault/expiration.go): the record follows the DROP ROLE.
-  await waitFor(async () => emu.control.leases().filter((l) => l.tokenAccessor === created.auth.accessor).every((l) => l.revoked), 5_000, "leases marked revoked");
+  await waitFor(
+    async () =>
+      emu.control
+        .leases()
+        .filter((l) => l.tokenAccessor === created.auth.accessor)
+        .every((l) => l.revoked),
+    5_000,
+    "leases marked revoked",
+  );
   assert.is((await failure(root.renew({ lease_id: a.lease_id }))).message, "lease not found");
 });
 

@@ -25,7 +25,11 @@ test("expired, not yet revoked: lookupAccessor → undefined, revokeAccessor →
   const client = createVaultClient({ endpoint: v.url, controllerToken: () => v.rootToken, timeoutMs: 2000 });
   assert.ok(await client.lookupAccessor(accessor), "alive: its metadata");
   await new Promise((r) => setTimeout(r, 2500));
-  const raw = await fetch(`${v.url}/v1/auth/token/lookup-accessor`, { method: "POST", headers: { "x-vault-token": v.rootToken }, body: JSON.stringify({ accessor }) });
+  const raw = await fetch(`${v.url}/v1/auth/token/lookup-accessor`, {
+    method: "POST",
+    headers: { "x-vault-token": v.rootToken },
+    body: JSON.stringify({ accessor }),
+  });
   assert.is(raw.status, 200, "Vault still answers for the expired token");
   assert.is(await client.lookupAccessor(accessor), undefined, "the client takes it as gone");
   await client.revokeAccessor(accessor);

@@ -11,9 +11,11 @@ import { startVaultCluster, type VaultEmulator } from "../emulators/vault/index.
 import { failure, waitFor } from "../emulators/vault/testing.ts";
 
 let nodes: VaultEmulator[] = [];
-const client = (n: VaultEmulator, token?: string) => vault({ apiVersion: "v1", endpoint: n.url, token: token ?? n.rootToken });
+const client = (n: VaultEmulator, token?: string) =>
+  vault({ apiVersion: "v1", endpoint: n.url, token: token ?? n.rootToken });
 const status = async (n: VaultEmulator, query = "") => (await fetch(`${n.url}/v1/sys/health${query}`)).status;
-const leaderOf = async (n: VaultEmulator) => (await (await fetch(`${n.url}/v1/sys/leader`)).json()) as Record<string, unknown>;
+const leaderOf = async (n: VaultEmulator) =>
+  (await (await fetch(`${n.url}/v1/sys/leader`)).json()) as Record<string, unknown>;
 
 test.before(async () => {
   nodes = await startVaultCluster(3, { ha: true, sealed: false, electionDelayMs: 300 });
@@ -29,7 +31,10 @@ test("sys/health: 200 on the active node, 429 on standbys; standbyok / standbyco
   assert.is(await status(b, "?standbyok=true"), 200);
   assert.is(await status(b, "?standbycode=299"), 299);
   const body = (await (await fetch(`${b.url}/v1/sys/health`)).json()) as Record<string, unknown>;
-  assert.equal([body.standby, body.sealed, body.cluster_id], [true, false, (await (await fetch(`${a.url}/v1/sys/health`)).json() as Record<string, unknown>).cluster_id]);
+  assert.equal(
+    [body.standby, body.sealed, body.cluster_id],
+    [true, false, ((await (await fetch(`${a.url}/v1/sys/health`)).json()) as Record<string, unknown>).cluster_id],
+  );
   const leader = await leaderOf(b);
   assert.equal([leader.ha_enabled, leader.is_self, leader.leader_address], [true, false, a.url]);
   assert.equal([(await leaderOf(a)).is_self], [true]);
@@ -59,7 +64,9 @@ test("failover: the active node seals, a standby takes over after its election d
   assert.equal(await Promise.all(nodes.map((n) => status(n))), [503, 429, 429], "no active node yet");
   const lost = await failure(client(b).read("secret/data/shared"));
   assert.equal([lost.status, lost.message], [500, "local node not active but active cluster node not found"]);
-  const noForward = await fetch(`${c.url}/v1/secret/data/shared`, { headers: { "x-vault-token": c.rootToken, "x-vault-no-request-forwarding": "1" } });
+  const noForward = await fetch(`${c.url}/v1/secret/data/shared`, {
+    headers: { "x-vault-token": c.rootToken, "x-vault-no-request-forwarding": "1" },
+  });
   assert.equal([noForward.status, await noForward.json()], [503, { errors: ["no active Vault instance found"] }]);
   const sealed = await failure(client(a).read("secret/data/shared"));
   assert.equal([sealed.status, sealed.message], [503, "Vault is sealed"]);
@@ -67,7 +74,11 @@ test("failover: the active node seals, a standby takes over after its election d
 
   await waitFor(() => b.control.isActive(), 2_000, "replica 1 active");
   assert.equal(await Promise.all(nodes.map((n) => status(n))), [503, 200, 429]);
-  assert.equal((await client(c).read("secret/data/shared")).data.data, { v: "via-standby" }, "storage survived the failover");
+  assert.equal(
+    (await client(c).read("secret/data/shared")).data.data,
+    { v: "via-standby" },
+    "storage survived the failover",
+  );
   a.control.unseal();
   assert.is(await status(a), 429, "an unsealed former leader comes back as a standby");
 });

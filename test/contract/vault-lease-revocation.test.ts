@@ -32,7 +32,9 @@ test.before(async () => {
   await root.write("database/config/pg", {
     plugin_name: "postgresql-database-plugin",
     connection_url: `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.database}?sslmode=disable`,
-    username: db.user, password: db.password, allowed_roles: "app",
+    username: db.user,
+    password: db.password,
+    allowed_roles: "app",
   });
   await root.write("database/roles/app", { db_name: "pg", creation_statements: [CREATE], default_ttl: "1h" });
   await root.addPolicy({ name: "dbuser", rules: 'path "database/creds/*" { capabilities = ["read"] }' });

@@ -8,7 +8,13 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import vault from "node-vault";
-import { startVaultActiveService, startVaultCluster, startVaultEmulator, type VaultActiveService, type VaultEmulator } from "../emulators/vault/index.ts";
+import {
+  startVaultActiveService,
+  startVaultCluster,
+  startVaultEmulator,
+  type VaultActiveService,
+  type VaultEmulator,
+} from "../emulators/vault/index.ts";
 import { failure, waitFor } from "../emulators/vault/testing.ts";
 
 let leader: VaultEmulator;
@@ -47,7 +53,11 @@ test("manual join: uninitialised, then the leader's t/n; the last share answers 
   const nowhere = await failure(client(f).write("sys/storage/raft/join", { leader_api_addr: "http://127.0.0.1:1" }));
   assert.equal([nowhere.status, nowhere.message], [500, "failed to join raft cluster: failed to get raft challenge"]);
   assert.equal(await client(f).write("sys/storage/raft/join", { leader_api_addr: leader.url }), { joined: true });
-  assert.equal(pick(await sealStatus(f)), [true, true, 3, 5, 0, ""], "t/n come from the leader; initialized while joining");
+  assert.equal(
+    pick(await sealStatus(f)),
+    [true, true, 3, 5, 0, ""],
+    "t/n come from the leader; initialized while joining",
+  );
   assert.is(await health(f), 503);
 
   const keys = leader.unsealKeys;
@@ -59,8 +69,14 @@ test("manual join: uninitialised, then the leader's t/n; the last share answers 
   const after = await sealStatus(f);
   assert.equal([after.sealed, after.cluster_id], [false, (await sealStatus(leader)).cluster_id]);
   assert.is(await health(f), 429, "a standby of the leader's cluster");
-  await vault({ apiVersion: "v1", endpoint: f.url, token: leader.rootToken }).write("secret/data/joined", { data: { ok: true } });
-  assert.equal((await vault({ apiVersion: "v1", endpoint: leader.url, token: leader.rootToken }).read("secret/data/joined")).data.data, { ok: true });
+  await vault({ apiVersion: "v1", endpoint: f.url, token: leader.rootToken }).write("secret/data/joined", {
+    data: { ok: true },
+  });
+  assert.equal(
+    (await vault({ apiVersion: "v1", endpoint: leader.url, token: leader.rootToken }).read("secret/data/joined")).data
+      .data,
+    { ok: true },
+  );
   assert.equal(await client(f).write("sys/storage/raft/join", { leader_api_addr: leader.url }), { joined: true });
   const notRaft = await failure(client(leader).write("sys/storage/raft/join", { leader_api_addr: f.url }));
   assert.equal([notRaft.status, notRaft.message], [500, "raft backend not in use"]);

@@ -19,7 +19,10 @@ test("uninitialised: health 501 body, seal-status, sealed 503, init then unseal 
     assert.equal([sealed.status, sealed.message], [503, "Vault is sealed"]);
 
     const bad = await failure(v.init({ secret_shares: 5, secret_threshold: 6 }));
-    assert.equal([bad.status, bad.message], [400, "invalid seal configuration: threshold cannot be larger than shares"]);
+    assert.equal(
+      [bad.status, bad.message],
+      [400, "invalid seal configuration: threshold cannot be larger than shares"],
+    );
     const one = await failure(v.init({ secret_shares: 3, secret_threshold: 1 }));
     assert.is(one.message, "invalid seal configuration: threshold must be greater than one for multiple shares");
 
@@ -29,7 +32,10 @@ test("uninitialised: health 501 body, seal-status, sealed 503, init then unseal 
     assert.ok(init.keys.every((k: string) => /^[0-9a-f]{66}$/.test(k)));
     assert.is(Buffer.from(init.keys_base64[0], "base64").toString("hex"), init.keys[0]);
     assert.match(init.root_token, /^hvs\./);
-    assert.is((await failure(v.init({ secret_shares: 1, secret_threshold: 1 }))).message, "Vault is already initialized");
+    assert.is(
+      (await failure(v.init({ secret_shares: 1, secret_threshold: 1 }))).message,
+      "Vault is already initialized",
+    );
     assert.is((await v.status()).sealed, true);
 
     let s = await v.unseal({ key: init.keys[4] });
@@ -81,10 +87,19 @@ test("unseal input errors, reset, and reset on an unsealed vault", async () => {
     assert.is((await failure(v.unseal({ reset: true }))).message, "vault is unsealed");
     emu.control.seal();
     const missing = await failure(v.unseal({}));
-    assert.equal([missing.status, missing.message], [400, "'key' must be specified in request body as JSON, or 'reset' set to true"]);
-    assert.is((await failure(v.unseal({ key: "!!not-a-key!!" }))).message, "'key' must be a valid hex or base64 string");
+    assert.equal(
+      [missing.status, missing.message],
+      [400, "'key' must be specified in request body as JSON, or 'reset' set to true"],
+    );
+    assert.is(
+      (await failure(v.unseal({ key: "!!not-a-key!!" }))).message,
+      "'key' must be a valid hex or base64 string",
+    );
     assert.is((await failure(v.unseal({ key: "asdf" }))).message, "invalid key: key is shorter than minimum 16 bytes");
-    assert.is((await failure(v.unseal({ key: "ab".repeat(40) }))).message, "invalid key: key is longer than maximum 33 bytes");
+    assert.is(
+      (await failure(v.unseal({ key: "ab".repeat(40) }))).message,
+      "invalid key: key is longer than maximum 33 bytes",
+    );
     assert.is((await v.unseal({ key: emu.unsealKeys[0] })).progress, 1);
     const reset = await v.unseal({ reset: true, key: emu.unsealKeys[1] });
     assert.equal([reset.progress, reset.nonce], [0, ""]);
@@ -110,7 +125,11 @@ test("sealed vault answers 503 on logical paths, raw sys paths keep working; res
     assert.equal([body.sealed, body.standby, "cluster_name" in body], [true, true, false]);
     assert.is((await fetch(`${emu.url}/v1/sys/health?sealedcode=200`)).status, 200);
     assert.is((await fetch(`${emu.url}/v1/sys/health?sealedcode=abc`)).status, 400);
-    const calls = [() => v.tokenLookupSelf(), () => v.read("secret/data/keep"), () => v.write("sys/leases/renew", { lease_id: "x" })];
+    const calls = [
+      () => v.tokenLookupSelf(),
+      () => v.read("secret/data/keep"),
+      () => v.write("sys/leases/renew", { lease_id: "x" }),
+    ];
     for (const call of calls) {
       const e = await failure(call());
       assert.equal([e.status, e.message], [503, "Vault is sealed"]);

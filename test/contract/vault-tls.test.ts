@@ -8,7 +8,12 @@ import * as assert from "uvu/assert";
 import { get } from "node:https";
 import { connect } from "node:tls";
 import vault from "node-vault";
-import { startVaultActiveService, startVaultCluster, startVaultEmulator, type VaultEmulator } from "../emulators/vault/index.ts";
+import {
+  startVaultActiveService,
+  startVaultCluster,
+  startVaultEmulator,
+  type VaultEmulator,
+} from "../emulators/vault/index.ts";
 
 const NAMES = ["vault-active.vault.svc", "vault.vault.svc.cluster.local"];
 
@@ -37,15 +42,23 @@ test("HTTPS with a certificate for the DNS names only; the CA PEM verifies it by
     assert.is(await httpsGet(health, { ca, servername: "vault-0.vault-internal" }), "ERR_TLS_CERT_ALTNAME_INVALID");
 
     const san = await new Promise<string | undefined>((resolve, reject) => {
-      const socket = connect({ host: "127.0.0.1", port: Number(new URL(emu.url).port), ca, servername: NAMES[0] }, () => {
-        resolve(socket.getPeerX509Certificate()?.subjectAltName);
-        socket.end();
-      });
+      const socket = connect(
+        { host: "127.0.0.1", port: Number(new URL(emu.url).port), ca, servername: NAMES[0] },
+        () => {
+          resolve(socket.getPeerX509Certificate()?.subjectAltName);
+          socket.end();
+        },
+      );
       socket.on("error", reject);
     });
     assert.is(san, `DNS:${NAMES[0]}, DNS:${NAMES[1]}`);
 
-    const v = vault({ apiVersion: "v1", endpoint: emu.url, token: emu.rootToken, requestOptions: { ca, agentOptions: { servername: NAMES[0] } } });
+    const v = vault({
+      apiVersion: "v1",
+      endpoint: emu.url,
+      token: emu.rootToken,
+      requestOptions: { ca, agentOptions: { servername: NAMES[0] } },
+    });
     assert.is((await v.status()).sealed, false);
     await v.write("secret/data/tls", { data: { ok: true } });
     assert.ok((await v.list("sys/policies/acl")).data.keys.includes("default"), "LIST (raw-method fallback) over TLS");
@@ -66,7 +79,11 @@ test("an HA cluster shares one CA; the vault-active Service passes TLS through t
     assert.is(await httpsGet(`${svc.url}/v1/sys/health`, { ca, servername: NAMES[0] }), 200);
     a.control.seal();
     await svc.settled();
-    assert.is(await httpsGet(`${svc.url}/v1/sys/health`, { ca, servername: NAMES[0] }), 200, "now replica 1 behind the same name");
+    assert.is(
+      await httpsGet(`${svc.url}/v1/sys/health`, { ca, servername: NAMES[0] }),
+      200,
+      "now replica 1 behind the same name",
+    );
   } finally {
     await svc.close();
     for (const n of nodes) await n.close();

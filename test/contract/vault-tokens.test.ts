@@ -9,7 +9,10 @@ const client = (token?: string) => vault({ apiVersion: "v1", endpoint: emu.url, 
 
 test.before(async () => {
   emu = await startVaultEmulator();
-  await client(emu.rootToken).addPolicy({ name: "minter", rules: 'path "auth/token/create" { capabilities = ["update"] }' });
+  await client(emu.rootToken).addPolicy({
+    name: "minter",
+    rules: 'path "auth/token/create" { capabilities = ["update"] }',
+  });
 });
 test.after(async () => {
   await emu.close();
@@ -20,13 +23,24 @@ const INVALID_TOKEN = "2 errors occurred:\n\t* permission denied\n\t* invalid to
 
 test("token create / lookup-self / lookup-accessor / renew-self with max TTL capping", async () => {
   const root = client(emu.rootToken);
-  const created = await client(emu.rootToken).tokenCreate({ policies: ["app"], ttl: "1h", explicit_max_ttl: "90m", meta: { team: "a" } });
+  const created = await client(emu.rootToken).tokenCreate({
+    policies: ["app"],
+    ttl: "1h",
+    explicit_max_ttl: "90m",
+    meta: { team: "a" },
+  });
   const auth = created.auth;
-  assert.equal([auth.policies, auth.lease_duration, auth.renewable, auth.orphan], [["app", "default"], 3600, true, false]);
+  assert.equal(
+    [auth.policies, auth.lease_duration, auth.renewable, auth.orphan],
+    [["app", "default"], 3600, true, false],
+  );
   assert.is(auth.accessor.length, 24);
   const t = client(auth.client_token);
   const self = (await t.tokenLookupSelf()).data;
-  assert.equal([self.id, self.accessor, self.display_name, self.meta, self.creation_ttl], [auth.client_token, auth.accessor, "token", { team: "a" }, 3600]);
+  assert.equal(
+    [self.id, self.accessor, self.display_name, self.meta, self.creation_ttl],
+    [auth.client_token, auth.accessor, "token", { team: "a" }, 3600],
+  );
   assert.ok(self.ttl > 3590 && self.ttl <= 3600);
   const byAccessor = (await root.tokenLookupAccessor({ accessor: auth.accessor })).data;
   assert.equal([byAccessor.id, byAccessor.accessor], ["", auth.accessor]);
@@ -34,7 +48,10 @@ test("token create / lookup-self / lookup-accessor / renew-self with max TTL cap
   assert.is(renewed.auth.client_token, auth.client_token);
   assert.ok(renewed.auth.lease_duration <= 5400 && renewed.auth.lease_duration > 5390);
   assert.is(renewed.warnings.length, 1);
-  assert.match(renewed.warnings[0], /^TTL of "2h" exceeded the effective max_ttl of "1h29m5\ds"; TTL value is capped accordingly$/);
+  assert.match(
+    renewed.warnings[0],
+    /^TTL of "2h" exceeded the effective max_ttl of "1h29m5\ds"; TTL value is capped accordingly$/,
+  );
   const rootRenew = await failure(root.tokenRenewSelf());
   assert.equal([rootRenew.status, rootRenew.message], [400, "lease is not renewable"]);
 });
@@ -44,7 +61,9 @@ test("missing, unknown and revoked tokens: 400 missing client token, 403 invalid
   assert.equal([none.status, none.message], [400, "missing client token"]);
   const bogus = await failure(client("hvs.bogus").tokenLookupSelf());
   assert.equal([bogus.status, bogus.message], [403, INVALID_TOKEN]);
-  const res = await fetch(`${emu.url}/v1/auth/token/lookup-self`, { headers: { authorization: `Bearer ${emu.rootToken}` } });
+  const res = await fetch(`${emu.url}/v1/auth/token/lookup-self`, {
+    headers: { authorization: `Bearer ${emu.rootToken}` },
+  });
   assert.is(res.status, 200, "Authorization: Bearer is accepted");
   const t = (await client(emu.rootToken).tokenCreate({ policies: ["app"] })).auth.client_token;
   await client(t).tokenRevokeSelf();
@@ -75,7 +94,11 @@ test("revoking a parent revokes its children; revoke-accessor works; tokens expi
 
 test("child policies must be a subset of the parent's; orphan needs root", async () => {
   const t = (await client(emu.rootToken).tokenCreate({ policies: ["app", "minter"] })).auth.client_token;
-  const none = await failure(client((await client(emu.rootToken).tokenCreate({ policies: ["app"] })).auth.client_token).tokenCreate({ policies: ["app"] }));
+  const none = await failure(
+    client((await client(emu.rootToken).tokenCreate({ policies: ["app"] })).auth.client_token).tokenCreate({
+      policies: ["app"],
+    }),
+  );
   assert.equal([none.status, none.message], [403, PERMISSION_DENIED]);
   const sub = await failure(client(t).tokenCreate({ policies: ["admin"] }));
   assert.equal([sub.status, sub.message], [400, "child policies must be subset of parent"]);
@@ -87,21 +110,27 @@ test("policies: write/read via sys/policy and sys/policies/acl; bad HCL 400; lis
   await root.addPolicy({ name: "reader", rules: 'path "secret/data/*" { capabilities = ["read"] }' });
   const got = await root.getPolicy({ name: "reader" });
   assert.equal([got.data.name, got.rules], ["reader", 'path "secret/data/*" { capabilities = ["read"] }']);
-  await root.write("sys/policies/acl/writer", { policy: 'path "secret/data/w/+" {\n  capabilities = ["create", "update"]\n}\n' });
+  await root.write("sys/policies/acl/writer", {
+    policy: 'path "secret/data/w/+" {\n  capabilities = ["create", "update"]\n}\n',
+  });
   assert.match((await root.read("sys/policies/acl/writer")).data.policy, /create/);
   const listed = await root.list("sys/policies/acl");
   assert.ok(listed.data.keys.includes("writer") && listed.data.keys.includes("default"));
   const bad = await failure(root.write("sys/policies/acl/bad", { policy: 'path "x" { capabilities = ["fly"] }' }));
   assert.is(bad.status, 400);
   assert.match(bad.message, /^failed to parse policy: /);
-  assert.is((await failure(root.write("sys/policy/root", { policy: 'path "x" {}' }))).message, 'cannot update "root" policy');
+  assert.is(
+    (await failure(root.write("sys/policy/root", { policy: 'path "x" {}' }))).message,
+    'cannot update "root" policy',
+  );
   assert.is((await failure(root.read("sys/policy/nope"))).message, "Status 404");
 });
 
 test("ACL: globs, + segments, default policy, sudo paths, exact 403 bodies", async () => {
   const root = client(emu.rootToken);
   await root.write("sys/policies/acl/kvread", {
-    policy: 'path "secret/data/app/*" { capabilities = ["read"] }\npath "secret/data/app/secret" { capabilities = ["deny"] }\npath "secret/data/team/+/cfg" { capabilities = ["read", "update"] }',
+    policy:
+      'path "secret/data/app/*" { capabilities = ["read"] }\npath "secret/data/app/secret" { capabilities = ["deny"] }\npath "secret/data/team/+/cfg" { capabilities = ["read", "update"] }',
   });
   await root.write("secret/data/app/one", { data: { a: "1" } });
   await root.write("secret/data/app/secret", { data: { a: "2" } });

@@ -25,26 +25,50 @@ trust.after(async (ctx) => {
   await ctx.stack?.close();
 });
 
-const credsOf = (s: V1Secret) => JSON.parse(Buffer.from(s.data?.["creds.json"] ?? "", "base64").toString("utf8")) as { username: string; password: string };
+const credsOf = (s: V1Secret) =>
+  JSON.parse(Buffer.from(s.data?.["creds.json"] ?? "", "base64").toString("utf8")) as {
+    username: string;
+    password: string;
+  };
 
 trust("a foreign accessor written into a Secret's annotations is not revoked", async ({ stack, seeded }) => {
   const lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600" });
   try {
-    await stack.core.createNamespacedPod({ namespace: "apps", body: { ...opted("victim"), metadata: { ...opted("victim").metadata, namespace: "apps" } } });
+    await stack.core.createNamespacedPod({
+      namespace: "apps",
+      body: { ...opted("victim"), metadata: { ...opted("victim").metadata, namespace: "apps" } },
+    });
     await stack.core.createNamespacedPod({ namespace: "default", body: opted("tamper") });
-    const victim = await waitFor("victim Secret", () => stack.core.readNamespacedSecret({ namespace: "apps", name: "victim-leasekeeper" }).catch(() => undefined));
+    const victim = await waitFor("victim Secret", () =>
+      stack.core.readNamespacedSecret({ namespace: "apps", name: "victim-leasekeeper" }).catch(() => undefined),
+    );
     const victimAccessor = victim.metadata?.annotations?.["leasekeeper.io/token-accessor"] ?? "";
-    const tamper = await waitFor("tamper Secret", () => stack.core.readNamespacedSecret({ namespace: "default", name: "tamper-leasekeeper" }).catch(() => undefined));
+    const tamper = await waitFor("tamper Secret", () =>
+      stack.core.readNamespacedSecret({ namespace: "default", name: "tamper-leasekeeper" }).catch(() => undefined),
+    );
     // Someone with Secret rights in "default" points the annotations at the other namespace's token and lease.
     const victimLeases = victim.metadata?.annotations?.["leasekeeper.io/lease-ids"] ?? "[]";
-    tamper.metadata = { ...tamper.metadata, annotations: { ...tamper.metadata?.annotations, "leasekeeper.io/token-accessor": victimAccessor, "leasekeeper.io/lease-ids": victimLeases } };
+    tamper.metadata = {
+      ...tamper.metadata,
+      annotations: {
+        ...tamper.metadata?.annotations,
+        "leasekeeper.io/token-accessor": victimAccessor,
+        "leasekeeper.io/lease-ids": victimLeases,
+      },
+    };
     await stack.core.replaceNamespacedSecret({ namespace: "default", name: "tamper-leasekeeper", body: tamper });
     // Redis is lost, so the revoke has only the Secret to go by.
     const redis = new Redis(stack.redis.url);
     await redis.flushall();
     redis.disconnect();
     stack.kube.control.setPodPhase("default", "tamper", "Succeeded");
-    await waitFor("tamper's Secret handled", async () => (await stack.core.readNamespacedSecret({ namespace: "default", name: "tamper-leasekeeper" }).catch(() => undefined)) === undefined);
+    await waitFor(
+      "tamper's Secret handled",
+      async () =>
+        (await stack.core
+          .readNamespacedSecret({ namespace: "default", name: "tamper-leasekeeper" })
+          .catch(() => undefined)) === undefined,
+    );
     const token = stack.vault.control.tokens().find((t) => t.accessor === victimAccessor);
     assert.ok(token && !token.revoked, "the other namespace's token was not revoked");
     assert.ok(await canLogin(stack, credsOf(victim)), "the other namespace's credentials still work");

@@ -29,13 +29,27 @@ test("a pod with auth-path k8s-other logs in through that mount; delete → role
   const reviewer = readFileSync(join(stack.dir, "vault-reviewer.jwt"), "utf8");
   await root.write("auth/k8s-other/config", { kubernetes_host: stack.kube.url, token_reviewer_jwt: reviewer });
   // The same binding the shipped setup.sh gives the default mount's postgres role.
-  await root.write("auth/k8s-other/role/postgres", { bound_service_account_names: ["postgres-vault"], bound_service_account_namespaces: ["default"], token_policies: ["postgres-app"], audience: "vault", token_ttl: "1h" });
+  await root.write("auth/k8s-other/role/postgres", {
+    bound_service_account_names: ["postgres-vault"],
+    bound_service_account_namespaces: ["default"],
+    token_policies: ["postgres-app"],
+    audience: "vault",
+    token_ttl: "1h",
+  });
   lk = await startLeasekeeper(stack, seeded);
 
-  await stack.core.createNamespacedPod({ namespace: "default", body: opted("other-mount", { "leasekeeper.io/auth-path": "k8s-other" }) });
+  await stack.core.createNamespacedPod({
+    namespace: "default",
+    body: opted("other-mount", { "leasekeeper.io/auth-path": "k8s-other" }),
+  });
   const s = stack;
-  const secret = await waitFor("the pod's Secret", () => s.core.readNamespacedSecret({ namespace: "default", name: "other-mount-leasekeeper" }).catch(() => undefined));
-  const creds = JSON.parse(Buffer.from(secret.data?.["creds.json"] ?? "", "base64").toString()) as { username: string; password: string };
+  const secret = await waitFor("the pod's Secret", () =>
+    s.core.readNamespacedSecret({ namespace: "default", name: "other-mount-leasekeeper" }).catch(() => undefined),
+  );
+  const creds = JSON.parse(Buffer.from(secret.data?.["creds.json"] ?? "", "base64").toString()) as {
+    username: string;
+    password: string;
+  };
   assert.ok(await canLogin(s, creds), "the issued password logs in");
   const accessor = secret.metadata?.annotations?.["leasekeeper.io/token-accessor"] ?? "";
   const token = s.vault.control.tokens().find((t) => t.accessor === accessor);

@@ -26,46 +26,71 @@ const CASES: Array<[string, Record<string, string>, RegExp, string?]> = [
   ["absolute-url", { "leasekeeper.io/secret-creds.json": "http://attacker.invalid/v1/x" }, /is a URL/],
   ["too-many", many, /\d{3} secrets requested; at most 32/],
   ["oversized", { "leasekeeper.io/secret-creds.json": `database/creds/${"x".repeat(5000)}` }, /longer than 4096 bytes/],
-  ["non-utf8", { "leasekeeper.io/secret-creds.json": Buffer.from([0x64, 0x62, 0x2f, 0xff, 0xfe]).toString("utf8") }, /invalid UTF-8/],
+  [
+    "non-utf8",
+    { "leasekeeper.io/secret-creds.json": Buffer.from([0x64, 0x62, 0x2f, 0xff, 0xfe]).toString("utf8") },
+    /invalid UTF-8/,
+  ],
   ["unknown-role", { "leasekeeper.io/role": "ghost" }, /invalid role name/],
   ["outside-policy", { "leasekeeper.io/secret-creds.json": "secret/data/not-mine" }, /permission denied/],
   ["unbound-sa", {}, /service account name not authorized/, "unbound-sa"],
 ];
 
-bad("each bad pod gets IssueFailed with a reason, and a good pod created with them is still issued", async ({ stack, lk }) => {
-  const uids = new Map<string, string>();
-  for (const [name, annotations, , serviceAccount] of CASES) {
-    const body = opted(`bad-${name}`, annotations);
-    if (serviceAccount) body.spec.serviceAccountName = serviceAccount;
-    const pod = await stack.core.createNamespacedPod({ namespace: "default", body });
-    uids.set(name, pod.metadata?.uid ?? "");
-  }
-  await stack.core.createNamespacedPod({ namespace: "default", body: opted("good") });
-  await waitFor("good pod issued", () => stack.core.readNamespacedSecret({ namespace: "default", name: "good-leasekeeper" }).catch(() => undefined));
+bad(
+  "each bad pod gets IssueFailed with a reason, and a good pod created with them is still issued",
+  async ({ stack, lk }) => {
+    const uids = new Map<string, string>();
+    for (const [name, annotations, , serviceAccount] of CASES) {
+      const body = opted(`bad-${name}`, annotations);
+      if (serviceAccount) body.spec.serviceAccountName = serviceAccount;
+      const pod = await stack.core.createNamespacedPod({ namespace: "default", body });
+      uids.set(name, pod.metadata?.uid ?? "");
+    }
+    await stack.core.createNamespacedPod({ namespace: "default", body: opted("good") });
+    await waitFor("good pod issued", () =>
+      stack.core.readNamespacedSecret({ namespace: "default", name: "good-leasekeeper" }).catch(() => undefined),
+    );
 
-  for (const [name, , reason] of CASES) {
-    const uid = uids.get(name) ?? "";
-    const failed = await waitFor(`IssueFailed for ${name}`, async () => {
-      const events = await stack.core.listNamespacedEvent({ namespace: "default", fieldSelector: `involvedObject.uid=${uid}` });
-      return events.items.find((e) => e.reason === "IssueFailed");
-    });
-    assert.match(failed.message ?? "", reason, `${name}: ${failed.message}`);
-    assert.is(failed.type, "Warning");
-    assert.not.ok(await lk.runtime.deps.index.has(uid), `${name} left nothing in the index`);
-  }
-  // Permanent failures are not retried: each bad pod was tried once.
-  const logins = stack.vault.control.requests().filter((r) => r.path === "auth/kubernetes/login" && r.status >= 400).length;
-  assert.ok(logins <= 3, `refused logins not retried (${logins})`);
-});
+    for (const [name, , reason] of CASES) {
+      const uid = uids.get(name) ?? "";
+      const failed = await waitFor(`IssueFailed for ${name}`, async () => {
+        const events = await stack.core.listNamespacedEvent({
+          namespace: "default",
+          fieldSelector: `involvedObject.uid=${uid}`,
+        });
+        return events.items.find((e) => e.reason === "IssueFailed");
+      });
+      assert.match(failed.message ?? "", reason, `${name}: ${failed.message}`);
+      assert.is(failed.type, "Warning");
+      assert.not.ok(await lk.runtime.deps.index.has(uid), `${name} left nothing in the index`);
+    }
+    // Permanent failures are not retried: each bad pod was tried once.
+    const logins = stack.vault.control
+      .requests()
+      .filter((r) => r.path === "auth/kubernetes/login" && r.status >= 400).length;
+    assert.ok(logins <= 3, `refused logins not retried (${logins})`);
+  },
+);
 
 bad("malformed CloudEvents from an authenticated sender get a 400 that names the problem", async ({ stack, lk }) => {
   const url = `${lk.runtime.httpUrl}/v1/events/kubernetes`;
   const authorization = `Bearer ${eventsToken(stack)}`;
-  const ce = { authorization, "ce-specversion": "1.0", "ce-id": "1", "ce-source": "s", "content-type": "application/json" };
+  const ce = {
+    authorization,
+    "ce-specversion": "1.0",
+    "ce-id": "1",
+    "ce-source": "s",
+    "content-type": "application/json",
+  };
   const cases: Array<[Record<string, string>, string | Uint8Array, number, RegExp]> = [
     [{ authorization, "content-type": "application/json" }, "{}", 400, /not a CloudEvent/],
     [{ ...ce, "ce-type": "dev.knative.apiserver.resource.add" }, "{oops", 400, /not valid JSON/],
-    [{ ...ce, "ce-type": "dev.knative.apiserver.resource.add" }, JSON.stringify({ kind: "Pod", metadata: {} }), 400, /name/],
+    [
+      { ...ce, "ce-type": "dev.knative.apiserver.resource.add" },
+      JSON.stringify({ kind: "Pod", metadata: {} }),
+      400,
+      /name/,
+    ],
     [{ ...ce, "ce-type": "io.example.nope" }, "{}", 400, /unsupported event type/],
     [{ ...ce, "ce-type": "dev.knative.apiserver.resource.add" }, new Uint8Array([0x7b, 0xff, 0x7d]), 400, /UTF-8/],
     [{ ...ce, "ce-type": "dev.knative.apiserver.resource.add" }, "x".repeat(2 * 1024 * 1024), 413, /larger than 1 MiB/],

@@ -21,23 +21,35 @@ function batchProxy(target: string, onLogin: () => void): Server {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks);
-      const isBatchLogin = req.url === "/v1/auth/kubernetes/login" && (JSON.parse(body.toString() || "{}") as { role?: string }).role === "batchy";
+      const isBatchLogin =
+        req.url === "/v1/auth/kubernetes/login" &&
+        (JSON.parse(body.toString() || "{}") as { role?: string }).role === "batchy";
       if (isBatchLogin) onLogin();
-      const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        const parts: Buffer[] = [];
-        answer.on("data", (c: Buffer) => parts.push(c));
-        answer.on("end", () => {
-          let text = Buffer.concat(parts).toString();
-          if (isBatchLogin && answer.statusCode === 200) {
-            const json = JSON.parse(text) as { auth: Record<string, unknown> };
-            json.auth = { ...json.auth, client_token: `hvb.${String(json.auth.client_token).slice(4)}`, accessor: "", token_type: "batch", renewable: false, orphan: true };
-            text = JSON.stringify(json);
-          }
-          const { "transfer-encoding": _chunked, ...rest } = answer.headers;
-          const headers = { ...rest, "content-length": String(Buffer.byteLength(text)) };
-          res.writeHead(answer.statusCode ?? 502, headers).end(text);
-        });
-      });
+      const out = request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          const parts: Buffer[] = [];
+          answer.on("data", (c: Buffer) => parts.push(c));
+          answer.on("end", () => {
+            let text = Buffer.concat(parts).toString();
+            if (isBatchLogin && answer.statusCode === 200) {
+              const json = JSON.parse(text) as { auth: Record<string, unknown> };
+              json.auth = {
+                ...json.auth,
+                client_token: `hvb.${String(json.auth.client_token).slice(4)}`,
+                accessor: "",
+                token_type: "batch",
+                renewable: false,
+                orphan: true,
+              };
+              text = JSON.stringify(json);
+            }
+            const { "transfer-encoding": _chunked, ...rest } = answer.headers;
+            const headers = { ...rest, "content-length": String(Buffer.byteLength(text)) };
+            res.writeHead(answer.statusCode ?? 502, headers).end(text);
+          });
+        },
+      );
       out.on("error", () => res.writeHead(502).end());
       out.end(body);
     });
@@ -50,7 +62,11 @@ batch.before(async (ctx) => {
   // Hand-made: a workload role like setup.sh's example, but with token_type=batch (which setup.sh never sets).
   const root = vault({ apiVersion: "v1", endpoint: ctx.stack.vault.url, token: ctx.stack.vault.rootToken });
   await root.write("auth/kubernetes/role/batchy", {
-    bound_service_account_names: "postgres-vault", bound_service_account_namespaces: "default", token_policies: "postgres-app", audience: "vault", token_type: "batch",
+    bound_service_account_names: "postgres-vault",
+    bound_service_account_namespaces: "default",
+    token_policies: "postgres-app",
+    audience: "vault",
+    token_type: "batch",
   });
   ctx.logins = 0;
   ctx.proxy = batchProxy(ctx.stack.vault.url, () => ctx.logins++);
@@ -62,32 +78,50 @@ batch.after(async (ctx) => {
   await ctx.stack?.close();
 });
 
-batch("a batch-token role fails the issue once with IssueFailed naming token_type=batch; other pods are served", async (ctx) => {
-  const { stack, seeded } = ctx;
-  const lk = await startLeasekeeper(stack, seeded, { VAULT_ADDR: ctx.proxyUrl });
-  try {
-    const pod = await stack.core.createNamespacedPod({ namespace: "default", body: opted("batchy-app", { "leasekeeper.io/role": "batchy" }) });
-    await stack.core.createNamespacedPod({ namespace: "default", body: opted("service-app") });
-    const uid = pod.metadata?.uid ?? "";
-    const events = async () => (await stack.core.listNamespacedEvent({ namespace: "default", fieldSelector: `involvedObject.uid=${uid}` })).items;
-    const failed = await waitFor("IssueFailed", async () => (await events()).find((e) => e.reason === "IssueFailed"));
-    assert.match(failed.message ?? "", /token_type=batch/);
-    assert.match(failed.message ?? "", /VaultBatchToken/);
-    await waitFor("the other pod's Secret", () => stack.core.readNamespacedSecret({ namespace: "default", name: "service-app-leasekeeper" }).catch(() => undefined));
-    await new Promise((r) => setTimeout(r, 2000));
-    assert.is(ctx.logins, 1, "one login as the batch role: no retry loop");
-    assert.is((await events()).filter((e) => e.reason === "IssueFailed").length, 1);
-    assert.not.ok(await lk.runtime.deps.index.has(uid), "nothing indexed for the refused pod");
-    const failures = (await lk.runtime.metrics.jobs.get()).values.find((v) => v.labels.queue === "issue" && v.labels.outcome === "failed")?.value ?? 0;
-    assert.is(failures, 1);
-    // The batch token (the emulator's token behind it) never reaches logs, Redis or Events.
-    const batchTokens = stack.vault.control.tokens().filter((t) => t.role === "batchy").map((t) => t.id.slice(4));
-    assert.is(batchTokens.length, 1);
-    const seen = [lk.logs.join(""), await redisDump(stack.redis.url), JSON.stringify(await events())].join("\n");
-    for (const t of batchTokens) assert.not.ok(seen.includes(t), "the batch token leaked");
-  } finally {
-    await lk.stop();
-  }
-});
+batch(
+  "a batch-token role fails the issue once with IssueFailed naming token_type=batch; other pods are served",
+  async (ctx) => {
+    const { stack, seeded } = ctx;
+    const lk = await startLeasekeeper(stack, seeded, { VAULT_ADDR: ctx.proxyUrl });
+    try {
+      const pod = await stack.core.createNamespacedPod({
+        namespace: "default",
+        body: opted("batchy-app", { "leasekeeper.io/role": "batchy" }),
+      });
+      await stack.core.createNamespacedPod({ namespace: "default", body: opted("service-app") });
+      const uid = pod.metadata?.uid ?? "";
+      const events = async () =>
+        (await stack.core.listNamespacedEvent({ namespace: "default", fieldSelector: `involvedObject.uid=${uid}` }))
+          .items;
+      const failed = await waitFor("IssueFailed", async () => (await events()).find((e) => e.reason === "IssueFailed"));
+      assert.match(failed.message ?? "", /token_type=batch/);
+      assert.match(failed.message ?? "", /VaultBatchToken/);
+      await waitFor("the other pod's Secret", () =>
+        stack.core
+          .readNamespacedSecret({ namespace: "default", name: "service-app-leasekeeper" })
+          .catch(() => undefined),
+      );
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.is(ctx.logins, 1, "one login as the batch role: no retry loop");
+      assert.is((await events()).filter((e) => e.reason === "IssueFailed").length, 1);
+      assert.not.ok(await lk.runtime.deps.index.has(uid), "nothing indexed for the refused pod");
+      const failures =
+        (await lk.runtime.metrics.jobs.get()).values.find(
+          (v) => v.labels.queue === "issue" && v.labels.outcome === "failed",
+        )?.value ?? 0;
+      assert.is(failures, 1);
+      // The batch token (the emulator's token behind it) never reaches logs, Redis or Events.
+      const batchTokens = stack.vault.control
+        .tokens()
+        .filter((t) => t.role === "batchy")
+        .map((t) => t.id.slice(4));
+      assert.is(batchTokens.length, 1);
+      const seen = [lk.logs.join(""), await redisDump(stack.redis.url), JSON.stringify(await events())].join("\n");
+      for (const t of batchTokens) assert.not.ok(seen.includes(t), "the batch token leaked");
+    } finally {
+      await lk.stop();
+    }
+  },
+);
 
 batch.run();

@@ -15,7 +15,11 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startLeasekeeper(stack: Stack, seeded: Seeded, env: Record<string, string> = {}): Promise<Harness> {
+export async function startLeasekeeper(
+  stack: Stack,
+  seeded: Seeded,
+  env: Record<string, string> = {},
+): Promise<Harness> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -48,18 +52,32 @@ export function harnessEnv(stack: Stack, seeded: Seeded, env: Record<string, str
  * `authentication-oidc` on, Eventing ≥ 1.14 creates `<source>-oidc-<group>-<kind>` (lowercase) in
  * the source's namespace and sends a TokenRequest JWT of it with the sink's audience.
  */
-export const EVENTS_SENDER = { namespace: "leasekeeper", name: "leasekeeper-pods-oidc-sources.knative.dev-apiserversource" } as const;
+export const EVENTS_SENDER = {
+  namespace: "leasekeeper",
+  name: "leasekeeper-pods-oidc-sources.knative.dev-apiserversource",
+} as const;
 
 /** A bearer token for POST /v1/events/kubernetes as Knative sends it (the service account is created when missing). */
-export function eventsToken(stack: Stack, sa: { namespace: string; name: string } = EVENTS_SENDER, audiences: string[] = ["leasekeeper"]): string {
+export function eventsToken(
+  stack: Stack,
+  sa: { namespace: string; name: string } = EVENTS_SENDER,
+  audiences: string[] = ["leasekeeper"],
+): string {
   const control = stack.kube.control;
-  if (control.get("namespaces", "", sa.namespace) === undefined) control.put("namespaces", { metadata: { name: sa.namespace } });
-  if (control.get("serviceaccounts", sa.namespace, sa.name) === undefined) control.put("serviceaccounts", { metadata: { name: sa.name, namespace: sa.namespace } });
+  if (control.get("namespaces", "", sa.namespace) === undefined)
+    control.put("namespaces", { metadata: { name: sa.namespace } });
+  if (control.get("serviceaccounts", sa.namespace, sa.name) === undefined)
+    control.put("serviceaccounts", { metadata: { name: sa.name, namespace: sa.namespace } });
   return control.issueToken({ namespace: sa.namespace, serviceAccount: sa.name, audiences, expirationSeconds: 3600 });
 }
 
 /** Polls until `fn` returns a truthy value, or fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -69,7 +87,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -78,7 +97,13 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 export async function canLogin(stack: Stack, creds: { username: string; password: string }): Promise<boolean> {
   const pgServer = stack.postgres;
   if (!pgServer) throw new Error("no postgres in this stack");
-  const client = new pg.Client({ host: pgServer.host, port: pgServer.port, database: pgServer.database, user: creds.username, password: creds.password });
+  const client = new pg.Client({
+    host: pgServer.host,
+    port: pgServer.port,
+    database: pgServer.database,
+    user: creds.username,
+    password: creds.password,
+  });
   try {
     await client.connect();
     await client.query("select 1");

@@ -26,7 +26,12 @@ export async function seedWeb(stack: Stack, opts: { certTtl?: string } = {}): Pr
     token_ttl: "24h",
     audience: "vault",
   });
-  await root.write("pki/roles/example-dot-com", { allowed_domains: "example.com", allow_subdomains: true, max_ttl: "72h", ttl: opts.certTtl ?? "24h" });
+  await root.write("pki/roles/example-dot-com", {
+    allowed_domains: "example.com",
+    allow_subdomains: true,
+    max_ttl: "72h",
+    ttl: opts.certTtl ?? "24h",
+  });
   const kv = { username: "wizard", password: "kv-p@ss<&>-1" };
   await root.write("secret/data/web/config", { data: kv });
   await ensureServiceAccount(stack.core, "default", "web");
@@ -69,7 +74,13 @@ postgresql://{{ .Data.data.username }}:{{ .Data.data.password }}@postgres:5432/w
             ...extra,
           },
         },
-        spec: { serviceAccountName: "web", containers: [{ name: "web", image: "nginx:1.27" }, { name: "metrics", image: "busybox:1.36" }] },
+        spec: {
+          serviceAccountName: "web",
+          containers: [
+            { name: "web", image: "nginx:1.27" },
+            { name: "metrics", image: "busybox:1.36" },
+          ],
+        },
       },
     },
   };
@@ -92,12 +103,19 @@ export PGPASSWORD="{{ .Data.password }}"
 `,
       },
     },
-    spec: { serviceAccountName: "web", containers: [{ name: "app", image: "postgres:16", command: ["sh", "-c", ". /vault/secrets/db-creds && psql"] }] },
+    spec: {
+      serviceAccountName: "web",
+      containers: [{ name: "app", image: "postgres:16", command: ["sh", "-c", ". /vault/secrets/db-creds && psql"] }],
+    },
   };
 }
 
 /** The plainest injector pod: one secret, no template, default rendering. */
-export function plainPod(name: string, path = "database/creds/postgres-role", extra: Record<string, string> = {}): V1Pod {
+export function plainPod(
+  name: string,
+  path = "database/creds/postgres-role",
+  extra: Record<string, string> = {},
+): V1Pod {
   return {
     metadata: {
       name,
@@ -117,11 +135,18 @@ export function plainPod(name: string, path = "database/creds/postgres-role", ex
  * The emulator serves Deployments as objects but runs no controllers: create the pods the
  * ReplicaSet controller would, from the template, with a generateName (no name at admission).
  */
-export async function createDeploymentPods(stack: Stack, deployment: ReturnType<typeof webDeployment>): Promise<V1Pod[]> {
+export async function createDeploymentPods(
+  stack: Stack,
+  deployment: ReturnType<typeof webDeployment>,
+): Promise<V1Pod[]> {
   const pods: V1Pod[] = [];
   for (let i = 0; i < deployment.spec.replicas; i++) {
     const body: V1Pod = {
-      metadata: { ...deployment.spec.template.metadata, generateName: `${deployment.metadata.name}-7d9f8c6b5-`, namespace: "default" },
+      metadata: {
+        ...deployment.spec.template.metadata,
+        generateName: `${deployment.metadata.name}-7d9f8c6b5-`,
+        namespace: "default",
+      },
       spec: structuredClone(deployment.spec.template.spec),
     };
     pods.push(await stack.core.createNamespacedPod({ namespace: "default", body }));
@@ -148,7 +173,9 @@ export async function registerWebhook(stack: Stack, opts: WebhookOptions): Promi
         {
           name: `${opts.name}.leasekeeper.io`,
           clientConfig: { url: opts.url },
-          rules: [{ operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], scope: "Namespaced" }],
+          rules: [
+            { operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], scope: "Namespaced" },
+          ],
           failurePolicy: opts.failurePolicy,
           sideEffects: "None",
           admissionReviewVersions: ["v1"],

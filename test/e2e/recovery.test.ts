@@ -22,102 +22,147 @@ async function readSecret(stack: Stack, pod: string): Promise<V1Secret | undefin
   return stack.core.readNamespacedSecret({ namespace: "default", name: secretName(pod) }).catch(() => undefined);
 }
 function credsOf(secret: V1Secret): { username: string; password: string } {
-  return JSON.parse(Buffer.from(secret.data?.["creds.json"] ?? "", "base64").toString("utf8")) as { username: string; password: string };
+  return JSON.parse(Buffer.from(secret.data?.["creds.json"] ?? "", "base64").toString("utf8")) as {
+    username: string;
+    password: string;
+  };
 }
 
-recovery("stopped while pods come and go: orphans revoked, missing credentials issued at start", async ({ stack, seeded }) => {
-  const key = randomIndexKey();
-  let lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_INDEX_KEY: key });
-  await stack.core.createNamespacedPod({ namespace: "default", body: opted("stay") });
-  await stack.core.createNamespacedPod({ namespace: "default", body: opted("leave") });
-  const stay = credsOf(await waitFor("stay Secret", () => readSecret(stack, "stay")));
-  const leave = credsOf(await waitFor("leave Secret", () => readSecret(stack, "leave")));
-  await lk.stop();
-
-  // While leasekeeper is down: one pod is force-deleted (its Secret is garbage-collected too), one is created.
-  stack.kube.control.forceDeletePod("default", "leave");
-  await stack.core.createNamespacedPod({ namespace: "default", body: opted("arrive") });
-  await waitFor("leave's Secret collected", async () => (await readSecret(stack, "leave")) === undefined);
-  assert.ok(await roleExists(stack, leave.username), "the orphan still exists while leasekeeper is down");
-
-  lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_INDEX_KEY: key });
-  try {
-    await waitFor("orphan role dropped", async () => !(await roleExists(stack, leave.username)));
-    const arrive = credsOf(await waitFor("arrive Secret", () => readSecret(stack, "arrive")));
-    assert.ok(await canLogin(stack, arrive));
-    assert.ok(await canLogin(stack, stay), "the pod that stayed keeps its credentials");
-    assert.is(credsOf((await readSecret(stack, "stay")) as V1Secret).username, stay.username, "no needless re-issue");
-  } finally {
+recovery(
+  "stopped while pods come and go: orphans revoked, missing credentials issued at start",
+  async ({ stack, seeded }) => {
+    const key = randomIndexKey();
+    let lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_INDEX_KEY: key });
+    await stack.core.createNamespacedPod({ namespace: "default", body: opted("stay") });
+    await stack.core.createNamespacedPod({ namespace: "default", body: opted("leave") });
+    const stay = credsOf(await waitFor("stay Secret", () => readSecret(stack, "stay")));
+    const leave = credsOf(await waitFor("leave Secret", () => readSecret(stack, "leave")));
     await lk.stop();
-    for (const name of ["stay", "arrive"]) stack.kube.control.forceDeletePod("default", name);
-  }
-});
 
-recovery("Redis flushed while pods live: index rebuilt from the Secrets, old credentials retired, no orphan", async ({ stack, seeded }) => {
-  const lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_ROTATION_GRACE_SECONDS: "1" });
-  try {
-    for (const name of ["r1", "r2"]) await stack.core.createNamespacedPod({ namespace: "default", body: opted(name) });
-    const before = await Promise.all(["r1", "r2"].map(async (n) => credsOf(await waitFor(`${n} Secret`, () => readSecret(stack, n)))));
-    const uids = await Promise.all(["r1", "r2"].map(async (n) => (await stack.core.readNamespacedPod({ namespace: "default", name: n })).metadata?.uid ?? ""));
+    // While leasekeeper is down: one pod is force-deleted (its Secret is garbage-collected too), one is created.
+    stack.kube.control.forceDeletePod("default", "leave");
+    await stack.core.createNamespacedPod({ namespace: "default", body: opted("arrive") });
+    await waitFor("leave's Secret collected", async () => (await readSecret(stack, "leave")) === undefined);
+    assert.ok(await roleExists(stack, leave.username), "the orphan still exists while leasekeeper is down");
 
-    const redis = new Redis(stack.redis.url);
-    await redis.flushall();
-    redis.disconnect();
-    await lk.runtime.reconcileNow();
+    lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_INDEX_KEY: key });
+    try {
+      await waitFor("orphan role dropped", async () => !(await roleExists(stack, leave.username)));
+      const arrive = credsOf(await waitFor("arrive Secret", () => readSecret(stack, "arrive")));
+      assert.ok(await canLogin(stack, arrive));
+      assert.ok(await canLogin(stack, stay), "the pod that stayed keeps its credentials");
+      assert.is(credsOf((await readSecret(stack, "stay")) as V1Secret).username, stay.username, "no needless re-issue");
+    } finally {
+      await lk.stop();
+      for (const name of ["stay", "arrive"]) stack.kube.control.forceDeletePod("default", name);
+    }
+  },
+);
 
-    for (const uid of uids) await waitFor("index rebuilt", async () => (await lk.runtime.deps.index.get(uid))?.state === "issued");
-    const after = await Promise.all(["r1", "r2"].map(async (n) => credsOf((await readSecret(stack, n)) as V1Secret)));
-    for (const [i, creds] of after.entries()) {
-      assert.ok(await canLogin(stack, creds), "fresh credentials work");
-      const old = before[i];
-      if (old && old.username !== creds.username) {
-        await waitFor(`old role ${old.username} retired`, async () => !(await roleExists(stack, old.username)), 10_000);
+recovery(
+  "Redis flushed while pods live: index rebuilt from the Secrets, old credentials retired, no orphan",
+  async ({ stack, seeded }) => {
+    const lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_ROTATION_GRACE_SECONDS: "1" });
+    try {
+      for (const name of ["r1", "r2"])
+        await stack.core.createNamespacedPod({ namespace: "default", body: opted(name) });
+      const before = await Promise.all(
+        ["r1", "r2"].map(async (n) => credsOf(await waitFor(`${n} Secret`, () => readSecret(stack, n)))),
+      );
+      const uids = await Promise.all(
+        ["r1", "r2"].map(
+          async (n) => (await stack.core.readNamespacedPod({ namespace: "default", name: n })).metadata?.uid ?? "",
+        ),
+      );
+
+      const redis = new Redis(stack.redis.url);
+      await redis.flushall();
+      redis.disconnect();
+      await lk.runtime.reconcileNow();
+
+      for (const uid of uids)
+        await waitFor("index rebuilt", async () => (await lk.runtime.deps.index.get(uid))?.state === "issued");
+      const after = await Promise.all(["r1", "r2"].map(async (n) => credsOf((await readSecret(stack, n)) as V1Secret)));
+      for (const [i, creds] of after.entries()) {
+        assert.ok(await canLogin(stack, creds), "fresh credentials work");
+        const old = before[i];
+        if (old && old.username !== creds.username) {
+          await waitFor(
+            `old role ${old.username} retired`,
+            async () => !(await roleExists(stack, old.username)),
+            10_000,
+          );
+        }
       }
-    }
-    // Every lease Vault still holds belongs to a live pod's current Secret: nothing orphaned.
-    const current = new Set<string>();
-    for (const n of ["r1", "r2"]) {
-      const s = await readSecret(stack, n);
-      for (const l of JSON.parse(s?.metadata?.annotations?.["leasekeeper.io/lease-ids"] ?? "[]") as Array<{ id: string }>) current.add(l.id);
-    }
-    await waitFor("only current leases alive", async () => stack.vault.control.leases().filter((l) => !l.revoked).every((l) => current.has(l.id)), 10_000);
+      // Every lease Vault still holds belongs to a live pod's current Secret: nothing orphaned.
+      const current = new Set<string>();
+      for (const n of ["r1", "r2"]) {
+        const s = await readSecret(stack, n);
+        for (const l of JSON.parse(s?.metadata?.annotations?.["leasekeeper.io/lease-ids"] ?? "[]") as Array<{
+          id: string;
+        }>)
+          current.add(l.id);
+      }
+      await waitFor(
+        "only current leases alive",
+        async () =>
+          stack.vault.control
+            .leases()
+            .filter((l) => !l.revoked)
+            .every((l) => current.has(l.id)),
+        10_000,
+      );
 
-    // Deleting them now still revokes everything (the rebuilt index holds the new accessors).
-    for (const n of ["r1", "r2"]) await stack.core.deleteNamespacedPod({ namespace: "default", name: n });
-    await waitFor("all leases revoked", async () => stack.vault.control.leases().every((l) => l.revoked), 10_000);
-  } finally {
-    await lk.stop();
-  }
-});
+      // Deleting them now still revokes everything (the rebuilt index holds the new accessors).
+      for (const n of ["r1", "r2"]) await stack.core.deleteNamespacedPod({ namespace: "default", name: n });
+      await waitFor("all leases revoked", async () => stack.vault.control.leases().every((l) => l.revoked), 10_000);
+    } finally {
+      await lk.stop();
+    }
+  },
+);
 
-recovery("Redis flushed, then a pod event arrives before the reconciler: re-issued over the existing Secret, old credentials retired", async ({ stack, seeded }) => {
-  const lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_ROTATION_GRACE_SECONDS: "1", LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600" });
-  try {
-    const pod = await stack.core.createNamespacedPod({ namespace: "default", body: opted("ev1") });
-    const old = credsOf(await waitFor("ev1 Secret", () => readSecret(stack, "ev1")));
-    const redis = new Redis(stack.redis.url);
-    await redis.flushall();
-    redis.disconnect();
-    // Events for a pod within 2 s of its issue enqueue collapse in the router; this one comes later.
-    await new Promise((r) => setTimeout(r, 2500));
-    const res = await fetch(`${lk.runtime.httpUrl}/v1/events/kubernetes`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${eventsToken(stack)}`, "content-type": "application/json", "ce-specversion": "1.0", "ce-id": "r-1", "ce-source": "test", "ce-type": "dev.knative.apiserver.resource.update" },
-      body: JSON.stringify({ ...pod, apiVersion: "v1", kind: "Pod" }),
+recovery(
+  "Redis flushed, then a pod event arrives before the reconciler: re-issued over the existing Secret, old credentials retired",
+  async ({ stack, seeded }) => {
+    const lk = await startLeasekeeper(stack, seeded, {
+      LEASEKEEPER_ROTATION_GRACE_SECONDS: "1",
+      LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600",
     });
-    assert.is(res.status, 202);
-    const fresh = await waitFor("new credentials in the same Secret", async () => {
-      const s = await readSecret(stack, "ev1");
-      const c = s ? credsOf(s) : undefined;
-      return c && c.username !== old.username ? c : undefined;
-    });
-    assert.ok(await canLogin(stack, fresh));
-    await waitFor("old role retired", async () => !(await roleExists(stack, old.username)), 10_000);
-    await stack.core.deleteNamespacedPod({ namespace: "default", name: "ev1" });
-    await waitFor("revoked", async () => !(await roleExists(stack, fresh.username)));
-  } finally {
-    await lk.stop();
-  }
-});
+    try {
+      const pod = await stack.core.createNamespacedPod({ namespace: "default", body: opted("ev1") });
+      const old = credsOf(await waitFor("ev1 Secret", () => readSecret(stack, "ev1")));
+      const redis = new Redis(stack.redis.url);
+      await redis.flushall();
+      redis.disconnect();
+      // Events for a pod within 2 s of its issue enqueue collapse in the router; this one comes later.
+      await new Promise((r) => setTimeout(r, 2500));
+      const res = await fetch(`${lk.runtime.httpUrl}/v1/events/kubernetes`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${eventsToken(stack)}`,
+          "content-type": "application/json",
+          "ce-specversion": "1.0",
+          "ce-id": "r-1",
+          "ce-source": "test",
+          "ce-type": "dev.knative.apiserver.resource.update",
+        },
+        body: JSON.stringify({ ...pod, apiVersion: "v1", kind: "Pod" }),
+      });
+      assert.is(res.status, 202);
+      const fresh = await waitFor("new credentials in the same Secret", async () => {
+        const s = await readSecret(stack, "ev1");
+        const c = s ? credsOf(s) : undefined;
+        return c && c.username !== old.username ? c : undefined;
+      });
+      assert.ok(await canLogin(stack, fresh));
+      await waitFor("old role retired", async () => !(await roleExists(stack, old.username)), 10_000);
+      await stack.core.deleteNamespacedPod({ namespace: "default", name: "ev1" });
+      await waitFor("revoked", async () => !(await roleExists(stack, fresh.username)));
+    } finally {
+      await lk.stop();
+    }
+  },
+);
 
 recovery.run();

@@ -18,8 +18,12 @@ topo.after(async (ctx) => {
 
 async function lifecycle(stack: Stack, name: string): Promise<void> {
   await stack.core.createNamespacedPod({ namespace: "default", body: opted(name) });
-  const secret = await waitFor(`${name} Secret`, () => stack.core.readNamespacedSecret({ namespace: "default", name: `${name}-leasekeeper` }).catch(() => undefined));
-  const creds = JSON.parse(Buffer.from(secret.data?.["creds.json"] ?? "", "base64").toString("utf8")) as { username: string };
+  const secret = await waitFor(`${name} Secret`, () =>
+    stack.core.readNamespacedSecret({ namespace: "default", name: `${name}-leasekeeper` }).catch(() => undefined),
+  );
+  const creds = JSON.parse(Buffer.from(secret.data?.["creds.json"] ?? "", "base64").toString("utf8")) as {
+    username: string;
+  };
   await stack.core.deleteNamespacedPod({ namespace: "default", name });
   await waitFor(`${name} revoked`, async () => !(await roleExists(stack, creds.username)));
 }
@@ -55,7 +59,10 @@ topo("Cluster: queues and the pod index share the {leasekeeper} slot", async ({ 
     const keys = await node.keys("*");
     const slots = new Set(await Promise.all(keys.map(async (k) => Number(await node.call("CLUSTER", "KEYSLOT", k)))));
     node.disconnect();
-    assert.ok(keys.some((k) => k.startsWith("{leasekeeper}:index:")), "index written to the cluster");
+    assert.ok(
+      keys.some((k) => k.startsWith("{leasekeeper}:index:")),
+      "index written to the cluster",
+    );
     assert.is(slots.size, 1, "every key in one hash slot");
   } finally {
     await lk.stop();

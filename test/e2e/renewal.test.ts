@@ -14,7 +14,12 @@ const renewal = suite<{ stack: Stack; seeded: Seeded; lk: Harness }>("renewal");
 
 renewal.before(async (ctx) => {
   ctx.stack = await startStack({ podGraceSeconds: 0 });
-  ctx.seeded = await seedExample(ctx.stack, { dbDefaultTtl: "6s", dbMaxTtl: "20s", tokenTtl: "10s", tokenMaxTtl: "30s" });
+  ctx.seeded = await seedExample(ctx.stack, {
+    dbDefaultTtl: "6s",
+    dbMaxTtl: "20s",
+    tokenTtl: "10s",
+    tokenMaxTtl: "30s",
+  });
   ctx.lk = await startLeasekeeper(ctx.stack, ctx.seeded, { LEASEKEEPER_ROTATION_GRACE_SECONDS: "2" });
 });
 
@@ -30,7 +35,8 @@ async function readSecret(stack: Stack, name: string): Promise<V1Secret | undefi
 renewal("credentials stay valid for 40 s across lease rotation and token re-login", async ({ stack }) => {
   const pods = ["long-1", "long-2", "long-3"];
   const uids: string[] = [];
-  for (const name of pods) uids.push((await stack.core.createNamespacedPod({ namespace: "default", body: opted(name) })).metadata?.uid ?? "");
+  for (const name of pods)
+    uids.push((await stack.core.createNamespacedPod({ namespace: "default", body: opted(name) })).metadata?.uid ?? "");
   for (const name of pods) await waitFor(`${name} Secret`, () => readSecret(stack, `${name}-leasekeeper`));
 
   const usernames = new Map<string, Set<string>>(pods.map((p) => [p, new Set()]));
@@ -44,22 +50,38 @@ renewal("credentials stay valid for 40 s across lease rotation and token re-logi
         failures.push(`${name}: Secret missing`);
         continue;
       }
-      const creds = JSON.parse(Buffer.from(secret.data?.["creds.json"] ?? "", "base64").toString("utf8")) as { username: string; password: string };
+      const creds = JSON.parse(Buffer.from(secret.data?.["creds.json"] ?? "", "base64").toString("utf8")) as {
+        username: string;
+        password: string;
+      };
       usernames.get(name)?.add(creds.username);
       accessors.get(name)?.add(secret.metadata?.annotations?.["leasekeeper.io/token-accessor"] ?? "");
-      if (!(await canLogin(stack, creds))) failures.push(`${name}: ${creds.username} could not log in at +${Math.round(40 - (until - Date.now()) / 1000)} s`);
+      if (!(await canLogin(stack, creds)))
+        failures.push(
+          `${name}: ${creds.username} could not log in at +${Math.round(40 - (until - Date.now()) / 1000)} s`,
+        );
     }
     await new Promise((r) => setTimeout(r, 400));
   }
   assert.equal(failures, [], "credentials were valid at every check");
   for (const name of pods) {
-    assert.ok((usernames.get(name)?.size ?? 0) >= 2, `${name} rotated its database credentials (${usernames.get(name)?.size})`);
-    assert.ok((accessors.get(name)?.size ?? 0) >= 2, `${name} logged in again when its token reached max TTL (${accessors.get(name)?.size})`);
+    assert.ok(
+      (usernames.get(name)?.size ?? 0) >= 2,
+      `${name} rotated its database credentials (${usernames.get(name)?.size})`,
+    );
+    assert.ok(
+      (accessors.get(name)?.size ?? 0) >= 2,
+      `${name} logged in again when its token reached max TTL (${accessors.get(name)?.size})`,
+    );
   }
 
   // Old roles are dropped after the grace; only the current one of each pod remains.
   for (const name of pods) {
-    const current = JSON.parse(Buffer.from((await readSecret(stack, `${name}-leasekeeper`))?.data?.["creds.json"] ?? "", "base64").toString("utf8")) as { username: string };
+    const current = JSON.parse(
+      Buffer.from((await readSecret(stack, `${name}-leasekeeper`))?.data?.["creds.json"] ?? "", "base64").toString(
+        "utf8",
+      ),
+    ) as { username: string };
     for (const old of usernames.get(name) ?? []) {
       if (old === current.username) continue;
       await waitFor(`old role ${old} dropped`, async () => !(await roleExists(stack, old)), 10_000);
@@ -67,11 +89,21 @@ renewal("credentials stay valid for 40 s across lease rotation and token re-logi
   }
 
   // No lease or token of a living pod ever expired: every revocation came before its expiry.
-  const expired = stack.vault.control.leases().filter((l) => l.revoked && l.revokedAt !== null && l.revokedAt.getTime() >= l.expireTime.getTime());
-  assert.equal(expired.map((l) => l.id), [], "no lease expired while its pod lived");
+  const expired = stack.vault.control
+    .leases()
+    .filter((l) => l.revoked && l.revokedAt !== null && l.revokedAt.getTime() >= l.expireTime.getTime());
+  assert.equal(
+    expired.map((l) => l.id),
+    [],
+    "no lease expired while its pod lived",
+  );
 
   for (const name of pods) await stack.core.deleteNamespacedPod({ namespace: "default", name });
-  await waitFor("every lease revoked after the pods are gone", async () => stack.vault.control.leases().every((l) => l.revoked), 15_000);
+  await waitFor(
+    "every lease revoked after the pods are gone",
+    async () => stack.vault.control.leases().every((l) => l.revoked),
+    15_000,
+  );
 });
 
 renewal.run();

@@ -21,13 +21,18 @@ export async function secretOf(stack: Stack, pod: string): Promise<V1Secret | un
 }
 
 export function credsOf(secret: V1Secret): { username: string; password: string } {
-  return JSON.parse(Buffer.from(secret.data?.["creds.json"] ?? "", "base64").toString()) as { username: string; password: string };
+  return JSON.parse(Buffer.from(secret.data?.["creds.json"] ?? "", "base64").toString()) as {
+    username: string;
+    password: string;
+  };
 }
 
 export async function issuedPod(stack: Stack, name: string): Promise<IssuedPod> {
   const pod = await stack.core.createNamespacedPod({ namespace: "default", body: opted(name) });
   const secret = await waitFor(`Secret of ${name}`, () => secretOf(stack, name));
-  const leaseId = (JSON.parse(secret.metadata?.annotations?.["leasekeeper.io/lease-ids"] ?? "[]") as Array<{ id: string }>)[0]?.id ?? "";
+  const leaseId =
+    (JSON.parse(secret.metadata?.annotations?.["leasekeeper.io/lease-ids"] ?? "[]") as Array<{ id: string }>)[0]?.id ??
+    "";
   const creds = credsOf(secret);
   return { name, uid: pod.metadata?.uid ?? "", user: creds.username, password: creds.password, leaseId };
 }

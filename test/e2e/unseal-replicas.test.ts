@@ -29,9 +29,11 @@ let replicas: VaultEmulator[] = [];
 let runtime: Runtime | undefined;
 const logs: string[] = [];
 
-const unsealPuts = (v: VaultEmulator) => v.control.requests().filter((r) => r.path === "sys/unseal" && r.method !== "GET");
+const unsealPuts = (v: VaultEmulator) =>
+  v.control.requests().filter((r) => r.path === "sys/unseal" && r.method !== "GET");
 const metrics = async () => (runtime as Runtime).metrics.registry.metrics();
-const count = (text: string, outcome: string) => Number(new RegExp(`leasekeeper_unseal_attempts_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+const count = (text: string, outcome: string) =>
+  Number(new RegExp(`leasekeeper_unseal_attempts_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
 
 test.before(async () => {
   stack = await startStack({ postgres: false });
@@ -52,7 +54,12 @@ test("the emulated cluster: one set of keys and root token, all sealed, standbys
   assert.equal(c.unsealKeys, a.unsealKeys);
   assert.is(c.rootToken, a.rootToken);
   for (const r of replicas) assert.ok(r.control.isSealed());
-  const status = (await (await fetch(`${b.url}/v1/sys/seal-status`)).json()) as { initialized: boolean; sealed: boolean; t: number; n: number };
+  const status = (await (await fetch(`${b.url}/v1/sys/seal-status`)).json()) as {
+    initialized: boolean;
+    sealed: boolean;
+    t: number;
+    n: number;
+  };
   assert.equal([status.initialized, status.sealed, status.t, status.n], [true, true, 3, 5]);
 });
 
@@ -80,7 +87,15 @@ test("three replicas sealed → leasekeeper unseals each (standbys too), thresho
   const kms = createKmsClient({ keyId: stack.kmsKeyId, endpoint: stack.kms.url, region: stack.kms.region });
   const keys = keyStoreFor(requireUnsealKeys(config), createKubeClient(kubeConfigFor(stack.kube)), kms);
   const out: string[] = [];
-  const code = await runKeysCommand(["import"], { stdin: [Buffer.from((replicas[0] as VaultEmulator).unsealKeys.join("\n"))], out: (l) => out.push(l), err: (l) => out.push(l) }, { keys, kmsKeyId: stack.kmsKeyId });
+  const code = await runKeysCommand(
+    ["import"],
+    {
+      stdin: [Buffer.from((replicas[0] as VaultEmulator).unsealKeys.join("\n"))],
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+    },
+    { keys, kmsKeyId: stack.kmsKeyId },
+  );
   kms.destroy();
   assert.is(code, 0, out.join("\n"));
   const sink = new Writable({
@@ -95,7 +110,10 @@ test("three replicas sealed → leasekeeper unseals each (standbys too), thresho
     const puts = unsealPuts(r);
     // Exactly threshold shares, all accepted, none a reset: one job's shares, not two interleaved.
     assert.is(puts.length, 3, `replica ${i}: ${puts.length} sys/unseal calls`);
-    assert.ok(puts.every((p) => p.status === 200), `replica ${i}: a share was refused`);
+    assert.ok(
+      puts.every((p) => p.status === 200),
+      `replica ${i}: a share was refused`,
+    );
   }
   assert.not.match(logs.join(""), /reset a stale unseal attempt/);
   const health = await Promise.all(replicas.map(async (r) => (await fetch(`${r.url}/v1/sys/health`)).status));
@@ -109,9 +127,18 @@ test("KMS down while the replicas restart sealed → retried, kms-unavailable, V
   for (const r of replicas) r.control.restartSealed();
   await waitFor("a kms-unavailable outcome", async () => count(await metrics(), "kms-unavailable") >= 1, 30_000, 100);
   for (const r of replicas) assert.ok(r.control.isSealed(), "sealed while KMS is down");
-  assert.equal(replicas.map((r) => unsealPuts(r).length), before, "no share submitted while KMS is down");
+  assert.equal(
+    replicas.map((r) => unsealPuts(r).length),
+    before,
+    "no share submitted while KMS is down",
+  );
   await stack.kms.control.goOnline();
-  await waitFor("all three unsealed once KMS is back", async () => replicas.every((r) => !r.control.isSealed()), 30_000, 50);
+  await waitFor(
+    "all three unsealed once KMS is back",
+    async () => replicas.every((r) => !r.control.isSealed()),
+    30_000,
+    50,
+  );
   for (const [i, r] of replicas.entries()) assert.is(unsealPuts(r).length - (before[i] as number), 3, `replica ${i}`);
   assert.match(logs.join(""), /kms-unavailable/);
 });

@@ -38,13 +38,16 @@ let events: QueueEvents | undefined;
 let keyFile = "";
 
 function logger() {
-  return createLogger("debug", new Writable({
-    write(chunk: Buffer, _e, done) {
-      logs.push(chunk.toString());
-      if (process.env.LK_TEST_LOGS) process.stderr.write(chunk);
-      done();
-    },
-  }));
+  return createLogger(
+    "debug",
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        logs.push(chunk.toString());
+        if (process.env.LK_TEST_LOGS) process.stderr.write(chunk);
+        done();
+      },
+    }),
+  );
 }
 
 const UNSEAL_API_TOKEN = randomBytes(24).toString("base64url");
@@ -82,7 +85,9 @@ function vaultPod(restarts: number, ready: boolean) {
       name: "vault-0",
       namespace: "vault",
       labels: { "app.kubernetes.io/name": "vault", component: "server" },
-      ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "vault", uid: "vault-sts-uid", controller: true }],
+      ownerReferences: [
+        { apiVersion: "apps/v1", kind: "StatefulSet", name: "vault", uid: "vault-sts-uid", controller: true },
+      ],
     },
     spec: { nodeName: "emulator-node", containers: [{ name: "vault", image: "hashicorp/vault:1.17" }] },
     status: {
@@ -90,7 +95,17 @@ function vaultPod(restarts: number, ready: boolean) {
       podIP: "127.0.0.1",
       podIPs: [{ ip: "127.0.0.1" }],
       conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: now }],
-      containerStatuses: [{ name: "vault", image: "hashicorp/vault:1.17", imageID: "", ready, restartCount: restarts, started: true, state: { running: { startedAt: now } } }],
+      containerStatuses: [
+        {
+          name: "vault",
+          image: "hashicorp/vault:1.17",
+          imageID: "",
+          ready,
+          restartCount: restarts,
+          started: true,
+          state: { running: { startedAt: now } },
+        },
+      ],
     },
   };
 }
@@ -106,7 +121,11 @@ test.before(async () => {
   const kms = createKmsClient({ keyId: stack.kmsKeyId, endpoint: stack.kms.url, region: stack.kms.region });
   const keys = keyStoreFor(requireUnsealKeys(config), createKubeClient(kubeConfigFor(stack.kube)), kms);
   const out: string[] = [];
-  const code = await runKeysCommand(["import"], { stdin: [Buffer.from(stack.vault.unsealKeys.join("\n"))], out: (l) => out.push(l), err: (l) => out.push(l) }, { keys, kmsKeyId: stack.kmsKeyId });
+  const code = await runKeysCommand(
+    ["import"],
+    { stdin: [Buffer.from(stack.vault.unsealKeys.join("\n"))], out: (l) => out.push(l), err: (l) => out.push(l) },
+    { keys, kmsKeyId: stack.kmsKeyId },
+  );
   kms.destroy();
   assert.is(code, 0, out.join("\n"));
   events = new QueueEvents("unseal", { connection: { url: stack.redis.url }, prefix: "{leasekeeper}" });
@@ -124,7 +143,9 @@ test.after(async () => {
 
 test("startup: the watch's initial list checks the Vault pod (already unsealed)", async () => {
   const r = runtimes[0] as Runtime;
-  await waitFor("initial unseal check", async () => /leasekeeper_unseal_attempts_total\{outcome="already-unsealed"\} [1-9]/.test(await metricsOf(r)));
+  await waitFor("initial unseal check", async () =>
+    /leasekeeper_unseal_attempts_total\{outcome="already-unsealed"\} [1-9]/.test(await metricsOf(r)),
+  );
 });
 
 test("Vault restarted sealed → pod watch → unsealed by the job; latency printed; Event on the pod", async () => {
@@ -138,7 +159,10 @@ test("Vault restarted sealed → pod watch → unsealed by the job; latency prin
   console.log(`[unseal e2e] pod-watch trigger → Vault unsealed: ${latencyMs.toFixed(0)} ms`);
   assert.ok(latencyMs < 1000, `took ${latencyMs.toFixed(0)} ms (expected within a second)`);
   const ev = await waitFor("VaultUnsealed event", async () =>
-    stack.kube.control.list("events", "vault").find((e) => e.reason === "VaultUnsealed" && e.involvedObject?.name === "vault-0"));
+    stack.kube.control
+      .list("events", "vault")
+      .find((e) => e.reason === "VaultUnsealed" && e.involvedObject?.name === "vault-0"),
+  );
   assert.is(ev.type, "Normal");
   const metrics = await metricsOf(runtimes[0] as Runtime);
   assert.match(metrics, /leasekeeper_unseal_attempts_total\{outcome="unsealed"\} 1/);
@@ -149,10 +173,17 @@ test("Vault restarted sealed → pod watch → unsealed by the job; latency prin
 test("POST /v1/unseal enqueues through the same producer and returns the job id", async () => {
   const r = runtimes[0] as Runtime;
   stack.vault.control.seal();
-  const res = await fetch(`${r.httpUrl}/v1/unseal`, { method: "POST", body: "{}", headers: { authorization: `Bearer ${UNSEAL_API_TOKEN}` } });
+  const res = await fetch(`${r.httpUrl}/v1/unseal`, {
+    method: "POST",
+    body: "{}",
+    headers: { authorization: `Bearer ${UNSEAL_API_TOKEN}` },
+  });
   assert.is(res.status, 202);
   const body = (await res.json()) as { jobs: { replica: string; jobId: string }[] };
-  assert.equal(body.jobs.map((j) => j.replica), ["vault/vault-0"]);
+  assert.equal(
+    body.jobs.map((j) => j.replica),
+    ["vault/vault-0"],
+  );
   await waitFor("vault unsealed via API", async () => !stack.vault.control.isSealed(), 10_000);
 });
 
@@ -175,9 +206,14 @@ test("auto-init: an uninitialised Vault (by address) is initialised, keys stored
   const v2 = vault2;
   await waitFor("vault2 initialised and unsealed", async () => v2.rootToken !== "" && !v2.control.isSealed(), 15_000);
   const kms = createKmsClient({ keyId: stack.kmsKeyId, endpoint: stack.kms.url, region: stack.kms.region });
-  const stored = await keyStoreFor(requireUnsealKeys(config), createKubeClient(kubeConfigFor(stack.kube)), kms).load({ rootToken: true });
+  const stored = await keyStoreFor(requireUnsealKeys(config), createKubeClient(kubeConfigFor(stack.kube)), kms).load({
+    rootToken: true,
+  });
   kms.destroy();
-  assert.equal(stored?.shares.map((s) => s.toString("hex")), v2.unsealKeys);
+  assert.equal(
+    stored?.shares.map((s) => s.toString("hex")),
+    v2.unsealKeys,
+  );
   assert.is(stored?.rootToken?.toString("utf8"), v2.rootToken);
   stored?.wipe();
   // Restarted sealed, and leasekeeper restarted too (nothing in memory): the stored keys are used.
@@ -191,15 +227,21 @@ test("auto-init: an uninitialised Vault (by address) is initialised, keys stored
 
 test("no share, root token or ciphertext in logs, job data/results, Events, metrics or Redis", async () => {
   assert.ok(results.length > 0, "captured job results");
-  const secretData = stack.kube.control.get("secrets", "vault", "leasekeeper-unseal-keys")?.data as Record<string, string>;
-  const fileEntries = Object.values((JSON.parse(readFileSync(keyFile, "utf8")) as { entries: Record<string, string> }).entries);
+  const secretData = stack.kube.control.get("secrets", "vault", "leasekeeper-unseal-keys")?.data as Record<
+    string,
+    string
+  >;
+  const fileEntries = Object.values(
+    (JSON.parse(readFileSync(keyFile, "utf8")) as { entries: Record<string, string> }).entries,
+  );
   const secrets: string[] = [];
   for (const hex of [...stack.vault.unsealKeys, ...(vault2?.unsealKeys ?? [])]) {
     const b = Buffer.from(hex, "hex");
     secrets.push(hex, b.toString("base64"));
   }
   secrets.push(stack.vault.rootToken, vault2?.rootToken ?? "");
-  for (const c of [...Object.values(secretData), ...fileEntries]) secrets.push(c, Buffer.from(c, "base64").toString("hex"), c.slice(8, 40));
+  for (const c of [...Object.values(secretData), ...fileEntries])
+    secrets.push(c, Buffer.from(c, "base64").toString("hex"), c.slice(8, 40));
   const haystacks = {
     logs: logs.join(""),
     results: results.join("\n"),
@@ -210,7 +252,8 @@ test("no share, root token or ciphertext in logs, job data/results, Events, metr
   assert.ok(haystacks.logs.includes("vault replica unsealed"), "logs were captured");
   assert.ok(haystacks.redis.includes("vault-0") || haystacks.results.includes("vault-0"), "job data was captured");
   for (const [where, text] of Object.entries(haystacks)) {
-    for (const s of secrets.filter((x) => x.length >= 8)) assert.not.ok(text.includes(s), `a secret leaked into ${where}`);
+    for (const s of secrets.filter((x) => x.length >= 8))
+      assert.not.ok(text.includes(s), `a secret leaked into ${where}`);
   }
 });
 

@@ -31,10 +31,18 @@ outage.after(async (ctx) => {
   await ctx.stack?.close();
 });
 
-const read = (stack: Stack, pod: string) => stack.core.readNamespacedSecret({ namespace: "default", name: `${pod}-leasekeeper` }).catch(() => undefined);
-const credsOf = (s: V1Secret) => JSON.parse(Buffer.from(s.data?.["creds.json"] ?? "", "base64").toString("utf8")) as { username: string; password: string };
-const metric = async (lk: Harness, name: "vaultSealedWaits" | "jobFailures" | "jobs", match: (l: Record<string, string | number>) => boolean) =>
-  (await lk.runtime.metrics[name].get()).values.filter((v) => match(v.labels)).reduce((a, v) => a + v.value, 0);
+const read = (stack: Stack, pod: string) =>
+  stack.core.readNamespacedSecret({ namespace: "default", name: `${pod}-leasekeeper` }).catch(() => undefined);
+const credsOf = (s: V1Secret) =>
+  JSON.parse(Buffer.from(s.data?.["creds.json"] ?? "", "base64").toString("utf8")) as {
+    username: string;
+    password: string;
+  };
+const metric = async (
+  lk: Harness,
+  name: "vaultSealedWaits" | "jobFailures" | "jobs",
+  match: (l: Record<string, string | number>) => boolean,
+) => (await lk.runtime.metrics[name].get()).values.filter((v) => match(v.labels)).reduce((a, v) => a + v.value, 0);
 
 async function throughOutage(ctx: { stack: Stack; proxy: TcpProxy; lk: Harness }, mode: ProxyMode, prefix: string) {
   const { stack, proxy, lk } = ctx;
@@ -48,7 +56,8 @@ async function throughOutage(ctx: { stack: Stack; proxy: TcpProxy; lk: Harness }
   const sample = async () => {
     for (const name of pods) {
       const secret = await read(stack, name);
-      if (!secret || !(await canLogin(stack, credsOf(secret)))) refused.push(`${name} at +${Math.round((Date.now() - issuedAt) / 100) / 10} s`);
+      if (!secret || !(await canLogin(stack, credsOf(secret))))
+        refused.push(`${name} at +${Math.round((Date.now() - issuedAt) / 100) / 10} s`);
     }
   };
   while (Date.now() - issuedAt < 14_500) await sample();
@@ -69,28 +78,51 @@ async function throughOutage(ctx: { stack: Stack; proxy: TcpProxy; lk: Harness }
 async function afterOutage(ctx: { stack: Stack; lk: Harness }, run: Awaited<ReturnType<typeof throughOutage>>) {
   const { stack, lk } = ctx;
   assert.equal(run.refused, [], "every pod's credentials logged in throughout");
-  for (const [name, username] of run.before) assert.is(credsOf((await read(stack, name)) as V1Secret).username, username, `${name} renewed, not re-issued`);
-  assert.is(await metric(lk, "jobFailures", (l) => l.queue === "renew" || l.queue === "issue"), run.failuresBefore, "no attempt spent while Vault was away");
+  for (const [name, username] of run.before)
+    assert.is(credsOf((await read(stack, name)) as V1Secret).username, username, `${name} renewed, not re-issued`);
+  assert.is(
+    await metric(lk, "jobFailures", (l) => l.queue === "renew" || l.queue === "issue"),
+    run.failuresBefore,
+    "no attempt spent while Vault was away",
+  );
   assert.is(await metric(lk, "jobs", (l) => l.outcome === "failed"), 0, "no job failed");
-  const expired = stack.vault.control.leases().filter((l) => l.revoked && l.revokedAt !== null && l.revokedAt.getTime() >= l.expireTime.getTime());
-  assert.equal(expired.map((l) => l.id), [], "every renewal ran before its lease expired");
+  const expired = stack.vault.control
+    .leases()
+    .filter((l) => l.revoked && l.revokedAt !== null && l.revokedAt.getTime() >= l.expireTime.getTime());
+  assert.equal(
+    expired.map((l) => l.id),
+    [],
+    "every renewal ran before its lease expired",
+  );
   for (const name of run.pods) await stack.core.deleteNamespacedPod({ namespace: "default", name });
   await waitFor("revoked", async () => stack.vault.control.leases().every((l) => l.revoked), 10_000);
 }
 
-outage("connections refused (vault-active has no endpoints): jobs wait like sealed, renewals resume before expiry", async (ctx) => {
-  const run = await throughOutage(ctx, "refuse", "refused");
-  assert.ok(run.waits >= 4, `renew and issue jobs waited on an unreachable Vault (${run.waits})`);
-  assert.ok((await metric(ctx.lk, "vaultSealedWaits", (l) => l.queue === "issue" && l.reason === "unreachable")) >= 1, "the issue job waited too");
-  await afterOutage(ctx, run);
-});
+outage(
+  "connections refused (vault-active has no endpoints): jobs wait like sealed, renewals resume before expiry",
+  async (ctx) => {
+    const run = await throughOutage(ctx, "refuse", "refused");
+    assert.ok(run.waits >= 4, `renew and issue jobs waited on an unreachable Vault (${run.waits})`);
+    assert.ok(
+      (await metric(ctx.lk, "vaultSealedWaits", (l) => l.queue === "issue" && l.reason === "unreachable")) >= 1,
+      "the issue job waited too",
+    );
+    await afterOutage(ctx, run);
+  },
+);
 
-outage("connections hang: each call gives up after LEASEKEEPER_VAULT_TIMEOUT_MS and the job waits; nothing is lost", async (ctx) => {
-  const waitsBefore = await metric(ctx.lk, "vaultSealedWaits", (l) => l.reason === "timeout");
-  const run = await throughOutage(ctx, "hang", "hung");
-  // 6.5 s of hanging with a 1 s bound and 0.3 s between tries: each waiting job came back several times.
-  assert.ok(run.waits - waitsBefore >= 8, `jobs kept coming back, each call bounded by ${TIMEOUT_MS} ms (${run.waits - waitsBefore} waits)`);
-  await afterOutage(ctx, run);
-});
+outage(
+  "connections hang: each call gives up after LEASEKEEPER_VAULT_TIMEOUT_MS and the job waits; nothing is lost",
+  async (ctx) => {
+    const waitsBefore = await metric(ctx.lk, "vaultSealedWaits", (l) => l.reason === "timeout");
+    const run = await throughOutage(ctx, "hang", "hung");
+    // 6.5 s of hanging with a 1 s bound and 0.3 s between tries: each waiting job came back several times.
+    assert.ok(
+      run.waits - waitsBefore >= 8,
+      `jobs kept coming back, each call bounded by ${TIMEOUT_MS} ms (${run.waits - waitsBefore} waits)`,
+    );
+    await afterOutage(ctx, run);
+  },
+);
 
 outage.run();

@@ -27,7 +27,10 @@ export class FakeKube implements KubePort {
   /** Adds (or replaces) a pod; a uid is made up when it has none. Returns the stored copy. */
   addPod(pod: V1Pod): V1Pod {
     const namespace = pod.metadata?.namespace ?? "default";
-    const stored: V1Pod = { ...structuredClone(pod), metadata: { ...pod.metadata, namespace, uid: pod.metadata?.uid ?? randomUUID() } };
+    const stored: V1Pod = {
+      ...structuredClone(pod),
+      metadata: { ...pod.metadata, namespace, uid: pod.metadata?.uid ?? randomUUID() },
+    };
     this.pods.set(key(namespace, stored.metadata?.name ?? ""), stored);
     return structuredClone(stored);
   }
@@ -48,16 +51,26 @@ export class FakeKube implements KubePort {
   }
 
   async listPods(namespaces: readonly string[]): Promise<V1Pod[]> {
-    return [...this.pods.values()].filter((p) => inNamespaces(p.metadata?.namespace, namespaces)).map((p) => structuredClone(p));
+    return [...this.pods.values()]
+      .filter((p) => inNamespaces(p.metadata?.namespace, namespaces))
+      .map((p) => structuredClone(p));
   }
 
   async requestPodToken(r: PodTokenRequest): Promise<string> {
     const what = `token for ${r.namespace}/${r.podName}`;
     const pod = this.pods.get(key(r.namespace, r.podName));
     if (!pod) throw apiError(404, "NotFound", `pods "${r.podName}" not found`, what);
-    if (pod.metadata?.uid !== r.podUid) throw apiError(409, "Conflict", `the UID in the bound object reference (${r.podUid}) does not match the UID in record`, what);
-    if ((pod.spec?.serviceAccountName || "default") !== r.serviceAccount) throw apiError(400, "BadRequest", "cannot bind token to pod running with different serviceaccount name.", what);
-    if (r.expirationSeconds < 600) throw apiError(422, "Invalid", "spec.expirationSeconds: may not specify a duration less than 10 minutes", what);
+    if (pod.metadata?.uid !== r.podUid)
+      throw apiError(
+        409,
+        "Conflict",
+        `the UID in the bound object reference (${r.podUid}) does not match the UID in record`,
+        what,
+      );
+    if ((pod.spec?.serviceAccountName || "default") !== r.serviceAccount)
+      throw apiError(400, "BadRequest", "cannot bind token to pod running with different serviceaccount name.", what);
+    if (r.expirationSeconds < 600)
+      throw apiError(422, "Invalid", "spec.expirationSeconds: may not specify a duration less than 10 minutes", what);
     const token = `fake-jwt.${randomUUID()}`;
     this.#tokens.set(token, { namespace: r.namespace, serviceAccount: r.serviceAccount, audience: r.audience });
     return token;
@@ -70,7 +83,8 @@ export class FakeKube implements KubePort {
 
   async createSecret(namespace: string, secret: V1Secret): Promise<V1Secret> {
     const name = secret.metadata?.name ?? "";
-    if (this.secrets.has(key(namespace, name))) throw apiError(409, "AlreadyExists", `secrets "${name}" already exists`, `create secret ${namespace}/${name}`);
+    if (this.secrets.has(key(namespace, name)))
+      throw apiError(409, "AlreadyExists", `secrets "${name}" already exists`, `create secret ${namespace}/${name}`);
     return this.#store(namespace, name, secret, randomUUID());
   }
 
@@ -80,7 +94,12 @@ export class FakeKube implements KubePort {
     if (!current) throw apiError(404, "NotFound", `secrets "${name}" not found`, what);
     const asked = secret.metadata?.resourceVersion;
     if (asked !== undefined && asked !== current.metadata?.resourceVersion) {
-      throw apiError(409, "Conflict", `Operation cannot be fulfilled on secrets "${name}": the object has been modified; please apply your changes to the latest version and try again`, what);
+      throw apiError(
+        409,
+        "Conflict",
+        `Operation cannot be fulfilled on secrets "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        what,
+      );
     }
     return this.#store(namespace, name, secret, current.metadata?.uid ?? randomUUID());
   }
@@ -92,7 +111,11 @@ export class FakeKube implements KubePort {
   async listManagedSecrets(namespaces: readonly string[], podUid?: string): Promise<V1Secret[]> {
     return [...this.secrets.values()]
       .filter((s) => inNamespaces(s.metadata?.namespace, namespaces))
-      .filter((s) => s.metadata?.labels?.[LABEL_MANAGED] === "true" && (podUid === undefined || s.metadata.labels[LABEL_POD_UID] === podUid))
+      .filter(
+        (s) =>
+          s.metadata?.labels?.[LABEL_MANAGED] === "true" &&
+          (podUid === undefined || s.metadata.labels[LABEL_POD_UID] === podUid),
+      )
       .map((s) => structuredClone(s));
   }
 
@@ -103,18 +126,27 @@ export class FakeKube implements KubePort {
   /** The decoded files of a Secret, or undefined when there is none. */
   files(namespace: string, name: string): Record<string, string> | undefined {
     const data = this.secrets.get(key(namespace, name))?.data;
-    return data && Object.fromEntries(Object.entries(data).map(([file, value]) => [file, Buffer.from(value, "base64").toString("utf8")]));
+    return (
+      data &&
+      Object.fromEntries(
+        Object.entries(data).map(([file, value]) => [file, Buffer.from(value, "base64").toString("utf8")]),
+      )
+    );
   }
 
   #store(namespace: string, name: string, secret: V1Secret, uid: string): V1Secret {
-    const stored: V1Secret = { ...structuredClone(secret), metadata: { ...secret.metadata, name, namespace, uid, resourceVersion: String(++this.#version) } };
+    const stored: V1Secret = {
+      ...structuredClone(secret),
+      metadata: { ...secret.metadata, name, namespace, uid, resourceVersion: String(++this.#version) },
+    };
     this.secrets.set(key(namespace, name), stored);
     return structuredClone(stored);
   }
 }
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
-const inNamespaces = (namespace: string | undefined, namespaces: readonly string[]) => namespaces.length === 0 || namespaces.includes(namespace ?? "");
+const inNamespaces = (namespace: string | undefined, namespaces: readonly string[]) =>
+  namespaces.length === 0 || namespaces.includes(namespace ?? "");
 
 /**
  * What client-node throws for an API server Status (an ApiException: code, the Status body as
@@ -123,5 +155,8 @@ const inNamespaces = (namespace: string | undefined, namespaces: readonly string
  */
 function apiError(code: number, reason: string, message: string, what: string): Error {
   const status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
-  return classifyKubeError(Object.assign(new Error(`HTTP-Code: ${code}`), { code, body: JSON.stringify(status), headers: {} }), what);
+  return classifyKubeError(
+    Object.assign(new Error(`HTTP-Code: ${code}`), { code, body: JSON.stringify(status), headers: {} }),
+    what,
+  );
 }

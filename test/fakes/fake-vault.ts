@@ -76,7 +76,8 @@ export class FakeVault implements VaultPort {
   async kubernetesLogin(authPath: string, role: string, jwt: string): Promise<VaultAuth> {
     this.#enter("kubernetesLogin", `login to auth/${authPath} as role ${role}`);
     const found = this.roles.get(role);
-    if (authPath !== "kubernetes" || !found) throw fail(400, `invalid role name "${role}"`, `login to auth/${authPath} as role ${role}`);
+    if (authPath !== "kubernetes" || !found)
+      throw fail(400, `invalid role name "${role}"`, `login to auth/${authPath} as role ${role}`);
     const who = this.#review(jwt);
     if (!who) throw fail(403, "permission denied", `login to auth/${authPath} as role ${role}`);
     if (!found.serviceAccounts.includes(`${who.namespace}/${who.serviceAccount}`)) {
@@ -112,7 +113,12 @@ export class FakeVault implements VaultPort {
     const token = this.#valid(podToken, "renew pod token");
     const now = this.#now();
     token.expiresAt = Math.min(now + incrementSeconds * 1000, token.maxExpiresAt);
-    return { token: token.token, accessor: token.accessor, ttlSeconds: Math.floor((token.expiresAt - now) / 1000), renewable: true };
+    return {
+      token: token.token,
+      accessor: token.accessor,
+      ttlSeconds: Math.floor((token.expiresAt - now) / 1000),
+      renewable: true,
+    };
   }
 
   async renewLease(leaseId: string, incrementSeconds: number): Promise<LeaseRenewal> {
@@ -175,10 +181,12 @@ export class FakeVault implements VaultPort {
   async #issue(podToken: string, path: string, what: string): Promise<VaultSecret> {
     const token = this.#valid(podToken, what);
     const role = this.roles.get(token.role);
-    if (!role?.paths.some((p) => (p.endsWith("*") ? path.startsWith(p.slice(0, -1)) : p === path))) throw fail(403, "permission denied", what);
+    if (!role?.paths.some((p) => (p.endsWith("*") ? path.startsWith(p.slice(0, -1)) : p === path)))
+      throw fail(403, "permission denied", what);
     const secret = this.secrets.get(path);
     if (!secret) throw fail(404, "", what);
-    if (!secret.lease) return { leaseId: "", leaseDurationSeconds: 0, renewable: false, data: structuredClone(secret.data) };
+    if (!secret.lease)
+      return { leaseId: "", leaseDurationSeconds: 0, renewable: false, data: structuredClone(secret.data) };
     const now = this.#now();
     const lease: FakeLease = {
       id: `${path}/${randomBytes(8).toString("base64url")}`,
@@ -211,6 +219,8 @@ export class FakeVault implements VaultPort {
 
 /** A node-vault style failure (status + Vault's error text), classified as the real client does. */
 function fail(status: number, message: string, what: string): Error {
-  const err = Object.assign(new Error(message || `Status ${status}`), { response: { statusCode: status, body: { errors: message ? [message] : [] } } });
+  const err = Object.assign(new Error(message || `Status ${status}`), {
+    response: { statusCode: status, body: { errors: message ? [message] : [] } },
+  });
   return classifyVaultError(err, what);
 }

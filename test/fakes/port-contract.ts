@@ -67,7 +67,9 @@ export function vaultPortContract(name: string, setup: () => Promise<VaultSubjec
     assert.ok(isPermanent(await rejection(s.vault.kubernetesLogin("kubernetes", s.role, "not-a-jwt"))));
   });
 
-  test("read: KV has no lease; a dynamic secret has a renewable lease named after its path; a denied path is permanent", async ({ s }) => {
+  test("read: KV has no lease; a dynamic secret has a renewable lease named after its path; a denied path is permanent", async ({
+    s,
+  }) => {
     const auth = await s.vault.kubernetesLogin("kubernetes", s.role, await s.jwt());
     const kv = await s.vault.readSecret(auth.token, s.kvPath);
     assert.is(kv.leaseId, "");
@@ -81,7 +83,9 @@ export function vaultPortContract(name: string, setup: () => Promise<VaultSubjec
     assert.is(denied.reason, "VaultPermissionDenied");
   });
 
-  test("lease renew is capped by what was asked; revoked, it is gone for good and revoking again is fine", async ({ s }) => {
+  test("lease renew is capped by what was asked; revoked, it is gone for good and revoking again is fine", async ({
+    s,
+  }) => {
     const auth = await s.vault.kubernetesLogin("kubernetes", s.role, await s.jwt());
     const leased = await s.vault.readSecret(auth.token, s.leasePath);
     const renewal = await s.vault.renewLease(leased.leaseId, 120);
@@ -118,17 +122,37 @@ export function kubePortContract(name: string, setup: () => Promise<KubeSubject>
 
   test("TokenRequest bound to the pod; a pod that is not there (or another UID) is refused", async ({ s }) => {
     const pod = await s.createPod("contract-b", "app");
-    const request = { namespace: s.namespace, serviceAccount: "app", podName: "contract-b", podUid: pod.metadata?.uid ?? "", audience: "vault", expirationSeconds: 600 };
+    const request = {
+      namespace: s.namespace,
+      serviceAccount: "app",
+      podName: "contract-b",
+      podUid: pod.metadata?.uid ?? "",
+      audience: "vault",
+      expirationSeconds: 600,
+    };
     assert.ok((await s.kube.requestPodToken(request)).length > 0);
     assert.ok(isPermanent(await rejection(s.kube.requestPodToken({ ...request, podName: "no-such-pod" }))));
     assert.ok(isRetryLater(await rejection(s.kube.requestPodToken({ ...request, podUid: "another-uid" }))));
   });
 
-  test("Secrets: create, AlreadyExists, replace at the read version only, list by pod UID, delete twice", async ({ s }) => {
+  test("Secrets: create, AlreadyExists, replace at the read version only, list by pod UID, delete twice", async ({
+    s,
+  }) => {
     const pod = await s.createPod("contract-c", "app");
     const ref = { namespace: s.namespace, name: "contract-c", uid: pod.metadata?.uid ?? "" };
-    const request = { role: "app", authPath: "kubernetes", secretName: "contract-c-leasekeeper", secrets: [{ file: "creds.json", path: "secret/data/x" }] };
-    const content = (text: string) => ({ accessor: "acc", leases: [], retiring: [], files: { "creds.json": text }, tagLease: (id: string) => `tag-${id}` });
+    const request = {
+      role: "app",
+      authPath: "kubernetes",
+      secretName: "contract-c-leasekeeper",
+      secrets: [{ file: "creds.json", path: "secret/data/x" }],
+    };
+    const content = (text: string) => ({
+      accessor: "acc",
+      leases: [],
+      retiring: [],
+      files: { "creds.json": text },
+      tagLease: (id: string) => `tag-${id}`,
+    });
     await s.kube.createSecret(s.namespace, buildPodSecret(ref, request, content("one")));
     const again = await rejection(s.kube.createSecret(s.namespace, buildPodSecret(ref, request, content("one"))));
     assert.ok(isAlreadyExists(again), "a second create is AlreadyExists");
@@ -138,9 +162,15 @@ export function kubePortContract(name: string, setup: () => Promise<KubeSubject>
     next.metadata = { ...next.metadata, resourceVersion: current?.metadata?.resourceVersion };
     await s.kube.replaceSecret(s.namespace, request.secretName, next);
     const stale = await rejection(s.kube.replaceSecret(s.namespace, request.secretName, next));
-    assert.ok(isRetryLater(stale) && !isAlreadyExists(stale), "a replace at an old version is a conflict, retried later");
+    assert.ok(
+      isRetryLater(stale) && !isAlreadyExists(stale),
+      "a replace at an old version is a conflict, retried later",
+    );
     const listed = await s.kube.listManagedSecrets([s.namespace], ref.uid);
-    assert.equal(listed.map((x) => Buffer.from(x.data?.["creds.json"] ?? "", "base64").toString()), ["two"]);
+    assert.equal(
+      listed.map((x) => Buffer.from(x.data?.["creds.json"] ?? "", "base64").toString()),
+      ["two"],
+    );
     assert.equal(await s.kube.listManagedSecrets([s.namespace], "another-uid"), []);
     await s.kube.deleteSecret(s.namespace, request.secretName);
     await s.kube.deleteSecret(s.namespace, request.secretName);
@@ -149,7 +179,10 @@ export function kubePortContract(name: string, setup: () => Promise<KubeSubject>
 
   test("Events on a pod are recorded", async ({ s }) => {
     const pod = await s.createPod("contract-d", "app");
-    await s.kube.recordEvent({ namespace: s.namespace, name: "contract-d", uid: pod.metadata?.uid ?? "" }, { reason: "CredentialsIssued", message: "Issued 1 file", type: "Normal" });
+    await s.kube.recordEvent(
+      { namespace: s.namespace, name: "contract-d", uid: pod.metadata?.uid ?? "" },
+      { reason: "CredentialsIssued", message: "Issued 1 file", type: "Normal" },
+    );
   });
 
   test.run();

@@ -27,8 +27,16 @@ import { FakeVault, type FakeRole, type FakeSecret } from "./fake-vault.ts";
 import { startRedis, type RedisServer } from "../helpers/redis.ts";
 
 export const NAMESPACE = "shop";
-export const ROLE: FakeRole = { serviceAccounts: [`${NAMESPACE}/app`], paths: ["database/creds/app", "secret/data/app"], tokenTtlSeconds: 86_400, tokenMaxTtlSeconds: 7 * 86_400 };
-export const DB: FakeSecret = { data: { password: "db-pass" }, lease: { ttlSeconds: 3600, maxTtlSeconds: 86_400, renewable: true } };
+export const ROLE: FakeRole = {
+  serviceAccounts: [`${NAMESPACE}/app`],
+  paths: ["database/creds/app", "secret/data/app"],
+  tokenTtlSeconds: 86_400,
+  tokenMaxTtlSeconds: 7 * 86_400,
+};
+export const DB: FakeSecret = {
+  data: { password: "db-pass" },
+  lease: { ttlSeconds: 3600, maxTtlSeconds: 86_400, renewable: true },
+};
 export const KV: FakeSecret = { data: { data: { password: "kv-pass" } } };
 
 export interface WorkerFixture {
@@ -53,7 +61,15 @@ export function workerFixture(redisUrl: string, settings: Partial<WorkerSettings
   vault.secrets.set("database/creds/app", DB);
   vault.secrets.set("secret/data/app", KV);
   const logs: string[] = [];
-  const log = createLogger("debug", new Writable({ write(chunk: Buffer, _e, done) { logs.push(chunk.toString()); done(); } }));
+  const log = createLogger(
+    "debug",
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        logs.push(chunk.toString());
+        done();
+      },
+    }),
+  );
   const prefix = `{t-${randomBytes(4).toString("hex")}}`;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   const producer = new JobProducer({ connection: { url: redisUrl, maxRetriesPerRequest: null }, prefix, attempts: 3 });
@@ -67,8 +83,16 @@ export function workerFixture(redisUrl: string, settings: Partial<WorkerSettings
     log,
     metrics: createMetrics(new Registry(), { processMetrics: false }),
     settings: {
-      tokenAudience: "vault", tokenExpirationSeconds: 600, defaultAuthPath: "kubernetes", rotationGraceSeconds: 30, renewJitterPercent: 0,
-      sealedRetryMs: 2000, namespaces: [], vaultAnnotations: false, staticSecretRenderIntervalSeconds: 300, ...settings,
+      tokenAudience: "vault",
+      tokenExpirationSeconds: 600,
+      defaultAuthPath: "kubernetes",
+      rotationGraceSeconds: 30,
+      renewJitterPercent: 0,
+      sealedRetryMs: 2000,
+      namespaces: [],
+      vaultAnnotations: false,
+      staticSecretRenderIntervalSeconds: 300,
+      ...settings,
     },
     now: clock,
     random: () => 0,
@@ -81,7 +105,15 @@ export function workerFixture(redisUrl: string, settings: Partial<WorkerSettings
     advance: (ms) => void (now += ms),
     addPod: (name, annotations) =>
       kube.addPod({
-        metadata: { name, namespace: NAMESPACE, annotations: annotations ?? { "leasekeeper.io/role": "app", "leasekeeper.io/secret-creds.json": "database/creds/app", "leasekeeper.io/secret-config.json": "secret/data/app" } },
+        metadata: {
+          name,
+          namespace: NAMESPACE,
+          annotations: annotations ?? {
+            "leasekeeper.io/role": "app",
+            "leasekeeper.io/secret-creds.json": "database/creds/app",
+            "leasekeeper.io/secret-config.json": "secret/data/app",
+          },
+        },
         spec: { serviceAccountName: "app", containers: [] },
         status: { phase: "Running" },
       }),
@@ -112,13 +144,30 @@ export function workerSuite(name: string) {
 }
 
 /** Runs a processor on a job as BullMQ would hand it over (first attempt); R is the outcome type the test expects. */
-export async function runProcessor<R>(processor: (job: Job, token?: string) => Promise<unknown>, name: string, data: unknown, id = `${name}-test`): Promise<R> {
-  const job = { id, name, data, attemptsMade: 0, timestamp: Date.now(), opts: {}, moveToDelayed: async () => undefined, updateProgress: async () => undefined };
+export async function runProcessor<R>(
+  processor: (job: Job, token?: string) => Promise<unknown>,
+  name: string,
+  data: unknown,
+  id = `${name}-test`,
+): Promise<R> {
+  const job = {
+    id,
+    name,
+    data,
+    attemptsMade: 0,
+    timestamp: Date.now(),
+    opts: {},
+    moveToDelayed: async () => undefined,
+    updateProgress: async () => undefined,
+  };
   return (await processor(job as unknown as Job, "token")) as R;
 }
 
 /** An opted-in pod, issued by the issue processor: its reference and index record. */
-export async function issuedPod(f: WorkerFixture, name: string): Promise<{ pod: V1Pod; ref: PodRef; record: PodRecord }> {
+export async function issuedPod(
+  f: WorkerFixture,
+  name: string,
+): Promise<{ pod: V1Pod; ref: PodRef; record: PodRecord }> {
   const pod = f.addPod(name);
   const ref = refOf(pod);
   const outcome = await runProcessor<IssueOutcome>(createIssueProcessor(f.deps), "issue", { ...ref, source: "watch" });
@@ -127,7 +176,10 @@ export async function issuedPod(f: WorkerFixture, name: string): Promise<{ pod: 
 }
 
 /** The retire jobs queued for a pod: what they revoke and after how long. */
-export async function queuedRetires(f: WorkerFixture, uid: string): Promise<{ id: string; data: RetireJob; delayMs: number }[]> {
+export async function queuedRetires(
+  f: WorkerFixture,
+  uid: string,
+): Promise<{ id: string; data: RetireJob; delayMs: number }[]> {
   const jobs = await f.deps.producer.queues.revoke.getJobs(["delayed", "prioritized", "wait"]);
   return jobs
     .filter((j) => j.name === "retire" && (j.data as RetireJob).uid === uid)

@@ -32,11 +32,15 @@ test.before(async (ctx) => {
   const authorizer: Authorizer = (a) => {
     if (a.user.username === LEASEKEEPER_USER) return leasekeeper(a);
     const sa = /^system:serviceaccount:(leasekeeper):(.+)$/.exec(a.user.username);
-    if (sa?.[1] && sa[2]) return rbacEnforcement(grantsFor(eventing, { namespace: sa[1], name: sa[2] }), a.user.username).authorizer(a);
+    if (sa?.[1] && sa[2])
+      return rbacEnforcement(grantsFor(eventing, { namespace: sa[1], name: sa[2] }), a.user.username).authorizer(a);
     return { allowed: true };
   };
   ctx.stack.kube.control.setAuthorizer(authorizer);
-  const env = { LEASEKEEPER_ROLES: "functions", LEASEKEEPER_API_TOKENS: createHash("sha256").update(API_TOKEN).digest("hex") };
+  const env = {
+    LEASEKEEPER_ROLES: "functions",
+    LEASEKEEPER_API_TOKENS: createHash("sha256").update(API_TOKEN).digest("hex"),
+  };
   ctx.lk = await startLeasekeeper(ctx.stack, ctx.seeded, env);
   ctx.open = await startLeasekeeper(ctx.stack, ctx.seeded, { ...env, LEASEKEEPER_EVENTS_AUTH: "none" });
 });
@@ -47,11 +51,22 @@ test.after(async (ctx) => {
   await ctx.stack?.close();
 });
 
-const pod = (name: string) => JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default", uid: randomUUID() } });
+const pod = (name: string) =>
+  JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default", uid: randomUUID() } });
 
-async function post(lk: Harness, authorization: string | undefined, body = pod("p"), extra: Record<string, string> = {}) {
+async function post(
+  lk: Harness,
+  authorization: string | undefined,
+  body = pod("p"),
+  extra: Record<string, string> = {},
+) {
   const headers: Record<string, string> = {
-    "content-type": "application/json", "ce-specversion": "1.0", "ce-id": randomUUID(), "ce-source": "test", "ce-type": "dev.knative.apiserver.resource.add", ...extra,
+    "content-type": "application/json",
+    "ce-specversion": "1.0",
+    "ce-id": randomUUID(),
+    "ce-source": "test",
+    "ce-type": "dev.knative.apiserver.resource.add",
+    ...extra,
   };
   if (authorization !== undefined) headers.authorization = authorization;
   const res = await fetch(`${lk.runtime.httpUrl}/v1/events/kubernetes`, { method: "POST", headers, body });
@@ -63,14 +78,26 @@ async function post(lk: Harness, authorization: string | undefined, body = pod("
 function postOversized(lk: Harness, authorization?: string): Promise<number> {
   const body = Buffer.alloc(2 * 1024 * 1024, "x");
   return new Promise((resolve, reject) => {
-    const req = request(`${lk.runtime.httpUrl}/v1/events/kubernetes`, {
-      method: "POST",
-      agent: false,
-      headers: { "content-type": "application/json", "content-length": body.length, "ce-specversion": "1.0", "ce-id": "big", "ce-source": "test", "ce-type": "dev.knative.apiserver.resource.add", ...(authorization ? { authorization } : {}) },
-    }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      `${lk.runtime.httpUrl}/v1/events/kubernetes`,
+      {
+        method: "POST",
+        agent: false,
+        headers: {
+          "content-type": "application/json",
+          "content-length": body.length,
+          "ce-specversion": "1.0",
+          "ce-id": "big",
+          "ce-source": "test",
+          "ce-type": "dev.knative.apiserver.resource.add",
+          ...(authorization ? { authorization } : {}),
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -81,8 +108,18 @@ test("the settings: kubernetes and audience leasekeeper by default; a wrong mode
   const config = loadConfig({ LEASEKEEPER_INDEX_KEY: key });
   assert.is(config.eventsAuth, "kubernetes");
   assert.is(config.eventsAudience, "leasekeeper");
-  assert.is(loadConfig({ LEASEKEEPER_INDEX_KEY: key, LEASEKEEPER_EVENTS_AUTH: "none", LEASEKEEPER_EVENTS_AUDIENCE: "https://leasekeeper.example" }).eventsAudience, "https://leasekeeper.example");
-  assert.throws(() => loadConfig({ LEASEKEEPER_INDEX_KEY: key, LEASEKEEPER_EVENTS_AUTH: "off" }), (err: unknown) => err instanceof ConfigError && /LEASEKEEPER_EVENTS_AUTH="off"/.test(err.message));
+  assert.is(
+    loadConfig({
+      LEASEKEEPER_INDEX_KEY: key,
+      LEASEKEEPER_EVENTS_AUTH: "none",
+      LEASEKEEPER_EVENTS_AUDIENCE: "https://leasekeeper.example",
+    }).eventsAudience,
+    "https://leasekeeper.example",
+  );
+  assert.throws(
+    () => loadConfig({ LEASEKEEPER_INDEX_KEY: key, LEASEKEEPER_EVENTS_AUTH: "off" }),
+    (err: unknown) => err instanceof ConfigError && /LEASEKEEPER_EVENTS_AUTH="off"/.test(err.message),
+  );
 });
 
 test("no token → 401 with a Bearer challenge, before the body is looked at", async ({ lk }) => {
@@ -119,10 +156,16 @@ test("an authenticated sender without create podevents.leasekeeper.io → 403", 
   assert.is(res.status, 403);
   assert.is(res.json.error?.code, "forbidden");
   // The one refusal body of every route: it names the right that is missing, not the caller or what exists.
-  assert.is(res.json.error?.message, "not allowed: create podevents.leasekeeper.io is not granted for what this request reaches");
+  assert.is(
+    res.json.error?.message,
+    "not allowed: create podevents.leasekeeper.io is not granted for what this request reaches",
+  );
 });
 
-test("Knative's OIDC identity for infra/eventing's source (bound by its RBAC) → 202; malformed events still 400 after auth", async ({ stack, lk }) => {
+test("Knative's OIDC identity for infra/eventing's source (bound by its RBAC) → 202; malformed events still 400 after auth", async ({
+  stack,
+  lk,
+}) => {
   const authorization = `Bearer ${eventsToken(stack)}`;
   const ok = await post(lk, authorization);
   assert.is(ok.status, 202, JSON.stringify(ok.json));
@@ -152,7 +195,9 @@ test("TokenReview unavailable → 503 (Knative retries it)", async ({ stack, lk 
   }
 });
 
-test("LEASEKEEPER_EVENTS_AUTH=none → 202 without a token (trusted networks only); malformed events still 400", async ({ open }) => {
+test("LEASEKEEPER_EVENTS_AUTH=none → 202 without a token (trusted networks only); malformed events still 400", async ({
+  open,
+}) => {
   assert.is(open.config.eventsAuth, "none");
   const res = await post(open, undefined);
   assert.is(res.status, 202, JSON.stringify(res.json));

@@ -8,7 +8,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { startKubernetesEmulator, type KubernetesEmulator, type KubernetesEmulatorOptions } from "../emulators/kubernetes/index.ts";
+import {
+  startKubernetesEmulator,
+  type KubernetesEmulator,
+  type KubernetesEmulatorOptions,
+} from "../emulators/kubernetes/index.ts";
 
 const run = promisify(execFile);
 
@@ -38,7 +42,12 @@ export interface KubectlSession {
 }
 
 export async function startKubectlSession(opts: KubernetesEmulatorOptions = {}): Promise<KubectlSession> {
-  const emu = await startKubernetesEmulator({ anonymousAuth: true, podGraceSeconds: 1, workloadControllers: true, ...opts });
+  const emu = await startKubernetesEmulator({
+    anonymousAuth: true,
+    podGraceSeconds: 1,
+    workloadControllers: true,
+    ...opts,
+  });
   const dir = await mkdtemp(join(tmpdir(), "k8s-emu-kubectl-"));
   await emu.writeKubeconfig(join(dir, "config"));
   const base = ["--kubeconfig", join(dir, "config"), "--cache-dir", join(dir, "cache"), "--request-timeout=10s"];
@@ -51,7 +60,11 @@ export async function startKubectlSession(opts: KubernetesEmulatorOptions = {}):
         return { code: 0, stdout, stderr };
       } catch (err) {
         const e = err as { code?: number; stdout?: string; stderr?: string };
-        return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(err) };
+        return {
+          code: typeof e.code === "number" ? e.code : -1,
+          stdout: e.stdout ?? "",
+          stderr: e.stderr ?? String(err),
+        };
       }
     },
     async ok(...args) {

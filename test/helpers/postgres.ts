@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { findBinary } from "./binaries.ts";
-import { freePort, } from "./ports.ts";
+import { freePort } from "./ports.ts";
 import { waitForPort } from "./redis.ts";
 
 export interface PostgresServer {
@@ -48,12 +48,23 @@ export async function startPostgres(options: { tag?: string } = {}): Promise<Pos
   writeFileSync(pwFile, password);
   chmodSync(pwFile, 0o644);
   chownTree(dir);
-  runAs(initdb, ["-D", join(dir, "data"), "-U", user, "--pwfile", pwFile, "-A", "scram-sha-256", "-E", "UTF8", "--no-sync"], dir);
+  runAs(
+    initdb,
+    ["-D", join(dir, "data"), "-U", user, "--pwfile", pwFile, "-A", "scram-sha-256", "-E", "UTF8", "--no-sync"],
+    dir,
+  );
   runAs(
     pgCtl,
     [
-      "-D", join(dir, "data"), "-l", join(dir, "log"), "-w", "-t", "30",
-      "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+      "-D",
+      join(dir, "data"),
+      "-l",
+      join(dir, "log"),
+      "-w",
+      "-t",
+      "30",
+      "-o",
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
       "start",
     ],
     dir,
@@ -90,7 +101,11 @@ export async function startPostgres(options: { tag?: string } = {}): Promise<Pos
  */
 export function stopLeftoverPostgres(dir: string): void {
   try {
-    runAs(findBinary("pg_ctl", "postgresql"), ["-D", join(dir, "data"), "-m", "immediate", "-w", "-t", "5", "stop"], dir);
+    runAs(
+      findBinary("pg_ctl", "postgresql"),
+      ["-D", join(dir, "data"), "-m", "immediate", "-w", "-t", "5", "stop"],
+      dir,
+    );
   } catch {
     // Not running (any more): only the directory is left.
   }

@@ -39,11 +39,13 @@ export interface Permission {
   readonly resource: string;
 }
 
-export const permissionKey = (p: Permission): string => `${p.grant} ${p.verb} ${p.group === "" ? "core" : p.group}/${p.resource}`;
+export const permissionKey = (p: Permission): string =>
+  `${p.grant} ${p.verb} ${p.group === "" ? "core" : p.group}/${p.resource}`;
 
 /** The objects a kustomization lists (files and sub-kustomizations; no transformers besides labels, which RBAC ignores). */
 export function loadKustomization(dir: string): KubeObject[] {
-  const k = parseYaml(readFileSync(join(dir, "kustomization.yaml"), "utf8"))[0] as { resources?: string[]; namespace?: string } | undefined;
+  const k = parseYaml(readFileSync(join(dir, "kustomization.yaml"), "utf8"))[0] as
+    { resources?: string[]; namespace?: string } | undefined;
   if (k?.namespace !== undefined) throw new Error(`${dir}: a namespace transformer is not supported by this loader`);
   const out: KubeObject[] = [];
   for (const entry of k?.resources ?? []) {
@@ -55,28 +57,48 @@ export function loadKustomization(dir: string): KubeObject[] {
 }
 
 export function parseYaml(text: string): unknown[] {
-  return parseAllDocuments(text).map((d) => {
-    if (d.errors.length > 0) throw new Error(`YAML: ${d.errors.map((e) => e.message).join("; ")}`);
-    return d.toJSON() as unknown;
-  }).filter((d) => d !== null && d !== undefined);
+  return parseAllDocuments(text)
+    .map((d) => {
+      if (d.errors.length > 0) throw new Error(`YAML: ${d.errors.map((e) => e.message).join("; ")}`);
+      return d.toJSON() as unknown;
+    })
+    .filter((d) => d !== null && d !== undefined);
 }
 
 /** The rules bound to the service account by the given RBAC objects. */
-export function grantsFor(objects: readonly KubeObject[], sa: { namespace: string; name: string } = LEASEKEEPER_SA): Grant[] {
+export function grantsFor(
+  objects: readonly KubeObject[],
+  sa: { namespace: string; name: string } = LEASEKEEPER_SA,
+): Grant[] {
   const find = (kind: string, name: string, namespace?: string) =>
-    objects.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
+    objects.find(
+      (o) =>
+        o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace),
+    );
   const grants: Grant[] = [];
   for (const binding of objects.filter((o) => o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding")) {
     const subjects = (binding.subjects ?? []) as { kind: string; name: string; namespace?: string }[];
-    if (!subjects.some((s) => s.kind === "ServiceAccount" && s.name === sa.name && (s.namespace ?? binding.metadata.namespace) === sa.namespace)) continue;
+    if (
+      !subjects.some(
+        (s) =>
+          s.kind === "ServiceAccount" &&
+          s.name === sa.name &&
+          (s.namespace ?? binding.metadata.namespace) === sa.namespace,
+      )
+    )
+      continue;
     const ref = binding.roleRef as { kind: "ClusterRole" | "Role"; name: string };
     const bindingNs = binding.kind === "RoleBinding" ? binding.metadata.namespace : undefined;
-    if (binding.kind === "RoleBinding" && bindingNs === undefined) throw new Error(`RoleBinding ${binding.metadata.name} has no namespace`);
+    if (binding.kind === "RoleBinding" && bindingNs === undefined)
+      throw new Error(`RoleBinding ${binding.metadata.name} has no namespace`);
     const role = ref.kind === "Role" ? find("Role", ref.name, bindingNs) : find("ClusterRole", ref.name);
-    if (role === undefined) throw new Error(`${binding.kind} ${binding.metadata.name}: ${ref.kind} ${ref.name} not found`);
+    if (role === undefined)
+      throw new Error(`${binding.kind} ${binding.metadata.name}: ${ref.kind} ${ref.name} not found`);
     const roleId = ref.kind === "Role" ? `Role/${bindingNs}/${ref.name}` : `ClusterRole/${ref.name}`;
     const prefix = binding.kind === "RoleBinding" && ref.kind === "ClusterRole" ? `${roleId}@${bindingNs}` : roleId;
-    ((role.rules ?? []) as PolicyRule[]).forEach((rule, i) => grants.push({ id: `${prefix}#${i}`, namespace: bindingNs, rule }));
+    ((role.rules ?? []) as PolicyRule[]).forEach((rule, i) =>
+      grants.push({ id: `${prefix}#${i}`, namespace: bindingNs, rule }),
+    );
   }
   return grants;
 }
@@ -85,7 +107,11 @@ export function grantsFor(objects: readonly KubeObject[], sa: { namespace: strin
 export function permissionsOf(grants: readonly Grant[]): Permission[] {
   return grants.flatMap((g) =>
     (g.rule.verbs ?? []).flatMap((verb) =>
-      (g.rule.apiGroups ?? []).flatMap((group) => (g.rule.resources ?? []).map((resource) => ({ grant: g.id, verb, group, resource })))));
+      (g.rule.apiGroups ?? []).flatMap((group) =>
+        (g.rule.resources ?? []).map((resource) => ({ grant: g.id, verb, group, resource })),
+      ),
+    ),
+  );
 }
 
 const has = (list: readonly string[] | undefined, v: string): boolean => (list ?? []).some((x) => x === "*" || x === v);
@@ -94,7 +120,8 @@ const has = (list: readonly string[] | undefined, v: string): boolean => (list ?
 export function grantAllows(g: Grant, a: AuthzAttributes): boolean {
   if (g.namespace !== undefined && g.namespace !== a.namespace) return false;
   const resource = a.subresource === undefined ? a.resource : `${a.resource}/${a.subresource}`;
-  if (!has(g.rule.verbs, a.verb) || !has(g.rule.apiGroups, a.apiGroup) || !has(g.rule.resources, resource)) return false;
+  if (!has(g.rule.verbs, a.verb) || !has(g.rule.apiGroups, a.apiGroup) || !has(g.rule.resources, resource))
+    return false;
   const names = g.rule.resourceNames ?? [];
   return names.length === 0 || (a.name !== undefined && names.includes(a.name));
 }
@@ -108,7 +135,11 @@ export interface RbacEnforcement {
   readonly authorizer: Authorizer;
 }
 
-export function rbacEnforcement(grants: readonly Grant[], username = LEASEKEEPER_USER, others: Authorizer = () => ({ allowed: true })): RbacEnforcement {
+export function rbacEnforcement(
+  grants: readonly Grant[],
+  username = LEASEKEEPER_USER,
+  others: Authorizer = () => ({ allowed: true }),
+): RbacEnforcement {
   const used = new Set<string>();
   const denied: string[] = [];
   const authorizer: Authorizer = (a) => {
@@ -116,14 +147,23 @@ export function rbacEnforcement(grants: readonly Grant[], username = LEASEKEEPER
     const grant = grants.find((g) => grantAllows(g, a));
     const resource = a.subresource === undefined ? a.resource : `${a.resource}/${a.subresource}`;
     if (grant === undefined) {
-      denied.push(`${a.verb} ${a.apiGroup === "" ? "core" : a.apiGroup}/${resource} ${a.namespace ?? "(cluster)"}/${a.name ?? ""}`);
+      denied.push(
+        `${a.verb} ${a.apiGroup === "" ? "core" : a.apiGroup}/${resource} ${a.namespace ?? "(cluster)"}/${a.name ?? ""}`,
+      );
       return { allowed: false, reason: "no RBAC rule in infra/base grants this to leasekeeper" };
     }
     const rule = grant.rule;
     // Record the rule's own entries that matched (a "*" entry is recorded as "*").
     const verb = rule.verbs.includes(a.verb) ? a.verb : "*";
     const group = (rule.apiGroups ?? []).includes(a.apiGroup) ? a.apiGroup : "*";
-    used.add(permissionKey({ grant: grant.id, verb, group, resource: (rule.resources ?? []).includes(resource) ? resource : "*" }));
+    used.add(
+      permissionKey({
+        grant: grant.id,
+        verb,
+        group,
+        resource: (rule.resources ?? []).includes(resource) ? resource : "*",
+      }),
+    );
     return { allowed: true, reason: `RBAC: allowed by ${grant.id}` };
   };
   return { grants, used, denied, authorizer };
@@ -136,11 +176,18 @@ export function rbacEnforcement(grants: readonly Grant[], username = LEASEKEEPER
  */
 export function enforceLeasekeeperRbac(kube: KubernetesEmulator, kubeconfigPath: string): Promise<RbacEnforcement> {
   const enforcement = rbacEnforcement(grantsFor(loadKustomization(join(INFRA_DIR, "base"))));
-  if (kube.control.get("namespaces", "", LEASEKEEPER_SA.namespace) === undefined) kube.control.put("namespaces", { metadata: { name: LEASEKEEPER_SA.namespace } });
+  if (kube.control.get("namespaces", "", LEASEKEEPER_SA.namespace) === undefined)
+    kube.control.put("namespaces", { metadata: { name: LEASEKEEPER_SA.namespace } });
   if (kube.control.get("serviceaccounts", LEASEKEEPER_SA.namespace, LEASEKEEPER_SA.name) === undefined) {
-    kube.control.put("serviceaccounts", { metadata: { name: LEASEKEEPER_SA.name, namespace: LEASEKEEPER_SA.namespace } });
+    kube.control.put("serviceaccounts", {
+      metadata: { name: LEASEKEEPER_SA.name, namespace: LEASEKEEPER_SA.namespace },
+    });
   }
-  const token = kube.control.issueToken({ namespace: LEASEKEEPER_SA.namespace, serviceAccount: LEASEKEEPER_SA.name, expirationSeconds: 24 * 3600 });
+  const token = kube.control.issueToken({
+    namespace: LEASEKEEPER_SA.namespace,
+    serviceAccount: LEASEKEEPER_SA.name,
+    expirationSeconds: 24 * 3600,
+  });
   kube.control.setAuthorizer(enforcement.authorizer);
   return kube.writeKubeconfig(kubeconfigPath, { token, namespace: LEASEKEEPER_SA.namespace }).then(() => enforcement);
 }
@@ -152,12 +199,20 @@ export function enforceLeasekeeperRbac(kube: KubernetesEmulator, kubeconfigPath:
  */
 export function reportRbac(enforcement: RbacEnforcement): void {
   if (enforcement.denied.length > 0) {
-    process.stderr.write(`[rbac] infra/base refused ${enforcement.denied.length} request(s) of leasekeeper: ${[...new Set(enforcement.denied)].join("; ")}\n`);
+    process.stderr.write(
+      `[rbac] infra/base refused ${enforcement.denied.length} request(s) of leasekeeper: ${[...new Set(enforcement.denied)].join("; ")}\n`,
+    );
   }
   const dir = process.env.LEASEKEEPER_RBAC_USAGE_DIR;
   if (dir === undefined || dir === "") return;
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `usage-${process.pid}-${Date.now()}.json`);
-  writeFileSync(file, JSON.stringify({ script: process.argv[1] ?? "", used: [...enforcement.used].sort(), denied: enforcement.denied }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { script: process.argv[1] ?? "", used: [...enforcement.used].sort(), denied: enforcement.denied },
+      null,
+      2,
+    ),
+  );
 }
-

@@ -12,7 +12,10 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
-async function run(args: (dir: string, port: number) => string[], configFile?: (dir: string, port: number) => string): Promise<RedisProcess & { dir: string }> {
+async function run(
+  args: (dir: string, port: number) => string[],
+  configFile?: (dir: string, port: number) => string,
+): Promise<RedisProcess & { dir: string }> {
   const binary = findBinary("redis-server", "redis-server");
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "lk-redis-topo-"));
@@ -42,7 +45,10 @@ export function startSentinel(masterPort: number, name: string): Promise<RedisPr
     () => ["--sentinel"],
     (dir, port) => {
       const file = join(dir, "sentinel.conf");
-      writeFileSync(file, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor ${name} 127.0.0.1 ${masterPort} 1\n`);
+      writeFileSync(
+        file,
+        `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor ${name} 127.0.0.1 ${masterPort} 1\n`,
+      );
       return file;
     },
   );
@@ -50,11 +56,30 @@ export function startSentinel(masterPort: number, name: string): Promise<RedisPr
 
 /** A one-node Redis Cluster owning every slot: a real cluster protocol (MOVED, slots) on one process. */
 export async function startRedisCluster(): Promise<RedisProcess> {
-  const node = await run((dir, port) => ["--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-announce-ip", "127.0.0.1", "--cluster-config-file", join(dir, "nodes.conf"), "--save", "", "--appendonly", "no", "--dir", dir]);
+  const node = await run((dir, port) => [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--cluster-enabled",
+    "yes",
+    "--cluster-announce-ip",
+    "127.0.0.1",
+    "--cluster-config-file",
+    join(dir, "nodes.conf"),
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+  ]);
   const cli = findBinary("redis-cli", "redis-tools");
   execFileSync(cli, ["-p", String(node.port), "cluster", "addslotsrange", "0", "16383"], { stdio: "ignore" });
   const deadline = Date.now() + 10_000;
-  while (!execFileSync(cli, ["-p", String(node.port), "cluster", "info"], { encoding: "utf8" }).includes("cluster_state:ok")) {
+  while (
+    !execFileSync(cli, ["-p", String(node.port), "cluster", "info"], { encoding: "utf8" }).includes("cluster_state:ok")
+  ) {
     if (Date.now() > deadline) throw new Error("redis cluster did not reach cluster_state:ok");
     await new Promise((r) => setTimeout(r, 100));
   }

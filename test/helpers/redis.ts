@@ -34,7 +34,20 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   const dir = mkdtempSync(join(tmpdir(), options.tag ? `lk-redis-${options.tag}-` : "lk-redis-"));
   const child = spawn(
     binary,
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--pidfile", join(dir, "redis.pid")],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--pidfile",
+      join(dir, "redis.pid"),
+    ],
     { stdio: "ignore", detached: options.ownProcessGroup === true },
   );
   live.add(child);

@@ -10,11 +10,15 @@ import { randomBytes } from "node:crypto";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import vault from "node-vault";
 import { startKmsEmulator, type KmsEmulator } from "../emulators/kms/index.ts";
-import { startKubernetesEmulator, type KubeletOptions, type KubernetesEmulator } from "../emulators/kubernetes/index.ts";
+import {
+  startKubernetesEmulator,
+  type KubeletOptions,
+  type KubernetesEmulator,
+} from "../emulators/kubernetes/index.ts";
 import { startVaultEmulator, type VaultEmulator } from "../emulators/vault/index.ts";
 import { startPostgres, type PostgresServer } from "./postgres.ts";
 import { startRedis, type RedisServer } from "./redis.ts";
-import { enforceLeasekeeperRbac, INFRA_DIR, reportRbac, type RbacEnforcement } from "./rbac.ts";
+import { enforceLeasekeeperRbac, reportRbac, type RbacEnforcement } from "./rbac.ts";
 import { controllerJwtMount, shippedSettings, TEST_KUBELET } from "./shipped.ts";
 import { vaultSetup } from "./vault-setup.ts";
 
@@ -74,17 +78,25 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     started.push(vaultEmu);
     const kms = await startKmsEmulator({ port: opts.ports?.kms });
     started.push(kms);
-    const redis = await startRedis({ ...(opts.tempTag ? { tag: opts.tempTag } : {}), ownProcessGroup: opts.redisOwnProcessGroup === true });
+    const redis = await startRedis({
+      ...(opts.tempTag ? { tag: opts.tempTag } : {}),
+      ownProcessGroup: opts.redisOwnProcessGroup === true,
+    });
     started.push(redis);
-    const postgres = opts.postgres === false ? undefined : await startPostgres(opts.tempTag ? { tag: opts.tempTag } : {});
+    const postgres =
+      opts.postgres === false ? undefined : await startPostgres(opts.tempTag ? { tag: opts.tempTag } : {});
     if (postgres) started.push(postgres);
-    const { keyId } = await kms.createKey({ alias: "alias/leasekeeper-unseal", description: "leasekeeper unseal shares" });
+    const { keyId } = await kms.createKey({
+      alias: "alias/leasekeeper-unseal",
+      description: "leasekeeper unseal shares",
+    });
     const kubeconfigPath = join(dir, "kubeconfig");
     await kube.writeKubeconfig(kubeconfigPath);
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
     const core = kc.makeApiClient(CoreV1Api);
-    const rbac = opts.rbac === false ? undefined : await enforceLeasekeeperRbac(kube, join(dir, "leasekeeper.kubeconfig"));
+    const rbac =
+      opts.rbac === false ? undefined : await enforceLeasekeeperRbac(kube, join(dir, "leasekeeper.kubeconfig"));
     return {
       dir,
       kubeconfigPath,
@@ -136,13 +148,6 @@ export interface Seeded {
   readonly kvPassword: string;
 }
 
-/** leasekeeper's own Vault policy, as installed by infra/vault/setup.sh. */
-export const CONTROLLER_POLICY = readFileSync(join(INFRA_DIR, "vault", "leasekeeper-policy.hcl"), "utf8");
-
-/** The example workload policy of infra/vault (role postgres; setup.sh names it postgres-app). */
-export const POSTGRES_POLICY = readFileSync(join(INFRA_DIR, "vault", "example-app-policy.hcl"), "utf8");
-export const POSTGRES_POLICY_NAME = "postgres-app";
-
 /**
  * Configures Vault by running infra/vault/setup.sh as shipped (Kubernetes auth, the policies, the
  * example role postgres, the database engine, leasekeeper's role and a static token), then adds
@@ -153,7 +158,15 @@ export async function seedExample(stack: Stack, opts: SeedOptions = {}): Promise
   // TOKEN_REVIEWER_JWT_FILE), as an external Vault does.
   await ensureServiceAccount(stack.core, "kube-system", "vault-auth");
   const reviewerFile = join(stack.dir, "vault-reviewer.jwt");
-  writeFileSync(reviewerFile, stack.kube.control.issueToken({ namespace: "kube-system", serviceAccount: "vault-auth", expirationSeconds: 365 * 24 * 3600 }), { mode: 0o600 });
+  writeFileSync(
+    reviewerFile,
+    stack.kube.control.issueToken({
+      namespace: "kube-system",
+      serviceAccount: "vault-auth",
+      expirationSeconds: 365 * 24 * 3600,
+    }),
+    { mode: 0o600 },
+  );
   const tokenFile = join(stack.dir, "leasekeeper-vault-token");
   const env: Record<string, string> = {
     VAULT_ADDR: stack.vault.url,
@@ -210,11 +223,19 @@ export function randomIndexKey(): string {
  */
 export function leasekeeperEnv(stack: Stack, _seeded: Seeded, httpPort: number | string): Record<string, string> {
   const shipped = shippedSettings();
-  const fields: Record<string, string> = { "metadata.namespace": shipped.serviceAccount.namespace, "metadata.name": "leasekeeper-test-0" };
-  const secrets: Record<string, string> = { "leasekeeper-index-key/key": randomIndexKey(), "leasekeeper-redis/url": stack.redis.url };
+  const fields: Record<string, string> = {
+    "metadata.namespace": shipped.serviceAccount.namespace,
+    "metadata.name": "leasekeeper-test-0",
+  };
+  const secrets: Record<string, string> = {
+    "leasekeeper-index-key/key": randomIndexKey(),
+    "leasekeeper-redis/url": stack.redis.url,
+  };
   const env: Record<string, string> = { ...shipped.configMap, ...shipped.env };
-  for (const [name, path] of Object.entries(shipped.fromFields)) env[name] = required(fields[path], `field ${path} of ${name}`);
-  for (const [name, ref] of Object.entries(shipped.fromSecrets)) env[name] = required(secrets[ref], `Secret ${ref} of ${name}`);
+  for (const [name, path] of Object.entries(shipped.fromFields))
+    env[name] = required(fields[path], `field ${path} of ${name}`);
+  for (const [name, ref] of Object.entries(shipped.fromSecrets))
+    env[name] = required(secrets[ref], `Secret ${ref} of ${name}`);
   return {
     ...env,
     VAULT_ADDR: stack.vault.url,
@@ -229,7 +250,8 @@ export function leasekeeperEnv(stack: Stack, _seeded: Seeded, httpPort: number |
 }
 
 function required(value: string | undefined, what: string): string {
-  if (value === undefined) throw new Error(`leasekeeperEnv: the Deployment references ${what}, which the test stack does not provide`);
+  if (value === undefined)
+    throw new Error(`leasekeeperEnv: the Deployment references ${what}, which the test stack does not provide`);
   return value;
 }
 
@@ -242,12 +264,19 @@ export function mountControllerJwt(stack: Stack, shipped = shippedSettings()): s
   const mount = controllerJwtMount(shipped);
   const sa = shipped.serviceAccount;
   const control = stack.kube.control;
-  if (control.get("namespaces", "", sa.namespace) === undefined) control.put("namespaces", { metadata: { name: sa.namespace } });
-  if (control.get("serviceaccounts", sa.namespace, sa.name) === undefined) control.put("serviceaccounts", { metadata: { name: sa.name, namespace: sa.namespace } });
+  if (control.get("namespaces", "", sa.namespace) === undefined)
+    control.put("namespaces", { metadata: { name: sa.namespace } });
+  if (control.get("serviceaccounts", sa.namespace, sa.name) === undefined)
+    control.put("serviceaccounts", { metadata: { name: sa.name, namespace: sa.namespace } });
   const file = join(stack.dir, "mounts", `${randomBytes(4).toString("hex")}${mount.file}`);
   mkdirSync(dirname(file), { recursive: true });
   const write = () => {
-    const jwt = control.issueToken({ namespace: sa.namespace, serviceAccount: sa.name, audiences: [mount.audience], expirationSeconds: mount.expirationSeconds });
+    const jwt = control.issueToken({
+      namespace: sa.namespace,
+      serviceAccount: sa.name,
+      audiences: [mount.audience],
+      expirationSeconds: mount.expirationSeconds,
+    });
     writeFileSync(file, jwt, { mode: 0o600 });
   };
   write();

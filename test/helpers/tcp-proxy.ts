@@ -21,7 +21,11 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<{ client: Socket; upstream: Socket | undefined; silent: boolean }>();
   let mode: ProxyMode = "forward";
   const server = createServer((client) => {
-    const pair: { client: Socket; upstream: Socket | undefined; silent: boolean } = { client, upstream: undefined, silent: mode === "hang" };
+    const pair: { client: Socket; upstream: Socket | undefined; silent: boolean } = {
+      client,
+      upstream: undefined,
+      silent: mode === "hang",
+    };
     pairs.add(pair);
     const end = () => {
       pairs.delete(pair);
@@ -44,13 +48,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     });
     upstream.on("error", end);
   });
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
   await listen(0);
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("tcp proxy: no address");

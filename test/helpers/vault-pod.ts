@@ -8,7 +8,6 @@ import type { KubernetesEmulator, KubeObject } from "../emulators/kubernetes/ind
 import type { VaultEmulator } from "../emulators/vault/index.ts";
 
 export const VAULT_POD_NAMESPACE = "vault";
-export const VAULT_POD_SELECTOR = "app.kubernetes.io/name=vault,component=server";
 export const VAULT_STATEFULSET_UID = "5e0c7a1e-0000-4000-8000-00000000va17";
 
 export function vaultServerPod(opts: { name?: string; restarts: number; ready: boolean; podIP?: string }): KubeObject {
@@ -20,7 +19,16 @@ export function vaultServerPod(opts: { name?: string; restarts: number; ready: b
       namespace: VAULT_POD_NAMESPACE,
       labels: { "app.kubernetes.io/name": "vault", component: "server" },
       // The Helm chart's StatefulSet (the emulator has no StatefulSets; its GC leaves unknown owner kinds alone).
-      ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "vault", uid: VAULT_STATEFULSET_UID, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: "apps/v1",
+          kind: "StatefulSet",
+          name: "vault",
+          uid: VAULT_STATEFULSET_UID,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: { nodeName: "emulator-node", containers: [{ name: "vault", image: "hashicorp/vault:1.17" }] },
     status: {
@@ -29,7 +37,15 @@ export function vaultServerPod(opts: { name?: string; restarts: number; ready: b
       podIPs: [{ ip }],
       conditions: [{ type: "Ready", status: opts.ready ? "True" : "False", lastTransitionTime: now }],
       containerStatuses: [
-        { name: "vault", image: "hashicorp/vault:1.17", imageID: "", ready: opts.ready, restartCount: opts.restarts, started: true, state: { running: { startedAt: now } } },
+        {
+          name: "vault",
+          image: "hashicorp/vault:1.17",
+          imageID: "",
+          ready: opts.ready,
+          restartCount: opts.restarts,
+          started: true,
+          state: { running: { startedAt: now } },
+        },
       ],
     },
   };
@@ -50,7 +66,8 @@ export class VaultPodModel {
     private readonly vault: VaultEmulator,
     private readonly name = "vault-0",
   ) {
-    if (!kube.control.get("namespaces", "", VAULT_POD_NAMESPACE)) kube.control.put("namespaces", { metadata: { name: VAULT_POD_NAMESPACE } });
+    if (!kube.control.get("namespaces", "", VAULT_POD_NAMESPACE))
+      kube.control.put("namespaces", { metadata: { name: VAULT_POD_NAMESPACE } });
     this.#ready = !vault.control.isSealed();
     this.#put();
   }

@@ -10,8 +10,16 @@ import { join } from "node:path";
 import { baseContext, entryContext } from "../../shared/unseal/encryption-context.ts";
 import { INFRA_DIR } from "../helpers/rbac.ts";
 
-interface Statement { Sid: string; Effect: string; Action: string | string[]; Resource: string; Principal?: { AWS?: string }; Condition?: Record<string, Record<string, string | string[]>> }
-const load = (file: string) => JSON.parse(readFileSync(join(INFRA_DIR, "aws", file), "utf8")) as { Statement: Statement[] };
+interface Statement {
+  Sid: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string;
+  Principal?: { AWS?: string };
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+const load = (file: string) =>
+  JSON.parse(readFileSync(join(INFRA_DIR, "aws", file), "utf8")) as { Statement: Statement[] };
 const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const context = entryContext(baseContext("my-cluster"), "unseal-0");
 
@@ -21,9 +29,21 @@ function contextAllowed(s: Statement, ctx: Readonly<Record<string, string>>): bo
   const keys = s.Condition?.["ForAllValues:StringEquals"]?.["kms:EncryptionContextKeys"] as string[] | undefined;
   const pinned = Object.entries(eq).filter(([k]) => k.startsWith("kms:EncryptionContext:"));
   const like = Object.entries(s.Condition?.StringLike ?? {}).filter(([k]) => k.startsWith("kms:EncryptionContext:"));
-  const glob = (pattern: string | string[]) => new RegExp(`^${String(pattern).split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const glob = (pattern: string | string[]) =>
+    new RegExp(
+      `^${String(pattern)
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    );
   const likeOk = like.every(([k, v]) => glob(v).test(ctx[k.slice("kms:EncryptionContext:".length)] ?? ""));
-  return pinned.length >= 3 && pinned.every(([k, v]) => ctx[k.slice("kms:EncryptionContext:".length)] === v) && likeOk && keys !== undefined && Object.keys(ctx).every((k) => keys.includes(k));
+  return (
+    pinned.length >= 3 &&
+    pinned.every(([k, v]) => ctx[k.slice("kms:EncryptionContext:".length)] === v) &&
+    likeOk &&
+    keys !== undefined &&
+    Object.keys(ctx).every((k) => keys.includes(k))
+  );
 }
 
 test("unseal role: kms:Decrypt only, one key ARN, this cluster's encryption context", () => {
@@ -35,7 +55,10 @@ test("unseal role: kms:Decrypt only, one key ARN, this cluster's encryption cont
     assert.not.ok(contextAllowed(s, { ...context, cluster: "another-cluster" }), "another cluster's blobs are refused");
     assert.not.ok(contextAllowed(s, { ...context, smuggled: "x" }), "extra context keys are refused");
     // The root token auto-init may store is not the runtime role's to read (only shares are).
-    assert.not.ok(contextAllowed(s, entryContext(baseContext("my-cluster"), "root-token")), "the root-token entry is refused");
+    assert.not.ok(
+      contextAllowed(s, entryContext(baseContext("my-cluster"), "root-token")),
+      "the root-token entry is refused",
+    );
     assert.ok(contextAllowed(s, entryContext(baseContext("my-cluster"), "unseal-4")));
   }
 });
@@ -49,7 +72,10 @@ test("import role: kms:Encrypt, and kms:Decrypt only for the read-back check, bo
 test("key policy: administrators cannot use the key; the two roles get exactly their actions under the context", () => {
   const { Statement } = load("kms-key-policy.json");
   const all = Statement.flatMap(actions);
-  assert.not.ok(all.some((a) => a === "kms:*" || a.endsWith("*")), "no wildcard actions");
+  assert.not.ok(
+    all.some((a) => a === "kms:*" || a.endsWith("*")),
+    "no wildcard actions",
+  );
   assert.not.ok(all.some((a) => /GenerateDataKey|ReEncrypt|CreateGrant/.test(a)));
   const admin = Statement.find((s) => s.Sid === "KeyAdministrationWithoutUse");
   assert.not.ok(actions(admin as Statement).some((a) => /Encrypt|Decrypt/.test(a)));
@@ -63,7 +89,9 @@ test("key policy: administrators cannot use the key; the two roles get exactly t
 
 test("the unseal role can be assumed only by leasekeeper's service account", () => {
   const trust = load("unseal-role-trust-policy.json").Statement[0] as Statement;
-  const subs = Object.entries(trust.Condition?.StringEquals ?? {}).filter(([k]) => k.endsWith(":sub")).map(([, v]) => v);
+  const subs = Object.entries(trust.Condition?.StringEquals ?? {})
+    .filter(([k]) => k.endsWith(":sub"))
+    .map(([, v]) => v);
   assert.equal(subs, ["system:serviceaccount:leasekeeper:leasekeeper"]);
 });
 

@@ -9,7 +9,10 @@ export const KUBECTL = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].find((p) =
 
 export function kustomize(dir: string): KubeObject[] {
   if (KUBECTL === undefined) throw new Error("kubectl is not installed");
-  const text = execFileSync(KUBECTL, ["kustomize", join(INFRA_DIR, dir)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const text = execFileSync(KUBECTL, ["kustomize", join(INFRA_DIR, dir)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return parseYaml(text) as KubeObject[];
 }
 
@@ -48,8 +51,14 @@ export async function schemaProblem(obj: KubeObject): Promise<string | undefined
 type PodSpecJson = Record<string, any>;
 
 /** Pod templates of workload objects, with the object they belong to. */
-export function podTemplates(objects: readonly KubeObject[]): Array<{ owner: string; spec: PodSpecJson; labels: Record<string, string> }> {
+export function podTemplates(
+  objects: readonly KubeObject[],
+): Array<{ owner: string; spec: PodSpecJson; labels: Record<string, string> }> {
   return objects
     .filter((o) => ["Deployment", "StatefulSet", "DaemonSet", "Job"].includes(o.kind ?? ""))
-    .map((o) => ({ owner: `${o.kind}/${o.metadata.name}`, spec: o.spec.template.spec, labels: o.spec.template.metadata?.labels ?? {} }));
+    .map((o) => ({
+      owner: `${o.kind}/${o.metadata.name}`,
+      spec: o.spec.template.spec,
+      labels: o.spec.template.metadata?.labels ?? {},
+    }));
 }

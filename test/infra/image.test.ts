@@ -32,7 +32,10 @@ t.after(async (ctx) => {
 
 /** Plain node, no --import: what the runtime stage runs. */
 function node(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -42,7 +45,9 @@ function node(args: string[], env: Record<string, string>) {
 }
 
 function jsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? jsFiles(join(dir, e.name)) : e.name.endsWith(".js") ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? jsFiles(join(dir, e.name)) : e.name.endsWith(".js") ? [join(dir, e.name)] : [],
+  );
 }
 
 t("the Dockerfile runs dist/functions/entry/node.js with node; the manifests' command is the same", () => {
@@ -57,19 +62,29 @@ t("the Dockerfile runs dist/functions/entry/node.js with node; the manifests' co
   assert.ok(existsSync(ENTRY), `${ENTRY} is built`);
   const commands = kustomize("overlays/all-in-one")
     .filter((o) => o.kind === "Deployment")
-    .flatMap((d) => ((d as unknown as { spec: { template: { spec: { containers: Array<{ command?: string[] }> } } } }).spec.template.spec.containers).map((c) => c.command));
+    .flatMap((d) =>
+      (
+        d as unknown as { spec: { template: { spec: { containers: Array<{ command?: string[] }> } } } }
+      ).spec.template.spec.containers.map((c) => c.command),
+    );
   assert.ok(commands.length > 0);
-  for (const command of commands) assert.equal(command ?? entry, entry, "a Deployment's command runs the compiled entry");
+  for (const command of commands)
+    assert.equal(command ?? entry, entry, "a Deployment's command runs the compiled entry");
 });
 
 t("dist/ needs only production dependencies (tsx is a devDependency) and keeps no .ts import", () => {
-  const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const pkg = JSON.parse(readFileSync("package.json", "utf8")) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
   assert.ok(pkg.devDependencies.tsx && !pkg.dependencies.tsx, "tsx is for development only");
   const builtins = new Set(builtinModules);
   const needed = new Set<string>();
   for (const file of jsFiles("dist")) {
     const text = readFileSync(file, "utf8");
-    for (const m of text.matchAll(/(?:^|\s)(?:import|export)\s[^;]*?from\s+"([^"]+)"|import\("([^"]+)"\)|^import\s+"([^"]+)"/gm)) {
+    for (const m of text.matchAll(
+      /(?:^|\s)(?:import|export)\s[^;]*?from\s+"([^"]+)"|import\("([^"]+)"\)|^import\s+"([^"]+)"/gm,
+    )) {
       const spec = m[1] ?? m[2] ?? m[3] ?? "";
       assert.not.match(spec, /\.ts$/, `${file} imports ${spec}`);
       if (spec.startsWith(".") || spec.startsWith("node:") || builtins.has(spec)) continue;
@@ -78,38 +93,48 @@ t("dist/ needs only production dependencies (tsx is a devDependency) and keeps n
   }
   // cloudflare:* is provided by the Workers runtime (functions/entry/cloudflare.ts, bundled by wrangler).
   const missing = [...needed].filter((p) => !pkg.dependencies[p] && !p.startsWith("cloudflare:"));
-  assert.equal(missing, [], `compiled code imports packages that are not production dependencies: ${missing.join(", ")}`);
+  assert.equal(
+    missing,
+    [],
+    `compiled code imports packages that are not production dependencies: ${missing.join(", ")}`,
+  );
 });
 
 t("node dist/functions/entry/node.js with a bad setting stops with exit 2 and names it", async () => {
   const run = node([ENTRY], { LEASEKEEPER_INDEX_KEY: "too-short" });
   assert.is(await run.exited, 2);
-  assert.match(run.err(), /leasekeeper: invalid configuration:\n {2}LEASEKEEPER_INDEX_KEY=\(hidden\): must be 32 bytes/);
+  assert.match(
+    run.err(),
+    /leasekeeper: invalid configuration:\n {2}LEASEKEEPER_INDEX_KEY=\(hidden\): must be 32 bytes/,
+  );
 });
 
-t("node dist/functions/entry/node.js with a good configuration serves (/readyz, /openapi.json) and stops on SIGTERM; the compiled CLI runs", async ({ stack, seeded }) => {
-  const port = await freePort();
-  const run = node([ENTRY], {
-    LEASEKEEPER_INDEX_KEY: randomIndexKey(),
-    LEASEKEEPER_REDIS_URL: stack.redis.url,
-    KUBECONFIG: stack.leasekeeperKubeconfigPath,
-    VAULT_ADDR: stack.vault.url,
-    VAULT_TOKEN: seeded.controllerToken,
-    LEASEKEEPER_HTTP_PORT: String(port),
-    LEASEKEEPER_HTTP_HOST: "127.0.0.1",
-    LEASEKEEPER_SHUTDOWN_TIMEOUT_SECONDS: "2",
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor("ready", async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, 60_000, 200);
-  const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-  assert.ok(doc.paths["/v1/unseal"] === undefined && doc.paths["/v1/revoke"] !== undefined);
-  run.child.kill("SIGTERM");
-  assert.is(await run.exited, 0, run.err());
-  assert.match(run.out(), /"msg":"leasekeeper stopped"/);
+t(
+  "node dist/functions/entry/node.js with a good configuration serves (/readyz, /openapi.json) and stops on SIGTERM; the compiled CLI runs",
+  async ({ stack, seeded }) => {
+    const port = await freePort();
+    const run = node([ENTRY], {
+      LEASEKEEPER_INDEX_KEY: randomIndexKey(),
+      LEASEKEEPER_REDIS_URL: stack.redis.url,
+      KUBECONFIG: stack.leasekeeperKubeconfigPath,
+      VAULT_ADDR: stack.vault.url,
+      VAULT_TOKEN: seeded.controllerToken,
+      LEASEKEEPER_HTTP_PORT: String(port),
+      LEASEKEEPER_HTTP_HOST: "127.0.0.1",
+      LEASEKEEPER_SHUTDOWN_TIMEOUT_SECONDS: "2",
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor("ready", async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, 60_000, 200);
+    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    assert.ok(doc.paths["/v1/unseal"] === undefined && doc.paths["/v1/revoke"] !== undefined);
+    run.child.kill("SIGTERM");
+    assert.is(await run.exited, 0, run.err());
+    assert.match(run.out(), /"msg":"leasekeeper stopped"/);
 
-  const help = node(["dist/cli/main.js", "--help"], {});
-  assert.is(await help.exited, 0);
-  assert.match(help.out(), /^usage: leasekeeper <command>/);
-});
+    const help = node(["dist/cli/main.js", "--help"], {});
+    assert.is(await help.exited, 0);
+    assert.match(help.out(), /^usage: leasekeeper <command>/);
+  },
+);
 
 t.run();

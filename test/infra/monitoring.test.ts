@@ -10,32 +10,47 @@ import { join } from "node:path";
 import { createMetrics } from "../../shared/observability/metrics.ts";
 import { INFRA_DIR, parseYaml } from "../helpers/rbac.ts";
 
-const dashboard = JSON.parse(readFileSync(join(INFRA_DIR, "monitoring", "grafana-dashboard.json"), "utf8")) as { panels: { title: string; targets: { expr: string }[] }[] };
-const rule = parseYaml(readFileSync(join(INFRA_DIR, "monitoring", "prometheusrule.yaml"), "utf8"))[0] as { spec: { groups: { rules: { alert: string; expr: string }[] }[] } };
+const dashboard = JSON.parse(readFileSync(join(INFRA_DIR, "monitoring", "grafana-dashboard.json"), "utf8")) as {
+  panels: { title: string; targets: { expr: string }[] }[];
+};
+const rule = parseYaml(readFileSync(join(INFRA_DIR, "monitoring", "prometheusrule.yaml"), "utf8"))[0] as {
+  spec: { groups: { rules: { alert: string; expr: string }[] }[] };
+};
 const alerts = rule.spec.groups.flatMap((g) => g.rules);
 
 /** Series names a PromQL expression selects (leasekeeper_* identifiers not followed by "(" ). */
-const metricNames = (expr: string): string[] => [...expr.matchAll(/\b(leasekeeper_[a-z0-9_]+)\b(?!\s*\()/g)].map((m) => m[1] as string);
+const metricNames = (expr: string): string[] =>
+  [...expr.matchAll(/\b(leasekeeper_[a-z0-9_]+)\b(?!\s*\()/g)].map((m) => m[1] as string);
 
 async function registryNames(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const m of await createMetrics().registry.getMetricsAsJSON()) {
     names.add(m.name);
-    if (String(m.type) === "histogram") for (const suffix of ["_bucket", "_sum", "_count"]) names.add(`${m.name}${suffix}`);
+    if (String(m.type) === "histogram")
+      for (const suffix of ["_bucket", "_sum", "_count"]) names.add(`${m.name}${suffix}`);
   }
   return names;
 }
 
 test("every metric the dashboard queries exists in leasekeeper's registry", async () => {
   const names = await registryNames();
-  const queried = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => metricNames(t.expr).map((n) => ({ panel: p.title, n }))));
+  const queried = dashboard.panels.flatMap((p) =>
+    p.targets.flatMap((t) => metricNames(t.expr).map((n) => ({ panel: p.title, n }))),
+  );
   assert.ok(queried.length >= 20, "the dashboard queries leasekeeper's metrics");
-  assert.equal(queried.filter((q) => !names.has(q.n)), []);
+  assert.equal(
+    queried.filter((q) => !names.has(q.n)),
+    [],
+  );
 });
 
 test("every metric the alerts query exists", async () => {
   const names = await registryNames();
-  const missing = alerts.flatMap((a) => metricNames(a.expr).filter((n) => !names.has(n)).map((n) => `${a.alert}: ${n}`));
+  const missing = alerts.flatMap((a) =>
+    metricNames(a.expr)
+      .filter((n) => !names.has(n))
+      .map((n) => `${a.alert}: ${n}`),
+  );
   assert.equal(missing, []);
 });
 
@@ -49,7 +64,8 @@ test("the alerts issue 7 asks for are defined", () => {
     ["LeasekeeperQueueBacklog", "leasekeeper_queue_jobs"],
     ["LeasekeeperWatcherNotSynced", "leasekeeper_watch_synced"],
     ["LeasekeeperVaultUnavailable", "leasekeeper_vault_sealed_waits_total"],
-  ] as const) assert.ok(byName.get(alert)?.includes(metric), `${alert} on ${metric}`);
+  ] as const)
+    assert.ok(byName.get(alert)?.includes(metric), `${alert} on ${metric}`);
 });
 
 test.run();

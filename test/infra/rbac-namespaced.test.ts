@@ -16,8 +16,24 @@ import { keyStoreFor } from "../../shared/unseal/key-store-from-config.ts";
 import type { KubeObject } from "../emulators/kubernetes/index.ts";
 import { kubeConfigFor } from "../emulators/kubernetes/testing.ts";
 import { vaultServerPod } from "../helpers/vault-pod.ts";
-import { grantAllows, grantsFor, LEASEKEEPER_USER, permissionKey, permissionsOf, rbacEnforcement, type Grant, type RbacEnforcement } from "../helpers/rbac.ts";
-import { ensureServiceAccount, randomIndexKey, seedExample, startStack, type Seeded, type Stack } from "../helpers/stack.ts";
+import {
+  grantAllows,
+  grantsFor,
+  LEASEKEEPER_USER,
+  permissionKey,
+  permissionsOf,
+  rbacEnforcement,
+  type Grant,
+  type RbacEnforcement,
+} from "../helpers/rbac.ts";
+import {
+  ensureServiceAccount,
+  randomIndexKey,
+  seedExample,
+  startStack,
+  type Seeded,
+  type Stack,
+} from "../helpers/stack.ts";
 import { opted, startLeasekeeper, waitFor, type Harness } from "../e2e/harness.ts";
 import { KUBECTL, kustomize } from "./build.ts";
 
@@ -35,17 +51,31 @@ let enforcement: RbacEnforcement;
 const user = { username: LEASEKEEPER_USER, groups: [] };
 const allows = (verb: string, resource: string, namespace?: string, name?: string, apiGroup = "") => {
   const [res, sub] = resource.split("/");
-  return grants.some((g) => grantAllows(g, { user, verb, apiGroup, resource: res ?? "", ...(sub ? { subresource: sub } : {}), ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) }));
+  return grants.some((g) =>
+    grantAllows(g, {
+      user,
+      verb,
+      apiGroup,
+      resource: res ?? "",
+      ...(sub ? { subresource: sub } : {}),
+      ...(namespace ? { namespace } : {}),
+      ...(name ? { name } : {}),
+    }),
+  );
 };
 
 const vaultPod = (restarts: number, ready: boolean) => vaultServerPod({ restarts, ready });
 
 test.before(() => {
-  if (KUBECTL === undefined) throw new Error("these checks need kubectl (bash scripts/install-system-deps.sh installs it)");
+  if (KUBECTL === undefined)
+    throw new Error("these checks need kubectl (bash scripts/install-system-deps.sh installs it)");
   objects = kustomize("overlays/namespaced");
   grants = grantsFor(objects);
   const cm = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "leasekeeper-config");
-  served = String(cm?.data?.[ENV.namespaces] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  served = String(cm?.data?.[ENV.namespaces] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 });
 
 test.after(async () => {
@@ -55,12 +85,27 @@ test.after(async () => {
 
 test("nothing sensitive is cluster-wide; served namespaces = LEASEKEEPER_NAMESPACES, never kube-system", () => {
   assert.ok(served.length > 0, "LEASEKEEPER_NAMESPACES is set (namespaced mode needs it)");
-  const clusterWide = grants.filter((g) => g.namespace === undefined).flatMap((g) => permissionsOf([g]).map((p) => `${p.verb} ${p.group || "core"}/${p.resource}`));
-  assert.equal(clusterWide.sort(), ["create authentication.k8s.io/tokenreviews", "create authorization.k8s.io/subjectaccessreviews", "get core/pods", "list core/pods", "watch core/pods"]);
+  const clusterWide = grants
+    .filter((g) => g.namespace === undefined)
+    .flatMap((g) => permissionsOf([g]).map((p) => `${p.verb} ${p.group || "core"}/${p.resource}`));
+  assert.equal(clusterWide.sort(), [
+    "create authentication.k8s.io/tokenreviews",
+    "create authorization.k8s.io/subjectaccessreviews",
+    "get core/pods",
+    "list core/pods",
+    "watch core/pods",
+  ]);
   const bindings = objects.filter((o) => o.kind === "RoleBinding" && o.roleRef.name === "leasekeeper-served-namespace");
   assert.equal(bindings.map((b) => String(b.metadata.namespace)).sort(), [...served].sort());
   assert.not.ok(served.includes("kube-system"));
-  assert.not.ok(objects.some((o) => o.kind === "ClusterRoleBinding" && ["leasekeeper-served-namespace", "leasekeeper-unseal-keys"].includes(o.roleRef.name)), "the namespaced roles are never bound cluster-wide");
+  assert.not.ok(
+    objects.some(
+      (o) =>
+        o.kind === "ClusterRoleBinding" &&
+        ["leasekeeper-served-namespace", "leasekeeper-unseal-keys"].includes(o.roleRef.name),
+    ),
+    "the namespaced roles are never bound cluster-wide",
+  );
   for (const ns of served) {
     assert.ok(allows("create", "serviceaccounts/token", ns));
     assert.ok(allows("create", "secrets", ns));
@@ -97,8 +142,14 @@ test("every role runs within the namespaced rules, and every rule is used", asyn
   const config = loadConfig({ LEASEKEEPER_INDEX_KEY: randomIndexKey(), VAULT_ADDR: stack.vault.url, ...unsealEnv });
   const kms = createKmsClient({ keyId: stack.kmsKeyId, endpoint: stack.kms.url, region: stack.kms.region });
   const out: string[] = [];
-  const code = await runKeysCommand(["import"], { stdin: [Buffer.from(stack.vault.unsealKeys.join("\n"))], out: (l) => out.push(l), err: (l) => out.push(l) },
-    { keys: keyStoreFor(requireUnsealKeys(config), createKubeClient(kubeConfigFor(stack.kube)), kms), kmsKeyId: stack.kmsKeyId });
+  const code = await runKeysCommand(
+    ["import"],
+    { stdin: [Buffer.from(stack.vault.unsealKeys.join("\n"))], out: (l) => out.push(l), err: (l) => out.push(l) },
+    {
+      keys: keyStoreFor(requireUnsealKeys(config), createKubeClient(kubeConfigFor(stack.kube)), kms),
+      kmsKeyId: stack.kmsKeyId,
+    },
+  );
   kms.destroy();
   assert.is(code, 0, out.join("\n"));
   lk = await startLeasekeeper(stack, seeded, {
@@ -109,31 +160,84 @@ test("every role runs within the namespaced rules, and every rule is used", asyn
     LEASEKEEPER_LEASE_DURATION_SECONDS: "2",
   });
   const s = stack;
-  await waitFor("watcher Lease renewed", async () => [...enforcement.used].some((k) => k.includes("update coordination.k8s.io/leases")), 15_000);
+  await waitFor(
+    "watcher Lease renewed",
+    async () => [...enforcement.used].some((k) => k.includes("update coordination.k8s.io/leases")),
+    15_000,
+  );
 
   // A Deployment-owned pod in the served namespace: issue, then renew until a rotation rewrites the Secret.
-  const template = { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "app", image: "busybox:1.36" }] } };
-  const deployment = s.kube.control.put("deployments", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "default" }, spec: { selector: { matchLabels: { app: "web" } }, template } });
+  const template = {
+    metadata: { labels: { app: "web" } },
+    spec: { containers: [{ name: "app", image: "busybox:1.36" }] },
+  };
+  const deployment = s.kube.control.put("deployments", {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web", namespace: "default" },
+    spec: { selector: { matchLabels: { app: "web" } }, template },
+  });
   const rs = s.kube.control.put("replicasets", {
-    apiVersion: "apps/v1", kind: "ReplicaSet",
-    metadata: { name: "web-7d4b9", namespace: "default", ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: deployment.metadata.uid ?? "", controller: true }] },
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: {
+      name: "web-7d4b9",
+      namespace: "default",
+      ownerReferences: [
+        {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          name: "web",
+          uid: deployment.metadata.uid ?? "",
+          controller: true,
+        },
+      ],
+    },
     spec: { selector: { matchLabels: { app: "web" } }, template },
   });
   const pod = opted("web-7d4b9-x1");
-  await s.core.createNamespacedPod({ namespace: "default", body: {
-    ...pod, metadata: { ...pod.metadata, labels: { app: "web" }, ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-7d4b9", uid: rs.metadata.uid ?? "", controller: true }] },
-  } });
-  const user = () => (s.kube.control.get("secrets", "default", "web-7d4b9-x1-leasekeeper")?.data as Record<string, string> | undefined)?.["creds.json"];
+  await s.core.createNamespacedPod({
+    namespace: "default",
+    body: {
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        labels: { app: "web" },
+        ownerReferences: [
+          {
+            apiVersion: "apps/v1",
+            kind: "ReplicaSet",
+            name: "web-7d4b9",
+            uid: rs.metadata.uid ?? "",
+            controller: true,
+          },
+        ],
+      },
+    },
+  });
+  const user = () =>
+    (
+      s.kube.control.get("secrets", "default", "web-7d4b9-x1-leasekeeper")?.data as Record<string, string> | undefined
+    )?.["creds.json"];
   const first = await waitFor("credentials issued", async () => user());
   await waitFor("credentials rotated at the max TTL", async () => user() !== undefined && user() !== first, 20_000);
 
   // On-call API: TokenReview, SubjectAccessReview, the workload scope (ReplicaSet → Deployment).
   await ensureServiceAccount(s.core, "default", "oncall");
-  const bearer = s.kube.control.issueToken({ namespace: "default", serviceAccount: "oncall", audiences: ["leasekeeper"], expirationSeconds: 3600 });
+  const bearer = s.kube.control.issueToken({
+    namespace: "default",
+    serviceAccount: "oncall",
+    audiences: ["leasekeeper"],
+    expirationSeconds: 3600,
+  });
   const res = await fetch(`${lk.runtime.httpUrl}/v1/revoke`, {
     method: "POST",
     headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
-    body: JSON.stringify({ scope: { type: "workload", namespace: "default", kind: "Deployment", name: "web" }, reason: "rbac scenario", dryRun: true }),
+    body: JSON.stringify({
+      scope: { type: "workload", namespace: "default", kind: "Deployment", name: "web" },
+      reason: "rbac scenario",
+      dryRun: true,
+    }),
   });
   assert.is(res.status, 200, await res.clone().text());
 
@@ -141,14 +245,22 @@ test("every role runs within the namespaced rules, and every rule is used", asyn
   s.vault.control.restartSealed();
   s.kube.control.put("pods", vaultPod(1, false));
   await waitFor("vault unsealed", async () => !s.vault.control.isSealed(), 15_000);
-  await waitFor("VaultUnsealed event", async () => s.kube.control.list("events", "vault").some((e) => e.reason === "VaultUnsealed"));
+  await waitFor("VaultUnsealed event", async () =>
+    s.kube.control.list("events", "vault").some((e) => e.reason === "VaultUnsealed"),
+  );
 
   // The pod finishes: revoke finds the Secret by label and deletes it.
   s.kube.control.setPodPhase("default", "web-7d4b9-x1", "Succeeded");
-  await waitFor("Secret deleted on Succeeded", async () => s.kube.control.get("secrets", "default", "web-7d4b9-x1-leasekeeper") === undefined, 15_000);
+  await waitFor(
+    "Secret deleted on Succeeded",
+    async () => s.kube.control.get("secrets", "default", "web-7d4b9-x1-leasekeeper") === undefined,
+    15_000,
+  );
 
   assert.equal(enforcement.denied, [], "the namespaced RBAC refused a request leasekeeper made");
-  const unused = permissionsOf(grants).map(permissionKey).filter((k) => !enforcement.used.has(k));
+  const unused = permissionsOf(grants)
+    .map(permissionKey)
+    .filter((k) => !enforcement.used.has(k));
   assert.equal(unused, [], `granted but used by no code path: ${unused.join(", ")}`);
 });
 

@@ -27,7 +27,14 @@ test.before(async () => {
   await ensureServiceAccount(stack.core, "kube-system", "vault-auth");
   await ensureServiceAccount(stack.core, "default", "postgres-vault");
   const reviewer = join(stack.dir, "reviewer.jwt");
-  writeFileSync(reviewer, stack.kube.control.issueToken({ namespace: "kube-system", serviceAccount: "vault-auth", expirationSeconds: 24 * 3600 }));
+  writeFileSync(
+    reviewer,
+    stack.kube.control.issueToken({
+      namespace: "kube-system",
+      serviceAccount: "vault-auth",
+      expirationSeconds: 24 * 3600,
+    }),
+  );
   const pg = stack.postgres;
   if (!pg) throw new Error("postgres expected");
   const dbPassword = join(stack.dir, "db-password");
@@ -60,7 +67,8 @@ test("applies everything with curl, twice (idempotent), printing no secret", asy
     assert.is(code, 0, `run ${attempt}: ${text}`);
     assert.match(text, /setup: done/);
     const token = readFileSync(env.CONTROLLER_TOKEN_FILE as string, "utf8");
-    for (const secret of [stack.vault.rootToken, token, stack.postgres?.password ?? "x"]) assert.not.ok(text.includes(secret), "a secret was printed");
+    for (const secret of [stack.vault.rootToken, token, stack.postgres?.password ?? "x"])
+      assert.not.ok(text.includes(secret), "a secret was printed");
   }
   assert.is(statSync(env.CONTROLLER_TOKEN_FILE as string).mode & 0o777, 0o600);
 });
@@ -68,7 +76,10 @@ test("applies everything with curl, twice (idempotent), printing no secret", asy
 test("Vault holds the policies of infra/vault and the example role", async () => {
   const root = vault({ apiVersion: "v1", endpoint: stack.vault.url, token: stack.vault.rootToken });
   const lk = (await root.read("sys/policies/acl/leasekeeper")) as { data: { policy: string } };
-  assert.is(lk.data.policy.trimEnd(), readFileSync(join(INFRA_DIR, "vault", "leasekeeper-policy.hcl"), "utf8").trimEnd());
+  assert.is(
+    lk.data.policy.trimEnd(),
+    readFileSync(join(INFRA_DIR, "vault", "leasekeeper-policy.hcl"), "utf8").trimEnd(),
+  );
   const role = (await root.read("auth/kubernetes/role/postgres")) as { data: Record<string, unknown> };
   assert.equal(role.data.bound_service_account_names, ["postgres-vault"]);
   assert.equal(role.data.token_policies, ["postgres-app"]);
@@ -79,23 +90,39 @@ test("Vault holds the policies of infra/vault and the example role", async () =>
 });
 
 test("leasekeeper's token is least privilege: it cannot read secrets or policies", async () => {
-  const client = vault({ apiVersion: "v1", endpoint: stack.vault.url, token: readFileSync(env.CONTROLLER_TOKEN_FILE as string, "utf8") });
+  const client = vault({
+    apiVersion: "v1",
+    endpoint: stack.vault.url,
+    token: readFileSync(env.CONTROLLER_TOKEN_FILE as string, "utf8"),
+  });
   for (const path of ["database/creds/postgres-role", "sys/policies/acl/leasekeeper", "secret/data/db-pass"]) {
-    const status = await client.read(path).then(() => 200, (err: { response?: { statusCode?: number } }) => err.response?.statusCode);
+    const status = await client.read(path).then(
+      () => 200,
+      (err: { response?: { statusCode?: number } }) => err.response?.statusCode,
+    );
     assert.is(status, 403, path);
   }
 });
 
 test("leasekeeper with the script's token issues, and revokes on delete (RBAC from infra/base enforced)", async () => {
-  const lk = await startLeasekeeper(stack, { controllerToken: readFileSync(env.CONTROLLER_TOKEN_FILE as string, "utf8"), kvPassword: "" }, {
-    ...staticToken(env.CONTROLLER_TOKEN_FILE as string),
-    LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600",
-  });
+  const lk = await startLeasekeeper(
+    stack,
+    { controllerToken: readFileSync(env.CONTROLLER_TOKEN_FILE as string, "utf8"), kvPassword: "" },
+    {
+      ...staticToken(env.CONTROLLER_TOKEN_FILE as string),
+      LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600",
+    },
+  );
   try {
     const pod = opted("setup-app", { "leasekeeper.io/secret-creds.json": "database/creds/postgres-role" });
     await stack.core.createNamespacedPod({ namespace: "default", body: pod });
-    const secret = await waitFor("credentials Secret", async () => stack.kube.control.get("secrets", "default", "setup-app-leasekeeper"));
-    const creds = JSON.parse(Buffer.from(String(secret.data["creds.json"]), "base64").toString("utf8")) as { username: string; password: string };
+    const secret = await waitFor("credentials Secret", async () =>
+      stack.kube.control.get("secrets", "default", "setup-app-leasekeeper"),
+    );
+    const creds = JSON.parse(Buffer.from(String(secret.data["creds.json"]), "base64").toString("utf8")) as {
+      username: string;
+      password: string;
+    };
     assert.ok(await canLogin(stack, creds));
     await stack.core.deleteNamespacedPod({ namespace: "default", name: "setup-app" });
     await waitFor("database role dropped", async () => !(await roleExists(stack, creds.username)));
@@ -107,20 +134,35 @@ test("leasekeeper with the script's token issues, and revokes on delete (RBAC fr
 
 test("the static token (no default policy) renews itself with the shipped policy alone and outlives its TTL", async () => {
   const file = join(stack.dir, "short-controller-token");
-  const { code, text } = await run({ CONTROLLER_TOKEN_FILE: file, CONTROLLER_TOKEN_TTL: "6s" });
+  const { code, text } = await run({ CONTROLLER_TOKEN_FILE: file, CONTROLLER_TOKEN_TTL: "10s" });
   assert.is(code, 0, text);
   const token = readFileSync(file, "utf8");
   const entry = () => stack.vault.control.tokens().find((t) => t.id === token);
   assert.equal(entry()?.policies, ["leasekeeper"], "no default policy: renew-self comes from leasekeeper's policy");
-  const lk = await startLeasekeeper(stack, { controllerToken: token, kvPassword: "" }, { ...staticToken(file), LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600" });
+  const lk = await startLeasekeeper(
+    stack,
+    { controllerToken: token, kvPassword: "" },
+    { ...staticToken(file), LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600" },
+  );
   try {
     await stack.core.createNamespacedPod({ namespace: "default", body: opted("static-app") });
-    const secret = await waitFor("credentials Secret", async () => stack.kube.control.get("secrets", "default", "static-app-leasekeeper"));
-    const creds = JSON.parse(Buffer.from(String(secret.data["creds.json"]), "base64").toString("utf8")) as { username: string };
-    await new Promise((r) => setTimeout(r, 14_000));
-    assert.ok(entry() !== undefined && !entry()?.revoked && (entry()?.expireTime?.getTime() ?? 0) > Date.now(), "the 6 s token is still alive after 14 s");
+    const secret = await waitFor("credentials Secret", async () =>
+      stack.kube.control.get("secrets", "default", "static-app-leasekeeper"),
+    );
+    const creds = JSON.parse(Buffer.from(String(secret.data["creds.json"]), "base64").toString("utf8")) as {
+      username: string;
+    };
+    await new Promise((r) => setTimeout(r, 22_000));
+    assert.ok(
+      entry() !== undefined && !entry()?.revoked && (entry()?.expireTime?.getTime() ?? 0) > Date.now(),
+      "the 10 s token is still alive after 22 s",
+    );
     await stack.core.deleteNamespacedPod({ namespace: "default", name: "static-app" });
-    await waitFor("database role dropped with the renewed token", async () => !(await roleExists(stack, creds.username)), 10_000);
+    await waitFor(
+      "database role dropped with the renewed token",
+      async () => !(await roleExists(stack, creds.username)),
+      10_000,
+    );
     assert.not.ok(lk.logs.join("").includes("could not renew leasekeeper's Vault token"));
   } finally {
     await lk.stop();

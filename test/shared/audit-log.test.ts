@@ -20,7 +20,12 @@ t.after(async (ctx) => {
 const log = createLogger("silent", new Writable({ write: (_c, _e, done) => done() }));
 const prefix = () => `{t-${randomUUID().slice(0, 6)}}`;
 const rec = (name: string, result: string, status = 403): AuditRecord => ({
-  at: new Date().toISOString(), actor: { kind: "kubernetes", name }, action: "revoke", dryRun: false, result, status,
+  at: new Date().toISOString(),
+  actor: { kind: "kubernetes", name },
+  action: "revoke",
+  dryRun: false,
+  result,
+  status,
 });
 
 t("records younger than the retention are never trimmed, however many there are", async ({ redis }) => {
@@ -52,19 +57,26 @@ t("records older than the retention are trimmed", async ({ redis }) => {
   assert.is((await redis.xrevrange(key, "+", "-", "COUNT", 1))[0]?.[1][0], "record");
 });
 
-t("per actor: calls that changed nothing are recorded up to the limit, then one marker, then dropped; accepted changes always", async ({ redis }) => {
-  const p = prefix();
-  const audit = new AuditLog(redis, p, log, { perActorPerMinute: 5 });
-  for (let i = 0; i < 20; i++) await audit.record(rec("prober", "refused"));
-  for (let i = 0; i < 8; i++) await audit.record(rec("oncall", "accepted", 202));
-  await audit.record(rec("oncall", "dry-run", 200));
-  const records = await audit.read({ limit: 100 });
-  const prober = records.filter((r) => r.actor.name === "prober");
-  assert.is(prober.length, 6, "5 plus the marker");
-  assert.is(prober.filter((r) => r.suppressedUntil !== undefined).length, 1);
-  assert.ok(Date.parse(prober[0]?.suppressedUntil ?? "") > Date.now());
-  assert.is(records.filter((r) => r.actor.name === "oncall" && r.result === "accepted").length, 8);
-  assert.is(records.filter((r) => r.actor.name === "oncall" && r.result === "dry-run").length, 1, "each actor has its own budget");
-});
+t(
+  "per actor: calls that changed nothing are recorded up to the limit, then one marker, then dropped; accepted changes always",
+  async ({ redis }) => {
+    const p = prefix();
+    const audit = new AuditLog(redis, p, log, { perActorPerMinute: 5 });
+    for (let i = 0; i < 20; i++) await audit.record(rec("prober", "refused"));
+    for (let i = 0; i < 8; i++) await audit.record(rec("oncall", "accepted", 202));
+    await audit.record(rec("oncall", "dry-run", 200));
+    const records = await audit.read({ limit: 100 });
+    const prober = records.filter((r) => r.actor.name === "prober");
+    assert.is(prober.length, 6, "5 plus the marker");
+    assert.is(prober.filter((r) => r.suppressedUntil !== undefined).length, 1);
+    assert.ok(Date.parse(prober[0]?.suppressedUntil ?? "") > Date.now());
+    assert.is(records.filter((r) => r.actor.name === "oncall" && r.result === "accepted").length, 8);
+    assert.is(
+      records.filter((r) => r.actor.name === "oncall" && r.result === "dry-run").length,
+      1,
+      "each actor has its own budget",
+    );
+  },
+);
 
 t.run();

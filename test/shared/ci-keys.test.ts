@@ -8,9 +8,20 @@ const SECRET = "f".repeat(64);
 
 test("a CI key entry: secret, verbs, namespaces, name", () => {
   const key = parseCiKey(`${SECRET};verbs=rotate+revoke;namespaces=shop+web;name=shop-deploy`, 1);
-  assert.equal(key, { name: "shop-deploy", secret: SECRET, scope: { verbs: ["rotate", "revoke"], namespaces: ["shop", "web"] } });
-  assert.equal(parseCiKey(`${SECRET};verbs=unseal`, 2), { name: "ci-key-2", secret: SECRET, scope: { verbs: ["unseal"], namespaces: [] } });
-  assert.equal(parseCiKey(`${SECRET};verbs=*;namespaces=*`, 3).scope, { verbs: ["rotate", "revoke", "unseal"], namespaces: "*" });
+  assert.equal(key, {
+    name: "shop-deploy",
+    secret: SECRET,
+    scope: { verbs: ["rotate", "revoke"], namespaces: ["shop", "web"] },
+  });
+  assert.equal(parseCiKey(`${SECRET};verbs=unseal`, 2), {
+    name: "ci-key-2",
+    secret: SECRET,
+    scope: { verbs: ["unseal"], namespaces: [] },
+  });
+  assert.equal(parseCiKey(`${SECRET};verbs=*;namespaces=*`, 3).scope, {
+    verbs: ["rotate", "revoke", "unseal"],
+    namespaces: "*",
+  });
 });
 
 test("the scope decides: verbs, namespaces, cluster-wide only with *", () => {
@@ -47,7 +58,10 @@ test("LEASEKEEPER_CI_HMAC_SECRETS: a key without a scope, or with a bad one, sto
     assert.match(message, pattern, message);
     assert.not.ok(message.includes(SECRET), "the secret is never shown");
   }
-  const ok = loadConfig({ LEASEKEEPER_INDEX_KEY: KEY, LEASEKEEPER_CI_HMAC_SECRETS: `${SECRET};verbs=rotate;namespaces=shop, ${"e".repeat(40)};verbs=unseal` });
+  const ok = loadConfig({
+    LEASEKEEPER_INDEX_KEY: KEY,
+    LEASEKEEPER_CI_HMAC_SECRETS: `${SECRET};verbs=rotate;namespaces=shop, ${"e".repeat(40)};verbs=unseal`,
+  });
   assert.is(ok.ciHmacSecrets.length, 2);
 });
 

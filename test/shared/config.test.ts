@@ -31,8 +31,14 @@ test("an invalid value names the variable and what was expected", () => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{}, /LEASEKEEPER_INDEX_KEY=\(unset\)/],
     [{ LEASEKEEPER_INDEX_KEY: "c2hvcnQ=" }, /LEASEKEEPER_INDEX_KEY=\(hidden\): must be 32 bytes/],
-    [{ LEASEKEEPER_INDEX_KEY: KEY, LEASEKEEPER_ROLES: "watch,dance" }, /LEASEKEEPER_ROLES="watch,dance": unknown role "dance"/],
-    [{ LEASEKEEPER_INDEX_KEY: KEY, LEASEKEEPER_TOKEN_EXPIRATION_SECONDS: "60" }, /LEASEKEEPER_TOKEN_EXPIRATION_SECONDS="60"/],
+    [
+      { LEASEKEEPER_INDEX_KEY: KEY, LEASEKEEPER_ROLES: "watch,dance" },
+      /LEASEKEEPER_ROLES="watch,dance": unknown role "dance"/,
+    ],
+    [
+      { LEASEKEEPER_INDEX_KEY: KEY, LEASEKEEPER_TOKEN_EXPIRATION_SECONDS: "60" },
+      /LEASEKEEPER_TOKEN_EXPIRATION_SECONDS="60"/,
+    ],
     [{ LEASEKEEPER_INDEX_KEY: KEY, VAULT_ADDR: "not a url" }, /VAULT_ADDR="not a url"/],
     [{ LEASEKEEPER_INDEX_KEY: KEY, LEASEKEEPER_LEADER_ELECTION: "maybe" }, /LEASEKEEPER_LEADER_ELECTION="maybe"/],
   ];

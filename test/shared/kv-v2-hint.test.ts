@@ -11,16 +11,29 @@ test("a KV v2 path without data/ on a usual KV mount gets the data/ path", () =>
 });
 
 test("no hint for paths that already name data/ (or another KV v2 sub-path), or for other engines", () => {
-  for (const path of ["secret/data/db-pass", "secret/metadata/db-pass", "secret", "database/creds/postgres-role", "pki/issue/web", "aws/creds/deploy"]) {
+  for (const path of [
+    "secret/data/db-pass",
+    "secret/metadata/db-pass",
+    "secret",
+    "database/creds/postgres-role",
+    "pki/issue/web",
+    "aws/creds/deploy",
+  ]) {
     assert.is(kvV2Hint(path, "permission denied"), undefined, path);
   }
 });
 
 test("withKvV2Hint keeps the reason (IssueFailed stays a permanent VaultPermissionDenied) and leaves other errors alone", async () => {
-  const denied = new PermanentError("vault: read secret/db-pass: permission denied (permission denied)", "VaultPermissionDenied");
+  const denied = new PermanentError(
+    "vault: read secret/db-pass: permission denied (permission denied)",
+    "VaultPermissionDenied",
+  );
   const err = await withKvV2Hint("secret/db-pass", Promise.reject(denied)).catch((e: unknown) => e as PermanentError);
   assert.is(err.reason, "VaultPermissionDenied");
-  assert.is(err.message, "vault: read secret/db-pass: permission denied (permission denied); if secret/ is a KV v2 mount, read secret/data/db-pass (KV v2 keeps a secret's data under <mount>/data/)");
+  assert.is(
+    err.message,
+    "vault: read secret/db-pass: permission denied (permission denied); if secret/ is a KV v2 mount, read secret/data/db-pass (KV v2 keeps a secret's data under <mount>/data/)",
+  );
   const sealed = new Error("sealed");
   assert.is(await withKvV2Hint("secret/db-pass", Promise.reject(sealed)).catch((e: unknown) => e), sealed);
   assert.is(await withKvV2Hint("secret/data/db-pass", Promise.resolve(7)), 7);

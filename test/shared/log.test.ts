@@ -12,11 +12,19 @@ test("tokens, passwords, keys and ciphertext are redacted at any depth", async (
     },
   });
   const log = createLogger("info", sink);
-  log.info({ token: "hvs.AAA", nested: { password: "p4ss", deeper: { ciphertext: "CIPHER", client_token: "hvs.BBB" } }, pod: "default/web" }, "hello");
+  log.info(
+    {
+      token: "hvs.AAA",
+      nested: { password: "p4ss", deeper: { ciphertext: "CIPHER", client_token: "hvs.BBB" } },
+      pod: "default/web",
+    },
+    "hello",
+  );
   log.info({ auth: { jwt: "eyJ.x.y" }, keys: ["k1"], data: { password: "x" } }, "second");
   await new Promise((r) => setTimeout(r, 20));
   const out = lines.join("");
-  for (const secret of ["hvs.AAA", "p4ss", "CIPHER", "hvs.BBB", "eyJ.x.y", "k1"]) assert.not.ok(out.includes(secret), `${secret} leaked`);
+  for (const secret of ["hvs.AAA", "p4ss", "CIPHER", "hvs.BBB", "eyJ.x.y", "k1"])
+    assert.not.ok(out.includes(secret), `${secret} leaked`);
   assert.ok(out.includes("default/web"));
   assert.ok(out.includes("[redacted]"));
 });

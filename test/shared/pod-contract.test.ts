@@ -11,7 +11,11 @@ test("a pod without the role annotation is not opted in", () => {
 
 test("role and secret annotations become a request with defaults", () => {
   const result = parsePodContract(
-    pod({ "leasekeeper.io/role": "postgres", "leasekeeper.io/secret-creds.json": "database/creds/postgres-role", "leasekeeper.io/secret-kv": "secret/data/db-pass" }),
+    pod({
+      "leasekeeper.io/role": "postgres",
+      "leasekeeper.io/secret-creds.json": "database/creds/postgres-role",
+      "leasekeeper.io/secret-kv": "secret/data/db-pass",
+    }),
     "kubernetes",
   );
   assert.is(result.kind, "request");
@@ -27,7 +31,12 @@ test("role and secret annotations become a request with defaults", () => {
 
 test("auth-path and secret-name (carrying the pod's name) are honoured", () => {
   const result = parsePodContract(
-    pod({ "leasekeeper.io/role": "r", "leasekeeper.io/auth-path": "auth/k8s-east/", "leasekeeper.io/secret-name": "web-1-creds", "leasekeeper.io/secret-a": "db/creds/r" }),
+    pod({
+      "leasekeeper.io/role": "r",
+      "leasekeeper.io/auth-path": "auth/k8s-east/",
+      "leasekeeper.io/secret-name": "web-1-creds",
+      "leasekeeper.io/secret-a": "db/creds/r",
+    }),
     "kubernetes",
   );
   assert.is(result.kind, "request");
@@ -52,14 +61,20 @@ test("bad input is refused with a reason that names the problem", () => {
   assert.match(reasonOf({ "leasekeeper.io/secret-a": "database/creds/\uFFFDr" }), /invalid UTF-8/);
   assert.match(reasonOf({ "leasekeeper.io/secret-../x": "database/creds/r" }), /not a valid file name/);
   assert.match(reasonOf({}), /no leasekeeper.io\/secret-<file> annotation/);
-  assert.match(reasonOf({ "leasekeeper.io/secret-name": "Not_A_Name", "leasekeeper.io/secret-a": "db/creds/r" }), /not a valid Secret name/);
+  assert.match(
+    reasonOf({ "leasekeeper.io/secret-name": "Not_A_Name", "leasekeeper.io/secret-a": "db/creds/r" }),
+    /not a valid Secret name/,
+  );
   const many: Record<string, string> = {};
   for (let i = 0; i < 200; i++) many[`leasekeeper.io/secret-f${i}`] = "database/creds/r";
   assert.match(reasonOf(many), new RegExp(`200 secrets requested; at most ${MAX_SECRETS}`));
 });
 
 test("an invalid role is refused", () => {
-  const result = parsePodContract(pod({ "leasekeeper.io/role": "bad role!", "leasekeeper.io/secret-a": "db/creds/r" }), "kubernetes");
+  const result = parsePodContract(
+    pod({ "leasekeeper.io/role": "bad role!", "leasekeeper.io/secret-a": "db/creds/r" }),
+    "kubernetes",
+  );
   assert.is(result.kind, "invalid");
 });
 

@@ -29,8 +29,14 @@ t("inNamespace and byName see only their pods; delete drops the member in the sa
   for (const r of [web, web10, webDash, other]) await index.put(r);
   assert.equal(names(await index.inNamespace("shop")), ["web-1", "web-1-a", "web-10"]);
   assert.equal(names(await index.inNamespace("nobody")), []);
-  assert.equal((await index.byName("shop", "web-1")).map((r) => r.uid), [web.uid]);
-  assert.equal((await index.byName("other", "web-1")).map((r) => r.uid), [other.uid]);
+  assert.equal(
+    (await index.byName("shop", "web-1")).map((r) => r.uid),
+    [web.uid],
+  );
+  assert.equal(
+    (await index.byName("other", "web-1")).map((r) => r.uid),
+    [other.uid],
+  );
   assert.equal(await index.byName("shop", "web"), []);
   // A replaced pod: same name, new UID, both held until the old one is revoked.
   const replaced = record("shop", "web-1");
@@ -39,7 +45,10 @@ t("inNamespace and byName see only their pods; delete drops the member in the sa
   await index.put({ ...web, rotations: 3 });
   assert.is((await index.byName("shop", "web-1")).length, 2, "put again keeps one member per pod");
   await index.delete(web.uid);
-  assert.equal((await index.byName("shop", "web-1")).map((r) => r.uid), [replaced.uid]);
+  assert.equal(
+    (await index.byName("shop", "web-1")).map((r) => r.uid),
+    [replaced.uid],
+  );
   assert.equal(names(await index.inNamespace("shop")), ["web-1", "web-1-a", "web-10"]);
   await index.delete("no-such-uid");
   assert.is((await index.all()).length, 4, "all() unchanged for the reconciler");

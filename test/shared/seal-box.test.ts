@@ -30,7 +30,8 @@ test("a tag verifies only for its id, context and key", () => {
   assert.not.ok(box.verifyTag(tag, "database/creds/app/abc", "lease:other/uid-1"), "another namespace");
   assert.not.ok(box.verifyTag(tag, "database/creds/app/abc", "lease:ns/uid-2"), "another pod");
   assert.not.ok(new SealBox(randomBytes(32)).verifyTag(tag, "database/creds/app/abc", "lease:ns/uid-1"), "another key");
-  for (const bad of [undefined, "", "AAAA", 42]) assert.not.ok(box.verifyTag(bad, "database/creds/app/abc", "lease:ns/uid-1"));
+  for (const bad of [undefined, "", "AAAA", 42])
+    assert.not.ok(box.verifyTag(bad, "database/creds/app/abc", "lease:ns/uid-1"));
 });
 
 test.run();

@@ -7,8 +7,10 @@ import { admissionRoute } from "../../functions/http/admission-route.ts";
 import { createLogger } from "../../shared/observability/log.ts";
 
 test("a chosen name carries the pod's own name; default and webhook shapes belong to their pod", () => {
-  const ok = (name: string, pod: { name?: string; generateName?: string }) => assert.is(secretNameProblem(name, pod), undefined, `${name} for ${JSON.stringify(pod)}`);
-  const refused = (name: string, pod: { name?: string; generateName?: string }) => assert.type(secretNameProblem(name, pod), "string", `${name} for ${JSON.stringify(pod)}`);
+  const ok = (name: string, pod: { name?: string; generateName?: string }) =>
+    assert.is(secretNameProblem(name, pod), undefined, `${name} for ${JSON.stringify(pod)}`);
+  const refused = (name: string, pod: { name?: string; generateName?: string }) =>
+    assert.type(secretNameProblem(name, pod), "string", `${name} for ${JSON.stringify(pod)}`);
   ok("web", { name: "web" });
   ok("web-creds", { name: "web" });
   ok("web-leasekeeper", { name: "web" });
@@ -25,7 +27,15 @@ test("a chosen name carries the pod's own name; default and webhook shapes belon
 });
 
 const log = createLogger("silent", new Writable({ write: (_c, _e, done) => done() }));
-const app = admissionRoute({ settings: { defaultAuthPath: "kubernetes", vaultAnnotations: true, staticSecretRenderIntervalSeconds: 300, namespaces: [] }, log });
+const app = admissionRoute({
+  settings: {
+    defaultAuthPath: "kubernetes",
+    vaultAnnotations: true,
+    staticSecretRenderIntervalSeconds: 300,
+    namespaces: [],
+  },
+  log,
+});
 async function admit(metadata: Record<string, unknown>) {
   const res = await app.request("/", {
     method: "POST",
@@ -33,17 +43,30 @@ async function admit(metadata: Record<string, unknown>) {
     body: JSON.stringify({
       apiVersion: "admission.k8s.io/v1",
       kind: "AdmissionReview",
-      request: { uid: "u", kind: { kind: "Pod" }, operation: "CREATE", namespace: "apps", object: { metadata, spec: { containers: [{ name: "c", image: "i" }] } } },
+      request: {
+        uid: "u",
+        kind: { kind: "Pod" },
+        operation: "CREATE",
+        namespace: "apps",
+        object: { metadata, spec: { containers: [{ name: "c", image: "i" }] } },
+      },
     }),
   });
   return ((await res.json()) as { response: { allowed: boolean; status?: { message: string } } }).response;
 }
 
 test("the webhook refuses a chosen name that does not carry the pod's name, or that takes its own shape", async () => {
-  const annotations = (name: string) => ({ "leasekeeper.io/role": "r", "leasekeeper.io/secret-creds.json": "database/creds/r", "leasekeeper.io/secret-name": name });
+  const annotations = (name: string) => ({
+    "leasekeeper.io/role": "r",
+    "leasekeeper.io/secret-creds.json": "database/creds/r",
+    "leasekeeper.io/secret-name": name,
+  });
   const squat = await admit({ name: "evil", annotations: annotations("web-leasekeeper") });
   assert.is(squat.allowed, false);
-  assert.match(squat.status?.message ?? "", /^annotation leasekeeper\.io\/secret-name: "web-leasekeeper" is another pod's default Secret name/);
+  assert.match(
+    squat.status?.message ?? "",
+    /^annotation leasekeeper\.io\/secret-name: "web-leasekeeper" is another pod's default Secret name/,
+  );
   const shaped = await admit({ name: "web", annotations: annotations("web-lk-0123456789") });
   assert.is(shaped.allowed, false);
   assert.match(shaped.status?.message ?? "", /assigned by leasekeeper's webhook/);

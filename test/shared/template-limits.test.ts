@@ -8,7 +8,11 @@ import { parseTemplate } from "../../shared/templates/parser.ts";
 import { renderTemplate } from "../../shared/templates/render.ts";
 import { SecretValue } from "../../shared/templates/values.ts";
 import { isTemplateError, type TemplateError } from "../../shared/templates/template-error.ts";
-import { DEFAULT_JSON_TEMPLATE, DEFAULT_MAP_TEMPLATE, parseInjectorAnnotations } from "../../shared/pods/injector-annotations.ts";
+import {
+  DEFAULT_JSON_TEMPLATE,
+  DEFAULT_MAP_TEMPLATE,
+  parseInjectorAnnotations,
+} from "../../shared/pods/injector-annotations.ts";
 
 /** The parser's MAX_BLOCK_DEPTH (kept literal so this file also runs against code without it). */
 const MAX_BLOCK_DEPTH = 16;
@@ -20,7 +24,11 @@ async function renderError(source: string, data: unknown = TWO_KEYS): Promise<{ 
   try {
     await renderTemplate(parseTemplate(source), fetchWith(data));
   } catch (err) {
-    if (!isTemplateError(err)) throw new Error(`expected a TemplateError, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, { cause: err });
+    if (!isTemplateError(err))
+      throw new Error(
+        `expected a TemplateError, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+        { cause: err },
+      );
     return { err, ms: performance.now() - started };
   }
   throw new Error("expected the render to be refused");
@@ -31,12 +39,16 @@ function parseError(source: string): TemplateError {
     parseTemplate(source);
   } catch (err) {
     if (isTemplateError(err)) return err;
-    throw new Error(`expected a TemplateError, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, { cause: err });
+    throw new Error(
+      `expected a TemplateError, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+      { cause: err },
+    );
   }
   throw new Error("expected the template to be refused");
 }
 
-const nestedRanges = (n: number) => `{{ $d := (secret "secret/data/x").Data }}${"{{ range $d }}".repeat(n)}x${"{{ end }}".repeat(n)}`;
+const nestedRanges = (n: number) =>
+  `{{ $d := (secret "secret/data/x").Data }}${"{{ range $d }}".repeat(n)}x${"{{ end }}".repeat(n)}`;
 
 test("60 nested ranges are refused at parse time; the webhook's refusal names the annotation", () => {
   const err = parseError(nestedRanges(60));
@@ -57,7 +69,11 @@ test("60 nested ranges are refused at parse time; the webhook's refusal names th
     { defaultAuthPath: "kubernetes", vaultAnnotations: true, staticSecretRenderIntervalSeconds: 300 },
   );
   assert.is(contract.kind, "invalid");
-  if (contract.kind === "invalid") assert.match(contract.reason, /^annotation vault\.hashicorp\.com\/agent-inject-template-x: line 1: \{\{range\}\} nests 17 blocks deep/);
+  if (contract.kind === "invalid")
+    assert.match(
+      contract.reason,
+      /^annotation vault\.hashicorp\.com\/agent-inject-template-x: line 1: \{\{range\}\} nests 17 blocks deep/,
+    );
   // Deep parentheses cannot exhaust the parser's stack either.
   assert.is(parseError(`{{ ${"(".repeat(5000)}1${")".repeat(5000)} }}`).construct, "(");
 });
@@ -88,11 +104,15 @@ test("printf width and precision are bounded: refused at parse time for literals
   assert.is(parseError('{{ printf "%999999999999d" 1 }}').construct, "printf width");
   assert.is(parseError('{{ printf "%.500f" 1.5 }}').construct, "printf precision");
   assert.is(parseError('{{ printf "%1001s" "x" }}').construct, "printf width");
-  const fromData = await renderError('{{ with secret "secret/data/x" }}{{ printf .Data.f 1 }}{{ end }}', { f: "%999999999999d" });
+  const fromData = await renderError('{{ with secret "secret/data/x" }}{{ printf .Data.f 1 }}{{ end }}', {
+    f: "%999999999999d",
+  });
   assert.is(fromData.err.construct, "printf");
   assert.match(fromData.err.message, /width larger than 1000/);
   assert.not.match(fromData.err.message, /999/, "nothing of a format from secret data is quoted");
-  const precision = await renderError('{{ with secret "secret/data/x" }}{{ printf .Data.f 1.5 }}{{ end }}', { f: "%.500f" });
+  const precision = await renderError('{{ with secret "secret/data/x" }}{{ printf .Data.f 1.5 }}{{ end }}', {
+    f: "%.500f",
+  });
   assert.match(precision.err.message, /precision larger than 100/);
   // Within the bounds, Go's output.
   const ok = await renderTemplate(parseTemplate('{{ printf "%5d|%.2f|%-3s|" 42 3.14159 "a" }}'), fetchWith({}));
@@ -110,7 +130,10 @@ test("escapes are checked when the template is lexed: no code point past U+10FFF
 test("functions may not churn through unbounded bytes: the work budget refuses it", async () => {
   const big = "y".repeat(64 * 1024);
   const list = Array.from({ length: 200 }, (_, i) => i);
-  const { err } = await renderError('{{ with secret "secret/data/x" }}{{ $b := .Data.big }}{{ range .Data.list }}{{ $x := printf "%s%s" $b $b }}{{ end }}{{ end }}', { big, list });
+  const { err } = await renderError(
+    '{{ with secret "secret/data/x" }}{{ $b := .Data.big }}{{ range .Data.list }}{{ $x := printf "%s%s" $b $b }}{{ end }}{{ end }}',
+    { big, list },
+  );
   assert.is(err.construct, "printf");
   assert.match(err.message, /functions handle more than \d+ bytes/);
   assert.not.match(err.message, /yyyy/, "no value in the message");

@@ -58,12 +58,26 @@ test("Secret store: round trip; Secret holds ciphertexts only; wrong cluster con
   const store = createSealedKeyStore(blobs, kms, baseContext("prod-eu1"));
   const plain = shares();
   const root = Buffer.from("hvs.rootTokenValue123", "utf8");
-  assert.equal(await store.save({ shares: plain, rootToken: root }, { overwrite: false }), { shares: 5, rootToken: true });
+  assert.equal(await store.save({ shares: plain, rootToken: root }, { overwrite: false }), {
+    shares: 5,
+    rootToken: true,
+  });
 
   const secret = kubeEmu.control.get("secrets", "vault", "unseal-keys-a");
   assert.ok(secret);
-  assert.equal(Object.keys(secret.data as object).sort(), ["root-token", "unseal-0", "unseal-1", "unseal-2", "unseal-3", "unseal-4"]);
-  assert.is(secret.metadata.labels?.["leasekeeper.io/managed"], undefined, "must not look like a per-pod credential Secret");
+  assert.equal(Object.keys(secret.data as object).sort(), [
+    "root-token",
+    "unseal-0",
+    "unseal-1",
+    "unseal-2",
+    "unseal-3",
+    "unseal-4",
+  ]);
+  assert.is(
+    secret.metadata.labels?.["leasekeeper.io/managed"],
+    undefined,
+    "must not look like a per-pod credential Secret",
+  );
   const raw = JSON.stringify(secret);
   for (const p of [...plain, root]) {
     assert.not.ok(raw.includes(p.toString("base64")), "plaintext in the Secret");
@@ -72,10 +86,16 @@ test("Secret store: round trip; Secret holds ciphertexts only; wrong cluster con
 
   const loaded = await store.load({ rootToken: true });
   assert.ok(loaded);
-  assert.equal(loaded.shares.map((s) => s.toString("hex")), plain.map((s) => s.toString("hex")));
+  assert.equal(
+    loaded.shares.map((s) => s.toString("hex")),
+    plain.map((s) => s.toString("hex")),
+  );
   assert.is(loaded.rootToken?.toString("utf8"), root.toString("utf8"));
   loaded.wipe();
-  assert.ok(loaded.shares.every((s) => s.every((b) => b === 0)), "wipe zeroes the buffers");
+  assert.ok(
+    loaded.shares.every((s) => s.every((b) => b === 0)),
+    "wipe zeroes the buffers",
+  );
   assert.ok(loaded.rootToken?.every((b) => b === 0));
   const withoutRoot = await store.load();
   assert.is(withoutRoot?.rootToken, undefined, "root token decrypted only when asked");
@@ -124,9 +144,15 @@ test("file store: round trip, mode 0600, create-only, no plaintext on disk", asy
   assert.is(statSync(path).mode & 0o777, 0o600);
   const text = readFileSync(path, "utf8");
   for (const p of plain) assert.not.ok(text.includes(p.toString("base64")) || text.includes(p.toString("hex")));
-  assert.is(((await rejection(store.save({ shares: plain }, { overwrite: false }))) as { reason?: string }).reason, "KeyStoreExists");
+  assert.is(
+    ((await rejection(store.save({ shares: plain }, { overwrite: false }))) as { reason?: string }).reason,
+    "KeyStoreExists",
+  );
   const loaded = await store.load();
-  assert.equal(loaded?.shares.map((s) => s.toString("hex")), plain.map((s) => s.toString("hex")));
+  assert.equal(
+    loaded?.shares.map((s) => s.toString("hex")),
+    plain.map((s) => s.toString("hex")),
+  );
   loaded?.wipe();
   await store.probe();
 });

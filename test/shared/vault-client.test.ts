@@ -14,7 +14,17 @@ const BATCH = "hvb.AAAAAQJbatch-token-SECRET";
 const SERVICE = "hvs.service-token-SECRET";
 
 function envelope(auth: Record<string, unknown>): string {
-  return JSON.stringify({ request_id: "r", lease_id: "", renewable: false, lease_duration: 0, data: null, wrap_info: null, warnings: null, auth, mount_type: "kubernetes" });
+  return JSON.stringify({
+    request_id: "r",
+    lease_id: "",
+    renewable: false,
+    lease_duration: 0,
+    data: null,
+    wrap_info: null,
+    warnings: null,
+    auth,
+    mount_type: "kubernetes",
+  });
 }
 
 async function stub(answer: (role: string) => string): Promise<{ url: string; server: Server; logins: () => number }> {
@@ -33,22 +43,44 @@ async function stub(answer: (role: string) => string): Promise<{ url: string; se
   return { url: `http://127.0.0.1:${address.port}`, server, logins: () => logins };
 }
 
-const batchAuth = { client_token: BATCH, accessor: "", policies: ["default", "app"], token_policies: ["default", "app"], metadata: { role: "batchy" }, lease_duration: 3600, renewable: false, entity_id: "e", token_type: "batch", orphan: true, mfa_requirement: null, num_uses: 0 };
+const batchAuth = {
+  client_token: BATCH,
+  accessor: "",
+  policies: ["default", "app"],
+  token_policies: ["default", "app"],
+  metadata: { role: "batchy" },
+  lease_duration: 3600,
+  renewable: false,
+  entity_id: "e",
+  token_type: "batch",
+  orphan: true,
+  mfa_requirement: null,
+  num_uses: 0,
+};
 const serviceAuth = { ...batchAuth, client_token: SERVICE, accessor: "acc-1", renewable: true, token_type: "service" };
 
 test("a batch-token login is a permanent VaultBatchToken error naming token_type=batch, without the token", async () => {
   const vault = await stub((role) => envelope(role === "batchy" ? batchAuth : serviceAuth));
   try {
     const client = createVaultClient({ endpoint: vault.url, controllerToken: undefined, timeoutMs: 2000 });
-    const err = await client.kubernetesLogin("kubernetes", "batchy", "jwt").then(() => undefined, (e: unknown) => e);
+    const err = await client.kubernetesLogin("kubernetes", "batchy", "jwt").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(isPermanent(err), `permanent, not retried (${(err as Error)?.name})`);
     assert.is((err as { reason?: string }).reason, "VaultBatchToken");
     assert.match((err as Error).message, /token_type=batch/);
     assert.match((err as Error).message, /role batchy/);
-    assert.not.ok(JSON.stringify({ m: (err as Error).message, c: (err as { cause?: unknown }).cause }).includes("SECRET"), "no token in the error");
+    assert.not.ok(
+      JSON.stringify({ m: (err as Error).message, c: (err as { cause?: unknown }).cause }).includes("SECRET"),
+      "no token in the error",
+    );
     assert.is(vault.logins(), 1, "one request: nothing retried inside the client");
     const auth = await client.kubernetesLogin("kubernetes", "servicy", "jwt");
-    assert.equal({ accessor: auth.accessor, renewable: auth.renewable, ttl: auth.ttlSeconds }, { accessor: "acc-1", renewable: true, ttl: 3600 });
+    assert.equal(
+      { accessor: auth.accessor, renewable: auth.renewable, ttl: auth.ttlSeconds },
+      { accessor: "acc-1", renewable: true, ttl: 3600 },
+    );
   } finally {
     vault.server.close();
   }
@@ -59,7 +91,10 @@ test("an answer without token_type but without an accessor is refused the same w
   const vault = await stub(() => envelope(noType));
   try {
     const client = createVaultClient({ endpoint: vault.url, controllerToken: undefined, timeoutMs: 2000 });
-    const err = await client.kubernetesLogin("kubernetes", "r", "jwt").then(() => undefined, (e: unknown) => e);
+    const err = await client.kubernetesLogin("kubernetes", "r", "jwt").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.is((err as { reason?: string }).reason, "VaultBatchToken");
   } finally {
     vault.server.close();

@@ -25,7 +25,10 @@ test("a classified error keeps no request: no token, JWT or body in its cause ch
 });
 
 test("status and Vault's own error text survive sanitising", () => {
-  const nodeVault = Object.assign(new Error("permission denied"), { response: { statusCode: 403, body: { errors: ["permission denied"] } }, config: { headers: { "X-Vault-Token": "hvs.SECRET" } } });
+  const nodeVault = Object.assign(new Error("permission denied"), {
+    response: { statusCode: 403, body: { errors: ["permission denied"] } },
+    config: { headers: { "X-Vault-Token": "hvs.SECRET" } },
+  });
   const classified = classifyVaultError(nodeVault, "read x");
   assert.is(classified.name, "PermanentError");
   assert.match(classified.message, /permission denied/);
@@ -37,14 +40,22 @@ test("refused, reset and timed-out requests are Vault unavailable, like sealed: 
     [Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8200"), { code: "ECONNREFUSED" }), "unreachable"],
     [Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), "unreachable"],
     [Object.assign(new Error("timeout of 1000ms exceeded"), { code: "ECONNABORTED" }), "timeout"],
-    [Object.assign(new Error("Vault is sealed"), { response: { statusCode: 503, body: { errors: ["Vault is sealed"] } } }), "sealed"],
+    [
+      Object.assign(new Error("Vault is sealed"), {
+        response: { statusCode: 503, body: { errors: ["Vault is sealed"] } },
+      }),
+      "sealed",
+    ],
   ];
   for (const [raw, reason] of cases) {
     const classified = classifyVaultError(raw, "renew lease x");
     assert.ok(isVaultUnavailable(classified), `${reason}: ${classified.name}`);
     assert.is((classified as { reason?: string }).reason, reason);
   }
-  const overloaded = classifyVaultError(Object.assign(new Error("x"), { response: { statusCode: 503, body: { errors: ["overloaded, try again later"] } } }), "x");
+  const overloaded = classifyVaultError(
+    Object.assign(new Error("x"), { response: { statusCode: 503, body: { errors: ["overloaded, try again later"] } } }),
+    "x",
+  );
   assert.is(overloaded.name, "RetryLaterError", "a Vault that answers 503 for another reason is retried with backoff");
 });
 

@@ -6,9 +6,31 @@ import { createMetrics } from "../../shared/observability/metrics.ts";
 import { updateReconcileGauges } from "../../workers/reconcile-gauges.ts";
 
 const record = (uid: string, state: PodRecord["state"], tokenExpiresAt: number, leaseExpiresAt: number): PodRecord => ({
-  uid, namespace: "n", name: uid, serviceAccount: "sa", role: "r", authPath: "kubernetes", secretName: "s", state, accessor: "a",
-  tokenExpiresAt, tokenTtlSeconds: 60, tokenRenewable: true, issuedAt: 0, rotations: 0, retiring: [],
-  leases: [{ id: `l-${uid}`, path: "database/creds/x", file: "creds.json", expiresAt: leaseExpiresAt, renewable: true, ttlSeconds: 60 }],
+  uid,
+  namespace: "n",
+  name: uid,
+  serviceAccount: "sa",
+  role: "r",
+  authPath: "kubernetes",
+  secretName: "s",
+  state,
+  accessor: "a",
+  tokenExpiresAt,
+  tokenTtlSeconds: 60,
+  tokenRenewable: true,
+  issuedAt: 0,
+  rotations: 0,
+  retiring: [],
+  leases: [
+    {
+      id: `l-${uid}`,
+      path: "database/creds/x",
+      file: "creds.json",
+      expiresAt: leaseExpiresAt,
+      renewable: true,
+      ttlSeconds: 60,
+    },
+  ],
 });
 
 function producerWith(counts: Record<string, Record<string, number>>): JobProducer {
@@ -41,7 +63,14 @@ test("earliest expiry is +Inf with no live issued pod, so a 'below N seconds' al
 
 test("queue depth per queue and state", async () => {
   const metrics = createMetrics();
-  await updateReconcileGauges({ metrics, producer: producerWith({ issue: { wait: 7, active: 2 }, renew: { prioritized: 40, delayed: 900 } }), now: () => 0 }, []);
+  await updateReconcileGauges(
+    {
+      metrics,
+      producer: producerWith({ issue: { wait: 7, active: 2 }, renew: { prioritized: 40, delayed: 900 } }),
+      now: () => 0,
+    },
+    [],
+  );
   assert.is(await value(metrics, "leasekeeper_queue_jobs", { queue: "issue", state: "wait" }), 7);
   assert.is(await value(metrics, "leasekeeper_queue_jobs", { queue: "issue", state: "failed" }), 0);
   assert.is(await value(metrics, "leasekeeper_queue_jobs", { queue: "renew", state: "prioritized" }), 40);

@@ -17,7 +17,10 @@ overdue.after(async (ctx) => {
 overdue("the reconciler re-schedules a renewal that should have run a minute ago", async ({ stack, seeded }) => {
   const lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600" });
   try {
-    const pod = await stack.core.createNamespacedPod({ namespace: "default", body: opted("od-1", { "leasekeeper.io/secret-creds.json": "secret/data/db-pass" }) });
+    const pod = await stack.core.createNamespacedPod({
+      namespace: "default",
+      body: opted("od-1", { "leasekeeper.io/secret-creds.json": "secret/data/db-pass" }),
+    });
     const uid = pod.metadata?.uid ?? "";
     const record = await waitFor("issued", async () => {
       const r = await lk.runtime.deps.index.get(uid);
@@ -26,12 +29,16 @@ overdue("the reconciler re-schedules a renewal that should have run a minute ago
     // Its renew job disappears (as after a permanent failure) and its time is long past.
     await lk.runtime.deps.producer.cancelRenew(record.renewJobId);
     await lk.runtime.deps.index.put({ ...record, nextRenewAt: Date.now() - 120_000 });
-    const renewedBefore = (await lk.runtime.metrics.jobs.get()).values.filter((v) => v.labels.queue === "renew" && v.labels.outcome === "renewed").reduce((a, v) => a + v.value, 0);
+    const renewedBefore = (await lk.runtime.metrics.jobs.get()).values
+      .filter((v) => v.labels.queue === "renew" && v.labels.outcome === "renewed")
+      .reduce((a, v) => a + v.value, 0);
     await lk.runtime.reconcileNow();
     const after = await lk.runtime.deps.index.get(uid);
     assert.ok(after?.renewJobId && after.renewJobId !== record.renewJobId, "a new renew job id is current");
     await waitFor("the renewal ran", async () => {
-      const now = (await lk.runtime.metrics.jobs.get()).values.filter((v) => v.labels.queue === "renew" && v.labels.outcome === "renewed").reduce((a, v) => a + v.value, 0);
+      const now = (await lk.runtime.metrics.jobs.get()).values
+        .filter((v) => v.labels.queue === "renew" && v.labels.outcome === "renewed")
+        .reduce((a, v) => a + v.value, 0);
       return now > renewedBefore;
     });
     await lk.runtime.reconcileNow();

@@ -10,10 +10,25 @@ async function podWithRetiring(world: FakeWorld) {
   const old = world.vault.mint("apps");
   const oldLease = (await world.vault.readSecret(old.token, "database/creds/r")).leaseId;
   const record: PodRecord = {
-    uid: "u-1", namespace: "apps", name: "web", serviceAccount: "web", role: "r", authPath: "kubernetes", secretName: "web-leasekeeper",
-    state: "issued", accessor: mine.accessor, tokenExpiresAt: Date.now() + 3_600_000, tokenTtlSeconds: 3600, tokenRenewable: true,
-    leases: [], issuedAt: Date.now(), rotations: 1,
-    retiring: [{ kind: "lease", id: oldLease, revokeAt: Date.now() }, { kind: "accessor", id: old.accessor, revokeAt: Date.now() }],
+    uid: "u-1",
+    namespace: "apps",
+    name: "web",
+    serviceAccount: "web",
+    role: "r",
+    authPath: "kubernetes",
+    secretName: "web-leasekeeper",
+    state: "issued",
+    accessor: mine.accessor,
+    tokenExpiresAt: Date.now() + 3_600_000,
+    tokenTtlSeconds: 3600,
+    tokenRenewable: true,
+    leases: [],
+    issuedAt: Date.now(),
+    rotations: 1,
+    retiring: [
+      { kind: "lease", id: oldLease, revokeAt: Date.now() },
+      { kind: "accessor", id: old.accessor, revokeAt: Date.now() },
+    ],
   };
   await world.index.put(record);
   return { mine, old, oldLease };

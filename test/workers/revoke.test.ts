@@ -4,7 +4,15 @@ import type { RevokeJob, RevokeOutcome } from "../../shared/jobs/job-types.ts";
 import { ANNOTATION_ACCESSOR } from "../../shared/kube/labels.ts";
 import type { PodRef } from "../../shared/pods/pod-state.ts";
 import { createRevokeProcessor } from "../../workers/revoke.ts";
-import { NAMESPACE, ROLE, issuedPod, refOf, runProcessor, workerSuite, type WorkerFixture } from "../fakes/worker-fixture.ts";
+import {
+  NAMESPACE,
+  ROLE,
+  issuedPod,
+  refOf,
+  runProcessor,
+  workerSuite,
+  type WorkerFixture,
+} from "../fakes/worker-fixture.ts";
 import { rejection } from "../helpers/rejection.ts";
 import { createIssueProcessor } from "../../workers/issue.ts";
 import { createRenewProcessor } from "../../workers/renew.ts";
@@ -12,9 +20,16 @@ import { createRenewProcessor } from "../../workers/renew.ts";
 const test = workerSuite("revoke queue");
 
 const revoke = (f: WorkerFixture, ref: PodRef, extra: Partial<RevokeJob> = {}) =>
-  runProcessor<RevokeOutcome>(createRevokeProcessor(f.deps), "revoke", { ...ref, source: "watch", reason: "pod deleted", ...extra });
+  runProcessor<RevokeOutcome>(createRevokeProcessor(f.deps), "revoke", {
+    ...ref,
+    source: "watch",
+    reason: "pod deleted",
+    ...extra,
+  });
 
-test("pod deleted: its leases and token are revoked, the Secret deleted, the renewal cancelled, the record dropped; again: nothing to do", async ({ f }) => {
+test("pod deleted: its leases and token are revoked, the Secret deleted, the renewal cancelled, the record dropped; again: nothing to do", async ({
+  f,
+}) => {
   const { ref, record } = await issuedPod(f, "web-1");
   f.kube.deletePod(NAMESPACE, "web-1");
   assert.equal(await revoke(f, ref), { outcome: "revoked", leases: 1, tokenRevoked: true, secretDeleted: true });
@@ -36,7 +51,9 @@ test("what a rotation left retiring (old token, old lease) is revoked with the p
   assert.not.ok(f.vault.tokens.some((t) => f.vault.tokenLive(t.accessor)));
 });
 
-test("a live pod is left alone; forced by on-call it is revoked and tombstoned, so issue does not bring it back", async ({ f }) => {
+test("a live pod is left alone; forced by on-call it is revoked and tombstoned, so issue does not bring it back", async ({
+  f,
+}) => {
   const { ref } = await issuedPod(f, "web-3");
   assert.equal(await revoke(f, ref), { outcome: "pod-alive" });
   assert.is(f.vault.liveLeases().length, 1);
@@ -48,16 +65,34 @@ test("a live pod is left alone; forced by on-call it is revoked and tombstoned, 
   assert.equal(f.vault.liveLeases(), []);
 });
 
-test("index lost: the Secret leads to the pod token, trusted only when Vault says it is this namespace's", async ({ f }) => {
+test("index lost: the Secret leads to the pod token, trusted only when Vault says it is this namespace's", async ({
+  f,
+}) => {
   const { ref, record } = await issuedPod(f, "web-4");
   // A token of another namespace, named in this pod's Secret by someone who may edit Secrets here.
   f.vault.roles.set("app", { ...ROLE, serviceAccounts: [...ROLE.serviceAccounts, "other/app"] });
-  const stranger = f.kube.addPod({ metadata: { name: "x", namespace: "other" }, spec: { serviceAccountName: "app", containers: [] } });
-  const jwt = await f.kube.requestPodToken({ namespace: "other", serviceAccount: "app", podName: "x", podUid: refOf(stranger).uid, audience: "vault", expirationSeconds: 600 });
+  const stranger = f.kube.addPod({
+    metadata: { name: "x", namespace: "other" },
+    spec: { serviceAccountName: "app", containers: [] },
+  });
+  const jwt = await f.kube.requestPodToken({
+    namespace: "other",
+    serviceAccount: "app",
+    podName: "x",
+    podUid: refOf(stranger).uid,
+    audience: "vault",
+    expirationSeconds: 600,
+  });
   const foreign = await f.vault.kubernetesLogin("kubernetes", "app", jwt);
   const secret = await f.kube.readSecret(NAMESPACE, "web-4-leasekeeper");
   const retiring = JSON.stringify([{ kind: "accessor", id: foreign.accessor, revokeAt: 0 }]);
-  await f.kube.replaceSecret(NAMESPACE, "web-4-leasekeeper", { ...secret, metadata: { ...secret?.metadata, annotations: { ...secret?.metadata?.annotations, "leasekeeper.io/retiring": retiring } } });
+  await f.kube.replaceSecret(NAMESPACE, "web-4-leasekeeper", {
+    ...secret,
+    metadata: {
+      ...secret?.metadata,
+      annotations: { ...secret?.metadata?.annotations, "leasekeeper.io/retiring": retiring },
+    },
+  });
   assert.is(secret?.metadata?.annotations?.[ANNOTATION_ACCESSOR], record.accessor);
 
   await f.deps.index.delete(ref.uid);

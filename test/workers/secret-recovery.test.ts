@@ -15,7 +15,10 @@ import { fakeJob, fakeWorld, optedPod, type FakeWorld } from "../fakes/world/wor
 async function issuedThenIndexLost(world: FakeWorld) {
   const pod = world.kube.putPod(optedPod("web", "apps"));
   const ref = { uid: pod.metadata?.uid ?? "", namespace: "apps", name: "web" };
-  assert.is(((await createIssueProcessor(world.deps)(fakeJob({ ...ref, source: "watch" }))) as IssueOutcome).outcome, "issued");
+  assert.is(
+    ((await createIssueProcessor(world.deps)(fakeJob({ ...ref, source: "watch" }))) as IssueOutcome).outcome,
+    "issued",
+  );
   const accessor = (await world.index.get(ref.uid))?.accessor ?? "";
   world.index.records.clear(); // Redis lost
   return { ref, accessor };
@@ -26,9 +29,17 @@ test("one Secret listing 5,501 retiring accessors costs at most 17 Vault lookups
   const { ref, accessor } = await issuedThenIndexLost(world);
   const secret = world.kube.secrets.get("apps/web-leasekeeper") as V1Secret;
   // Short ids, so the annotation stays within the API server's 256 KiB for all annotations.
-  const forgedIds = [...new Set(Array.from({ length: 6000 }, () => `z${randomBytes(3).toString("hex").slice(0, 5)}`))].slice(0, 5501);
+  const forgedIds = [
+    ...new Set(Array.from({ length: 6000 }, () => `z${randomBytes(3).toString("hex").slice(0, 5)}`)),
+  ].slice(0, 5501);
   const retiring = JSON.stringify(forgedIds.map((id) => ({ kind: "accessor", id, revokeAt: 0 })));
-  world.kube.putSecret({ ...secret, metadata: { ...secret.metadata, annotations: { ...secret.metadata?.annotations, "leasekeeper.io/retiring": retiring } } });
+  world.kube.putSecret({
+    ...secret,
+    metadata: {
+      ...secret.metadata,
+      annotations: { ...secret.metadata?.annotations, "leasekeeper.io/retiring": retiring },
+    },
+  });
   const before = world.vault.count("lookup");
   await createReconciler(world.deps)();
   const lookups = world.vault.count("lookup") - before;
@@ -37,7 +48,10 @@ test("one Secret listing 5,501 retiring accessors costs at most 17 Vault lookups
   assert.is(record?.accessor, accessor, "the pod's own token is still recovered");
   const logs = world.logs.join("");
   assert.match(logs, /"ignored":5485/);
-  assert.not.ok(forgedIds.slice(16).some((id) => logs.includes(id)), "no id in the logs");
+  assert.not.ok(
+    forgedIds.slice(16).some((id) => logs.includes(id)),
+    "no id in the logs",
+  );
 });
 
 test("a Secret in another namespace naming a live pod's UID is not used to rebuild that pod's record", async () => {

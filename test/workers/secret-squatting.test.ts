@@ -17,13 +17,17 @@ async function issue(world: FakeWorld, pod: ReturnType<typeof optedPod>) {
     return { ref, error: err as Error };
   }
 }
-const failedEvent = (world: FakeWorld, name: string) => world.kube.events.find((e) => e.pod.name === name && e.event.reason === "IssueFailed")?.event.message;
+const failedEvent = (world: FakeWorld, name: string) =>
+  world.kube.events.find((e) => e.pod.name === name && e.event.reason === "IssueFailed")?.event.message;
 
 test("a pod naming another pod's default Secret is refused with a clear IssueFailed; the other pod issues normally", async () => {
   const world = fakeWorld();
   const squat = await issue(world, optedPod("evil", "apps", { "leasekeeper.io/secret-name": "web-leasekeeper" }));
   assert.ok(squat.error, "the squatter's issue fails for good");
-  assert.match(failedEvent(world, "evil") ?? "", /^InvalidAnnotations: annotation leasekeeper\.io\/secret-name: "web-leasekeeper" is another pod's default Secret name/);
+  assert.match(
+    failedEvent(world, "evil") ?? "",
+    /^InvalidAnnotations: annotation leasekeeper\.io\/secret-name: "web-leasekeeper" is another pod's default Secret name/,
+  );
   assert.is(world.kube.secrets.size, 0, "nothing was created under the victim's name");
   for (const name of ["web-creds", "web-lk-0123456789"]) {
     const other = await issue(world, optedPod(`evil-${name.length}`, "apps", { "leasekeeper.io/secret-name": name }));
@@ -40,19 +44,37 @@ test("an existing Secret of that name not owned by the pod is refused, never ado
   const pod = world.kube.putPod(optedPod("web", "apps"));
   const uid = pod.metadata?.uid ?? "";
   const cases: Array<[string, V1Secret["metadata"]]> = [
-    ["labelled with the pod's UID, no ownerReference", { labels: { "leasekeeper.io/managed": "true", "leasekeeper.io/pod-uid": uid } }],
-    ["owned by another pod", { labels: { "leasekeeper.io/managed": "true", "leasekeeper.io/pod-uid": "someone" }, ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "evil", uid: "someone" }] }],
+    [
+      "labelled with the pod's UID, no ownerReference",
+      { labels: { "leasekeeper.io/managed": "true", "leasekeeper.io/pod-uid": uid } },
+    ],
+    [
+      "owned by another pod",
+      {
+        labels: { "leasekeeper.io/managed": "true", "leasekeeper.io/pod-uid": "someone" },
+        ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "evil", uid: "someone" }],
+      },
+    ],
   ];
   for (const [why, metadata] of cases) {
     const squatted: V1Secret = {
-      metadata: { name: "web-leasekeeper", namespace: "apps", ...metadata, annotations: { "leasekeeper.io/token-accessor": theirs.accessor } },
+      metadata: {
+        name: "web-leasekeeper",
+        namespace: "apps",
+        ...metadata,
+        annotations: { "leasekeeper.io/token-accessor": theirs.accessor },
+      },
       data: { "creds.json": Buffer.from('{"username":"attacker"}').toString("base64") },
     };
     world.kube.putSecret(squatted);
     world.kube.events.length = 0;
     const { error } = await issue(world, optedPod("web", "apps"));
     assert.ok(error, why);
-    assert.match(failedEvent(world, "web") ?? "", /^SecretNameTaken: Secret apps\/web-leasekeeper already exists and is not owned by this pod/, why);
+    assert.match(
+      failedEvent(world, "web") ?? "",
+      /^SecretNameTaken: Secret apps\/web-leasekeeper already exists and is not owned by this pod/,
+      why,
+    );
     const after = world.kube.secrets.get("apps/web-leasekeeper");
     assert.equal(after?.data, squatted.data, `${why}: content untouched`);
     assert.not.ok(theirs.revoked, `${why}: nothing it names was revoked`);

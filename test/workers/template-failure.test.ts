@@ -36,8 +36,16 @@ async function issueOnce(template: string, data: unknown) {
 }
 
 for (const [what, template, data] of [
-  ["16 nested ranges over two keys (the step budget)", `{{ $d := (secret "secret/data/x").Data }}${"{{ range $d }}".repeat(16)}x${"{{ end }}".repeat(16)}`, { a: "1", b: "2" }],
-  ["a printf width from secret data", '{{ with secret "secret/data/x" }}{{ printf .Data.f 1 }}{{ end }}', { f: "%999999999999d" }],
+  [
+    "16 nested ranges over two keys (the step budget)",
+    `{{ $d := (secret "secret/data/x").Data }}${"{{ range $d }}".repeat(16)}x${"{{ end }}".repeat(16)}`,
+    { a: "1", b: "2" },
+  ],
+  [
+    "a printf width from secret data",
+    '{{ with secret "secret/data/x" }}{{ printf .Data.f 1 }}{{ end }}',
+    { f: "%999999999999d" },
+  ],
 ] as const) {
   test(`${what}: permanent failure, IssueFailed Event, credentials of the attempt revoked`, async () => {
     const { world, thrown } = await issueOnce(template, data);
@@ -46,7 +54,10 @@ for (const [what, template, data] of [
     assert.ok(event, "an IssueFailed Event");
     assert.match(event.event.message, /^TemplateFailed: template of x: line \d+: /);
     assert.is(world.kube.secrets.size, 0, "no Secret written");
-    assert.ok([...world.vault.tokens.values()].every((t) => t.revoked), "the pod token of the failed attempt is revoked");
+    assert.ok(
+      [...world.vault.tokens.values()].every((t) => t.revoked),
+      "the pod token of the failed attempt is revoked",
+    );
     assert.is(world.index.records.size, 0);
   });
 }

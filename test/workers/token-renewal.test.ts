@@ -6,10 +6,31 @@ import { tokenRenewalPlan } from "../../workers/token-renewal.ts";
 
 const H = 3600;
 const base: PodRecord = {
-  uid: "u", namespace: "n", name: "p", serviceAccount: "sa", role: "r", authPath: "kubernetes", secretName: "s",
-  state: "issued", accessor: "a", tokenExpiresAt: 0, tokenTtlSeconds: 24 * H, tokenRenewable: true, leases: [], retiring: [], issuedAt: 0, rotations: 0,
+  uid: "u",
+  namespace: "n",
+  name: "p",
+  serviceAccount: "sa",
+  role: "r",
+  authPath: "kubernetes",
+  secretName: "s",
+  state: "issued",
+  accessor: "a",
+  tokenExpiresAt: 0,
+  tokenTtlSeconds: 24 * H,
+  tokenRenewable: true,
+  leases: [],
+  retiring: [],
+  issuedAt: 0,
+  rotations: 0,
 };
-const lease = (ttlSeconds: number, expiresAt: number) => ({ id: `database/creds/r/${ttlSeconds}`, path: "database/creds/r", file: "creds.json", expiresAt, renewable: true, ttlSeconds });
+const lease = (ttlSeconds: number, expiresAt: number) => ({
+  id: `database/creds/r/${ttlSeconds}`,
+  path: "database/creds/r",
+  file: "creds.json",
+  expiresAt,
+  renewable: true,
+  ttlSeconds,
+});
 
 /**
  * Runs a pod's renewals the way the renew job does, against a model of Vault's renew-self cap
@@ -18,7 +39,12 @@ const lease = (ttlSeconds: number, expiresAt: number) => ({ id: `database/creds/
 function simulate(opts: { tokenTtl: number; tokenMax: number; leaseTtl: number; grace: number; hours: number }) {
   let now = 0;
   let issued = 0;
-  const record: PodRecord = { ...base, tokenTtlSeconds: opts.tokenTtl, tokenExpiresAt: opts.tokenTtl * 1000, leases: [lease(opts.leaseTtl, opts.leaseTtl * 1000)] };
+  const record: PodRecord = {
+    ...base,
+    tokenTtlSeconds: opts.tokenTtl,
+    tokenExpiresAt: opts.tokenTtl * 1000,
+    leases: [lease(opts.leaseTtl, opts.leaseTtl * 1000)],
+  };
   let plain = 0;
   const relogins: number[] = [];
   while (now < opts.hours * H * 1000) {
@@ -54,7 +80,13 @@ test("asks for the longest lease plus grace and slack; needs the next cycle plus
 });
 
 test("without leases the token paces itself: it asks for its own TTL", () => {
-  const plan = tokenRenewalPlan({ tokenTtlSeconds: H, leases: [{ id: "", path: "secret/data/x", file: "kv", expiresAt: 0, renewable: false, ttlSeconds: 0 }] }, 30);
+  const plan = tokenRenewalPlan(
+    {
+      tokenTtlSeconds: H,
+      leases: [{ id: "", path: "secret/data/x", file: "kv", expiresAt: 0, renewable: false, ttlSeconds: 0 }],
+    },
+    30,
+  );
   assert.equal(plan, { incrementSeconds: H, neededSeconds: Math.ceil(0.9 * H + 35) });
   const { relogins } = simulate({ tokenTtl: H, tokenMax: 24 * H, leaseTtl: 10 * 60, grace: 120, hours: 25 });
   assert.is(relogins.length, 1, "1 h tokens renewed for 23 h, replaced once before 24 h");

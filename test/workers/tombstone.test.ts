@@ -20,8 +20,12 @@ async function issued(world: FakeWorld, name = "web", namespace = "apps") {
   assert.is(out.outcome, "issued");
   return ref;
 }
-const revoke = (world: FakeWorld, data: Record<string, unknown>) => createRevokeProcessor(world.deps)(fakeJob({ source: "cloudevent", reason: "pod deleted", ...data }, { name: "revoke" })) as Promise<RevokeOutcome>;
-const issue = (world: FakeWorld, ref: { uid: string; namespace: string; name: string }) => createIssueProcessor(world.deps)(fakeJob({ ...ref, source: "reconciler" })) as Promise<IssueOutcome>;
+const revoke = (world: FakeWorld, data: Record<string, unknown>) =>
+  createRevokeProcessor(world.deps)(
+    fakeJob({ source: "cloudevent", reason: "pod deleted", ...data }, { name: "revoke" }),
+  ) as Promise<RevokeOutcome>;
+const issue = (world: FakeWorld, ref: { uid: string; namespace: string; name: string }) =>
+  createIssueProcessor(world.deps)(fakeJob({ ...ref, source: "reconciler" })) as Promise<IssueOutcome>;
 
 async function onCallRevoked(world: FakeWorld) {
   const ref = await issued(world);
@@ -57,12 +61,27 @@ test("renewal checks the tombstone: no renewal or re-login, the pod's credential
   const ref = await issued(world);
   const record = await world.index.get(ref.uid);
   // However a record came back (a rebuild, a race), the tombstone wins.
-  await world.index.markRevoked(ref.uid, { at: Date.now(), source: "api", reason: "on-call", namespace: ref.namespace, name: ref.name });
+  await world.index.markRevoked(ref.uid, {
+    at: Date.now(),
+    source: "api",
+    reason: "on-call",
+    namespace: ref.namespace,
+    name: ref.name,
+  });
   const before = world.vault.calls.length;
-  const out = (await createRenewProcessor(world.deps)(fakeJob({ ...ref, force: false }, { id: record?.renewJobId }))) as RenewOutcome;
+  const out = (await createRenewProcessor(world.deps)(
+    fakeJob({ ...ref, force: false }, { id: record?.renewJobId }),
+  )) as RenewOutcome;
   assert.is(out.outcome, "revoked-by-operator");
   assert.equal(world.vault.calls.slice(before), [], "nothing renewed, no login");
-  assert.ok(world.jobs.some(([kind, data]) => kind === "revoke" && (data as { force?: boolean; uid: string }).force === true && (data as { uid: string }).uid === ref.uid));
+  assert.ok(
+    world.jobs.some(
+      ([kind, data]) =>
+        kind === "revoke" &&
+        (data as { force?: boolean; uid: string }).force === true &&
+        (data as { uid: string }).uid === ref.uid,
+    ),
+  );
 });
 
 test("the reconciler rebuilds nothing for a tombstoned pod, whatever Secret names its UID", async () => {
@@ -74,7 +93,9 @@ test("the reconciler rebuilds nothing for a tombstoned pod, whatever Secret name
       name: "x",
       namespace,
       labels: { "leasekeeper.io/managed": "true", "leasekeeper.io/pod-uid": ref.uid },
-      annotations: { "leasekeeper.io/token-accessor": namespace === "evil" ? attacker.accessor : world.vault.mint("apps").accessor },
+      annotations: {
+        "leasekeeper.io/token-accessor": namespace === "evil" ? attacker.accessor : world.vault.mint("apps").accessor,
+      },
       ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: ref.name, uid: ref.uid }],
     },
   });

@@ -18,11 +18,17 @@ export type InitResult =
  * (memory, retried loudly) and Vault is still unsealed with them. Keys are never logged.
  */
 export async function initializeReplica(deps: UnsealDeps, addr: string, name: string): Promise<InitResult> {
-  const refused = (reason: string): InitResult => ({ kind: "refused", outcome: { outcome: "not-initialized", replica: name, reason } });
+  const refused = (reason: string): InitResult => ({
+    kind: "refused",
+    outcome: { outcome: "not-initialized", replica: name, reason },
+  });
   const { enabled, shares, threshold, storeRootToken } = deps.settings.autoInit;
   if (!enabled) return refused("Vault is not initialised and auto-init is off (LEASEKEEPER_UNSEAL_AUTO_INIT)");
   // Keys of an earlier init still in memory only: a second init now could leave two Vaults with one store.
-  if (deps.custodian.pending) return refused("keys of an earlier auto-init are not stored yet (held in memory); no other Vault is initialised until they are");
+  if (deps.custodian.pending)
+    return refused(
+      "keys of an earlier auto-init are not stored yet (held in memory); no other Vault is initialised until they are",
+    );
 
   const locked = await deps.lock.run("init", async (): Promise<InitResult> => {
     let status: ReplicaSealStatus;
@@ -34,7 +40,10 @@ export async function initializeReplica(deps: UnsealDeps, addr: string, name: st
     if (status.initialized) return { kind: "raced", status };
     try {
       const existing = await withRetry(deps, () => deps.keys.counts());
-      if (existing) return refused(`key store ${deps.keys.location} already holds ${existing.shares} share(s); refusing to initialise (they may belong to another Vault)`);
+      if (existing)
+        return refused(
+          `key store ${deps.keys.location} already holds ${existing.shares} share(s); refusing to initialise (they may belong to another Vault)`,
+        );
       await withRetry(deps, () => deps.keys.probe());
     } catch (err) {
       return refused(`key store ${deps.keys.location} is not usable, Vault left uninitialised: ${reasonOf(err)}`);
@@ -49,14 +58,26 @@ export async function initializeReplica(deps: UnsealDeps, addr: string, name: st
     } catch (err) {
       return refused(`sys/init failed: ${reasonOf(err)}`);
     }
-    deps.log.warn({ replica: name, shares, threshold, rootTokenStored: storeRootToken }, "vault initialised by leasekeeper");
+    deps.log.warn(
+      { replica: name, shares, threshold, rootTokenStored: storeRootToken },
+      "vault initialised by leasekeeper",
+    );
 
     try {
       await withRetry(deps, () => deps.keys.save(material, { overwrite: false }));
-      deps.log.info({ replica: name, store: deps.keys.location, shares }, "unseal keys stored, KMS-encrypted, and verified");
+      deps.log.info(
+        { replica: name, store: deps.keys.location, shares },
+        "unseal keys stored, KMS-encrypted, and verified",
+      );
     } catch (err) {
       deps.log.error(
-        { replica: name, store: deps.keys.location, error: reasonOf(err), permanent: isPermanent(err), keysInMemoryOnly: true },
+        {
+          replica: name,
+          store: deps.keys.location,
+          error: reasonOf(err),
+          permanent: isPermanent(err),
+          keysInMemoryOnly: true,
+        },
         "VAULT UNSEAL KEYS NOT PERSISTED after init: holding them in memory and retrying; do not stop leasekeeper",
       );
       deps.custodian.hold(material, (m) => persistHeldKeys(deps, m));

@@ -18,7 +18,12 @@ export interface UnsealSettings {
   readonly retries: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
-  readonly autoInit: { readonly enabled: boolean; readonly shares: number; readonly threshold: number; readonly storeRootToken: boolean };
+  readonly autoInit: {
+    readonly enabled: boolean;
+    readonly shares: number;
+    readonly threshold: number;
+    readonly storeRootToken: boolean;
+  };
 }
 
 /** Everything the unseal processor needs; only the entry point builds the real ones. */

@@ -37,13 +37,18 @@ const MAX_PASSES = 3;
  * attempt, submit at most `threshold` shares until unsealed. Every path ends in one of the
  * closed-set outcomes; plaintext is wiped on the way out.
  */
-export async function unsealReplica(deps: UnsealDeps, trust: ReplicaTrust, job: UnsealJob): Promise<{ outcome: UnsealOutcome; pod: PodIdentity | undefined }> {
+export async function unsealReplica(
+  deps: UnsealDeps,
+  trust: ReplicaTrust,
+  job: UnsealJob,
+): Promise<{ outcome: UnsealOutcome; pod: PodIdentity | undefined }> {
   const name = replicaName(job.replica);
   let replica: Replica;
   try {
     replica = await withRetry(deps, () => resolve(deps, trust, job.replica, name));
   } catch (err) {
-    if (isPermanent(err) && err.reason === NOT_TRUSTED) return { outcome: { outcome: "refused", replica: name, reason: err.message }, pod: undefined };
+    if (isPermanent(err) && err.reason === NOT_TRUSTED)
+      return { outcome: { outcome: "refused", replica: name, reason: err.message }, pod: undefined };
     return { outcome: { outcome: "unreachable", replica: name, reason: reasonOf(err) }, pod: undefined };
   }
   const done = (outcome: UnsealOutcome) => ({ outcome, pod: replica.pod });
@@ -58,10 +63,18 @@ export async function unsealReplica(deps: UnsealDeps, trust: ReplicaTrust, job: 
   let material: KeyMaterial | undefined;
   let initialized = false;
   try {
-    if (!status.initialized && status.storageType === "raft" && !trust.mayInitRaft({ addr: replica.addr, podName: replica.pod?.name })) {
+    if (
+      !status.initialized &&
+      status.storageType === "raft" &&
+      !trust.mayInitRaft({ addr: replica.addr, podName: replica.pod?.name })
+    ) {
       // vault/init.go: a Raft node reports initialized=false until it joins (retry_join); the leader's
       // cluster gives it its seal config. Initialising it would split the cluster: wait for the join.
-      return done({ outcome: "not-initialized", replica: name, reason: "a Raft follower that has not joined its cluster yet; it is unsealed once it joins (retry_join)" });
+      return done({
+        outcome: "not-initialized",
+        replica: name,
+        reason: "a Raft follower that has not joined its cluster yet; it is unsealed once it joins (retry_join)",
+      });
     }
     if (!status.initialized) {
       const init = await initializeReplica(deps, replica.addr, name);
@@ -124,7 +137,11 @@ async function loadKeys(deps: UnsealDeps, name: string): Promise<{ material: Key
     const kmsName = isPermanent(err) ? err.reason : "";
     if (kmsName === BAD_STORE) return { outcome: "bad-keys", replica: name, reason: reasonOf(err) };
     if (BAD_CIPHERTEXT.has(kmsName)) {
-      return { outcome: "bad-keys", replica: name, reason: `${reasonOf(err)} (stored ciphertexts do not decrypt under this key and cluster context)` };
+      return {
+        outcome: "bad-keys",
+        replica: name,
+        reason: `${reasonOf(err)} (stored ciphertexts do not decrypt under this key and cluster context)`,
+      };
     }
     return { outcome: "kms-unavailable", replica: name, reason: reasonOf(err) };
   }
@@ -158,17 +175,24 @@ async function submitShares(
         deps.log.warn({ replica: name }, "reset a stale unseal attempt");
       }
       if (!status.sealed) return { outcome: "already-unsealed", replica: name };
-      if (status.threshold !== threshold) return badKeys(`Vault's unseal threshold changed from ${threshold} to ${status.threshold} during the attempt; stopped`);
+      if (status.threshold !== threshold)
+        return badKeys(
+          `Vault's unseal threshold changed from ${threshold} to ${status.threshold} during the attempt; stopped`,
+        );
       let progress = status.progress;
       let interrupted = false;
       for (const share of shares) {
         const next = await withRetry(deps, () => deps.replicas.submitUnsealKey(replica.addr, share));
         submitted++;
         if (!next.sealed) return unsealed(deps, replica, { submitted, staleAttemptReset, ...info });
-        if (next.threshold !== threshold) return badKeys(`Vault's unseal threshold changed from ${threshold} to ${next.threshold} during the attempt; stopped`);
+        if (next.threshold !== threshold)
+          return badKeys(
+            `Vault's unseal threshold changed from ${threshold} to ${next.threshold} during the attempt; stopped`,
+          );
         // The threshold was accepted without an error (wrong keys answer 400/500): a Raft follower
         // finishing its join unseals in the background (vault/core.go unsealWithRaft).
-        if (next.progress === 0 && progress + 1 >= threshold) return finishing(deps, replica, { submitted, staleAttemptReset, ...info });
+        if (next.progress === 0 && progress + 1 >= threshold)
+          return finishing(deps, replica, { submitted, staleAttemptReset, ...info });
         if (next.progress < progress) {
           // Progress went back without reaching the threshold: the replica restarted or was reset.
           status = next;
@@ -177,9 +201,16 @@ async function submitShares(
         }
         progress = next.progress;
       }
-      if (!interrupted) return badKeys(`${threshold} share(s) submitted (the threshold) and Vault is still sealed (progress ${progress} of ${threshold}); stopped`);
+      if (!interrupted)
+        return badKeys(
+          `${threshold} share(s) submitted (the threshold) and Vault is still sealed (progress ${progress} of ${threshold}); stopped`,
+        );
     }
-    return { outcome: "unreachable", replica: name, reason: `unseal attempt was reset ${MAX_PASSES} times while submitting` };
+    return {
+      outcome: "unreachable",
+      replica: name,
+      reason: `unseal attempt was reset ${MAX_PASSES} times while submitting`,
+    };
   } catch (err) {
     if (isPermanent(err) && err.reason === "UnsealKeyRejected") return badKeys(reasonOf(err));
     return { outcome: "unreachable", replica: name, reason: reasonOf(err) };
@@ -189,14 +220,22 @@ async function submitShares(
 const BACKGROUND_UNSEAL_MS = 15_000;
 
 /** Waits (bounded) for a replica that accepted the threshold to finish unsealing in the background. */
-async function finishing(deps: UnsealDeps, replica: Replica, info: Parameters<typeof unsealed>[2]): Promise<UnsealOutcome> {
+async function finishing(
+  deps: UnsealDeps,
+  replica: Replica,
+  info: Parameters<typeof unsealed>[2],
+): Promise<UnsealOutcome> {
   const deadline = deps.now() + BACKGROUND_UNSEAL_MS;
   while (deps.now() < deadline) {
     await deps.sleep(250);
     const status = await withRetry(deps, () => deps.replicas.sealStatus(replica.addr));
     if (!status.sealed) return unsealed(deps, replica, info);
   }
-  return { outcome: "unreachable", replica: replica.name, reason: `the threshold was accepted but the replica had not finished unsealing after ${BACKGROUND_UNSEAL_MS / 1000}s; the sweep checks again` };
+  return {
+    outcome: "unreachable",
+    replica: replica.name,
+    reason: `the threshold was accepted but the replica had not finished unsealing after ${BACKGROUND_UNSEAL_MS / 1000}s; the sweep checks again`,
+  };
 }
 
 function unsealed(
@@ -205,7 +244,8 @@ function unsealed(
   info: { submitted: number; staleAttemptReset: boolean; initialized: boolean; requestedAt: number },
 ): UnsealOutcome {
   const now = deps.now();
-  const since = replica.startedAt !== undefined && replica.startedAt < info.requestedAt ? replica.startedAt : info.requestedAt;
+  const since =
+    replica.startedAt !== undefined && replica.startedAt < info.requestedAt ? replica.startedAt : info.requestedAt;
   return {
     outcome: "unsealed",
     replica: replica.name,

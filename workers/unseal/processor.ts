@@ -19,7 +19,9 @@ export function createUnsealProcessor(deps: UnsealDeps, trust: ReplicaTrust) {
     const parsed = UnsealJobSchema.safeParse(job.data);
     if (!parsed.success) {
       deps.metrics.unsealAttempts.inc({ outcome: "invalid-payload" });
-      throw new UnrecoverableError(`invalid unseal job payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+      throw new UnrecoverableError(
+        `invalid unseal job payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      );
     }
     const data = parsed.data;
     const locked = await deps.lock.run(`replica-${replicaKey(data.replica)}`, () => unsealReplica(deps, trust, data));
@@ -34,7 +36,13 @@ export function createUnsealProcessor(deps: UnsealDeps, trust: ReplicaTrust) {
   };
 }
 
-async function report(deps: UnsealDeps, result: UnsealOutcome, pod: PodIdentity | undefined, requestedAt: number, source: string): Promise<void> {
+async function report(
+  deps: UnsealDeps,
+  result: UnsealOutcome,
+  pod: PodIdentity | undefined,
+  requestedAt: number,
+  source: string,
+): Promise<void> {
   const { metrics, log } = deps;
   const replica = result.replica;
   metrics.unsealAttempts.inc({ outcome: result.outcome });
@@ -45,9 +53,28 @@ async function report(deps: UnsealDeps, result: UnsealOutcome, pod: PodIdentity 
       metrics.vaultSealedSeconds.set({ replica }, result.sealedSeconds);
       metrics.vaultLastUnseal.set({ replica }, deps.now() / 1000);
       metrics.unsealLatency.observe(Math.max(0, (deps.now() - requestedAt) / 1000));
-      log.info({ replica, source, shares: result.sharesSubmitted, staleAttemptReset: result.staleAttemptReset, initialized: result.initialized, sealedSeconds: result.sealedSeconds }, "vault replica unsealed");
-      const notes = [result.initialized ? "initialised first" : "", result.staleAttemptReset ? "a stale unseal attempt was reset" : ""].filter(Boolean).join("; ");
-      event = { reason: "VaultUnsealed", type: "Normal", message: `Unsealed by leasekeeper with ${result.sharesSubmitted} KMS-decrypted key share(s)${notes ? ` (${notes})` : ""}` };
+      log.info(
+        {
+          replica,
+          source,
+          shares: result.sharesSubmitted,
+          staleAttemptReset: result.staleAttemptReset,
+          initialized: result.initialized,
+          sealedSeconds: result.sealedSeconds,
+        },
+        "vault replica unsealed",
+      );
+      const notes = [
+        result.initialized ? "initialised first" : "",
+        result.staleAttemptReset ? "a stale unseal attempt was reset" : "",
+      ]
+        .filter(Boolean)
+        .join("; ");
+      event = {
+        reason: "VaultUnsealed",
+        type: "Normal",
+        message: `Unsealed by leasekeeper with ${result.sharesSubmitted} KMS-decrypted key share(s)${notes ? ` (${notes})` : ""}`,
+      };
       break;
     }
     case "already-unsealed":
@@ -60,12 +87,18 @@ async function report(deps: UnsealDeps, result: UnsealOutcome, pod: PodIdentity 
       break;
     case "refused":
       // A job naming a replica configuration does not vouch for: nothing was sent there.
-      log.error({ replica, source, outcome: result.outcome, reason: result.reason }, "unseal job refused: replica not trusted");
+      log.error(
+        { replica, source, outcome: result.outcome, reason: result.reason },
+        "unseal job refused: replica not trusted",
+      );
       break;
     case "kms-unavailable":
     case "bad-keys":
     case "unreachable":
-      log.error({ replica, source, outcome: result.outcome, reason: result.reason }, "vault replica could not be unsealed");
+      log.error(
+        { replica, source, outcome: result.outcome, reason: result.reason },
+        "vault replica could not be unsealed",
+      );
       event = { reason: "VaultUnsealFailed", type: "Warning", message: `${result.outcome}: ${result.reason}` };
       break;
     default: {

@@ -14,7 +14,10 @@ export async function withRetry<T>(deps: UnsealDeps, fn: () => Promise<T>): Prom
     } catch (err) {
       if (!(isRetryLater(err) || isVaultUnavailable(err)) || attempt >= retries) throw err;
       const backoff = Math.min(retryMaxMs, retryBaseMs * 2 ** (attempt - 1));
-      const wait = Math.max((isRetryLater(err) ? err.retryAfterMs : undefined) ?? 0, backoff * (0.5 + deps.random() / 2));
+      const wait = Math.max(
+        (isRetryLater(err) ? err.retryAfterMs : undefined) ?? 0,
+        backoff * (0.5 + deps.random() / 2),
+      );
       await deps.sleep(wait);
     }
   }

@@ -21,7 +21,8 @@ export interface AuthenticateOptions {
  */
 export function authenticate(options: AuthenticateOptions): MiddlewareHandler<ApiEnv> {
   for (const hash of options.apiTokenHashes) {
-    if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error("authenticate: every API token digest must be 64 lowercase hex characters (sha256)");
+    if (!/^[0-9a-f]{64}$/.test(hash))
+      throw new Error("authenticate: every API token digest must be 64 lowercase hex characters (sha256)");
   }
   // Neither a reviewer nor a token (a CI-hook-only Worker): every bearer request is refused with 401.
   const cache = new TtlCache<KubeUser>(options.cacheMs ?? 10_000, 10_000);

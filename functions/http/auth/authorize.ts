@@ -21,12 +21,19 @@ const CI_VERB_OF: Readonly<Record<string, CiVerb>> = { revocations: "revoke", ro
  */
 export function createAuthorizer(reviewer: AccessReviewer | undefined, cacheMs = 10_000) {
   const cache = new TtlCache<boolean>(cacheMs, 10_000);
-  return async function decide(identity: Identity, verb: string, resource: string, namespace?: string): Promise<Decision> {
+  return async function decide(
+    identity: Identity,
+    verb: string,
+    resource: string,
+    namespace?: string,
+  ): Promise<Decision> {
     if (identity.kind === "api-token") return { allowed: true };
     const denied = refusal(verb, resource);
     if (identity.kind === "ci-hmac") {
       const ciVerb = CI_VERB_OF[resource];
-      return verb === "create" && ciVerb !== undefined && ciScopeAllows(identity.scope, ciVerb, namespace) ? { allowed: true } : denied;
+      return verb === "create" && ciVerb !== undefined && ciScopeAllows(identity.scope, ciVerb, namespace)
+        ? { allowed: true }
+        : denied;
     }
     if (!reviewer) return denied;
     const key = JSON.stringify([identity.name, identity.user.groups, verb, resource, namespace ?? ""]);
@@ -35,7 +42,12 @@ export function createAuthorizer(reviewer: AccessReviewer | undefined, cacheMs =
       try {
         allowed = await reviewer.authorize(identity.user, { verb, group: API_GROUP, resource, namespace });
       } catch (err) {
-        return { allowed: false, status: 503, code: "unavailable", message: `cannot check access with Kubernetes: ${messageOf(err)}` };
+        return {
+          allowed: false,
+          status: 503,
+          code: "unavailable",
+          message: `cannot check access with Kubernetes: ${messageOf(err)}`,
+        };
       }
       cache.set(key, allowed);
     }
@@ -50,7 +62,12 @@ export type Authorizer = ReturnType<typeof createAuthorizer>;
  * whether a lease id, pod UID or job exists, nor in which namespace (docs/security.md).
  */
 function refusal(verb: string, resource: string): Decision {
-  return { allowed: false, status: 403, code: "forbidden", message: `not allowed: ${verb} ${resource}.${API_GROUP} is not granted for what this request reaches` };
+  return {
+    allowed: false,
+    status: 403,
+    code: "forbidden",
+    message: `not allowed: ${verb} ${resource}.${API_GROUP} is not granted for what this request reaches`,
+  };
 }
 
 /** What a call needs: a verb on a leasekeeper.io resource, in each of these namespaces (none: cluster-wide). */
@@ -61,10 +78,18 @@ export interface Access {
 }
 
 /** Checks every namespace (or cluster-wide when none); returns the refusal response, or undefined when allowed. */
-export async function refuseUnless(c: Context<ApiEnv>, authorizer: Authorizer, access: Access): Promise<Response | undefined> {
+export async function refuseUnless(
+  c: Context<ApiEnv>,
+  authorizer: Authorizer,
+  access: Access,
+): Promise<Response | undefined> {
   const { verb, resource, namespaces = [] } = access;
   const identity = c.get("identity");
-  const decisions = await Promise.all((namespaces.length > 0 ? [...new Set(namespaces)] : [undefined]).map((ns) => authorizer(identity, verb, resource, ns)));
+  const decisions = await Promise.all(
+    (namespaces.length > 0 ? [...new Set(namespaces)] : [undefined]).map((ns) =>
+      authorizer(identity, verb, resource, ns),
+    ),
+  );
   const refused = decisions.find((d) => !d.allowed);
   if (refused && !refused.allowed) return errorResponse(c, refused.status, refused.code, refused.message);
   return undefined;

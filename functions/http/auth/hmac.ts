@@ -7,8 +7,7 @@ export const CI_HEADERS = {
 } as const;
 
 export type SignatureCheck =
-  | { ok: true; delivery: string; keyIndex: number }
-  | { ok: false; status: 400 | 401; code: string; message: string };
+  { ok: true; delivery: string; keyIndex: number } | { ok: false; status: 400 | 401; code: string; message: string };
 
 export interface SignatureOptions {
   readonly secrets: readonly string[];
@@ -30,11 +29,35 @@ export function checkSignature(headers: Headers, rawBody: Uint8Array, options: S
   const delivery = headers.get(CI_HEADERS.delivery) ?? "";
   const timestamp = headers.get(CI_HEADERS.timestamp) ?? "";
   const signature = headers.get(CI_HEADERS.signature) ?? "";
-  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(delivery)) return { ok: false, status: 400, code: "invalid_delivery", message: `${CI_HEADERS.delivery} must be 1-128 of [A-Za-z0-9._:-]` };
-  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, status: 401, code: "invalid_signature", message: `${CI_HEADERS.timestamp} must be unix seconds` };
-  if (Math.abs(now - Number(timestamp)) > window) return { ok: false, status: 401, code: "expired_signature", message: `timestamp is more than ${window}s away from the server clock` };
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(delivery))
+    return {
+      ok: false,
+      status: 400,
+      code: "invalid_delivery",
+      message: `${CI_HEADERS.delivery} must be 1-128 of [A-Za-z0-9._:-]`,
+    };
+  if (!/^\d{1,12}$/.test(timestamp))
+    return {
+      ok: false,
+      status: 401,
+      code: "invalid_signature",
+      message: `${CI_HEADERS.timestamp} must be unix seconds`,
+    };
+  if (Math.abs(now - Number(timestamp)) > window)
+    return {
+      ok: false,
+      status: 401,
+      code: "expired_signature",
+      message: `timestamp is more than ${window}s away from the server clock`,
+    };
   const given = /^sha256=([0-9a-f]{64})$/.exec(signature)?.[1];
-  if (!given) return { ok: false, status: 401, code: "invalid_signature", message: `${CI_HEADERS.signature} must be sha256=<64 hex>` };
+  if (!given)
+    return {
+      ok: false,
+      status: 401,
+      code: "invalid_signature",
+      message: `${CI_HEADERS.signature} must be sha256=<64 hex>`,
+    };
   const prefix = new TextEncoder().encode(signedPrefix(delivery, timestamp));
   const message = new Uint8Array(prefix.length + rawBody.length);
   message.set(prefix, 0);
@@ -53,7 +76,12 @@ function signedPrefix(delivery: string, timestamp: string): string {
 }
 
 /** What a CI sender computes (used by the CLI, tests and the benchmark). */
-export function signCiRequest(secret: string, body: string, timestampSeconds: number, delivery: string): Record<string, string> {
+export function signCiRequest(
+  secret: string,
+  body: string,
+  timestampSeconds: number,
+  delivery: string,
+): Record<string, string> {
   return {
     "content-type": "application/json",
     [CI_HEADERS.delivery]: delivery,

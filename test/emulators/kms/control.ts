@@ -69,7 +69,8 @@ export function createControl(deps: ControlDeps): KmsControl {
   };
   return {
     throttleNext: (count, options = {}) => faults.arm({ kind: "throttle" }, count, options.operation),
-    failNext: (count, options = {}) => faults.arm({ kind: "fail", status: options.status ?? 500 }, count, options.operation),
+    failNext: (count, options = {}) =>
+      faults.arm({ kind: "fail", status: options.status ?? 500 }, count, options.operation),
     dropNext: (count, options = {}) => faults.arm({ kind: "drop" }, count, options.operation),
     delayNext: (count, ms, options = {}) => faults.armDelay(ms, count, options.operation),
     denyOperation: (operation) => void faults.deniedOperations.add(operation),

@@ -48,7 +48,8 @@ export async function startKmsEmulator(opts: KmsEmulatorOptions = {}): Promise<K
     createKey: async (keyOpts = {}) => {
       const key = store.createKey(keyOpts.description ?? "");
       if (keyOpts.alias !== undefined) {
-        if (!keyOpts.alias.startsWith("alias/")) throw new Error(`kms emulator: alias must start with alias/, got '${keyOpts.alias}'`);
+        if (!keyOpts.alias.startsWith("alias/"))
+          throw new Error(`kms emulator: alias must start with alias/, got '${keyOpts.alias}'`);
         store.addAlias(keyOpts.alias, key.keyId);
       }
       return { keyId: key.keyId, arn: key.arn };

@@ -16,9 +16,7 @@ const TARGET_PREFIX = "TrentService.";
 const THROTTLE_MESSAGE = "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.";
 
 export type Outcome =
-  | { kind: "json"; status: number; body: JsonObject }
-  | { kind: "empty"; status: number }
-  | { kind: "drop" };
+  { kind: "json"; status: number; body: JsonObject } | { kind: "empty"; status: number } | { kind: "drop" };
 
 export interface RequestHandlerDeps {
   store: KeyStore;
@@ -86,7 +84,9 @@ function injectedFault(deps: RequestHandlerDeps, operation: string | undefined):
     case "fail":
       return fault.status === 503
         ? { kind: "empty", status: 503 }
-        : errorOutcome(new KmsError("KMSInternalException", "An internal error occurred (injected by the KMS emulator).", 500));
+        : errorOutcome(
+            new KmsError("KMSInternalException", "An internal error occurred (injected by the KMS emulator).", 500),
+          );
   }
 }
 

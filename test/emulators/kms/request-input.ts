@@ -28,7 +28,9 @@ export class RequestInput {
     const value = this.body[name];
     if (value === undefined || value === null) {
       if (options.required === true) {
-        this.violations.push(`Value null at '${memberPath(name)}' failed to satisfy constraint: Member must not be null`);
+        this.violations.push(
+          `Value null at '${memberPath(name)}' failed to satisfy constraint: Member must not be null`,
+        );
       }
       return undefined;
     }
@@ -66,8 +68,10 @@ export class RequestInput {
       throw serializationError(`Member '${name}' must be an integer`);
     }
     const at = `Value '${value}' at '${memberPath(name)}' failed to satisfy constraint: Member must have value`;
-    if (options.min !== undefined && value < options.min) this.violations.push(`${at} greater than or equal to ${options.min}`);
-    if (options.max !== undefined && value > options.max) this.violations.push(`${at} less than or equal to ${options.max}`);
+    if (options.min !== undefined && value < options.min)
+      this.violations.push(`${at} greater than or equal to ${options.min}`);
+    if (options.max !== undefined && value > options.max)
+      this.violations.push(`${at} less than or equal to ${options.max}`);
     return value;
   }
 

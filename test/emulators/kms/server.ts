@@ -86,7 +86,11 @@ export async function startHttpServer(args: {
       const body = await readBody(req);
       if (body === undefined) {
         const message = `Request body exceeds ${MAX_BODY_BYTES} bytes`;
-        write(res, requestId, { kind: "json", status: 413, body: { __type: "RequestEntityTooLargeException", message } });
+        write(res, requestId, {
+          kind: "json",
+          status: 413,
+          body: { __type: "RequestEntityTooLargeException", message },
+        });
         return;
       }
       const delayMs = args.faults.nextDelayMs(args.operationOf(req.headers));

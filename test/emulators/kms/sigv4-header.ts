@@ -79,7 +79,10 @@ export function checkAuthorization(
     throw new KmsError("InvalidSignatureException", "Credential should be scoped to correct service: 'kms'.");
   }
   if (scopeRegion !== region) {
-    throw new KmsError("InvalidSignatureException", `Credential should be scoped to a valid region, not '${scopeRegion}'.`);
+    throw new KmsError(
+      "InvalidSignatureException",
+      `Credential should be scoped to a valid region, not '${scopeRegion}'.`,
+    );
   }
   if (allowedAccessKeys !== undefined && !allowedAccessKeys.has(accessKeyId ?? "")) {
     throw new KmsError("UnrecognizedClientException", "The security token included in the request is invalid.");

@@ -19,8 +19,13 @@ function ruleMatches(webhook: Json, t: Target, operation: string): boolean {
   return rules.some((rule) => {
     const has = (list: Json, v: string): boolean => Array.isArray(list) && (list.includes("*") || list.includes(v));
     const scope = rule.scope ?? "*";
-    return has(rule.operations, operation) && has(rule.apiGroups, t.group) && has(rule.apiVersions, t.version) &&
-      has(rule.resources, t.resource) && (scope === "*" || scope === "Namespaced");
+    return (
+      has(rule.operations, operation) &&
+      has(rule.apiGroups, t.group) &&
+      has(rule.apiVersions, t.version) &&
+      has(rule.resources, t.resource) &&
+      (scope === "*" || scope === "Namespaced")
+    );
   });
 }
 
@@ -38,11 +43,13 @@ async function call(url: string, timeoutSeconds: number, review: Json): Promise<
     });
   } catch (err) {
     const e = err as Error;
-    const why = e.name === "TimeoutError" ? "context deadline exceeded" : (e.cause as Error | undefined)?.message ?? e.message;
+    const why =
+      e.name === "TimeoutError" ? "context deadline exceeded" : ((e.cause as Error | undefined)?.message ?? e.message);
     throw new CallFailure(`failed to call webhook: Post "${target}": ${why}`);
   }
   const text = await res.text();
-  if (res.status < 200 || res.status >= 300) throw new CallFailure(`received invalid webhook response: status code ${res.status}`);
+  if (res.status < 200 || res.status >= 300)
+    throw new CallFailure(`received invalid webhook response: status code ${res.status}`);
   try {
     return JSON.parse(text) as Json;
   } catch (err) {
@@ -52,18 +59,27 @@ async function call(url: string, timeoutSeconds: number, review: Json): Promise<
 
 function verify(body: Json, uid: string): Json {
   if (body?.apiVersion !== "admission.k8s.io/v1" || body?.kind !== "AdmissionReview") {
-    throw new CallFailure(`expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got ${String(body?.apiVersion)}, Kind=${String(body?.kind)}`);
+    throw new CallFailure(
+      `expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got ${String(body?.apiVersion)}, Kind=${String(body?.kind)}`,
+    );
   }
   const response = body.response;
   if (response === undefined || response === null) throw new CallFailure("webhook response was absent");
   if (response.uid !== uid) throw new CallFailure(`expected response.uid="${uid}", got "${String(response.uid)}"`);
-  if ((response.patch === undefined) !== (response.patchType === undefined)) throw new CallFailure("webhook returned patch without patchType or patchType without patch");
-  if (response.patchType !== undefined && response.patchType !== "JSONPatch") throw new CallFailure(`webhook returned invalid patchType: "${String(response.patchType)}"`);
+  if ((response.patch === undefined) !== (response.patchType === undefined))
+    throw new CallFailure("webhook returned patch without patchType or patchType without patch");
+  if (response.patchType !== undefined && response.patchType !== "JSONPatch")
+    throw new CallFailure(`webhook returned invalid patchType: "${String(response.patchType)}"`);
   return response;
 }
 
 /** Runs every matching mutating webhook over a pod being created; returns the (possibly patched) pod. */
-export async function admitCreate(state: EmulatorState, t: Target, object: KubeObject, user: UserInfo): Promise<KubeObject> {
+export async function admitCreate(
+  state: EmulatorState,
+  t: Target,
+  object: KubeObject,
+  user: UserInfo,
+): Promise<KubeObject> {
   let current = object;
   const namespace = state.store.get("namespaces", "", t.namespace);
   const nsLabels = namespace?.metadata.labels ?? {};
@@ -80,11 +96,19 @@ export async function admitCreate(state: EmulatorState, t: Target, object: KubeO
   return current;
 }
 
-async function callOne(state: EmulatorState, webhook: Json, url: string, t: Target, object: KubeObject, user: UserInfo): Promise<KubeObject> {
+async function callOne(
+  state: EmulatorState,
+  webhook: Json,
+  url: string,
+  t: Target,
+  object: KubeObject,
+  user: UserInfo,
+): Promise<KubeObject> {
   const uid = randomUUID();
   const name = String(webhook.name);
   const review: Json = {
-    apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview",
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
     request: {
       uid,
       kind: { group: t.group, version: t.version, kind: t.kind },
@@ -113,9 +137,10 @@ async function callOne(state: EmulatorState, webhook: Json, url: string, t: Targ
   if (response.allowed !== true) {
     const status = response.status ?? {};
     const code = typeof status.code === "number" && status.code >= 400 ? status.code : 400;
-    const message = typeof status.message === "string" && status.message !== ""
-      ? `admission webhook "${name}" denied the request: ${status.message}`
-      : `admission webhook "${name}" denied the request without explanation`;
+    const message =
+      typeof status.message === "string" && status.message !== ""
+        ? `admission webhook "${name}" denied the request: ${status.message}`
+        : `admission webhook "${name}" denied the request without explanation`;
     throw new ApiError(code, typeof status.reason === "string" ? status.reason : "", message);
   }
   if (response.patch === undefined) return object;
@@ -123,7 +148,8 @@ async function callOne(state: EmulatorState, webhook: Json, url: string, t: Targ
     const ops = JSON.parse(Buffer.from(String(response.patch), "base64").toString("utf8")) as Json;
     return jsonPatch(object, ops) as KubeObject;
   } catch (err) {
-    if (err instanceof PatchError || err instanceof SyntaxError) throw internalError(`JSON Patch from webhook "${name}" could not be applied: ${err.message}`);
+    if (err instanceof PatchError || err instanceof SyntaxError)
+      throw internalError(`JSON Patch from webhook "${name}" could not be applied: ${err.message}`);
     throw err;
   }
 }

@@ -33,9 +33,12 @@ export function isWatch(req: Pick<ApiRequest, "query" | "route">): boolean {
 
 function virtualCreate(req: ApiRequest): ApiResponse {
   switch (req.route.resource.key) {
-    case "authentication.k8s.io/tokenreviews": return createTokenReview(req);
-    case "authorization.k8s.io/subjectaccessreviews": return createAccessReview(req, false);
-    default: return createAccessReview(req, true);
+    case "authentication.k8s.io/tokenreviews":
+      return createTokenReview(req);
+    case "authorization.k8s.io/subjectaccessreviews":
+      return createAccessReview(req, false);
+    default:
+      return createAccessReview(req, true);
   }
 }
 
@@ -46,7 +49,8 @@ export async function handleResource(req: ApiRequest): Promise<ApiResponse | und
   const hooks = hooksFor(r.key);
   const plural = route.subresource === undefined ? r.plural : `${r.plural}/${route.subresource}`;
   if (r.virtual === true) {
-    if (method !== "POST" || route.name !== undefined) throw methodNotAllowed(verbOf(method, route.name !== undefined, false), r.plural);
+    if (method !== "POST" || route.name !== undefined)
+      throw methodNotAllowed(verbOf(method, route.name !== undefined, false), r.plural);
     return virtualCreate(req);
   }
   if (route.subresource === "token") {
@@ -63,7 +67,11 @@ export async function handleResource(req: ApiRequest): Promise<ApiResponse | und
   if (method === "GET") {
     const found = req.state.store.get(r.key, route.namespace ?? "", route.name ?? "");
     if (found === undefined) throw notFound(r.plural, route.name ?? "", r.group);
-    if (wantsTable(req.accept)) return { code: 200, body: toTable(r, [found], { resourceVersion: found.metadata.resourceVersion }, req.query.get("includeObject")) };
+    if (wantsTable(req.accept))
+      return {
+        code: 200,
+        body: toTable(r, [found], { resourceVersion: found.metadata.resourceVersion }, req.query.get("includeObject")),
+      };
     return { code: 200, body: found };
   }
   if (method === "POST" && route.name === undefined) return createObject(req, hooks);
@@ -78,7 +86,15 @@ export async function handleResource(req: ApiRequest): Promise<ApiResponse | und
       req.state.deleteInternal(r.key, obj);
       deleted.push(asListItem(obj));
     }
-    return { code: 200, body: { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(req.state.store.currentRv()) }, items: deleted } };
+    return {
+      code: 200,
+      body: {
+        kind: `${r.kind}List`,
+        apiVersion: apiVersionOf(r),
+        metadata: { resourceVersion: String(req.state.store.currentRv()) },
+        items: deleted,
+      },
+    };
   }
   throw methodNotAllowed(verbOf(method, route.name !== undefined, false), plural);
 }

@@ -3,11 +3,12 @@ import { API_AUDIENCE } from "./tokens.ts";
 import type { EmulatorState } from "./state.ts";
 import type { UserInfo } from "./types.ts";
 
-export type AuthnResult =
-  | { ok: true; user: UserInfo; audiences: string[] }
-  | { ok: false; error: string };
+export type AuthnResult = { ok: true; user: UserInfo; audiences: string[] } | { ok: false; error: string };
 
-export const ADMIN_USER: UserInfo = { username: "kubernetes-admin", groups: ["system:masters", "system:authenticated"] };
+export const ADMIN_USER: UserInfo = {
+  username: "kubernetes-admin",
+  groups: ["system:masters", "system:authenticated"],
+};
 
 const fail = (reason: string): AuthnResult => ({ ok: false, error: `[invalid bearer token, ${reason}]` });
 
@@ -19,7 +20,9 @@ export function authenticateToken(state: EmulatorState, token: string, audiences
   if (claims === undefined) return { ok: false, error: "invalid bearer token" };
   const matched = target.filter((a) => claims.aud.includes(a));
   if (matched.length === 0) {
-    return fail(`token audiences ${JSON.stringify(claims.aud)} is invalid for the target audiences ${JSON.stringify(target)}`);
+    return fail(
+      `token audiences ${JSON.stringify(claims.aud)} is invalid for the target audiences ${JSON.stringify(target)}`,
+    );
   }
   const now = Math.floor(Date.now() / 1000);
   if (now >= claims.exp) return fail("service account token has expired");
@@ -34,15 +37,18 @@ export function authenticateToken(state: EmulatorState, token: string, audiences
   if (k.pod !== undefined) {
     const pod = state.store.get("pods", k.namespace, k.pod.name);
     if (pod === undefined) return fail("service account token has been invalidated");
-    if (pod.metadata.uid !== k.pod.uid) return fail(`pod UID (${pod.metadata.uid ?? ""}) does not match service account pod ref claim (${k.pod.uid})`);
+    if (pod.metadata.uid !== k.pod.uid)
+      return fail(`pod UID (${pod.metadata.uid ?? ""}) does not match service account pod ref claim (${k.pod.uid})`);
     const deletion = pod.metadata.deletionTimestamp;
-    if (deletion !== undefined && Date.parse(deletion) < Date.now() - 60_000) return fail("service account token has been invalidated");
+    if (deletion !== undefined && Date.parse(deletion) < Date.now() - 60_000)
+      return fail("service account token has been invalidated");
     extra["authentication.kubernetes.io/pod-name"] = [k.pod.name];
     extra["authentication.kubernetes.io/pod-uid"] = [k.pod.uid];
   }
   if (k.secret !== undefined) {
     const secret = state.store.get("secrets", k.namespace, k.secret.name);
-    if (secret === undefined || secret.metadata.uid !== k.secret.uid) return fail("service account token has been invalidated");
+    if (secret === undefined || secret.metadata.uid !== k.secret.uid)
+      return fail("service account token has been invalidated");
   }
   if (k.node !== undefined) {
     extra["authentication.kubernetes.io/node-name"] = [k.node.name];

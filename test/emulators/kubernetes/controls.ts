@@ -60,7 +60,8 @@ function resolveKey(resource: string): string {
   const exact = RESOURCES.find((r) => r.key === resource);
   const byPlural = RESOURCES.find((r) => r.plural === resource);
   const found = exact ?? byPlural;
-  if (found === undefined || found.virtual === true) throw new Error(`kubernetes emulator: unknown resource ${resource}`);
+  if (found === undefined || found.virtual === true)
+    throw new Error(`kubernetes emulator: unknown resource ${resource}`);
   return found.key;
 }
 
@@ -87,9 +88,28 @@ export function createControl(state: EmulatorState): KubernetesControl {
       if (phase === "Running") pod.status = runningStatus(pod, pod.status?.podIP ?? "10.244.9.9");
       else if (phase === "Succeeded" || phase === "Failed") {
         const code = phase === "Succeeded" ? 0 : 1;
-        pod.status = { ...pod.status, phase, conditions: (pod.status?.conditions ?? []).map((c: { type: string }) => (c.type === "Ready" || c.type === "ContainersReady" ? { ...c, status: "False" } : c)),
-          containerStatuses: ((pod.spec?.containers ?? []) as { name: string; image: string }[]).map((c) => ({ name: c.name, image: c.image, ready: false, restartCount: 0, started: false,
-            state: { terminated: { exitCode: code, reason: phase === "Succeeded" ? "Completed" : "Error", startedAt: nowTime(), finishedAt: nowTime() } } })) };
+        pod.status = {
+          ...pod.status,
+          phase,
+          conditions: (pod.status?.conditions ?? []).map((c: { type: string }) =>
+            c.type === "Ready" || c.type === "ContainersReady" ? { ...c, status: "False" } : c,
+          ),
+          containerStatuses: ((pod.spec?.containers ?? []) as { name: string; image: string }[]).map((c) => ({
+            name: c.name,
+            image: c.image,
+            ready: false,
+            restartCount: 0,
+            started: false,
+            state: {
+              terminated: {
+                exitCode: code,
+                reason: phase === "Succeeded" ? "Completed" : "Error",
+                startedAt: nowTime(),
+                finishedAt: nowTime(),
+              },
+            },
+          })),
+        };
       } else pod.status = { ...pod.status, phase };
       return state.store.put("pods", pod);
     },

@@ -5,14 +5,18 @@ import { alreadyExists, invalid, required } from "./status.ts";
 import { validateMeta } from "./validation.ts";
 import type { KubeObject } from "./types.ts";
 
-export async function createObject(req: ApiRequest, hooks: ResourceHooks, preDecoded?: KubeObject): Promise<ApiResponse> {
+export async function createObject(
+  req: ApiRequest,
+  hooks: ResourceHooks,
+  preDecoded?: KubeObject,
+): Promise<ApiResponse> {
   const r = req.route.resource;
   const obj = preDecoded ?? decodeObject(req);
   requireNamespace(req);
   await hooks.beforeCreate?.(req, obj);
   const generated = (obj.metadata.name ?? "") === "" && (obj.metadata.generateName ?? "") !== "";
   if (generated) obj.metadata.name = generateName(obj.metadata.generateName ?? "");
-  if ((obj.metadata.name ?? "") === "" ) {
+  if ((obj.metadata.name ?? "") === "") {
     throw invalid(r.kind, "", [required("metadata.name", "name or generateName is required")], r.group);
   }
   const name = obj.metadata.name ?? "";

@@ -17,14 +17,18 @@ export function readDeleteOptions(req: ApiRequest): DeleteOptions {
   let body: Json = {};
   const text = req.body.toString("utf8").trim();
   if (isProtobuf(req.contentType) && req.body.length > 0) {
-    body = decodeProtobuf(req.body, "DeleteOptions in version \"v1\" cannot be handled as a DeleteOptions", { apiVersion: "meta.k8s.io/v1", kind: "DeleteOptions" });
+    body = decodeProtobuf(req.body, 'DeleteOptions in version "v1" cannot be handled as a DeleteOptions', {
+      apiVersion: "meta.k8s.io/v1",
+      kind: "DeleteOptions",
+    });
   } else if (text !== "") {
     try {
       body = JSON.parse(text) as Json;
     } catch (err) {
       throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
     }
-    if (!isObject(body)) throw badRequest("DeleteOptions in version \"v1\" cannot be handled as a DeleteOptions: not an object");
+    if (!isObject(body))
+      throw badRequest('DeleteOptions in version "v1" cannot be handled as a DeleteOptions: not an object');
   }
   const opts: DeleteOptions = {};
   const q = req.query.get("gracePeriodSeconds");
@@ -33,7 +37,10 @@ export function readDeleteOptions(req: ApiRequest): DeleteOptions {
     if (!Number.isInteger(Number(grace))) throw badRequest(`invalid gracePeriodSeconds: ${String(grace)}`);
     opts.gracePeriodSeconds = Number(grace);
   }
-  const policy = req.query.get("propagationPolicy") ?? body.propagationPolicy ?? (body.orphanDependents === true || req.query.get("orphanDependents") === "true" ? "Orphan" : undefined);
+  const policy =
+    req.query.get("propagationPolicy") ??
+    body.propagationPolicy ??
+    (body.orphanDependents === true || req.query.get("orphanDependents") === "true" ? "Orphan" : undefined);
   if (policy !== undefined && policy !== null) opts.propagationPolicy = String(policy);
   if (isObject(body.preconditions)) opts.preconditions = body.preconditions;
   return opts;
@@ -44,10 +51,24 @@ export function checkPreconditions(req: ApiRequest, existing: KubeObject, opts: 
   const name = existing.metadata.name ?? "";
   const p = opts.preconditions;
   if (p?.uid !== undefined && p.uid !== null && p.uid !== existing.metadata.uid) {
-    throw conflict(r.plural, name, `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${existing.metadata.uid ?? ""}. The object might have been deleted and then recreated`, r.group);
+    throw conflict(
+      r.plural,
+      name,
+      `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${existing.metadata.uid ?? ""}. The object might have been deleted and then recreated`,
+      r.group,
+    );
   }
-  if (p?.resourceVersion !== undefined && p.resourceVersion !== null && p.resourceVersion !== existing.metadata.resourceVersion) {
-    throw conflict(r.plural, name, `Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion ?? ""}`, r.group);
+  if (
+    p?.resourceVersion !== undefined &&
+    p.resourceVersion !== null &&
+    p.resourceVersion !== existing.metadata.resourceVersion
+  ) {
+    throw conflict(
+      r.plural,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion ?? ""}`,
+      r.group,
+    );
   }
 }
 

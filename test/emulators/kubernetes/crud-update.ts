@@ -2,13 +2,27 @@
 import { createObject } from "./crud-create.ts";
 import { decodeObject } from "./object-meta.ts";
 import { parseJson } from "./http-io.ts";
-import { clone, deepEqual, jsonPatch, MAX_JSON_PATCH_OPS, mergePatch, PatchError, strategicMergePatch } from "./patch.ts";
+import {
+  clone,
+  deepEqual,
+  jsonPatch,
+  MAX_JSON_PATCH_OPS,
+  mergePatch,
+  PatchError,
+  strategicMergePatch,
+} from "./patch.ts";
 import type { ApiRequest, ApiResponse, ResourceHooks } from "./request.ts";
 import { ApiError, badRequest, conflict, invalid, notFound, OPTIMISTIC_LOCK_MESSAGE, required } from "./status.ts";
 import { validateMeta } from "./validation.ts";
 import type { Json, KubeObject } from "./types.ts";
 
-const SERVER_OWNED = ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] as const;
+const SERVER_OWNED = [
+  "uid",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+  "generation",
+] as const;
 
 function existingOr404(req: ApiRequest): KubeObject {
   const r = req.route.resource;
@@ -18,16 +32,33 @@ function existingOr404(req: ApiRequest): KubeObject {
 }
 
 /** Validates and stores a candidate replacement of `old`. */
-export function commitUpdate(req: ApiRequest, hooks: ResourceHooks, old: KubeObject, candidate: KubeObject): ApiResponse {
+export function commitUpdate(
+  req: ApiRequest,
+  hooks: ResourceHooks,
+  old: KubeObject,
+  candidate: KubeObject,
+): ApiResponse {
   const r = req.route.resource;
   const name = req.route.name ?? "";
   if ((candidate.metadata.name ?? "") !== name) {
-    throw badRequest(`the name of the object (${candidate.metadata.name ?? ""}) does not match the name on the URL (${name})`);
+    throw badRequest(
+      `the name of the object (${candidate.metadata.name ?? ""}) does not match the name on the URL (${name})`,
+    );
   }
   const rv = candidate.metadata.resourceVersion;
-  if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion) throw conflict(r.plural, name, OPTIMISTIC_LOCK_MESSAGE, r.group);
-  if (candidate.metadata.uid !== undefined && candidate.metadata.uid !== "" && candidate.metadata.uid !== old.metadata.uid) {
-    throw new ApiError(409, "Conflict", `Precondition failed: UID in precondition: ${String(candidate.metadata.uid)}, UID in object meta: ${old.metadata.uid ?? ""}`, { name, kind: r.plural });
+  if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion)
+    throw conflict(r.plural, name, OPTIMISTIC_LOCK_MESSAGE, r.group);
+  if (
+    candidate.metadata.uid !== undefined &&
+    candidate.metadata.uid !== "" &&
+    candidate.metadata.uid !== old.metadata.uid
+  ) {
+    throw new ApiError(
+      409,
+      "Conflict",
+      `Precondition failed: UID in precondition: ${String(candidate.metadata.uid)}, UID in object meta: ${old.metadata.uid ?? ""}`,
+      { name, kind: r.plural },
+    );
   }
   let next: KubeObject;
   if (req.route.subresource === "status") {
@@ -42,7 +73,8 @@ export function commitUpdate(req: ApiRequest, hooks: ResourceHooks, old: KubeObj
     if (old.status !== undefined && r.subresources.includes("status")) next.status = old.status; // status is written via /status only
     hooks.prepareUpdate?.(req, next, old);
     const specChanged = !deepEqual(withoutMetaStatus(next), withoutMetaStatus(old));
-    if (specChanged && typeof old.metadata.generation === "number") next.metadata.generation = old.metadata.generation + 1;
+    if (specChanged && typeof old.metadata.generation === "number")
+      next.metadata.generation = old.metadata.generation + 1;
   }
   const errors = [...validateMeta(next, old), ...(hooks.validate?.(req, next, old) ?? [])];
   if (errors.length > 0) throw invalid(r.kind, name, errors, r.group);
@@ -72,7 +104,8 @@ function finishIfReleased(req: ApiRequest, obj: KubeObject): void {
 export function updateObject(req: ApiRequest, hooks: ResourceHooks): ApiResponse {
   const old = existingOr404(req);
   const candidate = decodeObject(req);
-  if (req.route.subresource === "status" && candidate.metadata.name === undefined) candidate.metadata.name = req.route.name;
+  if (req.route.subresource === "status" && candidate.metadata.name === undefined)
+    candidate.metadata.name = req.route.name;
   return commitUpdate(req, hooks, old, candidate);
 }
 
@@ -82,14 +115,20 @@ const STRATEGIC = "application/strategic-merge-patch+json";
 const APPLY = "application/apply-patch+yaml";
 
 function unprocessable(message: string): ApiError {
-  return new ApiError(422, "Invalid", "the server rejected our request due to an error in our request", { causes: [{ reason: "UnexpectedServerResponse", message }] });
+  return new ApiError(422, "Invalid", "the server rejected our request due to an error in our request", {
+    causes: [{ reason: "UnexpectedServerResponse", message }],
+  });
 }
 
 export async function patchObject(req: ApiRequest, hooks: ResourceHooks): Promise<ApiResponse> {
   const r = req.route.resource;
   const type = req.contentType.split(";")[0]?.trim().toLowerCase() ?? "";
   if (![JSON_PATCH, MERGE_PATCH, STRATEGIC, APPLY].includes(type)) {
-    throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: ${JSON_PATCH}, ${MERGE_PATCH}, ${APPLY}, ${STRATEGIC}`);
+    throw new ApiError(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: ${JSON_PATCH}, ${MERGE_PATCH}, ${APPLY}, ${STRATEGIC}`,
+    );
   }
   if (type === APPLY && (req.query.get("fieldManager") ?? "") === "") {
     throw invalid("PatchOptions", "", [required("fieldManager", "is required for apply patch")], "meta.k8s.io");
@@ -99,21 +138,30 @@ export async function patchObject(req: ApiRequest, hooks: ResourceHooks): Promis
   if (existing === undefined) {
     if (type !== APPLY || req.route.subresource !== undefined) throw notFound(r.plural, req.route.name ?? "", r.group);
     const obj = decodeObject(req, clone(patch));
-    if ((obj.metadata.name ?? "") !== req.route.name) throw badRequest(`the name of the object (${obj.metadata.name ?? ""}) does not match the name on the URL (${req.route.name ?? ""})`);
+    if ((obj.metadata.name ?? "") !== req.route.name)
+      throw badRequest(
+        `the name of the object (${obj.metadata.name ?? ""}) does not match the name on the URL (${req.route.name ?? ""})`,
+      );
     return createObject(req, hooks, obj);
   }
   let patched: Json;
   try {
     if (type === JSON_PATCH) {
       if (Array.isArray(patch) && patch.length > MAX_JSON_PATCH_OPS) {
-        throw new ApiError(413, "RequestEntityTooLarge", `Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPS}, got ${patch.length}`);
+        throw new ApiError(
+          413,
+          "RequestEntityTooLarge",
+          `Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPS}, got ${patch.length}`,
+        );
       }
       patched = jsonPatch(existing, patch);
     } else if (type === MERGE_PATCH || type === APPLY) {
-      if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw new PatchError("json: cannot unmarshal array into Go value of type map[string]interface {}", true);
+      if (typeof patch !== "object" || patch === null || Array.isArray(patch))
+        throw new PatchError("json: cannot unmarshal array into Go value of type map[string]interface {}", true);
       patched = mergePatch(existing, patch);
     } else {
-      if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw new PatchError("json: cannot unmarshal array into Go value of type map[string]interface {}", true);
+      if (typeof patch !== "object" || patch === null || Array.isArray(patch))
+        throw new PatchError("json: cannot unmarshal array into Go value of type map[string]interface {}", true);
       patched = strategicMergePatch(existing, patch);
     }
   } catch (err) {

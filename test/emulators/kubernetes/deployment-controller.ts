@@ -33,7 +33,9 @@ const SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
  */
 export function podTemplateHash(template: Json, collisionCount: number | undefined): string {
   let h = 0x811c9dc5;
-  const input = Buffer.from(JSON.stringify(sortKeys(template)) + (collisionCount === undefined ? "" : String(collisionCount)));
+  const input = Buffer.from(
+    JSON.stringify(sortKeys(template)) + (collisionCount === undefined ? "" : String(collisionCount)),
+  );
   for (const byte of input) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
   return [...String(h)].map((d) => SAFE_ALPHABET[d.charCodeAt(0) % SAFE_ALPHABET.length]).join("");
 }
@@ -60,9 +62,19 @@ function scale(state: EmulatorState, d: KubeObject, rs: KubeObject, to: number):
   const from = replicasOf(rs);
   if (from === to) return;
   rs.spec.replicas = to;
-  rs.metadata.annotations = { ...rs.metadata.annotations, "deployment.kubernetes.io/desired-replicas": String(replicasOf(d)) };
+  rs.metadata.annotations = {
+    ...rs.metadata.annotations,
+    "deployment.kubernetes.io/desired-replicas": String(replicasOf(d)),
+  };
   state.store.put("apps/replicasets", rs);
-  recordEvent(state, d, "Normal", "ScalingReplicaSet", `Scaled ${to > from ? "up" : "down"} replica set ${rs.metadata.name ?? ""} from ${from} to ${to}`, "deployment-controller");
+  recordEvent(
+    state,
+    d,
+    "Normal",
+    "ScalingReplicaSet",
+    `Scaled ${to > from ? "up" : "down"} replica set ${rs.metadata.name ?? ""} from ${from} to ${to}`,
+    "deployment-controller",
+  );
 }
 
 async function createNewReplicaSet(state: EmulatorState, d: KubeObject, revision: number): Promise<void> {
@@ -70,13 +82,32 @@ async function createNewReplicaSet(state: EmulatorState, d: KubeObject, revision
   const hash = podTemplateHash(template, d.status?.collisionCount);
   const labels = { ...template.metadata?.labels, [HASH_LABEL]: hash };
   const desired = replicasOf(d);
-  const surge = d.spec.strategy?.type === "Recreate" ? 0 : resolve(d.spec.strategy?.rollingUpdate?.maxSurge ?? "25%", desired, true);
+  const surge =
+    d.spec.strategy?.type === "Recreate"
+      ? 0
+      : resolve(d.spec.strategy?.rollingUpdate?.maxSurge ?? "25%", desired, true);
   const rs: KubeObject = {
-    kind: "ReplicaSet", apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    apiVersion: "apps/v1",
     metadata: {
-      name: `${d.metadata.name ?? ""}-${hash}`, namespace: d.metadata.namespace, labels,
-      annotations: { "deployment.kubernetes.io/desired-replicas": String(desired), "deployment.kubernetes.io/max-replicas": String(desired + surge), [REVISION]: String(revision) },
-      ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: d.metadata.name ?? "", uid: d.metadata.uid ?? "", controller: true, blockOwnerDeletion: true }],
+      name: `${d.metadata.name ?? ""}-${hash}`,
+      namespace: d.metadata.namespace,
+      labels,
+      annotations: {
+        "deployment.kubernetes.io/desired-replicas": String(desired),
+        "deployment.kubernetes.io/max-replicas": String(desired + surge),
+        [REVISION]: String(revision),
+      },
+      ownerReferences: [
+        {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          name: d.metadata.name ?? "",
+          uid: d.metadata.uid ?? "",
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       replicas: d.spec.strategy?.type === "Recreate" ? 0 : desired,
@@ -86,13 +117,31 @@ async function createNewReplicaSet(state: EmulatorState, d: KubeObject, revision
     },
   };
   try {
-    await createObject(internalRequest(state, "apps/replicasets", d.metadata.namespace ?? "", DEPLOYMENT_CONTROLLER), hooksFor("apps/replicasets"), rs);
+    await createObject(
+      internalRequest(state, "apps/replicasets", d.metadata.namespace ?? "", DEPLOYMENT_CONTROLLER),
+      hooksFor("apps/replicasets"),
+      rs,
+    );
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    recordEvent(state, d, "Warning", "FailedCreate", `Failed to create new replica set "${String(rs.metadata.name)}": ${err.message}`, "deployment-controller");
+    recordEvent(
+      state,
+      d,
+      "Warning",
+      "FailedCreate",
+      `Failed to create new replica set "${String(rs.metadata.name)}": ${err.message}`,
+      "deployment-controller",
+    );
     return;
   }
-  recordEvent(state, d, "Normal", "ScalingReplicaSet", `Scaled up replica set ${String(rs.metadata.name)} from 0 to ${String(rs.spec.replicas)}`, "deployment-controller");
+  recordEvent(
+    state,
+    d,
+    "Normal",
+    "ScalingReplicaSet",
+    `Scaled up replica set ${String(rs.metadata.name)} from 0 to ${String(rs.spec.replicas)}`,
+    "deployment-controller",
+  );
 }
 
 function condition(previous: Json[], type: string, status: string, reason: string, message: string): Json {
@@ -100,7 +149,14 @@ function condition(previous: Json[], type: string, status: string, reason: strin
   const old = previous.find((c) => c.type === type);
   const same = old !== undefined && old.status === status;
   const unchanged = same && old.reason === reason && old.message === message;
-  return { type, status, lastUpdateTime: unchanged ? old.lastUpdateTime : now, lastTransitionTime: same ? old.lastTransitionTime : now, reason, message };
+  return {
+    type,
+    status,
+    lastUpdateTime: unchanged ? old.lastUpdateTime : now,
+    lastTransitionTime: same ? old.lastTransitionTime : now,
+    reason,
+    message,
+  };
 }
 
 function writeStatus(state: EmulatorState, d: KubeObject, owned: KubeObject[], newRs: KubeObject | undefined): void {
@@ -115,20 +171,36 @@ function writeStatus(state: EmulatorState, d: KubeObject, owned: KubeObject[], n
   if (sum("readyReplicas") > 0) status.readyReplicas = sum("readyReplicas");
   if (available > 0) status.availableReplicas = available;
   if (desired - available > 0) status.unavailableReplicas = desired - available;
-  const maxUnavailable = d.spec.strategy?.type === "Recreate" ? 0 : resolve(d.spec.strategy?.rollingUpdate?.maxUnavailable ?? "25%", desired, false);
+  const maxUnavailable =
+    d.spec.strategy?.type === "Recreate"
+      ? 0
+      : resolve(d.spec.strategy?.rollingUpdate?.maxUnavailable ?? "25%", desired, false);
   const previous: Json[] = d.status?.conditions ?? [];
   const complete = updated === desired && replicas === desired && available === desired;
   const rsName = newRs?.metadata.name ?? "";
   status.conditions = [
     available >= desired - maxUnavailable
       ? condition(previous, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
-      : condition(previous, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability."),
+      : condition(
+          previous,
+          "Available",
+          "False",
+          "MinimumReplicasUnavailable",
+          "Deployment does not have minimum availability.",
+        ),
     complete
-      ? condition(previous, "Progressing", "True", "NewReplicaSetAvailable", `ReplicaSet "${rsName}" has successfully progressed.`)
+      ? condition(
+          previous,
+          "Progressing",
+          "True",
+          "NewReplicaSetAvailable",
+          `ReplicaSet "${rsName}" has successfully progressed.`,
+        )
       : condition(previous, "Progressing", "True", "ReplicaSetUpdated", `ReplicaSet "${rsName}" is progressing.`),
   ];
   if (d.status?.collisionCount !== undefined) status.collisionCount = d.status.collisionCount;
-  const annotations = newRs === undefined ? d.metadata.annotations : { ...d.metadata.annotations, [REVISION]: String(revisionOf(newRs)) };
+  const annotations =
+    newRs === undefined ? d.metadata.annotations : { ...d.metadata.annotations, [REVISION]: String(revisionOf(newRs)) };
   if (deepEqual(status, d.status ?? {}) && deepEqual(annotations, d.metadata.annotations)) return;
   d.status = status;
   if (annotations !== undefined) d.metadata.annotations = annotations;
@@ -137,8 +209,16 @@ function writeStatus(state: EmulatorState, d: KubeObject, owned: KubeObject[], n
 
 export async function syncDeployment(state: EmulatorState, namespace: string, name: string): Promise<void> {
   const d = state.store.get("apps/deployments", namespace, name);
-  if (d === undefined || d.metadata.deletionTimestamp !== undefined || d.spec?.template === undefined || d.spec?.selector === undefined) return;
-  const owned = state.store.list("apps/replicasets", namespace).filter((rs) => controllerOf(rs, "Deployment")?.uid === d.metadata.uid);
+  if (
+    d === undefined ||
+    d.metadata.deletionTimestamp !== undefined ||
+    d.spec?.template === undefined ||
+    d.spec?.selector === undefined
+  )
+    return;
+  const owned = state.store
+    .list("apps/replicasets", namespace)
+    .filter((rs) => controllerOf(rs, "Deployment")?.uid === d.metadata.uid);
   const target = withoutHash(d.spec.template);
   const newRs = owned.find((rs) => deepEqual(withoutHash(rs.spec?.template), target));
   const maxRevision = Math.max(0, ...owned.map(revisionOf));
@@ -148,7 +228,8 @@ export async function syncDeployment(state: EmulatorState, namespace: string, na
     return; // the new ReplicaSet's ADDED event brings the next sync
   }
   const olds = owned.filter((rs) => rs !== newRs);
-  if (revisionOf(newRs) < maxRevision && d.spec.paused !== true) { // a rollback to an older template: it becomes the newest revision
+  if (revisionOf(newRs) < maxRevision && d.spec.paused !== true) {
+    // a rollback to an older template: it becomes the newest revision
     newRs.metadata.annotations = { ...newRs.metadata.annotations, [REVISION]: String(maxRevision + 1) };
     state.store.put("apps/replicasets", newRs);
     return;
@@ -159,6 +240,13 @@ export async function syncDeployment(state: EmulatorState, namespace: string, na
   if (!recreate || oldsGone) scale(state, d, newRs, desired);
   const newReady = Number(newRs.status?.readyReplicas ?? 0) >= desired && replicasOf(newRs) === desired;
   if (recreate || newReady) for (const rs of olds) scale(state, d, rs, 0);
-  const fresh = state.store.list("apps/replicasets", namespace).filter((rs) => controllerOf(rs, "Deployment")?.uid === d.metadata.uid);
-  writeStatus(state, d, fresh, fresh.find((rs) => rs.metadata.uid === newRs.metadata.uid));
+  const fresh = state.store
+    .list("apps/replicasets", namespace)
+    .filter((rs) => controllerOf(rs, "Deployment")?.uid === d.metadata.uid);
+  writeStatus(
+    state,
+    d,
+    fresh,
+    fresh.find((rs) => rs.metadata.uid === newRs.metadata.uid),
+  );
 }

@@ -15,7 +15,13 @@ function resourceList(group: string, version: string): Json | undefined {
   if (defs.length === 0) return undefined;
   const resources: Json[] = [];
   for (const r of defs) {
-    const entry: Json = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs };
+    const entry: Json = {
+      name: r.plural,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: r.verbs,
+    };
     if (r.shortNames !== undefined) entry.shortNames = r.shortNames;
     if (r.categories !== undefined) entry.categories = r.categories;
     resources.push(entry);
@@ -24,7 +30,12 @@ function resourceList(group: string, version: string): Json | undefined {
       resources.push({ name: `${r.plural}/${sub}`, singularName: "", namespaced: r.namespaced, ...special });
     }
   }
-  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: group === "" ? version : `${group}/${version}`, resources };
+  return {
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: group === "" ? version : `${group}/${version}`,
+    resources,
+  };
 }
 
 function groupEntry(name: string, versions: string[]): Json {
@@ -34,7 +45,9 @@ function groupEntry(name: string, versions: string[]): Json {
 
 /** OpenAPI v3 document for one group-version: PATCH operations that declare `fieldValidation`. */
 function openApiV3(gvPath: string): Json | undefined {
-  const defs = RESOURCES.filter((r) => (r.group === "" ? `api/${r.version}` : `apis/${r.group}/${r.version}`) === gvPath && r.virtual !== true);
+  const defs = RESOURCES.filter(
+    (r) => (r.group === "" ? `api/${r.version}` : `apis/${r.group}/${r.version}`) === gvPath && r.virtual !== true,
+  );
   if (defs.length === 0) return undefined;
   const paths: Json = {};
   const param = (name: string): Json => ({ name, in: "query", schema: { type: "string", uniqueItems: true } });
@@ -42,8 +55,11 @@ function openApiV3(gvPath: string): Json | undefined {
     const base = `/${gvPath}/${r.namespaced ? "namespaces/{namespace}/" : ""}${r.plural}`;
     const gvk = { group: r.group, version: r.version, kind: r.kind };
     const op = (action: string): Json => ({
-      operationId: `${action}${r.kind}`, "x-kubernetes-action": action, "x-kubernetes-group-version-kind": gvk,
-      parameters: [param("dryRun"), param("fieldManager"), param("fieldValidation")], responses: { "200": { description: "OK" } },
+      operationId: `${action}${r.kind}`,
+      "x-kubernetes-action": action,
+      "x-kubernetes-group-version-kind": gvk,
+      parameters: [param("dryRun"), param("fieldManager"), param("fieldValidation")],
+      responses: { "200": { description: "OK" } },
     });
     paths[base] = { post: op("post") };
     paths[`${base}/{name}`] = { put: op("put"), patch: op("patch") };
@@ -61,12 +77,30 @@ function gvPaths(): string[] {
 export function discovery(pathname: string, serverAddress: string): Json | undefined {
   const path = pathname.replace(/\/+$/, "");
   if (path === "/version") {
-    return { major: "1", minor: "32", gitVersion: "v1.32.0-emulator", gitCommit: "0000000000000000000000000000000000000000", gitTreeState: "clean",
-      buildDate: "2025-01-01T00:00:00Z", goVersion: "go1.23.4", compiler: "gc", platform: "linux/amd64" };
+    return {
+      major: "1",
+      minor: "32",
+      gitVersion: "v1.32.0-emulator",
+      gitCommit: "0000000000000000000000000000000000000000",
+      gitTreeState: "clean",
+      buildDate: "2025-01-01T00:00:00Z",
+      goVersion: "go1.23.4",
+      compiler: "gc",
+      platform: "linux/amd64",
+    };
   }
-  if (path === "/api") return { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }] };
+  if (path === "/api")
+    return {
+      kind: "APIVersions",
+      versions: ["v1"],
+      serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }],
+    };
   if (path === "/apis") {
-    return { kind: "APIGroupList", apiVersion: "v1", groups: [...groups()].map(([name, versions]) => groupEntry(name, versions)) };
+    return {
+      kind: "APIGroupList",
+      apiVersion: "v1",
+      groups: [...groups()].map(([name, versions]) => groupEntry(name, versions)),
+    };
   }
   if (path === "/openapi/v3") {
     const paths: Json = {};
@@ -79,11 +113,11 @@ export function discovery(pathname: string, serverAddress: string): Json | undef
   const grp = /^\/apis\/([^/]+)$/.exec(path);
   if (grp !== null) {
     const versions = groups().get(grp[1] ?? "");
-    return versions === undefined ? undefined : { kind: "APIGroup", apiVersion: "v1", ...groupEntry(grp[1] ?? "", versions) };
+    return versions === undefined
+      ? undefined
+      : { kind: "APIGroup", apiVersion: "v1", ...groupEntry(grp[1] ?? "", versions) };
   }
   const gv = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
   if (gv !== null) return resourceList(gv[1] ?? "", gv[2] ?? "");
   return undefined;
 }
-
-

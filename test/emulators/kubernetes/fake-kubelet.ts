@@ -18,9 +18,11 @@ function missingSecrets(state: EmulatorState, pod: KubeObject): string[] {
   const volumes: Json[] = pod.spec?.volumes ?? [];
   const names: string[] = [];
   for (const v of volumes) {
-    if (v.secret !== undefined && v.secret.optional !== true && typeof v.secret.secretName === "string") names.push(v.secret.secretName);
+    if (v.secret !== undefined && v.secret.optional !== true && typeof v.secret.secretName === "string")
+      names.push(v.secret.secretName);
     for (const src of v.projected?.sources ?? []) {
-      if (src.secret !== undefined && src.secret.optional !== true && typeof src.secret.name === "string") names.push(src.secret.name);
+      if (src.secret !== undefined && src.secret.optional !== true && typeof src.secret.name === "string")
+        names.push(src.secret.name);
     }
   }
   return names.filter((n) => state.store.get("secrets", ns, n) === undefined);
@@ -35,16 +37,28 @@ export function runningStatus(pod: KubeObject, podIP: string): Json {
   return {
     ...pod.status,
     phase: "Running",
-    conditions: [condition("PodReadyToStartContainers", "True"), condition("Initialized", "True"), condition("Ready", "True"),
-      condition("ContainersReady", "True"), condition("PodScheduled", "True")],
+    conditions: [
+      condition("PodReadyToStartContainers", "True"),
+      condition("Initialized", "True"),
+      condition("Ready", "True"),
+      condition("ContainersReady", "True"),
+      condition("PodScheduled", "True"),
+    ],
     hostIP: HOST_IP,
     hostIPs: [{ ip: HOST_IP }],
     podIP,
     podIPs: [{ ip: podIP }],
     startTime: pod.status?.startTime ?? nowTime(),
     containerStatuses: containers.map((c) => ({
-      name: c.name, ready: true, restartCount: 0, started: true, image: c.image, imageID: `${String(c.image)}@sha256:${"0".repeat(64)}`,
-      containerID: `containerd://${"c".repeat(64)}`, state: { running: { startedAt: nowTime() } }, lastState: {},
+      name: c.name,
+      ready: true,
+      restartCount: 0,
+      started: true,
+      image: c.image,
+      imageID: `${String(c.image)}@sha256:${"0".repeat(64)}`,
+      containerID: `containerd://${"c".repeat(64)}`,
+      state: { running: { startedAt: nowTime() } },
+      lastState: {},
     })),
   };
 }
@@ -54,14 +68,25 @@ function waitingStatus(pod: KubeObject): Json {
   return {
     ...pod.status,
     phase: "Pending",
-    conditions: [condition("PodReadyToStartContainers", "False"), condition("Initialized", "True"), condition("Ready", "False"),
-      condition("ContainersReady", "False"), condition("PodScheduled", "True")],
+    conditions: [
+      condition("PodReadyToStartContainers", "False"),
+      condition("Initialized", "True"),
+      condition("Ready", "False"),
+      condition("ContainersReady", "False"),
+      condition("PodScheduled", "True"),
+    ],
     hostIP: HOST_IP,
     hostIPs: [{ ip: HOST_IP }],
     startTime: pod.status?.startTime ?? nowTime(),
     containerStatuses: containers.map((c) => ({
-      name: c.name, ready: false, restartCount: 0, started: false, image: c.image, imageID: "",
-      state: { waiting: { reason: "ContainerCreating" } }, lastState: {},
+      name: c.name,
+      ready: false,
+      restartCount: 0,
+      started: false,
+      image: c.image,
+      imageID: "",
+      state: { waiting: { reason: "ContainerCreating" } },
+      lastState: {},
     })),
   };
 }
@@ -135,7 +160,10 @@ export function startFakeKubelet(state: EmulatorState): FakeKubelet {
     }
     const files = new Map<string, Record<string, string>>();
     for (const volume of secretVolumes(pod)) {
-      files.set(volume.secretName, { ...files.get(volume.secretName), ...project(state.store.get("secrets", ns, volume.secretName), volume.items) });
+      files.set(volume.secretName, {
+        ...files.get(volume.secretName),
+        ...project(state.store.get("secrets", ns, volume.secretName), volume.items),
+      });
     }
     mounts.set(key, { uid, files });
     state.later(options.syncPeriodMs + Math.floor(Math.random() * (options.jitterMs + 1)), () => sync(ns, name, uid));
@@ -189,7 +217,8 @@ export function startFakeKubelet(state: EmulatorState): FakeKubelet {
         const [ns = "", name = ""] = key.split("/");
         if (ns !== m.namespace) continue;
         const pod = state.store.get("pods", ns, name);
-        if (pod !== undefined) state.later(state.options.podStartDelayMs, () => tryStart(ns, name, pod.metadata.uid ?? ""));
+        if (pod !== undefined)
+          state.later(state.options.podStartDelayMs, () => tryStart(ns, name, pod.metadata.uid ?? ""));
       }
     }
   });
@@ -215,14 +244,29 @@ export function restartedStatus(pod: KubeObject, container: string | undefined, 
   const now = nowTime();
   const statuses: Json[] = pod.status?.containerStatuses ?? [];
   const target = container ?? statuses[0]?.name;
-  if (!statuses.some((c) => c.name === target)) throw new Error(`kubernetes emulator: pod ${pod.metadata.name ?? ""} has no status for container ${String(target)}`);
+  if (!statuses.some((c) => c.name === target))
+    throw new Error(
+      `kubernetes emulator: pod ${pod.metadata.name ?? ""} has no status for container ${String(target)}`,
+    );
   return {
     ...pod.status,
-    containerStatuses: statuses.map((c) => c.name !== target ? c : {
-      ...c, restartCount: Number(c.restartCount ?? 0) + 1,
-      lastState: { terminated: { exitCode, reason: exitCode === 0 ? "Completed" : "Error", startedAt: c.state?.running?.startedAt ?? now, finishedAt: now,
-        containerID: c.containerID } },
-      state: { running: { startedAt: now } },
-    }),
+    containerStatuses: statuses.map((c) =>
+      c.name !== target
+        ? c
+        : {
+            ...c,
+            restartCount: Number(c.restartCount ?? 0) + 1,
+            lastState: {
+              terminated: {
+                exitCode,
+                reason: exitCode === 0 ? "Completed" : "Error",
+                startedAt: c.state?.running?.startedAt ?? now,
+                finishedAt: now,
+                containerID: c.containerID,
+              },
+            },
+            state: { running: { startedAt: now } },
+          },
+    ),
   };
 }

@@ -3,10 +3,14 @@ import { resourceForKind } from "./resources.ts";
 import type { EmulatorState } from "./state.ts";
 import type { ChangeEvent, KubeObject } from "./types.ts";
 
-function ownerPresent(state: EmulatorState, dependent: KubeObject, ref: { apiVersion: string; kind: string; name: string; uid: string }): boolean {
+function ownerPresent(
+  state: EmulatorState,
+  dependent: KubeObject,
+  ref: { apiVersion: string; kind: string; name: string; uid: string },
+): boolean {
   const r = resourceForKind(ref.apiVersion, ref.kind);
   if (r === undefined) return true; // unknown kind: the real GC cannot resolve it and never deletes
-  const owner = state.store.get(r.key, r.namespaced ? dependent.metadata.namespace ?? "" : "", ref.name);
+  const owner = state.store.get(r.key, r.namespaced ? (dependent.metadata.namespace ?? "") : "", ref.name);
   return owner !== undefined && owner.metadata.uid === ref.uid;
 }
 
@@ -30,7 +34,8 @@ function scheduleCheck(state: EmulatorState, resource: string, obj: KubeObject):
  */
 export function startGarbageCollector(state: EmulatorState): void {
   const dependents = new Map<string, Map<string, { resource: string; object: KubeObject }>>();
-  const keyOf = (resource: string, obj: KubeObject) => `${resource}/${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}/${obj.metadata.uid ?? ""}`;
+  const keyOf = (resource: string, obj: KubeObject) =>
+    `${resource}/${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}/${obj.metadata.uid ?? ""}`;
   const unindex = (resource: string, obj: KubeObject) => {
     for (const ref of obj.metadata.ownerReferences ?? []) dependents.get(ref.uid)?.delete(keyOf(resource, obj));
   };

@@ -17,7 +17,8 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
       else chunks.push(chunk);
     });
     req.on("end", () => {
-      if (tooLarge) reject(new ApiError(413, "RequestEntityTooLarge", `Request entity too large: limit is ${MAX_BODY_BYTES}`));
+      if (tooLarge)
+        reject(new ApiError(413, "RequestEntityTooLarge", `Request entity too large: limit is ${MAX_BODY_BYTES}`));
       else resolve(Buffer.concat(chunks));
     });
     req.on("error", reject);
@@ -51,6 +52,11 @@ export function sendError(res: ServerResponse, err: ApiError): void {
 /** API Priority & Fairness style 429: plain text, not a Status (spec §10). */
 export function sendTooManyRequests(res: ServerResponse, retryAfterSeconds: number): void {
   const text = "Too many requests, please try again later.\n";
-  res.writeHead(429, { "Content-Type": "text/plain; charset=utf-8", "Retry-After": String(retryAfterSeconds), "Content-Length": Buffer.byteLength(text), "X-Content-Type-Options": "nosniff" });
+  res.writeHead(429, {
+    "Content-Type": "text/plain; charset=utf-8",
+    "Retry-After": String(retryAfterSeconds),
+    "Content-Length": Buffer.byteLength(text),
+    "X-Content-Type-Options": "nosniff",
+  });
   res.end(text);
 }

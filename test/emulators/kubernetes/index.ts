@@ -21,7 +21,14 @@ export type { KubernetesControl, FailNextRule, PodPhase } from "./controls.ts";
 export { DEFAULT_KUBELET_OPTIONS, type FakeKubelet, type KubeletOptions } from "./fake-kubelet.ts";
 export type { AccessRule } from "./rules-authorizer.ts";
 export type { IssueTokenInput } from "./handlers/token-request.ts";
-export type { Authorizer, AuthzAttributes, AuthzDecision, KubeObject, KubernetesEmulatorOptions, UserInfo } from "./types.ts";
+export type {
+  Authorizer,
+  AuthzAttributes,
+  AuthzDecision,
+  KubeObject,
+  KubernetesEmulatorOptions,
+  UserInfo,
+} from "./types.ts";
 export { ApiError } from "./status.ts";
 
 export interface KubernetesEmulator {
@@ -67,7 +74,8 @@ export async function startKubernetesEmulator(opts: KubernetesEmulatorOptions = 
     adminToken: state.adminToken,
     control: createControl(state),
     kubelet,
-    writeKubeconfig: (path, o) => writeKubeconfig(path, state.url, o?.token ?? state.adminToken, o?.namespace ?? "default"),
+    writeKubeconfig: (path, o) =>
+      writeKubeconfig(path, state.url, o?.token ?? state.adminToken, o?.namespace ?? "default"),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         state.shutdown();

@@ -50,20 +50,42 @@ export function readListOptions(req: ApiRequest, watch: boolean): ListOptions {
   if (opts.resourceVersion !== "") parseRv(opts.resourceVersion);
   const errors: FieldError[] = [];
   const m = opts.resourceVersionMatch;
-  if (m !== "" && m !== "NotOlderThan" && m !== "Exact") errors.push(notSupported("resourceVersionMatch", m, ["Exact", "NotOlderThan", ""]));
+  if (m !== "" && m !== "NotOlderThan" && m !== "Exact")
+    errors.push(notSupported("resourceVersionMatch", m, ["Exact", "NotOlderThan", ""]));
   if (watch) {
     if (opts.sendInitialEvents !== undefined && m !== "NotOlderThan") {
-      errors.push(forbidden("sendInitialEvents", "sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan"));
+      errors.push(
+        forbidden(
+          "sendInitialEvents",
+          "sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan",
+        ),
+      );
     }
-    if (m !== "" && opts.sendInitialEvents === undefined) errors.push(forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+    if (m !== "" && opts.sendInitialEvents === undefined)
+      errors.push(
+        forbidden(
+          "resourceVersionMatch",
+          "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+        ),
+      );
     if (opts.sendInitialEvents === true && !opts.allowWatchBookmarks) {
-      errors.push(forbidden("allowWatchBookmarks", "allowWatchBookmarks must be set to true when sendInitialEvents is provided"));
+      errors.push(
+        forbidden("allowWatchBookmarks", "allowWatchBookmarks must be set to true when sendInitialEvents is provided"),
+      );
     }
   } else {
-    if (opts.sendInitialEvents !== undefined) errors.push(forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"));
-    if (m !== "" && opts.resourceVersion === "") errors.push(forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"));
-    if (m !== "" && opts.continueToken !== "") errors.push(forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
-    if (m === "Exact" && opts.resourceVersion === "0") errors.push(forbidden("resourceVersionMatch", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""));
+    if (opts.sendInitialEvents !== undefined)
+      errors.push(forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"));
+    if (m !== "" && opts.resourceVersion === "")
+      errors.push(
+        forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"),
+      );
+    if (m !== "" && opts.continueToken !== "")
+      errors.push(forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+    if (m === "Exact" && opts.resourceVersion === "0")
+      errors.push(
+        forbidden("resourceVersionMatch", 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'),
+      );
   }
   if (errors.length > 0) throw invalid("ListOptions", "", errors, "meta.k8s.io");
   const labels = parseLabelSelector(opts.labelSelector);

@@ -27,7 +27,8 @@ async function waitForRv(req: ApiRequest, rv: number): Promise<void> {
   while (req.state.store.currentRv() < rv) {
     if (Date.now() >= deadline) {
       throw new ApiError(504, "Timeout", `Too large resource version: ${rv}, current: ${req.state.store.currentRv()}`, {
-        causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }], retryAfterSeconds: 1,
+        causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+        retryAfterSeconds: 1,
       });
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -43,7 +44,9 @@ export async function listObjects(req: ApiRequest): Promise<ApiResponse> {
   if (opts.continueToken !== "") {
     const token = decodeContinue(opts.continueToken);
     if (token.rv < store.oldestWatchableRv()) {
-      throw expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
+      throw expired(
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+      );
     }
     listRv = token.rv;
     start = token.start;
@@ -67,5 +70,8 @@ export async function listObjects(req: ApiRequest): Promise<ApiResponse> {
     metadata.remainingItemCount = remaining;
   }
   if (wantsTable(req.accept)) return { code: 200, body: toTable(r, items, metadata, req.query.get("includeObject")) };
-  return { code: 200, body: { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata, items: items.map(asListItem) } };
+  return {
+    code: 200,
+    body: { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata, items: items.map(asListItem) },
+  };
 }

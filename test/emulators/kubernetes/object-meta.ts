@@ -11,17 +11,32 @@ import type { KubeObject } from "./types.ts";
 /** Parses and checks the body of a create/update: must be an object of the route's kind. */
 export function decodeObject(req: ApiRequest, body: unknown = undefined): KubeObject {
   const r = req.route.resource;
-  const parsed = body ?? decodeRequestBody(req, `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}`, { apiVersion: apiVersionOf(r), kind: r.kind });
-  if (!isObject(parsed)) throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: json: cannot unmarshal ${Array.isArray(parsed) ? "array" : typeof parsed} into Go value of type struct`);
+  const parsed =
+    body ??
+    decodeRequestBody(req, `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}`, {
+      apiVersion: apiVersionOf(r),
+      kind: r.kind,
+    });
+  if (!isObject(parsed))
+    throw badRequest(
+      `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: json: cannot unmarshal ${Array.isArray(parsed) ? "array" : typeof parsed} into Go value of type struct`,
+    );
   const obj = parsed as KubeObject;
   if (obj.kind !== undefined && obj.kind !== r.kind) {
-    throw badRequest(`the object provided is unrecognized (must be of type ${r.kind}): object kind "${String(obj.kind)}" does not match expected kind "${r.kind}"`);
+    throw badRequest(
+      `the object provided is unrecognized (must be of type ${r.kind}): object kind "${String(obj.kind)}" does not match expected kind "${r.kind}"`,
+    );
   }
   if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersionOf(r)) {
-    throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`);
+    throw badRequest(
+      `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`,
+    );
   }
   if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
-  if (!isObject(obj.metadata)) throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: json: cannot unmarshal into Go struct field ${r.kind}.metadata of type v1.ObjectMeta`);
+  if (!isObject(obj.metadata))
+    throw badRequest(
+      `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: json: cannot unmarshal into Go struct field ${r.kind}.metadata of type v1.ObjectMeta`,
+    );
   obj.kind = r.kind;
   obj.apiVersion = apiVersionOf(r);
   applyNamespace(req, obj);
@@ -70,7 +85,6 @@ export function stampNew(obj: KubeObject): void {
   delete m.deletionGracePeriodSeconds;
   delete m.selfLink;
 }
-
 
 /** List items carry no kind/apiVersion (spec §0). */
 export function asListItem(obj: KubeObject): KubeObject {

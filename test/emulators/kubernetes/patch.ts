@@ -2,7 +2,10 @@
 import type { Json } from "./types.ts";
 
 export class PatchError extends Error {
-  constructor(message: string, readonly malformed: boolean) {
+  constructor(
+    message: string,
+    readonly malformed: boolean,
+  ) {
     super(message);
     this.name = "PatchError";
   }
@@ -23,10 +26,22 @@ export function mergePatch(target: Json, patch: Json): Json {
 
 /** List fields merged by key in strategic merge patch (the ones the emulated kinds use). */
 const MERGE_KEYS: Record<string, string> = {
-  containers: "name", initContainers: "name", ephemeralContainers: "name", volumes: "name", env: "name",
-  volumeMounts: "mountPath", ports: "containerPort", conditions: "type", containerStatuses: "name",
-  initContainerStatuses: "name", ownerReferences: "uid", imagePullSecrets: "name", tolerations: "key",
-  webhooks: "name", podIPs: "ip", hostAliases: "ip",
+  containers: "name",
+  initContainers: "name",
+  ephemeralContainers: "name",
+  volumes: "name",
+  env: "name",
+  volumeMounts: "mountPath",
+  ports: "containerPort",
+  conditions: "type",
+  containerStatuses: "name",
+  initContainerStatuses: "name",
+  ownerReferences: "uid",
+  imagePullSecrets: "name",
+  tolerations: "key",
+  webhooks: "name",
+  podIPs: "ip",
+  hostAliases: "ip",
 };
 const SET_LISTS = new Set(["finalizers"]);
 
@@ -38,7 +53,8 @@ function strategicList(field: string, target: Json[], patch: Json[]): Json[] {
   }
   const key = MERGE_KEYS[field];
   if (key === undefined) return clone(patch);
-  if (patch.some((p) => isObject(p) && p.$patch === "replace")) return clone(patch.filter((p) => !(isObject(p) && p.$patch === "replace")));
+  if (patch.some((p) => isObject(p) && p.$patch === "replace"))
+    return clone(patch.filter((p) => !(isObject(p) && p.$patch === "replace")));
   const out = target.map((t) => clone(t));
   for (const item of patch) {
     if (!isObject(item)) continue;
@@ -64,7 +80,13 @@ export function strategicMergePatch(target: Json, patch: Json): Json {
   if (patch.$patch === "delete") return undefined;
   const out: Record<string, Json> = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
-    if (k === "$patch" || k.startsWith("$setElementOrder/") || k.startsWith("$deleteFromPrimitiveList/") || k === "$retainKeys") continue;
+    if (
+      k === "$patch" ||
+      k.startsWith("$setElementOrder/") ||
+      k.startsWith("$deleteFromPrimitiveList/") ||
+      k === "$retainKeys"
+    )
+      continue;
     if (v === null) delete out[k];
     else if (Array.isArray(v) && Array.isArray(out[k])) out[k] = strategicList(k, out[k] as Json[], v);
     else if (Array.isArray(v)) out[k] = strategicList(k, [], v);
@@ -73,7 +95,8 @@ export function strategicMergePatch(target: Json, patch: Json): Json {
   for (const [k, v] of Object.entries(patch)) {
     if (!k.startsWith("$deleteFromPrimitiveList/")) continue;
     const field = k.slice("$deleteFromPrimitiveList/".length);
-    if (Array.isArray(out[field]) && Array.isArray(v)) out[field] = (out[field] as Json[]).filter((x) => !v.includes(x));
+    if (Array.isArray(out[field]) && Array.isArray(v))
+      out[field] = (out[field] as Json[]).filter((x) => !v.includes(x));
   }
   return out;
 }
@@ -81,7 +104,10 @@ export function strategicMergePatch(target: Json, patch: Json): Json {
 function decodePointer(path: string): string[] {
   if (path === "") return [];
   if (!path.startsWith("/")) throw new PatchError(`invalid JSON pointer ${JSON.stringify(path)}`, true);
-  return path.slice(1).split("/").map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return path
+    .slice(1)
+    .split("/")
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 function parentOf(doc: Json, tokens: string[], path: string): { parent: Json; last: string } {
@@ -112,7 +138,8 @@ function arrayIndex(arr: Json[], t: string, path: string, forAdd: boolean): numb
   if (forAdd && t === "-") return arr.length;
   if (!/^(0|[1-9]\d*)$/.test(t)) throw new PatchError(`unable to access invalid index: ${t}`, false);
   const i = Number(t);
-  if (i > arr.length || (!forAdd && i === arr.length)) throw new PatchError(`doc is missing path: "${path}": missing value`, false);
+  if (i > arr.length || (!forAdd && i === arr.length))
+    throw new PatchError(`doc is missing path: "${path}": missing value`, false);
   return i;
 }
 
@@ -150,23 +177,46 @@ export function sortKeys(v: Json): Json {
 export const MAX_JSON_PATCH_OPS = 10000;
 
 export function jsonPatch(target: Json, ops: Json): Json {
-  if (!Array.isArray(ops)) throw new PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch", true);
+  if (!Array.isArray(ops))
+    throw new PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch", true);
   let doc = clone(target);
   for (const op of ops) {
-    if (!isObject(op) || typeof op.op !== "string" || typeof op.path !== "string") throw new PatchError("Unexpected kind: invalid operation", true);
+    if (!isObject(op) || typeof op.op !== "string" || typeof op.path !== "string")
+      throw new PatchError("Unexpected kind: invalid operation", true);
     switch (op.op) {
-      case "add": doc = add(doc, op.path, op.value); break;
-      case "remove": doc = remove(doc, op.path); break;
-      case "replace": getAt(doc, op.path); doc = add(remove(doc, op.path), op.path, op.value); break;
-      case "move": { if (typeof op.from !== "string") throw new PatchError("missing from", true); const v = getAt(doc, op.from); doc = add(remove(doc, op.from), op.path, v); break; }
-      case "copy": { if (typeof op.from !== "string") throw new PatchError("missing from", true); doc = add(doc, op.path, getAt(doc, op.from)); break; }
+      case "add":
+        doc = add(doc, op.path, op.value);
+        break;
+      case "remove":
+        doc = remove(doc, op.path);
+        break;
+      case "replace":
+        getAt(doc, op.path);
+        doc = add(remove(doc, op.path), op.path, op.value);
+        break;
+      case "move": {
+        if (typeof op.from !== "string") throw new PatchError("missing from", true);
+        const v = getAt(doc, op.from);
+        doc = add(remove(doc, op.from), op.path, v);
+        break;
+      }
+      case "copy": {
+        if (typeof op.from !== "string") throw new PatchError("missing from", true);
+        doc = add(doc, op.path, getAt(doc, op.from));
+        break;
+      }
       case "test": {
         let actual: Json;
-        try { actual = getAt(doc, op.path); } catch { throw new PatchError(`testing value ${op.path} failed: test failed`, false); }
+        try {
+          actual = getAt(doc, op.path);
+        } catch {
+          throw new PatchError(`testing value ${op.path} failed: test failed`, false);
+        }
         if (!deepEqual(actual, op.value)) throw new PatchError(`testing value ${op.path} failed: test failed`, false);
         break;
       }
-      default: throw new PatchError(`Unexpected kind: ${op.op}`, true);
+      default:
+        throw new PatchError(`Unexpected kind: ${op.op}`, true);
     }
   }
   return doc;

@@ -36,19 +36,50 @@ const KINDS: Record<string, string> = {
  * scalar equal to "", 0 or false is what gogo-protobuf writes for an unset Go value and is dropped.
  */
 const KEEP_ZERO = new Set([
-  "Secret.immutable", "ConfigMap.immutable", "ServiceAccount.automountServiceAccountToken",
-  "PodSpec.terminationGracePeriodSeconds", "PodSpec.activeDeadlineSeconds", "PodSpec.automountServiceAccountToken",
-  "PodSpec.shareProcessNamespace", "PodSpec.priority", "PodSpec.runtimeClassName", "PodSpec.enableServiceLinks",
-  "PodSpec.preemptionPolicy", "PodSpec.setHostnameAsFQDN", "PodSpec.hostUsers", "Container.restartPolicy",
-  "SecurityContext.privileged", "SecurityContext.runAsUser", "SecurityContext.runAsGroup", "SecurityContext.runAsNonRoot",
-  "SecurityContext.readOnlyRootFilesystem", "SecurityContext.allowPrivilegeEscalation", "SecurityContext.procMount",
-  "ContainerPort.containerPort", "ServicePort.port", "ServicePort.appProtocol", "ServiceSpec.allocateLoadBalancerNodePorts",
-  "ServiceSpec.ipFamilyPolicy", "ServiceSpec.loadBalancerClass", "ServiceSpec.internalTrafficPolicy", "ServiceSpec.trafficDistribution",
-  "VolumeMount.recursiveReadOnly", "VolumeMount.mountPropagation", "LoadBalancerIngress.ipMode",
-  "DeploymentSpec.replicas", "DeploymentSpec.revisionHistoryLimit", "DeploymentSpec.progressDeadlineSeconds",
-  "TokenRequestSpec.expirationSeconds", "OwnerReference.controller", "OwnerReference.blockOwnerDeletion",
-  "ObjectMeta.deletionGracePeriodSeconds", "DeleteOptions.gracePeriodSeconds", "DeleteOptions.orphanDependents",
-  "DeleteOptions.propagationPolicy", "Preconditions.uid", "Preconditions.resourceVersion",
+  "Secret.immutable",
+  "ConfigMap.immutable",
+  "ServiceAccount.automountServiceAccountToken",
+  "PodSpec.terminationGracePeriodSeconds",
+  "PodSpec.activeDeadlineSeconds",
+  "PodSpec.automountServiceAccountToken",
+  "PodSpec.shareProcessNamespace",
+  "PodSpec.priority",
+  "PodSpec.runtimeClassName",
+  "PodSpec.enableServiceLinks",
+  "PodSpec.preemptionPolicy",
+  "PodSpec.setHostnameAsFQDN",
+  "PodSpec.hostUsers",
+  "Container.restartPolicy",
+  "SecurityContext.privileged",
+  "SecurityContext.runAsUser",
+  "SecurityContext.runAsGroup",
+  "SecurityContext.runAsNonRoot",
+  "SecurityContext.readOnlyRootFilesystem",
+  "SecurityContext.allowPrivilegeEscalation",
+  "SecurityContext.procMount",
+  "ContainerPort.containerPort",
+  "ServicePort.port",
+  "ServicePort.appProtocol",
+  "ServiceSpec.allocateLoadBalancerNodePorts",
+  "ServiceSpec.ipFamilyPolicy",
+  "ServiceSpec.loadBalancerClass",
+  "ServiceSpec.internalTrafficPolicy",
+  "ServiceSpec.trafficDistribution",
+  "VolumeMount.recursiveReadOnly",
+  "VolumeMount.mountPropagation",
+  "LoadBalancerIngress.ipMode",
+  "DeploymentSpec.replicas",
+  "DeploymentSpec.revisionHistoryLimit",
+  "DeploymentSpec.progressDeadlineSeconds",
+  "TokenRequestSpec.expirationSeconds",
+  "OwnerReference.controller",
+  "OwnerReference.blockOwnerDeletion",
+  "ObjectMeta.deletionGracePeriodSeconds",
+  "DeleteOptions.gracePeriodSeconds",
+  "DeleteOptions.orphanDependents",
+  "DeleteOptions.propagationPolicy",
+  "Preconditions.uid",
+  "Preconditions.resourceVersion",
 ]);
 
 /** Proto field names that differ from the json tag (authentication/v1/types.go BoundObjectReference.UID). */
@@ -56,7 +87,15 @@ const JSON_NAMES: Record<string, string> = { "BoundObjectReference.uID": "uid" }
 
 const PROTO_DIR = fileURLToPath(new URL("./proto/", import.meta.url));
 const root = new protobuf.Root().loadSync(
-  ["runtime.proto", "meta-v1.proto", "intstr.proto", "resource.proto", "core-v1.proto", "apps-v1.proto", "authentication-v1.proto"].map((f) => `${PROTO_DIR}${f}`),
+  [
+    "runtime.proto",
+    "meta-v1.proto",
+    "intstr.proto",
+    "resource.proto",
+    "core-v1.proto",
+    "apps-v1.proto",
+    "authentication-v1.proto",
+  ].map((f) => `${PROTO_DIR}${f}`),
   { keepCase: true },
 );
 root.resolveAll();
@@ -67,8 +106,11 @@ export function isProtobuf(contentType: string): boolean {
 }
 
 function unmodelled(what: string): ApiError {
-  return new ApiError(415, "UnsupportedMediaType",
-    `the kubernetes emulator does not model ${what} in ${PROTOBUF_MEDIA_TYPE} bodies (see test/emulators/kubernetes/README.md); send application/json`);
+  return new ApiError(
+    415,
+    "UnsupportedMediaType",
+    `the kubernetes emulator does not model ${what} in ${PROTOBUF_MEDIA_TYPE} bodies (see test/emulators/kubernetes/README.md); send application/json`,
+  );
 }
 
 /** The first wire field the subset does not define (fields are never dropped silently), or undefined. */
@@ -84,7 +126,8 @@ function findUnmodelled(type: protobuf.Type, reader: protobuf.Reader, end: numbe
       continue;
     }
     const stop = reader.uint32() + reader.pos;
-    const found = field instanceof protobuf.MapField ? findInMapEntry(sub, reader, stop) : findUnmodelled(sub, reader, stop);
+    const found =
+      field instanceof protobuf.MapField ? findInMapEntry(sub, reader, stop) : findUnmodelled(sub, reader, stop);
     if (found !== undefined) return found;
     reader.pos = stop;
   }
@@ -119,13 +162,20 @@ function timeJson(v: Json, micro: boolean): string | null {
 
 function messageJson(type: protobuf.Type, v: Json): Json {
   switch (type.fullName) {
-    case ".k8s.io.apimachinery.pkg.apis.meta.v1.Time": return timeJson(v, false);
-    case ".k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime": return timeJson(v, true);
-    case ".k8s.io.apimachinery.pkg.util.intstr.IntOrString": return Number(v.type ?? 0) === 1 ? v.strVal ?? "" : v.intVal ?? 0;
-    case ".k8s.io.apimachinery.pkg.api.resource.Quantity": return v.string ?? "0";
-    case ".k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1": return v.Raw === undefined ? {} : JSON.parse(Buffer.from(String(v.Raw), "base64").toString("utf8"));
-    case ".k8s.io.apimachinery.pkg.runtime.RawExtension": return v.raw === undefined ? null : JSON.parse(Buffer.from(String(v.raw), "base64").toString("utf8"));
-    default: return objectJson(type, v);
+    case ".k8s.io.apimachinery.pkg.apis.meta.v1.Time":
+      return timeJson(v, false);
+    case ".k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime":
+      return timeJson(v, true);
+    case ".k8s.io.apimachinery.pkg.util.intstr.IntOrString":
+      return Number(v.type ?? 0) === 1 ? (v.strVal ?? "") : (v.intVal ?? 0);
+    case ".k8s.io.apimachinery.pkg.api.resource.Quantity":
+      return v.string ?? "0";
+    case ".k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1":
+      return v.Raw === undefined ? {} : JSON.parse(Buffer.from(String(v.Raw), "base64").toString("utf8"));
+    case ".k8s.io.apimachinery.pkg.runtime.RawExtension":
+      return v.raw === undefined ? null : JSON.parse(Buffer.from(String(v.raw), "base64").toString("utf8"));
+    default:
+      return objectJson(type, v);
   }
 }
 

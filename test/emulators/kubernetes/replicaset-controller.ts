@@ -22,20 +22,34 @@ export function controllerOf(obj: KubeObject, kind: string): OwnerReference | un
   return (obj.metadata.ownerReferences ?? []).find((r) => r.controller === true && r.kind === kind);
 }
 
-export const isPodReady = (p: KubeObject): boolean => (p.status?.conditions ?? []).some((c: Json) => c.type === "Ready" && c.status === "True");
+export const isPodReady = (p: KubeObject): boolean =>
+  (p.status?.conditions ?? []).some((c: Json) => c.type === "Ready" && c.status === "True");
 
 function isActive(p: KubeObject): boolean {
   return p.metadata.deletionTimestamp === undefined && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
 }
 
 function ownedPods(state: EmulatorState, rs: KubeObject): KubeObject[] {
-  return state.store.list("pods", rs.metadata.namespace ?? "").filter((p) => controllerOf(p, "ReplicaSet")?.uid === rs.metadata.uid);
+  return state.store
+    .list("pods", rs.metadata.namespace ?? "")
+    .filter((p) => controllerOf(p, "ReplicaSet")?.uid === rs.metadata.uid);
 }
 
 function podFromTemplate(rs: KubeObject): KubeObject {
   const t: Json = rs.spec?.template ?? {};
-  const ref: OwnerReference = { apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata.name ?? "", uid: rs.metadata.uid ?? "", controller: true, blockOwnerDeletion: true };
-  const metadata: KubeObject["metadata"] = { generateName: `${rs.metadata.name ?? ""}-`, namespace: rs.metadata.namespace, ownerReferences: [ref] };
+  const ref: OwnerReference = {
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    name: rs.metadata.name ?? "",
+    uid: rs.metadata.uid ?? "",
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+  const metadata: KubeObject["metadata"] = {
+    generateName: `${rs.metadata.name ?? ""}-`,
+    namespace: rs.metadata.namespace,
+    ownerReferences: [ref],
+  };
   if (t.metadata?.labels !== undefined) metadata.labels = { ...t.metadata.labels };
   if (t.metadata?.annotations !== undefined) metadata.annotations = { ...t.metadata.annotations };
   if (t.metadata?.finalizers !== undefined) metadata.finalizers = [...t.metadata.finalizers];
@@ -45,7 +59,10 @@ function podFromTemplate(rs: KubeObject): KubeObject {
 /** getPodsToDelete's ranking, reduced: unscheduled, then not ready, then newest first. */
 function deletionOrder(a: KubeObject, b: KubeObject): number {
   const rank = (p: KubeObject): number => ((p.spec?.nodeName ?? "") === "" ? 0 : isPodReady(p) ? 2 : 1);
-  return rank(a) - rank(b) || String(b.metadata.creationTimestamp ?? "").localeCompare(String(a.metadata.creationTimestamp ?? ""));
+  return (
+    rank(a) - rank(b) ||
+    String(b.metadata.creationTimestamp ?? "").localeCompare(String(a.metadata.creationTimestamp ?? ""))
+  );
 }
 
 /** One reconcile; returns true when it should run again soon (a pod create failed). */
@@ -57,8 +74,19 @@ export async function syncReplicaSet(state: EmulatorState, namespace: string, na
   let retry = false;
   for (let i = active.length; i < want; i++) {
     try {
-      const created = await createObject(internalRequest(state, "pods", namespace, RS_CONTROLLER), hooksFor("pods"), podFromTemplate(rs));
-      recordEvent(state, rs, "Normal", "SuccessfulCreate", `Created pod: ${String(created.body.metadata.name)}`, "replicaset-controller");
+      const created = await createObject(
+        internalRequest(state, "pods", namespace, RS_CONTROLLER),
+        hooksFor("pods"),
+        podFromTemplate(rs),
+      );
+      recordEvent(
+        state,
+        rs,
+        "Normal",
+        "SuccessfulCreate",
+        `Created pod: ${String(created.body.metadata.name)}`,
+        "replicaset-controller",
+      );
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       recordEvent(state, rs, "Warning", "FailedCreate", `Error creating: ${err.message}`, "replicaset-controller");
@@ -68,7 +96,14 @@ export async function syncReplicaSet(state: EmulatorState, namespace: string, na
   }
   for (const pod of [...active].sort(deletionOrder).slice(0, Math.max(0, active.length - want))) {
     state.deleteInternal("pods", pod);
-    recordEvent(state, rs, "Normal", "SuccessfulDelete", `Deleted pod: ${pod.metadata.name ?? ""}`, "replicaset-controller");
+    recordEvent(
+      state,
+      rs,
+      "Normal",
+      "SuccessfulDelete",
+      `Deleted pod: ${pod.metadata.name ?? ""}`,
+      "replicaset-controller",
+    );
   }
   writeStatus(state, rs);
   return retry;

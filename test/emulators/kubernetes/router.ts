@@ -13,7 +13,10 @@ export interface ResourceRoute {
 
 /** Returns undefined when the path is not an API resource path (discovery etc.); throws 404 for unknown resources. */
 export function parseResourcePath(pathname: string): ResourceRoute | undefined {
-  const parts = pathname.split("/").filter((p) => p !== "").map(decodeURIComponent);
+  const parts = pathname
+    .split("/")
+    .filter((p) => p !== "")
+    .map(decodeURIComponent);
   let group: string;
   let version: string;
   let rest: string[];
@@ -35,7 +38,11 @@ export function parseResourcePath(pathname: string): ResourceRoute | undefined {
   }
   let namespace: string | undefined;
   // namespaces/{ns}/{resource}... — but namespaces/{name}[/status|finalize] is the namespace itself.
-  if (rest[0] === "namespaces" && rest.length >= 3 && !(rest.length === 3 && (rest[2] === "status" || rest[2] === "finalize") && group === "")) {
+  if (
+    rest[0] === "namespaces" &&
+    rest.length >= 3 &&
+    !(rest.length === 3 && (rest[2] === "status" || rest[2] === "finalize") && group === "")
+  ) {
     namespace = rest[1];
     rest = rest.slice(2);
   }

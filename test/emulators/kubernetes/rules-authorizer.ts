@@ -19,12 +19,19 @@ const has = (list: string[] | undefined, v: string | undefined): boolean =>
   list === undefined || list.includes("*") || (v !== undefined && list.includes(v));
 
 function matches(rule: AccessRule, a: AuthzAttributes): boolean {
-  const who = (rule.users === undefined && rule.groups === undefined) ||
-    (rule.users?.includes(a.user.username) ?? false) || (rule.groups?.some((g) => a.user.groups.includes(g)) ?? false);
+  const who =
+    (rule.users === undefined && rule.groups === undefined) ||
+    (rule.users?.includes(a.user.username) ?? false) ||
+    (rule.groups?.some((g) => a.user.groups.includes(g)) ?? false);
   const resource = a.subresource === undefined ? a.resource : `${a.resource}/${a.subresource}`;
-  return who && has(rule.verbs, a.verb) && has(rule.apiGroups, a.apiGroup) && has(rule.resources, resource) &&
+  return (
+    who &&
+    has(rule.verbs, a.verb) &&
+    has(rule.apiGroups, a.apiGroup) &&
+    has(rule.resources, resource) &&
     (rule.namespaces === undefined || has(rule.namespaces, a.namespace)) &&
-    (rule.resourceNames === undefined || has(rule.resourceNames, a.name));
+    (rule.resourceNames === undefined || has(rule.resourceNames, a.name))
+  );
 }
 
 export function rulesAuthorizer(rules: AccessRule[]): Authorizer {

@@ -17,16 +17,24 @@ function checkKey(key: string): void {
   const parts = key.split("/");
   const name = parts.length === 2 ? parts[1] : parts[0];
   const prefix = parts.length === 2 ? parts[0] : undefined;
-  const ok = parts.length <= 2 && name !== undefined && name.length <= 63 && NAME.test(name) &&
+  const ok =
+    parts.length <= 2 &&
+    name !== undefined &&
+    name.length <= 63 &&
+    NAME.test(name) &&
     (prefix === undefined || (prefix.length <= 253 && PREFIX.test(prefix)));
   if (!ok) {
-    throw badRequest(`unable to parse requirement: <nil>: Invalid value: ${JSON.stringify(key)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`);
+    throw badRequest(
+      `unable to parse requirement: <nil>: Invalid value: ${JSON.stringify(key)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`,
+    );
   }
 }
 
 function checkValue(value: string): void {
   if (value !== "" && (value.length > 63 || !NAME.test(value))) {
-    throw badRequest(`unable to parse requirement: <nil>: Invalid value: ${JSON.stringify(value)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`);
+    throw badRequest(
+      `unable to parse requirement: <nil>: Invalid value: ${JSON.stringify(value)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
+    );
   }
 }
 
@@ -72,11 +80,13 @@ function parseLabelTerm(raw: string): LabelRequirement {
     const key = eqMatch[1] ?? "";
     const value = (eqMatch[3] ?? "").trim();
     checkKey(key);
-    if (/[\s=!(),]/.test(value)) throw badRequest(`unable to parse requirement: found '${value}', expected: identifier`);
+    if (/[\s=!(),]/.test(value))
+      throw badRequest(`unable to parse requirement: found '${value}', expected: identifier`);
     checkValue(value);
     const op = eqMatch[2];
     if (op === ">" || op === "<") {
-      if (!/^-?\d+$/.test(value)) throw badRequest(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`);
+      if (!/^-?\d+$/.test(value))
+        throw badRequest(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`);
       return { key, op: op === ">" ? "gt" : "lt", values: [value] };
     }
     return { key, op: op === "!=" ? "!=" : "=", values: [value] };
@@ -99,21 +109,37 @@ export function parseLabelSelector(selector: string | null | undefined): Predica
       const has = Object.prototype.hasOwnProperty.call(labels, r.key);
       const value = labels[r.key];
       switch (r.op) {
-        case "=": return has && value === r.values[0];
-        case "!=": return !has || value !== r.values[0];
-        case "in": return has && r.values.includes(value ?? "");
-        case "notin": return !has || !r.values.includes(value ?? "");
-        case "exists": return has;
-        case "!": return !has;
-        case "gt": return has && /^-?\d+$/.test(value ?? "") && Number(value) > Number(r.values[0]);
-        case "lt": return has && /^-?\d+$/.test(value ?? "") && Number(value) < Number(r.values[0]);
+        case "=":
+          return has && value === r.values[0];
+        case "!=":
+          return !has || value !== r.values[0];
+        case "in":
+          return has && r.values.includes(value ?? "");
+        case "notin":
+          return !has || !r.values.includes(value ?? "");
+        case "exists":
+          return has;
+        case "!":
+          return !has;
+        case "gt":
+          return has && /^-?\d+$/.test(value ?? "") && Number(value) > Number(r.values[0]);
+        case "lt":
+          return has && /^-?\d+$/.test(value ?? "") && Number(value) < Number(r.values[0]);
       }
     });
   };
 }
 
 /** Matches an object's labels against a metav1.LabelSelector (matchLabels + matchExpressions). */
-export function matchesLabelSelectorObject(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined, labels: Record<string, string>): boolean {
+export function matchesLabelSelectorObject(
+  selector:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: { key: string; operator: string; values?: string[] }[];
+      }
+    | undefined,
+  labels: Record<string, string>,
+): boolean {
   if (selector === undefined || selector === null) return true;
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
   for (const e of selector.matchExpressions ?? []) {

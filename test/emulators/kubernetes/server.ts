@@ -10,7 +10,17 @@ import type { EmulatorState } from "./state.ts";
 import { ApiError, forbiddenRequest, internalError, notFoundPath, unauthorized } from "./status.ts";
 import type { UserInfo } from "./types.ts";
 
-const REASONS: Record<number, string> = { 500: "InternalError", 502: "InternalError", 503: "ServiceUnavailable", 504: "Timeout", 409: "Conflict", 404: "NotFound", 403: "Forbidden", 401: "Unauthorized", 400: "BadRequest" };
+const REASONS: Record<number, string> = {
+  500: "InternalError",
+  502: "InternalError",
+  503: "ServiceUnavailable",
+  504: "Timeout",
+  409: "Conflict",
+  404: "NotFound",
+  403: "Forbidden",
+  401: "Unauthorized",
+  400: "BadRequest",
+};
 
 function injectedFailure(state: EmulatorState, req: IncomingMessage, res: ServerResponse, path: string): boolean {
   const rule = state.takeFailure(req.method ?? "GET", path);
@@ -19,8 +29,14 @@ function injectedFailure(state: EmulatorState, req: IncomingMessage, res: Server
     sendTooManyRequests(res, rule.retryAfterSeconds ?? 1);
     return true;
   }
-  const message = rule.status >= 500 ? `Internal error occurred: injected failure ${rule.status}` : `injected failure ${rule.status}`;
-  const err = new ApiError(rule.status, REASONS[rule.status] ?? "InternalError", message, rule.retryAfterSeconds !== undefined ? { retryAfterSeconds: rule.retryAfterSeconds } : undefined);
+  const message =
+    rule.status >= 500 ? `Internal error occurred: injected failure ${rule.status}` : `injected failure ${rule.status}`;
+  const err = new ApiError(
+    rule.status,
+    REASONS[rule.status] ?? "InternalError",
+    message,
+    rule.retryAfterSeconds !== undefined ? { retryAfterSeconds: rule.retryAfterSeconds } : undefined,
+  );
   sendError(res, err);
   return true;
 }
@@ -41,15 +57,28 @@ function authorize(state: EmulatorState, user: UserInfo, apiReq: Omit<ApiRequest
   const { route } = apiReq;
   const r = route.resource;
   const verb = verbOf(apiReq.method, route.name !== undefined, isWatch(apiReq));
-  const attrs = { user, verb, apiGroup: r.group, resource: r.plural, ...(route.subresource !== undefined ? { subresource: route.subresource } : {}),
-    ...(route.namespace !== undefined ? { namespace: route.namespace } : {}), ...(route.name !== undefined ? { name: route.name } : {}) };
+  const attrs = {
+    user,
+    verb,
+    apiGroup: r.group,
+    resource: r.plural,
+    ...(route.subresource !== undefined ? { subresource: route.subresource } : {}),
+    ...(route.namespace !== undefined ? { namespace: route.namespace } : {}),
+    ...(route.name !== undefined ? { name: route.name } : {}),
+  };
   const decision = state.authorize(attrs);
   if (decision.allowed) return;
   const res = route.subresource === undefined ? r.plural : `${r.plural}/${route.subresource}`;
   const subject = route.name === undefined ? r.plural : `${r.plural} ${JSON.stringify(route.name)}`;
-  const scope = route.namespace === undefined ? "at the cluster scope" : `in the namespace ${JSON.stringify(route.namespace)}`;
+  const scope =
+    route.namespace === undefined ? "at the cluster scope" : `in the namespace ${JSON.stringify(route.namespace)}`;
   const reason = decision.reason !== undefined && decision.reason !== "" ? `: ${decision.reason}` : "";
-  throw forbiddenRequest(`${subject} is forbidden: User ${JSON.stringify(user.username)} cannot ${verb} resource ${JSON.stringify(res)} in API group ${JSON.stringify(r.group)} ${scope}${reason}`, route.name ?? "", r.plural, r.group);
+  throw forbiddenRequest(
+    `${subject} is forbidden: User ${JSON.stringify(user.username)} cannot ${verb} resource ${JSON.stringify(res)} in API group ${JSON.stringify(r.group)} ${scope}${reason}`,
+    route.name ?? "",
+    r.plural,
+    r.group,
+  );
 }
 
 async function serve(state: EmulatorState, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -74,8 +103,16 @@ async function serve(state: EmulatorState, req: IncomingMessage, res: ServerResp
   }
   const route = parseResourcePath(path);
   if (route === undefined) throw notFoundPath();
-  const partial = { state, method: req.method ?? "GET", route, query: url.searchParams, contentType: req.headers["content-type"] ?? "",
-    accept: req.headers.accept ?? "", req, res };
+  const partial = {
+    state,
+    method: req.method ?? "GET",
+    route,
+    query: url.searchParams,
+    contentType: req.headers["content-type"] ?? "",
+    accept: req.headers.accept ?? "",
+    req,
+    res,
+  };
   authorize(state, user, partial);
   const body = ["POST", "PUT", "PATCH", "DELETE"].includes(partial.method) ? await readBody(req) : Buffer.alloc(0);
   const result = await handleResource({ ...partial, user, body });
@@ -85,7 +122,9 @@ async function serve(state: EmulatorState, req: IncomingMessage, res: ServerResp
 /** The request listener: every failure becomes a Status response; nothing escapes. */
 export function createRequestListener(state: EmulatorState): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    res.on("finish", () => state.requests.push({ method: req.method ?? "", path: req.url ?? "", status: res.statusCode }));
+    res.on("finish", () =>
+      state.requests.push({ method: req.method ?? "", path: req.url ?? "", status: res.statusCode }),
+    );
     serve(state, req, res).catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy();
@@ -97,7 +136,9 @@ export function createRequestListener(state: EmulatorState): (req: IncomingMessa
         return;
       }
       state.internalErrors.push(err);
-      process.stderr.write(`[kubernetes-emulator] internal error on ${req.method ?? ""} ${req.url ?? ""}: ${(err as Error).stack ?? String(err)}\n`);
+      process.stderr.write(
+        `[kubernetes-emulator] internal error on ${req.method ?? ""} ${req.url ?? ""}: ${(err as Error).stack ?? String(err)}\n`,
+      );
       sendError(res, internalError((err as Error).message));
     });
   };

@@ -95,9 +95,11 @@ export class EmulatorState {
 
   /** The first fail rule matching this request, consumed by one. */
   takeFailure(method: string, path: string): FailRule | undefined {
-    const rule = this.failRules.find((r) =>
-      (r.method === undefined || r.method.toUpperCase() === method) &&
-      (typeof r.pathPattern === "string" ? path.includes(r.pathPattern) : r.pathPattern.test(path)));
+    const rule = this.failRules.find(
+      (r) =>
+        (r.method === undefined || r.method.toUpperCase() === method) &&
+        (typeof r.pathPattern === "string" ? path.includes(r.pathPattern) : r.pathPattern.test(path)),
+    );
     if (rule === undefined) return undefined;
     rule.count--;
     if (rule.count <= 0) this.failRules.splice(this.failRules.indexOf(rule), 1);

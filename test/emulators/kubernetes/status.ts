@@ -54,15 +54,30 @@ function details(name: string, resource: string, group: string): StatusDetails {
 }
 
 export function notFound(resource: string, name: string, group = ""): ApiError {
-  return new ApiError(404, "NotFound", `${qualified(resource, group)} "${name}" not found`, details(name, resource, group));
+  return new ApiError(
+    404,
+    "NotFound",
+    `${qualified(resource, group)} "${name}" not found`,
+    details(name, resource, group),
+  );
 }
 
 export function alreadyExists(resource: string, name: string, group = ""): ApiError {
-  return new ApiError(409, "AlreadyExists", `${qualified(resource, group)} "${name}" already exists`, details(name, resource, group));
+  return new ApiError(
+    409,
+    "AlreadyExists",
+    `${qualified(resource, group)} "${name}" already exists`,
+    details(name, resource, group),
+  );
 }
 
 export function conflict(resource: string, name: string, why: string, group = ""): ApiError {
-  return new ApiError(409, "Conflict", `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": ${why}`, details(name, resource, group));
+  return new ApiError(
+    409,
+    "Conflict",
+    `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": ${why}`,
+    details(name, resource, group),
+  );
 }
 
 export const OPTIMISTIC_LOCK_MESSAGE =
@@ -71,13 +86,23 @@ export const OPTIMISTIC_LOCK_MESSAGE =
 export interface FieldError {
   field: string;
   /** Cause type, e.g. FieldValueRequired. */
-  type: "FieldValueRequired" | "FieldValueInvalid" | "FieldValueForbidden" | "FieldValueTooLong" | "FieldValueNotSupported" | "FieldValueDuplicate";
+  type:
+    | "FieldValueRequired"
+    | "FieldValueInvalid"
+    | "FieldValueForbidden"
+    | "FieldValueTooLong"
+    | "FieldValueNotSupported"
+    | "FieldValueDuplicate";
   /** The rendered error after the field name, e.g. `Required value`. */
   detail: string;
 }
 
 export function required(field: string, detail?: string): FieldError {
-  return { field, type: "FieldValueRequired", detail: detail === undefined ? "Required value" : `Required value: ${detail}` };
+  return {
+    field,
+    type: "FieldValueRequired",
+    detail: detail === undefined ? "Required value" : `Required value: ${detail}`,
+  };
 }
 
 export function invalidValue(field: string, value: unknown, detail: string): FieldError {
@@ -93,14 +118,22 @@ export function tooLong(field: string, max: number): FieldError {
 }
 
 export function notSupported(field: string, value: unknown, allowed: string[]): FieldError {
-  return { field, type: "FieldValueNotSupported", detail: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => JSON.stringify(a)).join(", ")}` };
+  return {
+    field,
+    type: "FieldValueNotSupported",
+    detail: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => JSON.stringify(a)).join(", ")}`,
+  };
 }
 
 /** 422 Invalid; `kind` is the Kind (not the plural), `group` added as `Kind.group`. */
 export function invalid(kind: string, name: string, errors: FieldError[], group = ""): ApiError {
   const list = errors.map((e) => `${e.field}: ${e.detail}`);
   const rendered = list.length === 1 ? list[0] : `[${list.join(", ")}]`;
-  const d: StatusDetails = { name, kind, causes: errors.map((e) => ({ reason: e.type, message: e.detail, field: e.field })) };
+  const d: StatusDetails = {
+    name,
+    kind,
+    causes: errors.map((e) => ({ reason: e.type, message: e.detail, field: e.field })),
+  };
   if (group !== "") d.group = group;
   return new ApiError(422, "Invalid", `${qualified(kind, group)} "${name}" is invalid: ${rendered}`, d);
 }

@@ -59,7 +59,13 @@ export class Store {
     const stored = clone(object);
     stored.metadata.resourceVersion = String(++this.rv);
     this.objects.set(key, stored);
-    const event: ChangeEvent = { rv: this.rv, type: old === undefined ? "ADDED" : "MODIFIED", resource, namespace: ns, object: clone(stored) };
+    const event: ChangeEvent = {
+      rv: this.rv,
+      type: old === undefined ? "ADDED" : "MODIFIED",
+      resource,
+      namespace: ns,
+      object: clone(stored),
+    };
     if (old !== undefined) event.old = clone(old);
     this.record(event);
     return clone(stored);

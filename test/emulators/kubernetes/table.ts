@@ -13,10 +13,21 @@ export function toTable(r: ResourceDef, items: KubeObject[], metadata: Json, inc
     kind: "Table",
     apiVersion: "meta.k8s.io/v1",
     metadata,
-    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type, format: c.name === "Name" ? "name" : "", description: c.description, priority: c.priority ?? 0 })),
+    columnDefinitions: cols.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: c.name === "Name" ? "name" : "",
+      description: c.description,
+      priority: c.priority ?? 0,
+    })),
     rows: items.map((o) => ({
       cells: cols.map((c) => c.cell(o)),
-      object: includeObject === "Object" ? o : includeObject === "None" ? undefined : { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: o.metadata },
+      object:
+        includeObject === "Object"
+          ? o
+          : includeObject === "None"
+            ? undefined
+            : { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: o.metadata },
     })),
   };
 }

@@ -21,11 +21,19 @@ export interface StatusLike {
   reason?: string;
   message?: string;
   code?: number;
-  details?: { name?: string; kind?: string; group?: string; causes?: { reason?: string; field?: string; message?: string }[]; retryAfterSeconds?: number };
+  details?: {
+    name?: string;
+    kind?: string;
+    group?: string;
+    causes?: { reason?: string; field?: string; message?: string }[];
+    retryAfterSeconds?: number;
+  };
 }
 
 /** Awaits a rejected client call and returns the ApiException code and parsed Status body. */
-export async function apiError(p: Promise<unknown>): Promise<{ code: number; status: StatusLike; headers: Record<string, string> }> {
+export async function apiError(
+  p: Promise<unknown>,
+): Promise<{ code: number; status: StatusLike; headers: Record<string, string> }> {
   try {
     await p;
   } catch (err) {
@@ -38,7 +46,11 @@ export async function apiError(p: Promise<unknown>): Promise<{ code: number; sta
 }
 
 /** Polls until fn returns a truthy value (or throws after timeoutMs). */
-export async function eventually<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -51,15 +63,27 @@ export async function eventually<T>(fn: () => T | undefined | false | Promise<T 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Raw HTTP against the emulator (for garbage input the typed client would refuse to send). */
-export async function raw(emu: Pick<KubernetesEmulator, "url" | "adminToken">, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json: () => StatusLike }> {
-  const init: RequestInit = { method, headers: { Authorization: `Bearer ${emu.adminToken}`, "Content-Type": "application/json", ...headers } };
+export async function raw(
+  emu: Pick<KubernetesEmulator, "url" | "adminToken">,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; text: string; json: () => StatusLike }> {
+  const init: RequestInit = {
+    method,
+    headers: { Authorization: `Bearer ${emu.adminToken}`, "Content-Type": "application/json", ...headers },
+  };
   if (body !== undefined) init.body = body;
   const res = await fetch(`${emu.url}${path}`, init);
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as StatusLike };
 }
 
-export function podManifest(name: string, extra: { labels?: Record<string, string>; nodeName?: string; serviceAccountName?: string; volumes?: V1Volume[] } = {}): V1Pod {
+export function podManifest(
+  name: string,
+  extra: { labels?: Record<string, string>; nodeName?: string; serviceAccountName?: string; volumes?: V1Volume[] } = {},
+): V1Pod {
   const pod: V1Pod = {
     metadata: name.endsWith("-") ? { generateName: name } : { name },
     spec: { containers: [{ name: "app", image: "nginx:1.27" }] },

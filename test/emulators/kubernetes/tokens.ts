@@ -42,7 +42,10 @@ export class TokenSigner {
   sign(claims: ServiceAccountClaims): string {
     const header = b64url(JSON.stringify({ alg: "ES256", kid: this.#kid }));
     const payload = b64url(JSON.stringify(claims));
-    const signature = jwsSign("sha256", Buffer.from(`${header}.${payload}`), { key: this.#privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url");
+    const signature = jwsSign("sha256", Buffer.from(`${header}.${payload}`), {
+      key: this.#privateKey,
+      dsaEncoding: "ieee-p1363",
+    }).toString("base64url");
     return `${header}.${payload}.${signature}`;
   }
 
@@ -52,10 +55,20 @@ export class TokenSigner {
     if (parts.length !== 3) return undefined;
     const [header, payload, signature] = parts as [string, string, string];
     const given = Buffer.from(signature, "base64url");
-    if (given.length !== 64 || !jwsVerify("sha256", Buffer.from(`${header}.${payload}`), { key: this.#publicKey, dsaEncoding: "ieee-p1363" }, given)) return undefined;
+    if (
+      given.length !== 64 ||
+      !jwsVerify(
+        "sha256",
+        Buffer.from(`${header}.${payload}`),
+        { key: this.#publicKey, dsaEncoding: "ieee-p1363" },
+        given,
+      )
+    )
+      return undefined;
     try {
       const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as ServiceAccountClaims;
-      if (typeof claims.sub !== "string" || !Array.isArray(claims.aud) || claims["kubernetes.io"] === undefined) return undefined;
+      if (typeof claims.sub !== "string" || !Array.isArray(claims.aud) || claims["kubernetes.io"] === undefined)
+        return undefined;
       return claims;
     } catch {
       return undefined; // a payload that is not JSON is not one of our tokens

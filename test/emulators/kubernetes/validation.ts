@@ -7,19 +7,40 @@ const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
 export function validateName(name: string, field = "metadata.name"): FieldError[] {
   if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
-    return [invalidValue(field, name, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")];
+    return [
+      invalidValue(
+        field,
+        name,
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+      ),
+    ];
   }
   return [];
 }
 
 function validateLabels(labels: unknown): FieldError[] {
   if (labels === undefined || labels === null) return [];
-  if (typeof labels !== "object" || Array.isArray(labels)) return [invalidValue("metadata.labels", labels, "must be a map of strings")];
+  if (typeof labels !== "object" || Array.isArray(labels))
+    return [invalidValue("metadata.labels", labels, "must be a map of strings")];
   const errors: FieldError[] = [];
   for (const [k, v] of Object.entries(labels as Record<string, unknown>)) {
     const name = k.includes("/") ? k.slice(k.indexOf("/") + 1) : k;
-    if (name.length > 63 || !LABEL_NAME.test(name)) errors.push(invalidValue("metadata.labels", k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
-    if (typeof v !== "string" || (v !== "" && (v.length > 63 || !LABEL_NAME.test(v)))) errors.push(invalidValue("metadata.labels", v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+    if (name.length > 63 || !LABEL_NAME.test(name))
+      errors.push(
+        invalidValue(
+          "metadata.labels",
+          k,
+          "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+        ),
+      );
+    if (typeof v !== "string" || (v !== "" && (v.length > 63 || !LABEL_NAME.test(v))))
+      errors.push(
+        invalidValue(
+          "metadata.labels",
+          v,
+          "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+        ),
+      );
   }
   return errors;
 }
@@ -31,14 +52,24 @@ function validateOwnerReferences(obj: KubeObject): FieldError[] {
   const errors: FieldError[] = [];
   refs.forEach((ref, i) => {
     const f = `metadata.ownerReferences[${i}]`;
-    if (typeof ref.apiVersion !== "string" || ref.apiVersion === "") errors.push(invalidValue(`${f}.apiVersion`, ref.apiVersion ?? "", "version must not be empty"));
-    if (typeof ref.kind !== "string" || ref.kind === "") errors.push(invalidValue(`${f}.kind`, ref.kind ?? "", "kind must not be empty"));
-    if (typeof ref.name !== "string" || ref.name === "") errors.push(invalidValue(`${f}.name`, ref.name ?? "", "name must not be empty"));
-    if (typeof ref.uid !== "string" || ref.uid === "") errors.push(invalidValue(`${f}.uid`, ref.uid ?? "", "uid must not be empty"));
+    if (typeof ref.apiVersion !== "string" || ref.apiVersion === "")
+      errors.push(invalidValue(`${f}.apiVersion`, ref.apiVersion ?? "", "version must not be empty"));
+    if (typeof ref.kind !== "string" || ref.kind === "")
+      errors.push(invalidValue(`${f}.kind`, ref.kind ?? "", "kind must not be empty"));
+    if (typeof ref.name !== "string" || ref.name === "")
+      errors.push(invalidValue(`${f}.name`, ref.name ?? "", "name must not be empty"));
+    if (typeof ref.uid !== "string" || ref.uid === "")
+      errors.push(invalidValue(`${f}.uid`, ref.uid ?? "", "uid must not be empty"));
   });
   const controllers = refs.filter((r) => r.controller === true);
   if (controllers.length > 1) {
-    errors.push(invalidValue("metadata.ownerReferences", refs, `Only one reference can have Controller set to true. Found "true" in references for ${controllers.map((c) => `${c.kind}/${c.name}`).join(" and ")}`));
+    errors.push(
+      invalidValue(
+        "metadata.ownerReferences",
+        refs,
+        `Only one reference can have Controller set to true. Found "true" in references for ${controllers.map((c) => `${c.kind}/${c.name}`).join(" and ")}`,
+      ),
+    );
   }
   return errors;
 }
@@ -79,6 +110,7 @@ export function microTimeError(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === "string" && MICRO.test(value) && !Number.isNaN(Date.parse(value))) return null;
   const text = String(value);
-  const frac = /(\.\d*)?(Z|[+-]\d{2}:\d{2})?$/.exec(text.replace(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/, ""))?.[0] ?? text;
+  const frac =
+    /(\.\d*)?(Z|[+-]\d{2}:\d{2})?$/.exec(text.replace(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/, ""))?.[0] ?? text;
   return `parsing time ${JSON.stringify(text)} as "2006-01-02T15:04:05.000000Z07:00": cannot parse ${JSON.stringify(frac)} as ".000000"`;
 }

@@ -43,20 +43,31 @@ export function serveWatch(req: ApiRequest): void {
   const r = route.resource;
   if (route.name !== undefined) {
     const given = nameFromFieldSelector(req.query.get("fieldSelector"));
-    if (given !== undefined && given !== route.name) throw badRequest("fieldSelector metadata.name doesn't match requested name");
+    if (given !== undefined && given !== route.name)
+      throw badRequest("fieldSelector metadata.name doesn't match requested name");
     const existing = req.query.get("fieldSelector");
-    req.query.set("fieldSelector", existing !== null && existing !== "" ? `${existing},metadata.name=${route.name}` : `metadata.name=${route.name}`);
+    req.query.set(
+      "fieldSelector",
+      existing !== null && existing !== "" ? `${existing},metadata.name=${route.name}` : `metadata.name=${route.name}`,
+    );
   }
   const opts = readListOptions(req, true);
   const from = opts.resourceVersion === "" || opts.resourceVersion === "0" ? undefined : parseRv(opts.resourceVersion);
   const backlog = from === undefined ? [] : state.store.since(from);
-  res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked", "Cache-Control": "no-cache, private" });
+  res.writeHead(200, {
+    "Content-Type": "application/json",
+    "Transfer-Encoding": "chunked",
+    "Cache-Control": "no-cache, private",
+  });
   res.flushHeaders();
   const send = (ev: WireEvent): void => {
     res.write(`${JSON.stringify(ev)}\n`);
   };
   if (backlog === undefined) {
-    send({ type: "ERROR", object: expired(`too old resource version: ${from ?? 0} (${state.store.oldestWatchableRv()})`).status });
+    send({
+      type: "ERROR",
+      object: expired(`too old resource version: ${from ?? 0} (${state.store.oldestWatchableRv()})`).status,
+    });
     res.end();
     return;
   }
@@ -74,7 +85,8 @@ export function serveWatch(req: ApiRequest): void {
       else res.end();
     },
     bookmark: (): void => {
-      if (opts.allowWatchBookmarks && !finished) send({ type: "BOOKMARK", object: bookmarkObject(r, state.store.currentRv(), false) });
+      if (opts.allowWatchBookmarks && !finished)
+        send({ type: "BOOKMARK", object: bookmarkObject(r, state.store.currentRv(), false) });
     },
   };
   if (from === undefined || opts.sendInitialEvents === true) {
@@ -95,7 +107,8 @@ export function serveWatch(req: ApiRequest): void {
     if (wire !== undefined) send(wire);
   });
   state.watches.add(entry);
-  const timeoutMs = opts.timeoutSeconds !== undefined ? opts.timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000;
+  const timeoutMs =
+    opts.timeoutSeconds !== undefined ? opts.timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000;
   timers.push(setTimeout(() => entry.end(false), timeoutMs));
   if (opts.allowWatchBookmarks) {
     timers.push(setInterval(entry.bookmark, state.options.bookmarkIntervalMs));

@@ -117,7 +117,12 @@ export class PolicyStore {
       for (const rule of this.rules.get(name) ?? []) {
         const existing = merged.get(rule.pattern);
         if (existing) for (const c of rule.capabilities) existing.caps.add(c);
-        else merged.set(rule.pattern, { pattern: rule.pattern, regex: compile(rule.pattern), caps: new Set(rule.capabilities) });
+        else
+          merged.set(rule.pattern, {
+            pattern: rule.pattern,
+            regex: compile(rule.pattern),
+            caps: new Set(rule.capabilities),
+          });
       }
     }
     let best: Compiled | undefined = merged.get(path);

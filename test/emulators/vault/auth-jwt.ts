@@ -56,7 +56,9 @@ async function writeConfig(state: JwtState, d: Data): Promise<Reply> {
   const jwksUrl = optString(d, "jwks_url") ?? "";
   const discovery = optString(d, "oidc_discovery_url") ?? "";
   if ([pubkeys.length > 0, jwksUrl !== "", discovery !== ""].filter(Boolean).length !== 1) {
-    throw badRequest("exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs' or 'oidc_discovery_url' must be set");
+    throw badRequest(
+      "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs' or 'oidc_discovery_url' must be set",
+    );
   }
   if (discovery !== "") throw badRequest("error checking oidc discovery URL");
   for (const pem of pubkeys) {
@@ -66,10 +68,14 @@ async function writeConfig(state: JwtState, d: Data): Promise<Reply> {
       throw badRequest(`error parsing public key: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  if (jwksUrl !== "") await fetchJwks(jwksUrl).catch(() => Promise.reject(badRequest(`error checking jwks URL ${jwksUrl}`)));
+  if (jwksUrl !== "")
+    await fetchJwks(jwksUrl).catch(() => Promise.reject(badRequest(`error checking jwks URL ${jwksUrl}`)));
   state.config = {
-    jwt_validation_pubkeys: pubkeys, jwks_url: jwksUrl, bound_issuer: optString(d, "bound_issuer") ?? "",
-    default_role: optString(d, "default_role") ?? "", jwt_supported_algs: optStrings(d, "jwt_supported_algs") ?? [],
+    jwt_validation_pubkeys: pubkeys,
+    jwks_url: jwksUrl,
+    bound_issuer: optString(d, "bound_issuer") ?? "",
+    default_role: optString(d, "default_role") ?? "",
+    jwt_supported_algs: optStrings(d, "jwt_supported_algs") ?? [],
   };
   return emptyReply();
 }
@@ -96,8 +102,12 @@ function writeRole(state: JwtState, name: string, d: Data): Reply {
   if (roleType === "oidc" && role.allowed_redirect_uris.length === 0) {
     throw badRequest("'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.");
   }
-  const bounded = roleType === "oidc" ? 1 : role.bound_audiences.length + role.token_bound_cidrs.length + Object.keys(role.bound_claims).length;
-  if (bounded === 0 && role.bound_subject === "") throw badRequest("must have at least one bound constraint when creating/updating a role");
+  const bounded =
+    roleType === "oidc"
+      ? 1
+      : role.bound_audiences.length + role.token_bound_cidrs.length + Object.keys(role.bound_claims).length;
+  if (bounded === 0 && role.bound_subject === "")
+    throw badRequest("must have at least one bound constraint when creating/updating a role");
   state.roles.set(name, role);
   return emptyReply();
 }
@@ -107,7 +117,8 @@ function checkBoundClaims(bound: Record<string, unknown>, claims: Claims): void 
     if (!(claim in claims)) throw badRequest(`error validating claims: claim "${claim}" is missing`);
     const got = ([] as unknown[]).concat(claims[claim]).map(String);
     const allowed = ([] as unknown[]).concat(want).map(String);
-    if (!got.some((g) => allowed.includes(g))) throw badRequest(`error validating claims: claim "${claim}" does not match any associated bound claim values`);
+    if (!got.some((g) => allowed.includes(g)))
+      throw badRequest(`error validating claims: claim "${claim}" does not match any associated bound claim values`);
   }
 }
 
@@ -121,22 +132,32 @@ async function login(core: Core, state: JwtState, mountPath: string, req: VaultR
   if (role.role_type === "oidc") throw badRequest("role with oidc role_type is not allowed");
   const token = optString(req.data, "jwt") ?? "";
   if (token === "") throw badRequest("missing token");
-  if (role.token_bound_cidrs.length > 0 && !ipAllowed(req.remoteAddress, role.token_bound_cidrs)) throw new VaultHttpError(403, "permission denied");
+  if (role.token_bound_cidrs.length > 0 && !ipAllowed(req.remoteAddress, role.token_bound_cidrs))
+    throw new VaultHttpError(403, "permission denied");
   const jwks = config.jwks_url !== "";
   let claims: Claims;
   try {
-    const keys = jwks ? await fetchJwks(config.jwks_url) : config.jwt_validation_pubkeys.map((pem) => ({ kid: undefined, key: createPublicKey(pem) }));
+    const keys = jwks
+      ? await fetchJwks(config.jwks_url)
+      : config.jwt_validation_pubkeys.map((pem) => ({ kid: undefined, key: createPublicKey(pem) }));
     claims = validateJwt(token, keys, jwks, {
-      issuer: config.bound_issuer, subject: role.bound_subject, audiences: role.bound_audiences,
+      issuer: config.bound_issuer,
+      subject: role.bound_subject,
+      audiences: role.bound_audiences,
       algorithms: config.jwt_supported_algs.length > 0 ? config.jwt_supported_algs : DEFAULT_ALGS,
-      expirationLeeway: role.expiration_leeway, notBeforeLeeway: role.not_before_leeway, clockSkewLeeway: role.clock_skew_leeway,
+      expirationLeeway: role.expiration_leeway,
+      notBeforeLeeway: role.not_before_leeway,
+      clockSkewLeeway: role.clock_skew_leeway,
       nowMs: core.clock.now(),
     });
   } catch (err) {
     throw badRequest(`error validating token: ${err instanceof Error ? err.message : String(err)}`);
   }
   const aud = claims.aud;
-  if (role.bound_audiences.length === 0 && ((Array.isArray(aud) && aud.length > 0) || (typeof aud === "string" && aud !== ""))) {
+  if (
+    role.bound_audiences.length === 0 &&
+    ((Array.isArray(aud) && aud.length > 0) || (typeof aud === "string" && aud !== ""))
+  ) {
     throw badRequest("audience claim found in JWT but no audiences bound to the role");
   }
   const user = claims[role.user_claim];
@@ -144,7 +165,8 @@ async function login(core: Core, state: JwtState, mountPath: string, req: VaultR
   if (typeof user !== "string") throw badRequest(`claim "${role.user_claim}" could not be converted to string`);
   checkBoundClaims(role.bound_claims, claims);
   const meta: Record<string, string> = { role: roleName };
-  for (const [claim, key] of Object.entries(role.claim_mappings)) if (typeof claims[claim] === "string") meta[key] = claims[claim] as string;
+  for (const [claim, key] of Object.entries(role.claim_mappings))
+    if (typeof claims[claim] === "string") meta[key] = claims[claim] as string;
   return issueLoginToken(core, { mountPath, mountType: TYPE, roleName, params: role, displayName: user, meta });
 }
 
@@ -162,7 +184,11 @@ export function jwtMount(core: Core, mountPath: string): Mount {
       return { defaultTtl: role.token_ttl || SYSTEM_DEFAULT_TTL, maxTtl: role.token_max_ttl || SYSTEM_MAX_TTL };
     },
     routes: [
-      { pattern: new RegExp(`${base}login$`), unauthenticated: true, ops: { update: (req) => login(core, state, mountPath, req) } },
+      {
+        pattern: new RegExp(`${base}login$`),
+        unauthenticated: true,
+        ops: { update: (req) => login(core, state, mountPath, req) },
+      },
       {
         pattern: new RegExp(`${base}config$`),
         ops: {

@@ -44,7 +44,9 @@ function writeRole(state: KubernetesState, name: string, d: Data): Reply {
   const namespaces = optStrings(d, "bound_service_account_namespaces") ?? old?.bound_service_account_namespaces ?? [];
   if (names.length === 0) throw badRequest(`"bound_service_account_names" can not be empty`);
   if (namespaces.length === 0) {
-    throw badRequest(`"bound_service_account_namespaces" can not be empty if "bound_service_account_namespace_selector" is not set`);
+    throw badRequest(
+      `"bound_service_account_namespaces" can not be empty if "bound_service_account_namespace_selector" is not set`,
+    );
   }
   if ((names.length > 1 && names.includes("*")) || (namespaces.length > 1 && namespaces.includes("*"))) {
     throw badRequest(`can not mix "*" with values`);
@@ -84,8 +86,15 @@ export function kubernetesMount(core: Core, mountPath: string, state: Kubernetes
       return { defaultTtl: role.token_ttl || SYSTEM_DEFAULT_TTL, maxTtl: role.token_max_ttl || SYSTEM_MAX_TTL };
     },
     routes: [
-      { pattern: new RegExp(`${base}login$`), unauthenticated: true, ops: { update: (req) => kubernetesLogin(core, state, mountPath, req) } },
-      { pattern: new RegExp(`${base}config$`), ops: { update: (req) => writeConfig(state, req.data), read: () => readConfig(state) } },
+      {
+        pattern: new RegExp(`${base}login$`),
+        unauthenticated: true,
+        ops: { update: (req) => kubernetesLogin(core, state, mountPath, req) },
+      },
+      {
+        pattern: new RegExp(`${base}config$`),
+        ops: { update: (req) => writeConfig(state, req.data), read: () => readConfig(state) },
+      },
       {
         pattern: new RegExp(`${base}role\\/?$`),
         ops: {

@@ -29,7 +29,10 @@ function authInfo(mount: Mount, path: string) {
     options: null,
     seal_wrap: false,
     type: mount.type,
-    uuid: `00000000-0000-0000-0000-${(mount.accessor ?? mount.type).replace(/[^0-9a-f]/g, "0").padEnd(12, "0").slice(-12)}`,
+    uuid: `00000000-0000-0000-0000-${(mount.accessor ?? mount.type)
+      .replace(/[^0-9a-f]/g, "0")
+      .padEnd(12, "0")
+      .slice(-12)}`,
   };
 }
 
@@ -42,7 +45,8 @@ function authTable(core: Core) {
 function enable(core: Core, path: string, type: string, description: string): void {
   const full = `auth/${path}`;
   const clash = core.mounts.find((m) => m.path.startsWith(full) || full.startsWith(m.path));
-  if (clash) throw badRequest(`path is already in use at ${clash.path.startsWith("auth/") ? clash.path.slice(5) : clash.path}`);
+  if (clash)
+    throw badRequest(`path is already in use at ${clash.path.startsWith("auth/") ? clash.path.slice(5) : clash.path}`);
   let mount: Mount;
   if (type === "kubernetes") mount = kubernetesMount(core, path, new KubernetesState(core.kubernetes.reviews));
   else if (type === "jwt" || type === "oidc") mount = { ...jwtMount(core, path), type };
@@ -61,7 +65,10 @@ function disable(core: Core, path: string): void {
 export function authMountRoutes(core: Core): Route[] {
   const pathOf = (m: RegExpExecArray) => `${(m[1] ?? "").replace(/\/+$/, "")}/`;
   return [
-    { pattern: /^sys\/auth$/, ops: { read: () => logical({ data: authTable(core), mountType: "system", extra: authTable(core) }) } },
+    {
+      pattern: /^sys\/auth$/,
+      ops: { read: () => logical({ data: authTable(core), mountType: "system", extra: authTable(core) }) },
+    },
     {
       pattern: /^sys\/auth\/(.+)$/,
       sudo: true,

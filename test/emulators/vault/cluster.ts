@@ -3,7 +3,10 @@ import { memberOf, startVaultEmulator, type VaultEmulator, type VaultEmulatorOpt
 import { HaCluster } from "./ha.ts";
 import { createVaultTlsCa } from "./tls.ts";
 
-export interface VaultClusterOptions extends Omit<VaultEmulatorOptions, "keysFrom" | "standby" | "port" | "initialized" | "haWith" | "raft"> {
+export interface VaultClusterOptions extends Omit<
+  VaultEmulatorOptions,
+  "keysFrom" | "standby" | "port" | "initialized" | "haWith" | "raft"
+> {
   /**
    * One HA cluster: shared storage, one active node elected among the unsealed ones, standbys
    * forwarding to it. Default false: independent storages, replica 0 active, standbys only answer

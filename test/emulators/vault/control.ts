@@ -96,7 +96,8 @@ export function createControl(core: Core, faults: Faults, http: HttpServer, log:
     stepDown: () => core.ha?.stepDown(),
     setExpirationLag: (ms) => void (core.leases.lagMs = ms),
     addLatency: (ms) => void (faults.latencyMs = ms),
-    failNext: (pattern, count, status, message) => void faults.failures.push({ pattern, remaining: count, status, message }),
+    failNext: (pattern, count, status, message) =>
+      void faults.failures.push({ pattern, remaining: count, status, message }),
     clearFaults: () => {
       faults.failures.length = 0;
       faults.latencyMs = 0;
@@ -106,16 +107,32 @@ export function createControl(core: Core, faults: Faults, http: HttpServer, log:
     refuseConnections: (count) => void (faults.refuseNext = count),
     leases: () =>
       core.leases.all().map((l) => ({
-        id: l.id, tokenAccessor: l.accessor, issueTime: new Date(l.issueTime), expireTime: new Date(l.expireAt),
-        lastRenewal: l.lastRenewal === null ? null : new Date(l.lastRenewal), renewable: l.renewable,
-        revoked: l.revokedAt !== null, revokeQueuedAt: l.queuedAt === null ? null : new Date(l.queuedAt), revokedAt: l.revokedAt === null ? null : new Date(l.revokedAt), revokeError: l.revokeError,
+        id: l.id,
+        tokenAccessor: l.accessor,
+        issueTime: new Date(l.issueTime),
+        expireTime: new Date(l.expireAt),
+        lastRenewal: l.lastRenewal === null ? null : new Date(l.lastRenewal),
+        renewable: l.renewable,
+        revoked: l.revokedAt !== null,
+        revokeQueuedAt: l.queuedAt === null ? null : new Date(l.queuedAt),
+        revokedAt: l.revokedAt === null ? null : new Date(l.revokedAt),
+        revokeError: l.revokeError,
       })),
     tokens: () => {
       const all = core.tokens.all();
       return all.map((t) => ({
-        id: t.id, type: t.type, accessor: t.accessor, policies: t.policies, displayName: t.displayName, path: t.path, meta: t.meta,
-        issueTime: new Date(t.issueTime), expireTime: t.expireAt === null ? null : new Date(t.expireAt),
-        renewable: t.renewable, orphan: t.orphan, role: t.role,
+        id: t.id,
+        type: t.type,
+        accessor: t.accessor,
+        policies: t.policies,
+        displayName: t.displayName,
+        path: t.path,
+        meta: t.meta,
+        issueTime: new Date(t.issueTime),
+        expireTime: t.expireAt === null ? null : new Date(t.expireAt),
+        renewable: t.renewable,
+        orphan: t.orphan,
+        role: t.role,
         parentAccessor: all.find((p) => p.id === t.parent)?.accessor ?? null,
         revoked: core.tokens.get(t.id) === undefined,
       }));

@@ -31,7 +31,8 @@ async function writeConfig(core: Core, req: VaultRequest, name: string): Promise
   const old = core.database.connections.get(name);
   const plugin = optString(d, "plugin_name") ?? old?.plugin_name ?? "";
   if (plugin === "") throw badRequest("empty plugin name");
-  if (plugin !== PLUGIN) throw badRequest(`error creating database object: invalid database version: plugin "${plugin}" not found`);
+  if (plugin !== PLUGIN)
+    throw badRequest(`error creating database object: invalid database version: plugin "${plugin}" not found`);
   const url = optString(d, "connection_url") ?? old?.connection_url ?? "";
   if (url === "") throw badRequest("error creating database object: connection_url cannot be empty");
   const conn: DbConnection = {
@@ -42,7 +43,11 @@ async function writeConfig(core: Core, req: VaultRequest, name: string): Promise
     password: optString(d, "password") ?? old?.password ?? "",
     allowed_roles: optStrings(d, "allowed_roles") ?? old?.allowed_roles ?? [],
     verify_connection: optBool(d, "verify_connection") ?? true,
-    pool: openPool(url, optString(d, "username") ?? old?.username ?? "", optString(d, "password") ?? old?.password ?? ""),
+    pool: openPool(
+      url,
+      optString(d, "username") ?? old?.username ?? "",
+      optString(d, "password") ?? old?.password ?? "",
+    ),
   };
   if (conn.verify_connection) {
     try {
@@ -115,7 +120,8 @@ async function creds(core: Core, req: VaultRequest, roleName: string): Promise<R
     backend: {
       renew: async (expireAt) => {
         const r = current();
-        const stmts = r.renew_statements.length > 0 ? r.renew_statements : [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';`];
+        const stmts =
+          r.renew_statements.length > 0 ? r.renew_statements : [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';`];
         const exp = pgExpiration(expireAt + EXPIRY_BUFFER_MS);
         await runInTransaction(poolOf(), renderQueries(stmts, { name: username, username, expiration: exp }));
       },
@@ -151,8 +157,12 @@ export function databaseRoutes(core: Core): Route[] {
           const c = db.connections.get(m[1] ?? "");
           if (!c) throw emptyError(404);
           const data = {
-            allowed_roles: c.allowed_roles, connection_details: { connection_url: c.connection_url, username: c.username },
-            password_policy: "", plugin_name: c.plugin_name, plugin_version: "", root_credentials_rotate_statements: [],
+            allowed_roles: c.allowed_roles,
+            connection_details: { connection_url: c.connection_url, username: c.username },
+            password_policy: "",
+            plugin_name: c.plugin_name,
+            plugin_version: "",
+            root_credentials_rotate_statements: [],
             verify_connection: c.verify_connection,
           };
           return logical({ data, mountType: MOUNT });

@@ -63,7 +63,10 @@ export async function defaultRevoke(pool: pg.Pool, username: string): Promise<vo
     const stmts: string[] = [];
     for (const row of schemas.rows) {
       const s = client.escapeIdentifier(row.table_schema);
-      stmts.push(`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA ${s} FROM ${u}`, `REVOKE USAGE ON SCHEMA ${s} FROM ${u}`);
+      stmts.push(
+        `REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA ${s} FROM ${u}`,
+        `REVOKE USAGE ON SCHEMA ${s} FROM ${u}`,
+      );
     }
     stmts.push(
       `REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM ${u}`,

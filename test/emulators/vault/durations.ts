@@ -1,6 +1,6 @@
 /** Durations (Vault's TypeDurationSecond parsing, Go-style printing) and timestamps. */
 
-const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
+const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
 
 /** Parses seconds (number or numeric string) or a Go duration string; returns whole seconds or null. */
 export function parseDurationSeconds(value: unknown): number | null {

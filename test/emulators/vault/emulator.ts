@@ -93,7 +93,13 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
     url: http.url,
     handle: async (raw) => {
       const reply = await handleRequest(core, raw);
-      log.push({ method: raw.method, path: new URL(raw.url, "http://x").pathname.replace(/^\/v1\//, ""), status: reply.status, at: Date.now(), forwarded: true });
+      log.push({
+        method: raw.method,
+        path: new URL(raw.url, "http://x").pathname.replace(/^\/v1\//, ""),
+        status: reply.status,
+        at: Date.now(),
+        forwarded: true,
+      });
       return reply;
     },
   };

@@ -45,7 +45,11 @@ export function optDuration(d: Data, key: string): number | undefined {
 export function optStrings(d: Data, key: string): string[] | undefined {
   const v = d[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v === "string") return v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (typeof v === "string")
+    return v
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
   if (Array.isArray(v) && v.every((x) => typeof x === "string" || typeof x === "number")) {
     return v.map((x) => String(x).trim()).filter((s) => s !== "");
   }

@@ -52,7 +52,10 @@ export class HaCluster {
     this.members.push(member);
     clusters.set(member.core, this);
     member.core.ha = this.#view(member);
-    this.#unsubscribe.set(member, member.core.seal.onChange(() => this.update()));
+    this.#unsubscribe.set(
+      member,
+      member.core.seal.onChange(() => this.update()),
+    );
     this.update();
   }
 
@@ -99,7 +102,10 @@ export class HaCluster {
     const candidates = this.members.filter((m) => !m.core.seal.sealed);
     if (candidates.length === 0) return;
     const readyAt = (m: ClusterMember) =>
-      Math.max(Math.max(this.#unsealedAt.get(m) ?? now, this.#vacantSince) + this.electionDelayMs, this.#noRegrabUntil.get(m) ?? 0);
+      Math.max(
+        Math.max(this.#unsealedAt.get(m) ?? now, this.#vacantSince) + this.electionDelayMs,
+        this.#noRegrabUntil.get(m) ?? 0,
+      );
     const ready = candidates.find((m) => readyAt(m) <= now);
     if (ready) return this.#setLeader(ready);
     this.#election = setTimeout(() => this.update(), Math.min(...candidates.map(readyAt)) - now);

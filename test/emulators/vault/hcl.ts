@@ -8,7 +8,18 @@ export interface PathRule {
   capabilities: string[];
 }
 
-const VALID_CAPS = new Set(["create", "read", "update", "delete", "list", "sudo", "deny", "patch", "subscribe", "recover"]);
+const VALID_CAPS = new Set([
+  "create",
+  "read",
+  "update",
+  "delete",
+  "list",
+  "sudo",
+  "deny",
+  "patch",
+  "subscribe",
+  "recover",
+]);
 const LEGACY: Record<string, string[]> = {
   deny: ["deny"],
   read: ["read", "list"],
@@ -20,7 +31,8 @@ type Tok = { kind: "str" | "ident" | "num" | "punct"; value: string; line: numbe
 
 function tokenize(text: string): Tok[] {
   const out: Tok[] = [];
-  const re = /\s+|#[^\n]*|\/\/[^\n]*|\/\*[\s\S]*?\*\/|"((?:[^"\\\n]|\\.)*)"|([A-Za-z_][A-Za-z0-9_-]*)|(-?\d+(?:\.\d+)?)|([{}[\]=,])/y;
+  const re =
+    /\s+|#[^\n]*|\/\/[^\n]*|\/\*[\s\S]*?\*\/|"((?:[^"\\\n]|\\.)*)"|([A-Za-z_][A-Za-z0-9_-]*)|(-?\d+(?:\.\d+)?)|([{}[\]=,])/y;
   let line = 1;
   while (re.lastIndex < text.length) {
     const start = re.lastIndex;

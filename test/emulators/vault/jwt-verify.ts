@@ -34,12 +34,19 @@ function parse(token: string): Parsed {
   const parts = token.split(".");
   if (parts.length !== 3) throw new Error("error verifying token signature: malformed token");
   try {
-    const header = JSON.parse(Buffer.from(parts[0] as string, "base64url").toString("utf8")) as { alg?: unknown; kid?: unknown };
+    const header = JSON.parse(Buffer.from(parts[0] as string, "base64url").toString("utf8")) as {
+      alg?: unknown;
+      kid?: unknown;
+    };
     const claims = JSON.parse(Buffer.from(parts[1] as string, "base64url").toString("utf8")) as unknown;
-    if (typeof header.alg !== "string" || typeof claims !== "object" || claims === null || Array.isArray(claims)) throw new Error("shape");
+    if (typeof header.alg !== "string" || typeof claims !== "object" || claims === null || Array.isArray(claims))
+      throw new Error("shape");
     return {
-      alg: header.alg, kid: typeof header.kid === "string" ? header.kid : undefined,
-      signed: Buffer.from(`${parts[0]}.${parts[1]}`), signature: Buffer.from(parts[2] as string, "base64url"), claims: claims as Claims,
+      alg: header.alg,
+      kid: typeof header.kid === "string" ? header.kid : undefined,
+      signed: Buffer.from(`${parts[0]}.${parts[1]}`),
+      signature: Buffer.from(parts[2] as string, "base64url"),
+      claims: claims as Claims,
     };
   } catch {
     throw new Error("error verifying token signature: malformed token");
@@ -51,7 +58,13 @@ function verifies(p: Parsed, key: KeyObject): boolean {
   const hash = `sha${bits}`;
   try {
     if (p.alg.startsWith("RS")) return verify(hash, p.signed, key, p.signature);
-    if (p.alg.startsWith("PS")) return verify(hash, p.signed, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 }, p.signature);
+    if (p.alg.startsWith("PS"))
+      return verify(
+        hash,
+        p.signed,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 },
+        p.signature,
+      );
     if (p.alg.startsWith("ES")) return verify(hash, p.signed, { key, dsaEncoding: "ieee-p1363" }, p.signature);
     if (p.alg === "EdDSA") return verify(null, p.signed, key, p.signature);
   } catch {
@@ -64,7 +77,10 @@ function verifies(p: Parsed, key: KeyObject): boolean {
 export function jwksKeys(doc: unknown): { kid: string | undefined; key: KeyObject }[] {
   const keys = (doc as { keys?: unknown }).keys;
   if (!Array.isArray(keys)) throw new Error("not a JWKS document");
-  return keys.map((jwk: JsonWebKey & { kid?: string }) => ({ kid: jwk.kid, key: createPublicKey({ key: jwk, format: "jwk" }) }));
+  return keys.map((jwk: JsonWebKey & { kid?: string }) => ({
+    kid: jwk.kid,
+    key: createPublicKey({ key: jwk, format: "jwk" }),
+  }));
 }
 
 function seconds(v: unknown): number {
@@ -79,7 +95,8 @@ function checkTimes(claims: Claims, e: Expected): void {
   const iat = seconds(claims.iat);
   let exp = seconds(claims.exp);
   let nbf = seconds(claims.nbf);
-  if (iat === 0 && exp === 0 && nbf === 0) throw new Error("no issued at (iat), not before (nbf), or expiration time (exp) claims in token");
+  if (iat === 0 && exp === 0 && nbf === 0)
+    throw new Error("no issued at (iat), not before (nbf), or expiration time (exp) claims in token");
   if (exp === 0) exp = Math.max(iat, nbf) + leeway(e.expirationLeeway, 150);
   if (nbf === 0) nbf = iat !== 0 ? iat : exp - leeway(e.notBeforeLeeway, 150);
   const skew = leeway(e.clockSkewLeeway, 60);
@@ -90,13 +107,21 @@ function checkTimes(claims: Claims, e: Expected): void {
 }
 
 /** Validates `token` against `keys` (kid-matched first when the key has a kid) and the expectations. */
-export function validateJwt(token: string, keys: { kid: string | undefined; key: KeyObject }[], jwks: boolean, e: Expected): Claims {
+export function validateJwt(
+  token: string,
+  keys: { kid: string | undefined; key: KeyObject }[],
+  jwks: boolean,
+  e: Expected,
+): Claims {
   const p = parse(token);
   const candidates = jwks && p.kid !== undefined ? keys.filter((k) => k.kid === p.kid) : keys;
   if (!candidates.some((k) => verifies(p, k.key))) {
-    throw new Error(`error verifying token signature: ${jwks ? "failed to verify id token signature" : "no known key successfully validated the token signature"}`);
+    throw new Error(
+      `error verifying token signature: ${jwks ? "failed to verify id token signature" : "no known key successfully validated the token signature"}`,
+    );
   }
-  if (!e.algorithms.includes(p.alg)) throw new Error("invalid algorithm (alg) header parameter: token signed with unexpected algorithm");
+  if (!e.algorithms.includes(p.alg))
+    throw new Error("invalid algorithm (alg) header parameter: token signed with unexpected algorithm");
   const c = p.claims;
   if (e.issuer !== "" && c.iss !== e.issuer) throw new Error("invalid issuer (iss) claim");
   if (e.subject !== "" && c.sub !== e.subject) throw new Error("invalid subject (sub) claim");

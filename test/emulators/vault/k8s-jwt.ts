@@ -16,7 +16,9 @@ export interface ServiceAccountClaims {
 function decodePart(part: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -45,7 +47,11 @@ export function parseServiceAccountJwt(jwt: string): ServiceAccountClaims | null
     namespace: str(k8s.namespace) || str(claims["kubernetes.io/serviceaccount/namespace"]),
     uid: str(sa.uid) || str(claims["kubernetes.io/serviceaccount/service-account.uid"]),
     secretName: str(claims["kubernetes.io/serviceaccount/secret.name"]),
-    aud: Array.isArray(aud) ? aud.filter((a): a is string => typeof a === "string") : typeof aud === "string" ? [aud] : [],
+    aud: Array.isArray(aud)
+      ? aud.filter((a): a is string => typeof a === "string")
+      : typeof aud === "string"
+        ? [aud]
+        : [],
     exp: num(claims.exp),
     nbf: num(claims.nbf),
     iat: num(claims.iat),

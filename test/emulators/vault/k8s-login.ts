@@ -16,7 +16,12 @@ import type { Reply, VaultRequest } from "./types.ts";
 const denied = (text = "permission denied") => new VaultHttpError(403, text);
 const LEEWAY_S = 60;
 
-export async function kubernetesLogin(core: Core, state: KubernetesState, mountPath: string, req: VaultRequest): Promise<Reply> {
+export async function kubernetesLogin(
+  core: Core,
+  state: KubernetesState,
+  mountPath: string,
+  req: VaultRequest,
+): Promise<Reply> {
   const roleName = optString(req.data, "role") ?? "";
   const jwt = optString(req.data, "jwt") ?? "";
   if (roleName === "") throw badRequest("missing role");
@@ -32,9 +37,12 @@ export async function kubernetesLogin(core: Core, state: KubernetesState, mountP
   if (role.audience !== "" && !sa.aud.includes(role.audience)) {
     throw denied("invalid audience (aud) claim: audience claim does not match any expected audience");
   }
-  if (sa.exp !== undefined && sa.exp + LEEWAY_S < now) throw denied("invalid expiration time (exp) claim: token is expired");
-  if (sa.nbf !== undefined && sa.nbf - LEEWAY_S > now) throw denied("invalid not before (nbf) claim: token not yet valid");
-  if (sa.iat !== undefined && sa.iat - LEEWAY_S > now) throw denied("invalid issued at (iat) claim: token issued in the future");
+  if (sa.exp !== undefined && sa.exp + LEEWAY_S < now)
+    throw denied("invalid expiration time (exp) claim: token is expired");
+  if (sa.nbf !== undefined && sa.nbf - LEEWAY_S > now)
+    throw denied("invalid not before (nbf) claim: token not yet valid");
+  if (sa.iat !== undefined && sa.iat - LEEWAY_S > now)
+    throw denied("invalid issued at (iat) claim: token issued in the future");
   if (!globMatch(role.bound_service_account_names, sa.name)) throw denied("service account name not authorized");
   if (!globMatch(role.bound_service_account_namespaces, sa.namespace)) throw denied("namespace not authorized");
   if (sa.uid === "") throw new VaultHttpError(500, "could not parse UID from claims");

@@ -22,7 +22,14 @@ export class KvStore {
   write(path: string, data: Record<string, unknown>, now: number): { entry: KvEntry; version: number } {
     let entry = this.entries.get(path);
     if (!entry) {
-      entry = { versions: new Map(), currentVersion: 0, oldestVersion: 0, createdTime: now, updatedTime: now, customMetadata: null };
+      entry = {
+        versions: new Map(),
+        currentVersion: 0,
+        oldestVersion: 0,
+        createdTime: now,
+        updatedTime: now,
+        customMetadata: null,
+      };
       this.entries.set(path, entry);
     }
     const version = entry.currentVersion + 1;

@@ -32,7 +32,7 @@ export function kvRoutes(core: Core): Route[] {
   const read = (req: VaultRequest, m: RegExpExecArray): Reply => {
     const entry = kv.entries.get(m[1] ?? "");
     const wanted = optInt(req.data, "version") ?? 0;
-    const version = wanted === 0 ? entry?.currentVersion ?? 0 : wanted;
+    const version = wanted === 0 ? (entry?.currentVersion ?? 0) : wanted;
     const v = entry?.versions.get(version);
     if (!entry || !v) throw emptyError(404);
     const meta = versionMeta(v, version, entry);
@@ -46,7 +46,8 @@ export function kvRoutes(core: Core): Route[] {
     const path = m[1] ?? "";
     const cas = optInt(optObject(req.data, "options") ?? {}, "cas");
     const current = kv.entries.get(path)?.currentVersion ?? 0;
-    if (cas !== undefined && cas !== current) throw badRequest("check-and-set parameter did not match the current version");
+    if (cas !== undefined && cas !== current)
+      throw badRequest("check-and-set parameter did not match the current version");
     const { entry, version } = kv.write(path, data, core.clock.now());
     const v = entry.versions.get(version) as KvVersion;
     const { created_time, custom_metadata, deletion_time, destroyed } = versionMeta(v, version, entry);
@@ -66,12 +67,22 @@ export function kvRoutes(core: Core): Route[] {
     if (!entry) throw emptyError(404);
     const versions: Record<string, unknown> = {};
     for (const [n, v] of entry.versions) {
-      versions[String(n)] = { created_time: rfc3339(v.createdTime), deletion_time: v.deletionTime === null ? "" : rfc3339(v.deletionTime), destroyed: v.destroyed };
+      versions[String(n)] = {
+        created_time: rfc3339(v.createdTime),
+        deletion_time: v.deletionTime === null ? "" : rfc3339(v.deletionTime),
+        destroyed: v.destroyed,
+      };
     }
     const data = {
-      cas_required: false, created_time: rfc3339(entry.createdTime), current_version: entry.currentVersion,
-      custom_metadata: entry.customMetadata, delete_version_after: "0s", max_versions: 0,
-      oldest_version: entry.oldestVersion, updated_time: rfc3339(entry.updatedTime), versions,
+      cas_required: false,
+      created_time: rfc3339(entry.createdTime),
+      current_version: entry.currentVersion,
+      custom_metadata: entry.customMetadata,
+      delete_version_after: "0s",
+      max_versions: 0,
+      oldest_version: entry.oldestVersion,
+      updated_time: rfc3339(entry.updatedTime),
+      versions,
     };
     return logical({ data, mountType: MOUNT });
   };
@@ -92,8 +103,14 @@ export function kvRoutes(core: Core): Route[] {
         },
       },
     },
-    { pattern: /^secret\/delete\/(.+)$/, ops: { update: (req, m) => mark(versionsOf(req), m[1] ?? "", (v) => (v.deletionTime = now())) } },
-    { pattern: /^secret\/undelete\/(.+)$/, ops: { update: (req, m) => mark(versionsOf(req), m[1] ?? "", (v) => (v.deletionTime = null)) } },
+    {
+      pattern: /^secret\/delete\/(.+)$/,
+      ops: { update: (req, m) => mark(versionsOf(req), m[1] ?? "", (v) => (v.deletionTime = now())) },
+    },
+    {
+      pattern: /^secret\/undelete\/(.+)$/,
+      ops: { update: (req, m) => mark(versionsOf(req), m[1] ?? "", (v) => (v.deletionTime = null)) },
+    },
     {
       pattern: /^secret\/destroy\/(.+)$/,
       ops: { update: (req, m) => mark(versionsOf(req), m[1] ?? "", (v) => ((v.destroyed = true), (v.data = null))) },

@@ -33,15 +33,17 @@ export function leaseRoutes(core: Core): Route[] {
     await core.leases.revoke(id);
     return emptyReply();
   };
-  const revokePrefix = (force: boolean) => async (req: VaultRequest, m: RegExpExecArray): Promise<Reply> => {
-    const prefix = m[1] ?? "";
-    if (!force && optBool(req.data, "sync") === false) {
-      for (const e of core.leases.matchPrefix(prefix)) core.leases.lazyRevoke(e.id);
-      return emptyReply(202);
-    }
-    await core.leases.revokePrefix(prefix, force);
-    return emptyReply();
-  };
+  const revokePrefix =
+    (force: boolean) =>
+    async (req: VaultRequest, m: RegExpExecArray): Promise<Reply> => {
+      const prefix = m[1] ?? "";
+      if (!force && optBool(req.data, "sync") === false) {
+        for (const e of core.leases.matchPrefix(prefix)) core.leases.lazyRevoke(e.id);
+        return emptyReply(202);
+      }
+      await core.leases.revokePrefix(prefix, force);
+      return emptyReply();
+    };
   const lookup = (req: VaultRequest): Reply => {
     const id = leaseIdOf(req, undefined);
     const entry = core.leases.get(id);

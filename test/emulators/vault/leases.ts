@@ -216,7 +216,9 @@ export class LeaseManager {
 
   /** Waits for every revocation now in flight. */
   async settle(): Promise<void> {
-    const pending = this.all().map((e) => e.pending).filter((p): p is Promise<void> => p !== null);
+    const pending = this.all()
+      .map((e) => e.pending)
+      .filter((p): p is Promise<void> => p !== null);
     await Promise.allSettled(pending);
   }
 

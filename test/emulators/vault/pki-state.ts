@@ -44,8 +44,15 @@ export class PkiState {
     const key = generateKey("rsa", 2048);
     const notAfter = now + ttlSeconds * 1000;
     const cert = buildCertificate({
-      subjectCn: commonName, issuerCn: commonName, publicKey: key.publicKey, signer: key,
-      notBefore: now - 30_000, notAfter, isCa: true, dnsNames: [], ipSans: [],
+      subjectCn: commonName,
+      issuerCn: commonName,
+      publicKey: key.publicKey,
+      signer: key,
+      notBefore: now - 30_000,
+      notAfter,
+      isCa: true,
+      dnsNames: [],
+      ipSans: [],
     });
     this.#ca = { key, cert, commonName, notAfter };
     return this.#ca;

@@ -39,7 +39,8 @@ function nameAllowed(role: PkiRole, name: string): boolean {
   if (role.allow_localhost && (name === "localhost" || name === "localdomain")) return true;
   return role.allowed_domains.some((domain) => {
     if (name === domain) return role.allow_bare_domains;
-    if (domain.startsWith("*.")) return name.endsWith(domain.slice(1)) && !name.slice(0, -domain.length + 1).includes(".");
+    if (domain.startsWith("*."))
+      return name.endsWith(domain.slice(1)) && !name.slice(0, -domain.length + 1).includes(".");
     return role.allow_subdomains && name.endsWith(`.${domain}`) && /^[a-z0-9*]([-a-z0-9.]*)$/i.test(name);
   });
 }
@@ -47,15 +48,21 @@ function nameAllowed(role: PkiRole, name: string): boolean {
 function issue(core: Core, req: VaultRequest, roleName: string): Reply {
   const role = core.pki.roles.get(roleName);
   if (!role) throw badRequest(`unknown role: ${roleName}`);
-  if (role.key_type === "any") throw badRequest('role key type "any" not allowed for issuing certificates, only signing');
+  if (role.key_type === "any")
+    throw badRequest('role key type "any" not allowed for issuing certificates, only signing');
   const d = req.data;
   const cn = optString(d, "common_name") ?? "";
-  if (cn === "") throw badRequest("the common_name field is required, or must be provided in a CSR with \"use_csr_common_name\" set to true, unless \"require_cn\" is set to false");
+  if (cn === "")
+    throw badRequest(
+      'the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false',
+    );
   if (!nameAllowed(role, cn)) throw badRequest(`common name ${cn} not allowed by this role`);
   const alt = optStrings(d, "alt_names") ?? [];
-  for (const n of alt) if (!nameAllowed(role, n)) throw badRequest(`subject alternate name ${n} not allowed by this role`);
+  for (const n of alt)
+    if (!nameAllowed(role, n)) throw badRequest(`subject alternate name ${n} not allowed by this role`);
   const ips = optStrings(d, "ip_sans") ?? [];
-  if (ips.length > 0 && !role.allow_ip_sans) throw badRequest(`IP Subject Alternative Names are not allowed in this role, but was provided ${ips.join(",")}`);
+  if (ips.length > 0 && !role.allow_ip_sans)
+    throw badRequest(`IP Subject Alternative Names are not allowed in this role, but was provided ${ips.join(",")}`);
   const now = core.clock.now();
   const ca = core.pki.ca(now);
   const maxTtl = role.max_ttl > 0 ? role.max_ttl : MOUNT_MAX_TTL;
@@ -70,8 +77,16 @@ function issue(core: Core, req: VaultRequest, roleName: string): Reply {
   const exclude = optBool(d, "exclude_cn_from_sans") ?? false;
   const dnsNames = [...new Set([...(exclude ? [] : [cn]), ...alt])];
   const cert = buildCertificate({
-    subjectCn: cn, issuerCn: ca.commonName, publicKey: key.publicKey, signer: ca.key, issuerKeyId: ca.cert.keyId,
-    notBefore: now - 30_000, notAfter, isCa: false, dnsNames, ipSans: ips,
+    subjectCn: cn,
+    issuerCn: ca.commonName,
+    publicKey: key.publicKey,
+    signer: ca.key,
+    issuerKeyId: ca.cert.keyId,
+    notBefore: now - 30_000,
+    notAfter,
+    isCa: false,
+    dnsNames,
+    ipSans: ips,
   });
   const serial = cert.serialHex.match(/../g)?.join(":") ?? "";
   core.pki.issued.push({ serial, notAfter, commonName: cn, revokedAt: null });
@@ -88,9 +103,18 @@ function issue(core: Core, req: VaultRequest, roleName: string): Reply {
   if (role.generate_lease && req.token) {
     const duration = Math.max(0, Math.floor((notAfter - now) / 1000));
     const entry = core.leases.register({
-      path: `pki/issue/${roleName}`, ...leaseOwner(req.token), ttl: duration, defaultTtl: duration, maxTtl: duration,
+      path: `pki/issue/${roleName}`,
+      ...leaseOwner(req.token),
+      ttl: duration,
+      defaultTtl: duration,
+      maxTtl: duration,
       renewable: false,
-      backend: { revoke: async () => { const c = core.pki.issued.find((x) => x.serial === serial); if (c) c.revokedAt = core.clock.now(); } },
+      backend: {
+        revoke: async () => {
+          const c = core.pki.issued.find((x) => x.serial === serial);
+          if (c) c.revokedAt = core.clock.now();
+        },
+      },
     });
     lease = { id: entry.id, duration: Math.round((entry.expireAt - now) / 1000), renewable: false };
   }
@@ -119,7 +143,15 @@ export function pkiRoutes(core: Core): Route[] {
           const cn = optString(req.data, "common_name") ?? "";
           if (cn === "") throw badRequest("the common_name field is required");
           const ca = core.pki.generateRoot(cn, optDuration(req.data, "ttl") ?? MOUNT_MAX_TTL, core.clock.now());
-          return logical({ data: { certificate: ca.cert.pem, issuing_ca: ca.cert.pem, serial_number: ca.cert.serialHex.match(/../g)?.join(":") ?? "", expiration: Math.floor(ca.notAfter / 1000) }, mountType: MOUNT });
+          return logical({
+            data: {
+              certificate: ca.cert.pem,
+              issuing_ca: ca.cert.pem,
+              serial_number: ca.cert.serialHex.match(/../g)?.join(":") ?? "",
+              expiration: Math.floor(ca.notAfter / 1000),
+            },
+            mountType: MOUNT,
+          });
         },
       },
     },

@@ -48,13 +48,15 @@ export class RaftJoin implements RaftView {
 
   async join(leaderAddr: string, retry: boolean): Promise<Reply> {
     // `JoinRaftCluster`: a node initialised locally (joined before, or sys/init) answers joined at once.
-    if (this.#joined || (this.self.core.seal.initialized && this.#leader === undefined)) return jsonReply(200, { joined: true });
+    if (this.#joined || (this.self.core.seal.initialized && this.#leader === undefined))
+      return jsonReply(200, { joined: true });
     if (!this.self.core.seal.sealed) throw new VaultHttpError(500, "node must be sealed before joining");
     if (retry) {
       this.#startLoop([leaderAddr]);
       return jsonReply(200, { joined: false });
     }
-    if (!this.#challenge([leaderAddr])) throw new VaultHttpError(500, "failed to join raft cluster: failed to get raft challenge");
+    if (!this.#challenge([leaderAddr]))
+      throw new VaultHttpError(500, "failed to join raft cluster: failed to get raft challenge");
     return jsonReply(200, { joined: true });
   }
 
@@ -109,7 +111,8 @@ export class RaftJoin implements RaftView {
 
   #sendAnswer(): void {
     const leader = this.#leader;
-    if (!leader || leader.core.seal.sealed) throw new VaultHttpError(500, "error sending the answer to the raft leader: leader is sealed or gone");
+    if (!leader || leader.core.seal.sealed)
+      throw new VaultHttpError(500, "error sending the answer to the raft leader: leader is sealed or gone");
     this.#later(() => this.#complete(), this.opts.unsealDelayMs ?? 1_000);
   }
 

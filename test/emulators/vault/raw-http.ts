@@ -6,9 +6,19 @@ import type { Socket } from "node:net";
 import type { RawRequest, Reply } from "./types.ts";
 
 const STATUS_TEXT: Record<number, string> = {
-  200: "OK", 202: "Accepted", 204: "No Content", 301: "Moved Permanently", 400: "Bad Request", 403: "Forbidden",
-  404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large", 429: "Too Many Requests",
-  500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
+  200: "OK",
+  202: "Accepted",
+  204: "No Content",
+  301: "Moved Permanently",
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  413: "Request Entity Too Large",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  503: "Service Unavailable",
 };
 
 export interface PartialRequest {
@@ -59,7 +69,11 @@ export function readRest(socket: Socket, have: Buffer, want: number, timeoutMs =
 export function serializeReply(reply: Reply): string {
   const head = [`HTTP/1.1 ${reply.status} ${STATUS_TEXT[reply.status] ?? "Status"}`];
   for (const [k, v] of Object.entries(reply.headers)) head.push(`${k}: ${v}`);
-  head.push(`content-length: ${Buffer.byteLength(reply.body)}`, "connection: close", `date: ${new Date().toUTCString()}`);
+  head.push(
+    `content-length: ${Buffer.byteLength(reply.body)}`,
+    "connection: close",
+    `date: ${new Date().toUTCString()}`,
+  );
   return `${head.join("\r\n")}\r\n\r\n${reply.body}`;
 }
 

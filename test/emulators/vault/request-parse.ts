@@ -3,8 +3,18 @@ import { badRequest, emptyError } from "./errors.ts";
 import type { Data, Operation, RawRequest } from "./types.ts";
 
 const GO_BOOL: Record<string, boolean> = {
-  "1": true, t: true, T: true, TRUE: true, true: true, True: true,
-  "0": false, f: false, F: false, FALSE: false, false: false, False: false,
+  "1": true,
+  t: true,
+  T: true,
+  TRUE: true,
+  true: true,
+  True: true,
+  "0": false,
+  f: false,
+  F: false,
+  FALSE: false,
+  false: false,
+  False: false,
 };
 
 /** strconv.ParseBool; undefined for anything else. */
@@ -72,7 +82,9 @@ export function parseBody(raw: RawRequest): Data {
   }
   if (value === null) return {};
   if (typeof value !== "object" || Array.isArray(value)) {
-    throw badRequest(`failed to parse JSON input: json: cannot unmarshal ${goTypeName(value)} into Go value of type map[string]interface {}`);
+    throw badRequest(
+      `failed to parse JSON input: json: cannot unmarshal ${goTypeName(value)} into Go value of type map[string]interface {}`,
+    );
   }
   return value as Data;
 }

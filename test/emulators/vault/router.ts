@@ -37,7 +37,11 @@ async function dispatch(core: Core, raw: RawRequest): Promise<Reply> {
   const cleaned = cleanPath(url.pathname);
   if (cleaned !== url.pathname) {
     const location = `${cleaned}${url.search}`;
-    return { status: 301, headers: { location, "content-type": "text/html; charset=utf-8" }, body: `<a href="${location}">Moved Permanently</a>.\n\n` };
+    return {
+      status: 301,
+      headers: { location, "content-type": "text/html; charset=utf-8" },
+      body: `<a href="${location}">Moved Permanently</a>.\n\n`,
+    };
   }
   if (!url.pathname.startsWith("/v1/")) throw emptyError(404);
   let path: string;
@@ -61,7 +65,16 @@ async function dispatch(core: Core, raw: RawRequest): Promise<Reply> {
 
   const mount = findMount(mounts, path);
   const found = findRoute(mount, path);
-  const req: VaultRequest = { path, op, data, query: url.searchParams, headers: raw.headers, remoteAddress: raw.remoteAddress, token: undefined, node: core };
+  const req: VaultRequest = {
+    path,
+    op,
+    data,
+    query: url.searchParams,
+    headers: raw.headers,
+    remoteAddress: raw.remoteAddress,
+    token: undefined,
+    node: core,
+  };
   let consumeLastUse = false;
   if (!found?.route.unauthenticated) {
     const id = tokenFrom(raw);

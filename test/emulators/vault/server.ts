@@ -38,7 +38,10 @@ export interface HttpServer {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const src = glob.replace(/^\/?(v1\/)?/, "").replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
+  const src = glob
+    .replace(/^\/?(v1\/)?/, "")
+    .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*");
   return new RegExp(`^${src}$`);
 }
 
@@ -65,7 +68,9 @@ export async function startHttpServer(
   async function respond(raw: RawRequest): Promise<Reply> {
     if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
     const path = pathOf(raw.url);
-    const failure = faults.failures.find((f) => f.remaining > 0 && (typeof f.pattern === "string" ? globToRegExp(f.pattern) : f.pattern).test(path));
+    const failure = faults.failures.find(
+      (f) => f.remaining > 0 && (typeof f.pattern === "string" ? globToRegExp(f.pattern) : f.pattern).test(path),
+    );
     let reply: Reply;
     if (failure) {
       failure.remaining -= 1;
@@ -100,7 +105,10 @@ export async function startHttpServer(
       chunks.push(chunk);
     }
     const raw: RawRequest = {
-      method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks),
+      method: req.method ?? "GET",
+      url: req.url ?? "/",
+      headers: req.headers,
+      body: Buffer.concat(chunks),
       remoteAddress: req.socket.remoteAddress ?? "",
     };
     send(res, await respond(raw));
@@ -110,7 +118,11 @@ export async function startHttpServer(
     if (!socket.writable) return void socket.destroy();
     const parsed = err.code === "HPE_INVALID_METHOD" && err.rawPacket ? parseRawRequest(err.rawPacket) : null;
     if (!parsed || parsed.contentLength > MAX_BODY_BYTES) {
-      socket.end(err.code === "HPE_HEADER_OVERFLOW" ? BAD_REQUEST_RAW.replace("400 Bad Request", "431 Request Header Fields Too Large") : BAD_REQUEST_RAW);
+      socket.end(
+        err.code === "HPE_HEADER_OVERFLOW"
+          ? BAD_REQUEST_RAW.replace("400 Bad Request", "431 Request Header Fields Too Large")
+          : BAD_REQUEST_RAW,
+      );
       return;
     }
     const body = await readRest(socket, parsed.body, parsed.contentLength);

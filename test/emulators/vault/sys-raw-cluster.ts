@@ -22,8 +22,13 @@ export function leader(core: Core, raw: RawRequest): Reply {
   if (!ha) {
     if (core.seal.sealed) return jsonReply(200, { ha_enabled: false });
     return jsonReply(200, {
-      ha_enabled: false, is_self: false, active_time: ZERO_TIME, leader_address: "",
-      leader_cluster_address: "", performance_standby: false, performance_standby_last_remote_wal: 0,
+      ha_enabled: false,
+      is_self: false,
+      active_time: ZERO_TIME,
+      leader_address: "",
+      leader_cluster_address: "",
+      performance_standby: false,
+      performance_standby_last_remote_wal: 0,
     });
   }
   // vault/ha.go `Leader`: with HA enabled a sealed node fails with ErrSealed (→ 503).

@@ -40,7 +40,13 @@ function health(core: Core, raw: RawRequest, query: URLSearchParams): Reply {
   code("performancestandbycode", 473);
   code("drsecondarycode", 472);
   const s = core.seal;
-  const status = !s.initialized ? codes.uninit : s.sealed ? codes.sealed : s.standby && !standbyOk(query) ? standbyCode : codes.active;
+  const status = !s.initialized
+    ? codes.uninit
+    : s.sealed
+      ? codes.sealed
+      : s.standby && !standbyOk(query)
+        ? standbyCode
+        : codes.active;
   const body: Data = {
     initialized: s.initialized,
     sealed: s.sealed,
@@ -68,8 +74,11 @@ function init(core: Core, raw: RawRequest): Reply {
     const v = d[k];
     if (v === undefined || v === null) return 0;
     if (typeof v !== "number" || !Number.isInteger(v)) {
-      const t = typeof v === "number" ? "number" : Array.isArray(v) ? "array" : typeof v === "boolean" ? "bool" : typeof v;
-      throw badRequest(`failed to parse JSON input: json: cannot unmarshal ${t} into Go struct field InitRequest.${k} of type int`);
+      const t =
+        typeof v === "number" ? "number" : Array.isArray(v) ? "array" : typeof v === "boolean" ? "bool" : typeof v;
+      throw badRequest(
+        `failed to parse JSON input: json: cannot unmarshal ${t} into Go struct field InitRequest.${k} of type int`,
+      );
     }
     return v;
   };
@@ -85,7 +94,11 @@ function init(core: Core, raw: RawRequest): Reply {
   core.tokens.createRoot(root);
   core.rootToken = root;
   core.unsealKeys = keys.map((k) => k.toString("hex"));
-  return jsonReply(200, { keys: core.unsealKeys, keys_base64: keys.map((k) => k.toString("base64")), root_token: root });
+  return jsonReply(200, {
+    keys: core.unsealKeys,
+    keys_base64: keys.map((k) => k.toString("base64")),
+    root_token: root,
+  });
 }
 
 async function unseal(core: Core, raw: RawRequest): Promise<Reply> {
@@ -95,10 +108,14 @@ async function unseal(core: Core, raw: RawRequest): Promise<Reply> {
   const key = field("key");
   const reset = field("reset");
   if (key !== undefined && key !== null && typeof key !== "string") {
-    throw badRequest(`failed to parse JSON input: json: cannot unmarshal ${typeof key === "number" ? "number" : typeof key === "boolean" ? "bool" : Array.isArray(key) ? "array" : "object"} into Go struct field UnsealRequest.Key of type string`);
+    throw badRequest(
+      `failed to parse JSON input: json: cannot unmarshal ${typeof key === "number" ? "number" : typeof key === "boolean" ? "bool" : Array.isArray(key) ? "array" : "object"} into Go struct field UnsealRequest.Key of type string`,
+    );
   }
   if (reset !== undefined && reset !== null && typeof reset !== "boolean") {
-    throw badRequest(`failed to parse JSON input: json: cannot unmarshal ${typeof reset} into Go struct field UnsealRequest.Reset of type bool`);
+    throw badRequest(
+      `failed to parse JSON input: json: cannot unmarshal ${typeof reset} into Go struct field UnsealRequest.Reset of type bool`,
+    );
   }
   const s = core.seal;
   if (reset === true) {
@@ -111,7 +128,8 @@ async function unseal(core: Core, raw: RawRequest): Promise<Reply> {
   }
   const decoded = decodeUnsealKey(key);
   if (!decoded) throw badRequest("'key' must be a valid hex or base64 string");
-  if (field("migrate") === true) throw new VaultHttpError(500, "can't perform a seal migration, no migration seal found");
+  if (field("migrate") === true)
+    throw new VaultHttpError(500, "can't perform a seal migration, no migration seal found");
   if (!s.initialized) throw badRequest("Vault is not initialized");
   if (decoded.length < 16) throw badRequest("invalid key: key is shorter than minimum 16 bytes");
   if (decoded.length > 33) throw badRequest("invalid key: key is longer than maximum 33 bytes");
@@ -129,12 +147,14 @@ function seal(core: Core, raw: RawRequest): Reply {
   only(raw, "PUT", "POST");
   if (core.seal.sealed) return emptyReply();
   // vault/core.go `sealInitCommon`: checked before the token.
-  if (core.ha && !core.ha.isActive()) throw new VaultHttpError(500, "vault cannot seal when in standby mode; please restart instead");
+  if (core.ha && !core.ha.isActive())
+    throw new VaultHttpError(500, "vault cannot seal when in standby mode; please restart instead");
   const id = tokenFrom(raw);
   if (!id) throw new VaultHttpError(500, "missing client token");
   const token = core.tokens.get(id);
   if (!token) throw new VaultHttpError(403, INVALID_TOKEN);
-  if (!core.policies.allows(token.policies, "sys/seal", "update", true)) throw new VaultHttpError(403, PERMISSION_DENIED);
+  if (!core.policies.allows(token.policies, "sys/seal", "update", true))
+    throw new VaultHttpError(403, PERMISSION_DENIED);
   core.seal.seal();
   return emptyReply();
 }

@@ -16,7 +16,10 @@ function mountInfo(type: string, description: string, options: Record<string, st
     options,
     seal_wrap: false,
     type,
-    uuid: `00000000-0000-0000-0000-${type.padEnd(12, "0").slice(0, 12).replace(/[^0-9a-f]/g, "0")}`,
+    uuid: `00000000-0000-0000-0000-${type
+      .padEnd(12, "0")
+      .slice(0, 12)
+      .replace(/[^0-9a-f]/g, "0")}`,
   };
 }
 
@@ -30,7 +33,10 @@ export function sysRoutes(core: Core): Route[] {
   return [
     ...leaseRoutes(core),
     ...policyRoutes(core),
-    { pattern: /^sys\/mounts$/, ops: { read: () => logical({ data: mounts(), mountType: "system", extra: mounts() }) } },
+    {
+      pattern: /^sys\/mounts$/,
+      ops: { read: () => logical({ data: mounts(), mountType: "system", extra: mounts() }) },
+    },
     ...authMountRoutes(core),
     // http/sys_seal.go `handleSysStepDown` (forwarded by standbys): vault/ha.go `StepDown`; no-op without HA.
     { pattern: /^sys\/step-down$/, ops: { update: (req) => (req.node.ha?.stepDown(), emptyReply()) } },

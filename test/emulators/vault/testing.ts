@@ -22,7 +22,11 @@ export async function failure(p: Promise<unknown>): Promise<Failure> {
   throw new Error("expected the request to fail, but it succeeded");
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = "condition"): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -88,25 +92,41 @@ export async function startTokenReviewStub(): Promise<TokenReviewStub> {
       requests.push({ authorization: req.headers.authorization, body, path: req.url ?? "", method: req.method ?? "" });
       res.setHeader("content-type", "application/json");
       if (req.method !== "POST" || req.url !== "/apis/authentication.k8s.io/v1/tokenreviews") {
-        res.writeHead(404).end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 }));
+        res
+          .writeHead(404)
+          .end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 }));
         return;
       }
       if (req.headers.authorization !== `Bearer ${reviewerJwt}`) {
-        res.writeHead(401).end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "Unauthorized", code: 401 }));
+        res
+          .writeHead(401)
+          .end(
+            JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "Unauthorized", code: 401 }),
+          );
         return;
       }
       const spec = ((body ?? {}) as { spec?: { token?: string; audiences?: string[] } }).spec ?? {};
       const entry = known.get(spec.token ?? "");
       const requested = spec.audiences ?? [];
-      const audOk = entry !== undefined && (requested.length === 0 || requested.some((a) => entry.audiences.includes(a)));
-      const status = entry && audOk
-        ? {
-            authenticated: true,
-            user: { username: `system:serviceaccount:${entry.sa.namespace}:${entry.sa.name}`, uid: entry.sa.uid, groups: ["system:serviceaccounts"] },
-            audiences: requested.length > 0 ? requested.filter((a) => entry.audiences.includes(a)) : entry.audiences,
-          }
-        : { user: {}, error: "[invalid bearer token, token lookup failed]" };
-      res.writeHead(201).end(JSON.stringify({ kind: "TokenReview", apiVersion: "authentication.k8s.io/v1", metadata: {}, spec, status }));
+      const audOk =
+        entry !== undefined && (requested.length === 0 || requested.some((a) => entry.audiences.includes(a)));
+      const status =
+        entry && audOk
+          ? {
+              authenticated: true,
+              user: {
+                username: `system:serviceaccount:${entry.sa.namespace}:${entry.sa.name}`,
+                uid: entry.sa.uid,
+                groups: ["system:serviceaccounts"],
+              },
+              audiences: requested.length > 0 ? requested.filter((a) => entry.audiences.includes(a)) : entry.audiences,
+            }
+          : { user: {}, error: "[invalid bearer token, token lookup failed]" };
+      res
+        .writeHead(201)
+        .end(
+          JSON.stringify({ kind: "TokenReview", apiVersion: "authentication.k8s.io/v1", metadata: {}, spec, status }),
+        );
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));

@@ -27,8 +27,15 @@ export function createVaultTlsCa(commonName = "Vault Emulator TLS CA"): VaultTls
   const key = generateKey("ec", 256);
   const now = Date.now();
   const cert = buildCertificate({
-    subjectCn: commonName, issuerCn: commonName, publicKey: key.publicKey, signer: key,
-    notBefore: now - 60_000, notAfter: now + 365 * DAY_MS, isCa: true, dnsNames: [], ipSans: [],
+    subjectCn: commonName,
+    issuerCn: commonName,
+    publicKey: key.publicKey,
+    signer: key,
+    notBefore: now - 60_000,
+    notAfter: now + 365 * DAY_MS,
+    isCa: true,
+    dnsNames: [],
+    ipSans: [],
   });
   return { commonName, key, cert, pem: cert.pem };
 }
@@ -39,8 +46,16 @@ export function serverTls(names: readonly string[], ca: VaultTlsCa): ServerTls {
   const key = generateKey("ec", 256);
   const now = Date.now();
   const cert = buildCertificate({
-    subjectCn: names[0] as string, issuerCn: ca.commonName, publicKey: key.publicKey, signer: ca.key,
-    notBefore: now - 60_000, notAfter: now + 90 * DAY_MS, isCa: false, dnsNames: names, ipSans: [], issuerKeyId: ca.cert.keyId,
+    subjectCn: names[0] as string,
+    issuerCn: ca.commonName,
+    publicKey: key.publicKey,
+    signer: ca.key,
+    notBefore: now - 60_000,
+    notAfter: now + 90 * DAY_MS,
+    isCa: false,
+    dnsNames: names,
+    ipSans: [],
+    issuerKeyId: ca.cert.keyId,
   });
   return { key: privateKeyPem(key, true), cert: `${cert.pem}\n`, caPem: ca.pem, names: [...names] };
 }

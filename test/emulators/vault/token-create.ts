@@ -28,7 +28,9 @@ function policiesFor(parent: TokenEntry, req: VaultRequest, role: TokenRole | un
     if (requested === undefined) return allowed;
     const chosen = sanitizePolicies(requested, addDefault);
     if (!chosen.every((p) => allowed.includes(p))) {
-      throw badRequest(`token policies (${JSON.stringify(chosen)}) must be subset of the role's allowed policies (${JSON.stringify(allowed)})`);
+      throw badRequest(
+        `token policies (${JSON.stringify(chosen)}) must be subset of the role's allowed policies (${JSON.stringify(allowed)})`,
+      );
     }
     return chosen;
   }
@@ -69,7 +71,7 @@ export function createToken(core: Core, req: VaultRequest, opts: { orphan: boole
   const explicitMax = optDuration(d, "explicit_max_ttl") ?? role?.token_explicit_max_ttl ?? 0;
   const period = optDuration(d, "period") ?? role?.token_period ?? 0;
   const warnings: string[] = [];
-  let ttl = period > 0 ? period : optDuration(d, "ttl") ?? optDuration(d, "lease") ?? role?.token_ttl ?? 0;
+  let ttl = period > 0 ? period : (optDuration(d, "ttl") ?? optDuration(d, "lease") ?? role?.token_ttl ?? 0);
   if (ttl === 0 && !(policies.length === 1 && policies[0] === "root")) ttl = SYSTEM_DEFAULT_TTL;
   const maxTtl = explicitMax > 0 ? explicitMax : SYSTEM_MAX_TTL;
   if (ttl > maxTtl) {
@@ -77,7 +79,11 @@ export function createToken(core: Core, req: VaultRequest, opts: { orphan: boole
     ttl = maxTtl;
   }
   const name = optString(d, "display_name");
-  const suffix = role ? `create/${role.name}${role.path_suffix ? `/${role.path_suffix}` : ""}` : opts.orphan ? "create-orphan" : "create";
+  const suffix = role
+    ? `create/${role.name}${role.path_suffix ? `/${role.path_suffix}` : ""}`
+    : opts.orphan
+      ? "create-orphan"
+      : "create";
   const entry = core.tokens.create({
     type,
     policies,

@@ -31,16 +31,21 @@ export function parseTokenParams(d: Data, old: TokenParams | undefined): TokenPa
     token_policies: first(optStrings(d, "token_policies"), optStrings(d, "policies"), old?.token_policies) ?? [],
     token_no_default_policy: first(optBool(d, "token_no_default_policy"), old?.token_no_default_policy) ?? false,
     token_num_uses: first(optInt(d, "token_num_uses"), optInt(d, "num_uses"), old?.token_num_uses) ?? 0,
-    token_bound_cidrs: first(optStrings(d, "token_bound_cidrs"), optStrings(d, "bound_cidrs"), old?.token_bound_cidrs) ?? [],
+    token_bound_cidrs:
+      first(optStrings(d, "token_bound_cidrs"), optStrings(d, "bound_cidrs"), old?.token_bound_cidrs) ?? [],
     token_type: ((typeIn === "" ? "default" : typeIn) as RoleTokenType | undefined) ?? old?.token_type ?? "default",
   };
   if (isBatch(p.token_type)) {
-    if (p.token_period !== 0) throw badRequest("'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens");
+    if (p.token_period !== 0)
+      throw badRequest("'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens");
     if (p.token_num_uses !== 0) {
-      throw badRequest("'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count");
+      throw badRequest(
+        "'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count",
+      );
     }
   }
-  if (p.token_max_ttl > 0 && p.token_ttl > p.token_max_ttl) throw badRequest("token ttl should not be greater than token max ttl");
+  if (p.token_max_ttl > 0 && p.token_ttl > p.token_max_ttl)
+    throw badRequest("token ttl should not be greater than token max ttl");
   return p;
 }
 

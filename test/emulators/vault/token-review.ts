@@ -38,7 +38,8 @@ export async function reviewToken(
   }
   rec.status = status;
   const fail = (why: string) => ((rec.error = why), why);
-  if (status === 401) return fail("service account unauthorized; this could mean it has been deleted or recreated with a new token");
+  if (status === 401)
+    return fail("service account unauthorized; this could mean it has been deleted or recreated with a new token");
   if (status < 200 || status > 206) return fail(`unexpected status ${status}`);
   let parsed: Record<string, unknown>;
   try {
@@ -49,7 +50,8 @@ export async function reviewToken(
     return fail("body is not JSON");
   }
   const st = parsed.status;
-  if (typeof st === "string") return st === "Success" ? fail("lookup failed: status Success without review") : fail(`kubernetes error: ${st}`);
+  if (typeof st === "string")
+    return st === "Success" ? fail("lookup failed: status Success without review") : fail(`kubernetes error: ${st}`);
   if (typeof st !== "object" || st === null) return fail("kubernetes error: missing status");
   const s = st as Record<string, unknown>;
   if (typeof s.error === "string" && s.error !== "") return fail(`lookup failed: ${s.error}`);
@@ -60,7 +62,8 @@ export async function reviewToken(
   }
   const user = (s.user ?? {}) as Record<string, unknown>;
   const parts = String(user.username ?? "").split(":");
-  if (parts.length !== 4 || parts[0] !== "system" || parts[1] !== "serviceaccount") return fail("lookup failed: unexpected username format");
+  if (parts.length !== 4 || parts[0] !== "system" || parts[1] !== "serviceaccount")
+    return fail("lookup failed: unexpected username format");
   if (parts[2] !== sa.namespace || parts[3] !== sa.name || user.uid !== sa.uid) {
     return fail("JWT names did not match");
   }

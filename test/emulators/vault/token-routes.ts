@@ -15,9 +15,10 @@ const MOUNT = "token";
 
 /** Renewal goes back to the auth method that issued the token (its role must still exist). */
 function renewParams(core: Core, entry: TokenEntry): RenewParams {
-  const mount = entry.role === null || entry.path.startsWith("auth/token/")
-    ? undefined
-    : core.mounts.find((m) => m.renewParams && entry.path.startsWith(m.path));
+  const mount =
+    entry.role === null || entry.path.startsWith("auth/token/")
+      ? undefined
+      : core.mounts.find((m) => m.renewParams && entry.path.startsWith(m.path));
   return mount?.renewParams?.(entry) ?? { defaultTtl: entry.creationTtl, maxTtl: entry.maxTtl };
 }
 
@@ -84,7 +85,10 @@ export function tokenRoutes(core: Core): Route[] {
       },
     },
     { pattern: /^auth\/token\/revoke-self$/, ops: { update: (req) => revokeById(core, caller(req).id, false) } },
-    { pattern: /^auth\/token\/revoke$/, ops: { update: (req) => revokeById(core, optString(req.data, "token") ?? "", false) } },
+    {
+      pattern: /^auth\/token\/revoke$/,
+      ops: { update: (req) => revokeById(core, optString(req.data, "token") ?? "", false) },
+    },
     {
       pattern: /^auth\/token\/revoke-orphan$/,
       sudo: true,
@@ -107,7 +111,10 @@ export function tokenRoutes(core: Core): Route[] {
       sudo: true,
       ops: {
         list: () => {
-          const keys = core.tokens.all().filter((t) => t.accessor !== "" && core.tokens.getTainted(t.id)).map((t) => t.accessor);
+          const keys = core.tokens
+            .all()
+            .filter((t) => t.accessor !== "" && core.tokens.getTainted(t.id))
+            .map((t) => t.accessor);
           return logical({ data: { keys }, mountType: MOUNT });
         },
       },

@@ -75,8 +75,19 @@ export class TokenStore {
 
   createRoot(id: string): TokenEntry {
     return this.create({
-      id, policies: ["root"], displayName: "root", meta: null, ttl: 0, explicitMaxTtl: 0, maxTtl: 0,
-      period: 0, renewable: false, parent: null, path: "auth/token/root", numUses: 0, role: null,
+      id,
+      policies: ["root"],
+      displayName: "root",
+      meta: null,
+      ttl: 0,
+      explicitMaxTtl: 0,
+      maxTtl: 0,
+      period: 0,
+      renewable: false,
+      parent: null,
+      path: "auth/token/root",
+      numUses: 0,
+      role: null,
     });
   }
 
@@ -141,7 +152,8 @@ export class TokenStore {
   sweep(lagMs = 0): void {
     const now = this.clock.now();
     for (const entry of this.byId.values()) {
-      if (entry.revokedAt === null && entry.expireAt !== null && entry.expireAt + lagMs <= now) this.revokeTree(entry.id);
+      if (entry.revokedAt === null && entry.expireAt !== null && entry.expireAt + lagMs <= now)
+        this.revokeTree(entry.id);
     }
   }
 

@@ -42,7 +42,8 @@ export interface BuiltCert {
 }
 
 const name = (cn: string) => seq(set(seq(oid("2.5.4.3"), utf8(cn))));
-const ext = (id: string, critical: boolean, value: Buffer) => seq(oid(id), ...(critical ? [bool(true)] : []), octets(value));
+const ext = (id: string, critical: boolean, value: Buffer) =>
+  seq(oid(id), ...(critical ? [bool(true)] : []), octets(value));
 
 function ipBytes(ip: string): Buffer {
   if (ip.includes(":")) {
@@ -73,7 +74,10 @@ export function buildCertificate(spec: CertSpec): BuiltCert {
   }
   extensions.push(ext("2.5.29.14", false, octets(keyId)));
   extensions.push(ext("2.5.29.35", false, seq(ctx(0, spec.issuerKeyId ?? keyId, false))));
-  const sans = [...spec.dnsNames.map((d) => tlv(0x82, Buffer.from(d, "ascii"))), ...spec.ipSans.map((ip) => tlv(0x87, ipBytes(ip)))];
+  const sans = [
+    ...spec.dnsNames.map((d) => tlv(0x82, Buffer.from(d, "ascii"))),
+    ...spec.ipSans.map((ip) => tlv(0x87, ipBytes(ip))),
+  ];
   if (sans.length > 0) extensions.push(ext("2.5.29.17", false, seq(...sans)));
   const tbs = seq(
     ctx(0, integer(2)),
@@ -87,8 +91,17 @@ export function buildCertificate(spec: CertSpec): BuiltCert {
   );
   const signature = sign("sha256", tbs, spec.signer.privateKey);
   const der = seq(tbs, algorithm, bitString(signature));
-  const b64 = der.toString("base64").match(/.{1,64}/g)?.join("\n") ?? "";
-  return { der, pem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----`, serialHex: serial.toString("hex"), keyId };
+  const b64 =
+    der
+      .toString("base64")
+      .match(/.{1,64}/g)
+      ?.join("\n") ?? "";
+  return {
+    der,
+    pem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----`,
+    serialHex: serial.toString("hex"),
+    keyId,
+  };
 }
 
 /** Vault's private_key PEM: PKCS#1 for RSA, SEC1 for EC (private_key_format der), or PKCS#8. */
@@ -96,4 +109,3 @@ export function privateKeyPem(key: KeyPair, pkcs8: boolean): string {
   const type = pkcs8 ? "pkcs8" : key.type === "rsa" ? "pkcs1" : "sec1";
   return String(key.privateKey.export({ type, format: "pem" } as never)).trim();
 }
-

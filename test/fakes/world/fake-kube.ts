@@ -6,7 +6,10 @@ import type { KubePort, PodEvent } from "../../../shared/ports/vault-kube.ts";
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
 const clone = <T>(v: T): T => structuredClone(v);
-const status = (code: number, reason: string) => ({ code, body: JSON.stringify({ kind: "Status", reason, message: reason, code }) });
+const status = (code: number, reason: string) => ({
+  code,
+  body: JSON.stringify({ kind: "Status", reason, message: reason, code }),
+});
 
 export class FakeKube implements KubePort {
   readonly pods = new Map<string, V1Pod>();
@@ -33,7 +36,9 @@ export class FakeKube implements KubePort {
   }
 
   async listPods(namespaces: readonly string[]) {
-    return [...this.pods.values()].filter((p) => namespaces.length === 0 || namespaces.includes(p.metadata?.namespace ?? "")).map(clone);
+    return [...this.pods.values()]
+      .filter((p) => namespaces.length === 0 || namespaces.includes(p.metadata?.namespace ?? ""))
+      .map(clone);
   }
 
   async requestPodToken(r: { namespace: string; podUid: string }) {
@@ -47,7 +52,8 @@ export class FakeKube implements KubePort {
 
   async createSecret(namespace: string, secret: V1Secret) {
     const name = secret.metadata?.name ?? "";
-    if (this.secrets.has(key(namespace, name))) throw classifyKubeError(status(409, "AlreadyExists"), `create secret ${namespace}/${name}`);
+    if (this.secrets.has(key(namespace, name)))
+      throw classifyKubeError(status(409, "AlreadyExists"), `create secret ${namespace}/${name}`);
     this.putSecret({ ...secret, metadata: { ...secret.metadata, namespace } });
     return clone(this.secrets.get(key(namespace, name)) as V1Secret);
   }
@@ -56,7 +62,8 @@ export class FakeKube implements KubePort {
     const current = this.secrets.get(key(namespace, name));
     if (!current) throw classifyKubeError(status(404, "NotFound"), `replace secret ${namespace}/${name}`);
     const expected = secret.metadata?.resourceVersion;
-    if (expected !== undefined && expected !== current.metadata?.resourceVersion) throw classifyKubeError(status(409, "Conflict"), `replace secret ${namespace}/${name}`);
+    if (expected !== undefined && expected !== current.metadata?.resourceVersion)
+      throw classifyKubeError(status(409, "Conflict"), `replace secret ${namespace}/${name}`);
     this.putSecret({ ...secret, metadata: { ...secret.metadata, namespace, name } });
     return clone(this.secrets.get(key(namespace, name)) as V1Secret);
   }
@@ -68,7 +75,11 @@ export class FakeKube implements KubePort {
   async listManagedSecrets(namespaces: readonly string[], podUid?: string) {
     return [...this.secrets.values()]
       .filter((s) => namespaces.length === 0 || namespaces.includes(s.metadata?.namespace ?? ""))
-      .filter((s) => s.metadata?.labels?.[LABEL_MANAGED] === "true" && (podUid === undefined || s.metadata.labels[LABEL_POD_UID] === podUid))
+      .filter(
+        (s) =>
+          s.metadata?.labels?.[LABEL_MANAGED] === "true" &&
+          (podUid === undefined || s.metadata.labels[LABEL_POD_UID] === podUid),
+      )
       .map(clone);
   }
 

@@ -42,7 +42,12 @@ export class FakeVault implements VaultPort {
     const owner = this.#owner(podToken);
     const leaseId = path.startsWith("database/") ? `${path}/lease-${++this.#n}` : "";
     if (leaseId) this.leases.set(leaseId, { accessor: owner.accessor, path, revoked: false });
-    return { leaseId, leaseDurationSeconds: leaseId ? 3600 : 0, renewable: leaseId !== "", data: this.data.get(path) ?? { value: path } };
+    return {
+      leaseId,
+      leaseDurationSeconds: leaseId ? 3600 : 0,
+      renewable: leaseId !== "",
+      data: this.data.get(path) ?? { value: path },
+    };
   }
 
   async writeSecret(podToken: string, path: string): Promise<VaultSecret> {

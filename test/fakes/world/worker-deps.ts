@@ -43,9 +43,13 @@ export function fakeWorld(settings: Partial<WorkerSettings> = {}): FakeWorld {
     unseal: enqueue("unseal"),
     operation: enqueue("operation"),
     cancelRenew: async () => undefined,
-    queues: Object.fromEntries(["issue", "renew", "revoke", "unseal"].map((q) => [q, { getJobCounts: async () => ({}) }])),
+    queues: Object.fromEntries(
+      ["issue", "renew", "revoke", "unseal"].map((q) => [q, { getJobCounts: async () => ({}) }]),
+    ),
   } as unknown as JobProducer;
-  const lock = { run: async <T>(_key: string, fn: () => Promise<T>) => ({ locked: true as const, value: await fn() }) } as unknown as KeyedLock;
+  const lock = {
+    run: async <T>(_key: string, fn: () => Promise<T>) => ({ locked: true as const, value: await fn() }),
+  } as unknown as KeyedLock;
   const sink = new Writable({
     write(chunk: Buffer, _e, done) {
       logs.push(chunk.toString());
@@ -81,13 +85,25 @@ export function fakeWorld(settings: Partial<WorkerSettings> = {}): FakeWorld {
 
 /** The part of a BullMQ Job the processors touch. */
 export function fakeJob<T>(data: T, opts: { name?: string; id?: string } = {}): Job {
-  return { name: opts.name ?? "job", id: opts.id ?? "job-1", data, attemptsMade: 0, timestamp: Date.now(), moveToDelayed: async () => undefined, updateProgress: async () => undefined } as unknown as Job;
+  return {
+    name: opts.name ?? "job",
+    id: opts.id ?? "job-1",
+    data,
+    attemptsMade: 0,
+    timestamp: Date.now(),
+    moveToDelayed: async () => undefined,
+    updateProgress: async () => undefined,
+  } as unknown as Job;
 }
 
 /** A pod that opts in with leasekeeper.io annotations (one database secret). */
 export function optedPod(name: string, namespace: string, extra: Record<string, string> = {}) {
   return {
-    metadata: { name, namespace, annotations: { "leasekeeper.io/role": "r", "leasekeeper.io/secret-creds.json": "database/creds/r", ...extra } },
+    metadata: {
+      name,
+      namespace,
+      annotations: { "leasekeeper.io/role": "r", "leasekeeper.io/secret-creds.json": "database/creds/r", ...extra },
+    },
     spec: { serviceAccountName: "app", containers: [{ name: "app", image: "a" }] },
     status: { phase: "Running" },
   };

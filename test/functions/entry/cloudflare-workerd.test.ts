@@ -23,7 +23,18 @@ const persist = mkdtempSync(join(tmpdir(), "lk-wrangler-"));
 
 async function startWorker(vars: Record<string, string>): Promise<string | undefined> {
   const port = await freePort();
-  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--log-level", "info", "--show-interactive-dev-session=false"];
+  const args = [
+    "dev",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--persist-to",
+    persist,
+    "--log-level",
+    "info",
+    "--show-interactive-dev-session=false",
+  ];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   wrangler = spawn(join(process.cwd(), "node_modules/.bin/wrangler"), args, {
     detached: true,
@@ -66,8 +77,12 @@ test("workerd: signed CI revoke → BullMQ job (ci-<delivery>) → completed by 
   const apiToken = randomBytes(24).toString("base64url");
   lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_ROLES: "watch,workers", LEASEKEEPER_QUEUE_PREFIX: prefix });
   await stack.core.createNamespacedPod({ namespace: "default", body: opted("ci-target") });
-  const secretObj = await waitFor("issued", async () => stack?.core.readNamespacedSecret({ namespace: "default", name: "ci-target-leasekeeper" }).catch(() => undefined));
-  const user = (JSON.parse(Buffer.from(secretObj.data?.["creds.json"] ?? "", "base64").toString()) as { username: string }).username;
+  const secretObj = await waitFor("issued", async () =>
+    stack?.core.readNamespacedSecret({ namespace: "default", name: "ci-target-leasekeeper" }).catch(() => undefined),
+  );
+  const user = (
+    JSON.parse(Buffer.from(secretObj.data?.["creds.json"] ?? "", "base64").toString()) as { username: string }
+  ).username;
   assert.ok(await roleExists(stack, user));
 
   const url = await startWorker({
@@ -82,7 +97,9 @@ test("workerd: signed CI revoke → BullMQ job (ci-<delivery>) → completed by 
   if (!url) {
     // Only a machine whose workerd binary cannot run at all may skip; a build error, a crash or a
     // slow start is a failure.
-    const unsupported = /workerd.*(not found|ENOENT|not supported on this platform|GLIBC_[0-9.]+' not found)/i.test(output);
+    const unsupported = /workerd.*(not found|ENOENT|not supported on this platform|GLIBC_[0-9.]+' not found)/i.test(
+      output,
+    );
     if (unsupported && process.env.LEASEKEEPER_ALLOW_WORKERD_SKIP === "1") {
       console.log(`SKIP: workerd cannot run on this machine:\n${output.slice(-2000)}`);
       return;
@@ -92,7 +109,11 @@ test("workerd: signed CI revoke → BullMQ job (ci-<delivery>) → completed by 
   const health = await fetch(`${url}/readyz`);
   assert.is(health.status, 200, await health.text());
 
-  const body = JSON.stringify({ action: "revoke", scope: { type: "pod", namespace: "default", name: "ci-target" }, reason: "pipeline 17" });
+  const body = JSON.stringify({
+    action: "revoke",
+    scope: { type: "pod", namespace: "default", name: "ci-target" },
+    reason: "pipeline 17",
+  });
   const delivery = `wd-${Date.now()}`;
   const headers = signCiRequest(secret, body, Math.floor(Date.now() / 1000), delivery);
   const res = await fetch(`${url}/v1/hooks/ci`, { method: "POST", headers, body });
@@ -101,11 +122,18 @@ test("workerd: signed CI revoke → BullMQ job (ci-<delivery>) → completed by 
   assert.is(answer.jobId, `ci-${delivery}`);
 
   const queue = lk.runtime.deps.producer.queues.revoke;
-  const done = await waitFor("the Node worker to complete the job", async () => {
-    const job = await queue.getJob(`ci-${delivery}`);
-    return job && (await job.isCompleted()) ? job : undefined;
-  }, 20_000);
-  assert.equal((done.returnvalue as { items: Array<{ outcome: string }> }).items.map((i) => i.outcome), ["revoked"]);
+  const done = await waitFor(
+    "the Node worker to complete the job",
+    async () => {
+      const job = await queue.getJob(`ci-${delivery}`);
+      return job && (await job.isCompleted()) ? job : undefined;
+    },
+    20_000,
+  );
+  assert.equal(
+    (done.returnvalue as { items: Array<{ outcome: string }> }).items.map((i) => i.outcome),
+    ["revoked"],
+  );
   await waitFor("role dropped", async () => !(await roleExists(stack as Stack, user)));
 
   // Per-request Redis connection: later requests on the same isolate still work.
@@ -114,7 +142,8 @@ test("workerd: signed CI revoke → BullMQ job (ci-<delivery>) → completed by 
   for (let i = 0; i < 3; i++) assert.is((await fetch(`${url}/readyz`)).status, 200);
 
   // One app per isolate and a limit counted in Redis: the fourth call of three allowed is refused.
-  const leases = () => fetch(`${url}/v1/leases`, { headers: { authorization: `Bearer ${apiToken}` } }).then((r) => r.status);
+  const leases = () =>
+    fetch(`${url}/v1/leases`, { headers: { authorization: `Bearer ${apiToken}` } }).then((r) => r.status);
   assert.equal([await leases(), await leases(), await leases(), await leases()], [200, 200, 200, 429]);
 });
 

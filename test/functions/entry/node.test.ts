@@ -17,7 +17,10 @@ main.after(async (ctx) => {
 });
 
 function run(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "functions/entry/node.ts"], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "functions/entry/node.ts"], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -46,17 +49,29 @@ main("runs the chosen roles and stops cleanly on SIGTERM, finishing within the b
     LEASEKEEPER_ROLES: "watch,functions,workers",
     LEASEKEEPER_SHUTDOWN_TIMEOUT_SECONDS: "5",
   });
-  await waitFor("ready", async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, 20_000);
+  await waitFor(
+    "ready",
+    async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok,
+    20_000,
+  );
   // The KV-only pod has no database lease; it proves the workers role runs.
-  await stack.core.createNamespacedPod({ namespace: "default", body: opted("main-1", { "leasekeeper.io/secret-creds.json": "secret/data/db-pass" }) });
-  await waitFor("Secret", () => stack.core.readNamespacedSecret({ namespace: "default", name: "main-1-leasekeeper" }).catch(() => undefined));
+  await stack.core.createNamespacedPod({
+    namespace: "default",
+    body: opted("main-1", { "leasekeeper.io/secret-creds.json": "secret/data/db-pass" }),
+  });
+  await waitFor("Secret", () =>
+    stack.core.readNamespacedSecret({ namespace: "default", name: "main-1-leasekeeper" }).catch(() => undefined),
+  );
   assert.not.match(p.out(), /"msg":"reconciled"/, "the reconciler role was not asked for");
   const started = Date.now();
   p.child.kill("SIGTERM");
   assert.is(await p.exited, 0);
   assert.ok(Date.now() - started < 10_000, "stopped within the shutdown bound");
   assert.match(p.out(), /"msg":"leasekeeper stopped"/);
-  const refused = await fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true);
+  const refused = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+    () => false,
+    () => true,
+  );
   assert.ok(refused, "HTTP server closed");
 });
 

@@ -28,7 +28,29 @@ test("the TLS port answers admission and /healthz, and 404 for every other route
   const dir = mkdtempSync(join(tmpdir(), "lk-tls-scope-"));
   const cert = join(dir, "tls.crt");
   const key = join(dir, "tls.key");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=leasekeeper", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=leasekeeper",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
+    { stdio: "ignore" },
+  );
   const ca = readFileSync(cert, "utf8");
   const stack = await startStack({ postgres: false, podGraceSeconds: 0 });
   const seeded = await seedExample(stack);
@@ -42,15 +64,42 @@ test("the TLS port answers admission and /healthz, and 404 for every other route
   try {
     const tls = lk.runtime.httpsUrl;
     assert.ok(tls, "TLS listener started");
-    const review = JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u1", kind: { kind: "Pod" }, operation: "CREATE", namespace: "default", object: { metadata: { name: "p" }, spec: { containers: [] } } } });
+    const review = JSON.stringify({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      request: {
+        uid: "u1",
+        kind: { kind: "Pod" },
+        operation: "CREATE",
+        namespace: "default",
+        object: { metadata: { name: "p" }, spec: { containers: [] } },
+      },
+    });
     assert.is(await call("POST", `${tls}/v1/admission/pods`, ca, review), 200, "admission is served");
     assert.is(await call("GET", `${tls}/healthz`, ca), 200, "health is served");
-    const routes = [["POST", "/v1/events/kubernetes"], ["POST", "/v1/revoke"], ["POST", "/v1/unseal"], ["POST", "/v1/hooks/ci"], ["GET", "/v1/leases"], ["GET", "/metrics"], ["GET", "/openapi.json"], ["GET", "/admin/queues"]];
+    const routes = [
+      ["POST", "/v1/events/kubernetes"],
+      ["POST", "/v1/revoke"],
+      ["POST", "/v1/unseal"],
+      ["POST", "/v1/hooks/ci"],
+      ["GET", "/v1/leases"],
+      ["GET", "/metrics"],
+      ["GET", "/openapi.json"],
+      ["GET", "/admin/queues"],
+    ];
     for (const [method, path] of routes) {
-      assert.is(await call(method ?? "GET", `${tls}${path}`, ca, method === "POST" ? "{}" : undefined), 404, `${method} ${path} is not served over the TLS port`);
+      assert.is(
+        await call(method ?? "GET", `${tls}${path}`, ca, method === "POST" ? "{}" : undefined),
+        404,
+        `${method} ${path} is not served over the TLS port`,
+      );
     }
     // The plain listener still serves them (here: unauthenticated events, as configured).
-    const plain = await fetch(`${lk.runtime.httpUrl}/v1/events/kubernetes`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const plain = await fetch(`${lk.runtime.httpUrl}/v1/events/kubernetes`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     assert.ok(plain.status !== 404, "the plain listener serves the events route");
   } finally {
     await lk.stop();

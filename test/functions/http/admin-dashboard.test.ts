@@ -14,11 +14,14 @@ test.before(async (ctx) => {
 });
 test.after(async (ctx) => ctx.f?.close());
 
-const mint = (f: Fixture, token: string) => f.app.request("/admin/login-links", { method: "POST", headers: bearer(token, false) });
+const mint = (f: Fixture, token: string) =>
+  f.app.request("/admin/login-links", { method: "POST", headers: bearer(token, false) });
 const cookieOf = (res: Response) => /lk_admin=([^;]*)/.exec(res.headers.get("set-cookie") ?? "")?.[1] ?? "";
 const withCookie = (value: string) => ({ cookie: `lk_admin=${value}` });
 
-test("without credentials the dashboard answers 401 and says how to get in; a bearer token still works", async ({ f }) => {
+test("without credentials the dashboard answers 401 and says how to get in; a bearer token still works", async ({
+  f,
+}) => {
   const none = await f.app.request("/admin/queues");
   assert.is(none.status, 401);
   assert.match(((await none.json()) as { error: { message: string } }).error.message, /leasekeeper dashboard/);
@@ -37,17 +40,39 @@ test("only who may `get queues` mints a link; it is audited", async ({ f }) => {
   const left = Date.parse(body.expiresAt) - Date.now();
   assert.ok(left > 50_000 && left <= 60_000, `the link works for a minute (${left} ms)`);
   assert.is(body.sessionSeconds, 900);
-  const audit = (await (await f.app.request("/v1/audit", { headers: bearer(f.apiToken, false) })).json()) as { records: Array<{ action: string; result: string; actor: { name: string } }> };
-  assert.ok(audit.records.some((r) => r.action === "dashboard-login-link" && r.result === "refused" && r.actor.name === "system:serviceaccount:team-a:reader"));
-  assert.ok(audit.records.some((r) => r.action === "dashboard-login-link" && r.result === "accepted" && r.actor.name === "system:serviceaccount:kube-system:ops"));
+  const audit = (await (await f.app.request("/v1/audit", { headers: bearer(f.apiToken, false) })).json()) as {
+    records: Array<{ action: string; result: string; actor: { name: string } }>;
+  };
+  assert.ok(
+    audit.records.some(
+      (r) =>
+        r.action === "dashboard-login-link" &&
+        r.result === "refused" &&
+        r.actor.name === "system:serviceaccount:team-a:reader",
+    ),
+  );
+  assert.ok(
+    audit.records.some(
+      (r) =>
+        r.action === "dashboard-login-link" &&
+        r.result === "accepted" &&
+        r.actor.name === "system:serviceaccount:kube-system:ops",
+    ),
+  );
 });
 
-test("the link sets an HttpOnly, SameSite=Strict, Path=/admin cookie for 15 minutes, once; the cookie opens the dashboard read-only", async ({ f }) => {
+test("the link sets an HttpOnly, SameSite=Strict, Path=/admin cookie for 15 minutes, once; the cookie opens the dashboard read-only", async ({
+  f,
+}) => {
   const { path } = (await (await mint(f, f.apiToken)).json()) as { path: string };
   const login = await f.app.request(path);
   assert.is(login.status, 200);
   const setCookie = login.headers.get("set-cookie") ?? "";
-  assert.match(setCookie, /^lk_admin=[A-Za-z0-9_-]{43}; Max-Age=900; Path=\/admin; HttpOnly; SameSite=Strict$/, setCookie);
+  assert.match(
+    setCookie,
+    /^lk_admin=[A-Za-z0-9_-]{43}; Max-Age=900; Path=\/admin; HttpOnly; SameSite=Strict$/,
+    setCookie,
+  );
   assert.is(login.headers.get("cache-control"), "no-store");
   assert.is(login.headers.get("referrer-policy"), "no-referrer");
   assert.match(await login.text(), /http-equiv="refresh" content="0;url=\/admin\/queues"/);
@@ -57,12 +82,31 @@ test("the link sets an HttpOnly, SameSite=Strict, Path=/admin cookie for 15 minu
   assert.is(page.status, 200);
   const queues = await f.app.request("/admin/queues/api/queues", { headers: withCookie(session) });
   assert.is(queues.status, 200);
-  const names = ((await queues.json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> }).queues.map((q) => [q.name, q.readOnlyMode]);
-  assert.equal(names.sort(), [["issue", true], ["renew", true], ["revoke", true], ["unseal", true]]);
+  const names = ((await queues.json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> }).queues.map(
+    (q) => [q.name, q.readOnlyMode],
+  );
+  assert.equal(names.sort(), [
+    ["issue", true],
+    ["renew", true],
+    ["revoke", true],
+    ["unseal", true],
+  ]);
   // Read-only whatever the credentials: bull-board's actions are refused before they are reached.
-  for (const [method, url] of [["PUT", "/admin/queues/api/queues/issue/pause"], ["PUT", "/admin/queues/api/queues/pause"], ["POST", "/admin/queues/api/metrics/history/purge"]] as const) {
-    assert.is((await f.app.request(url, { method, headers: withCookie(session) })).status, 405, `${method} ${url} with the cookie`);
-    assert.is((await f.app.request(url, { method, headers: bearer(f.apiToken, false) })).status, 405, `${method} ${url} with a bearer token`);
+  for (const [method, url] of [
+    ["PUT", "/admin/queues/api/queues/issue/pause"],
+    ["PUT", "/admin/queues/api/queues/pause"],
+    ["POST", "/admin/queues/api/metrics/history/purge"],
+  ] as const) {
+    assert.is(
+      (await f.app.request(url, { method, headers: withCookie(session) })).status,
+      405,
+      `${method} ${url} with the cookie`,
+    );
+    assert.is(
+      (await f.app.request(url, { method, headers: bearer(f.apiToken, false) })).status,
+      405,
+      `${method} ${url} with a bearer token`,
+    );
   }
   // The cookie is for the dashboard only, not for the API.
   assert.is((await f.app.request("/v1/leases", { headers: withCookie(session) })).status, 401);
@@ -72,7 +116,9 @@ test("the link sets an HttpOnly, SameSite=Strict, Path=/admin cookie for 15 minu
   assert.is(((await again.json()) as { error: { code: string } }).error.code, "invalid_ticket");
 });
 
-test("Redis holds only digests of tickets and sessions, with their expiry; an ended session is refused", async ({ f }) => {
+test("Redis holds only digests of tickets and sessions, with their expiry; an ended session is refused", async ({
+  f,
+}) => {
   const { path } = (await (await mint(f, f.apiToken)).json()) as { path: string };
   const ticket = path.split("ticket=")[1] ?? "";
   const ticketKeys = await f.redis.keys(`${f.prefix}:admin:ticket:*`);

@@ -42,16 +42,30 @@ export interface Fixture {
 }
 
 /** `adminQueues`: mount the BullMQ dashboard (and its browser login) as the Node runtime does. */
-export async function startFixture(options: { rateLimitPerMinute?: number; adminQueues?: boolean } = {}): Promise<Fixture> {
+export async function startFixture(
+  options: { rateLimitPerMinute?: number; adminQueues?: boolean } = {},
+): Promise<Fixture> {
   const stack = await startStack({ postgres: false, podGraceSeconds: 0 });
   const prefix = `{t-${randomUUID().slice(0, 8)}}`;
   const redis = new Redis(stack.redis.url, { maxRetriesPerRequest: 3 });
   const kc = loadKubeConfig(stack.kubeconfigPath);
   const kube = createKubeClient(kc);
   const logs: string[] = [];
-  const log = createLogger("info", new Writable({ write(chunk: Buffer, _e, done) { logs.push(chunk.toString()); done(); } }));
+  const log = createLogger(
+    "info",
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        logs.push(chunk.toString());
+        done();
+      },
+    }),
+  );
   const metrics = createMetrics();
-  const producer = new JobProducer({ connection: { url: stack.redis.url, maxRetriesPerRequest: null }, prefix, attempts: 3 });
+  const producer = new JobProducer({
+    connection: { url: stack.redis.url, maxRetriesPerRequest: null },
+    prefix,
+    attempts: 3,
+  });
   const index = new PodIndex(redis, prefix);
   const audit = new AuditLog(redis, prefix, log);
   const apiToken = randomBytes(24).toString("base64url");
@@ -63,10 +77,23 @@ export async function startFixture(options: { rateLimitPerMinute?: number; admin
   await ensureServiceAccount(stack.core, "team-a", "oncall");
   await ensureServiceAccount(stack.core, "team-a", "reader");
   await ensureServiceAccount(stack.core, "kube-system", "ops");
-  const issue = (namespace: string, serviceAccount: string, audiences = ["leasekeeper"]) => stack.kube.control.issueToken({ namespace, serviceAccount, audiences, expirationSeconds: 3600 });
+  const issue = (namespace: string, serviceAccount: string, audiences = ["leasekeeper"]) =>
+    stack.kube.control.issueToken({ namespace, serviceAccount, audiences, expirationSeconds: 3600 });
   stack.kube.control.setRules([
-    { users: ["system:serviceaccount:team-a:oncall"], verbs: ["create"], apiGroups: ["leasekeeper.io"], resources: ["revocations", "rotations"], namespaces: ["team-a"] },
-    { users: ["system:serviceaccount:team-a:oncall"], verbs: ["list", "get"], apiGroups: ["leasekeeper.io"], resources: ["leases", "jobs"], namespaces: ["team-a"] },
+    {
+      users: ["system:serviceaccount:team-a:oncall"],
+      verbs: ["create"],
+      apiGroups: ["leasekeeper.io"],
+      resources: ["revocations", "rotations"],
+      namespaces: ["team-a"],
+    },
+    {
+      users: ["system:serviceaccount:team-a:oncall"],
+      verbs: ["list", "get"],
+      apiGroups: ["leasekeeper.io"],
+      resources: ["leases", "jobs"],
+      namespaces: ["team-a"],
+    },
     { users: ["system:serviceaccount:kube-system:ops"], verbs: ["*"], apiGroups: ["leasekeeper.io"], resources: ["*"] },
     // leasekeeper's own identity (the kubeconfig's) keeps every Kubernetes right it needs.
     { groups: ["system:masters"], verbs: ["*"], resources: ["*"] },
@@ -79,7 +106,10 @@ export async function startFixture(options: { rateLimitPerMinute?: number; admin
         ...loadHttpConfig({ LEASEKEEPER_REDIS_URL: stack.redis.url }),
         queuePrefix: prefix,
         apiTokens: [sha256Hex(apiToken)],
-        ciHmacSecrets: [`${ciSecret};verbs=*;namespaces=*;name=ci-all`, `${ciTeamASecret};verbs=rotate;namespaces=team-a;name=team-a-deploy`],
+        ciHmacSecrets: [
+          `${ciSecret};verbs=*;namespaces=*;name=ci-all`,
+          `${ciTeamASecret};verbs=rotate;namespaces=team-a;name=team-a-deploy`,
+        ],
         httpRateLimit: options.rateLimitPerMinute ?? 100_000,
       },
       redis,
@@ -88,7 +118,10 @@ export async function startFixture(options: { rateLimitPerMinute?: number; admin
       producer,
       metrics,
       log,
-      unseal: { discovery: { list: async () => [{ kind: "pod", namespace: "vault", name: "vault-0" }] }, enqueue: async (job) => producer.unseal(job) },
+      unseal: {
+        discovery: { list: async () => [{ kind: "pod", namespace: "vault", name: "vault-0" }] },
+        enqueue: async (job) => producer.unseal(job),
+      },
       admission: loadConfig({ LEASEKEEPER_INDEX_KEY: randomBytes(32).toString("base64") }),
       adminQueues: options.adminQueues ? adminQueuesApp(Object.values(producer.queues)) : undefined,
     }),
@@ -105,7 +138,12 @@ export async function startFixture(options: { rateLimitPerMinute?: number; admin
     ciSecret,
     ciTeamASecret,
     logs,
-    tokens: { oncallA: issue("team-a", "oncall"), reader: issue("team-a", "reader"), adminSa: issue("kube-system", "ops"), adminSaApiAudience: issue("kube-system", "ops", []) },
+    tokens: {
+      oncallA: issue("team-a", "oncall"),
+      reader: issue("team-a", "reader"),
+      adminSa: issue("kube-system", "ops"),
+      adminSaApiAudience: issue("kube-system", "ops", []),
+    },
     async close() {
       await producer.close();
       redis.disconnect();
@@ -132,7 +170,16 @@ export function record(namespace: string, name: string, extra: Partial<PodRecord
     tokenExpiresAt: now + 3600_000,
     tokenTtlSeconds: 3600,
     tokenRenewable: true,
-    leases: [{ id: `database/creds/postgres-role/${uid.slice(0, 8)}`, path: "database/creds/postgres-role", file: "creds.json", expiresAt: now + 600_000, renewable: true, ttlSeconds: 600 }],
+    leases: [
+      {
+        id: `database/creds/postgres-role/${uid.slice(0, 8)}`,
+        path: "database/creds/postgres-role",
+        file: "creds.json",
+        expiresAt: now + 600_000,
+        renewable: true,
+        ttlSeconds: 600,
+      },
+    ],
     retiring: [],
     issuedAt: now,
     rotations: 0,

@@ -17,10 +17,16 @@ test.before(async (ctx) => {
 test.after(async (ctx) => ctx.f?.close());
 
 const post = (f: Fixture, token: string, path: string, scope: object) =>
-  f.app.request(path, { method: "POST", headers: bearer(token), body: JSON.stringify({ scope, reason: "probe", dryRun: true }) });
+  f.app.request(path, {
+    method: "POST",
+    headers: bearer(token),
+    body: JSON.stringify({ scope, reason: "probe", dryRun: true }),
+  });
 const answer = async (res: Response) => `${res.status} ${await res.text()}`;
 
-test("lease and pod-uid scopes: the same 403 for an existing id, a missing one and one in another namespace", async ({ f }) => {
+test("lease and pod-uid scopes: the same 403 for an existing id, a missing one and one in another namespace", async ({
+  f,
+}) => {
   const [b] = await f.index.byName("team-b", "db-1");
   const existingLease = { type: "lease", id: b?.leases[0]?.id };
   const missingLease = { type: "lease", id: `database/creds/postgres-role/${randomUUID()}` };
@@ -29,8 +35,13 @@ test("lease and pod-uid scopes: the same 403 for an existing id, a missing one a
   for (const token of [f.tokens.reader, f.tokens.oncallA]) {
     for (const path of ["/v1/revoke", "/v1/rotate"]) {
       const answers = new Set<string>();
-      for (const scope of [existingLease, missingLease, existingUid, missingUid]) answers.add(await answer(await post(f, token, path, scope)));
-      assert.equal([...answers].map((a) => a.slice(0, 3)), ["403"], `${path}: ${[...answers].join(" | ")}`);
+      for (const scope of [existingLease, missingLease, existingUid, missingUid])
+        answers.add(await answer(await post(f, token, path, scope)));
+      assert.equal(
+        [...answers].map((a) => a.slice(0, 3)),
+        ["403"],
+        `${path}: ${[...answers].join(" | ")}`,
+      );
       assert.is(answers.size, 1, `one body for all four: ${[...answers].join(" | ")}`);
     }
   }
@@ -46,10 +57,16 @@ test("lease and pod-uid scopes: the same 403 for an existing id, a missing one a
 });
 
 test("jobs: the same 403 for an existing job in another namespace and a missing one", async ({ f }) => {
-  const created = await f.app.request("/v1/revoke", { method: "POST", headers: bearer(f.apiToken), body: JSON.stringify({ scope: { type: "namespace", namespace: "team-b" }, reason: "x", dryRun: false }) });
+  const created = await f.app.request("/v1/revoke", {
+    method: "POST",
+    headers: bearer(f.apiToken),
+    body: JSON.stringify({ scope: { type: "namespace", namespace: "team-b" }, reason: "x", dryRun: false }),
+  });
   const { jobId } = (await created.json()) as { jobId: string };
   const existing = await answer(await f.app.request(`/v1/jobs/${jobId}`, { headers: bearer(f.tokens.oncallA, false) }));
-  const missing = await answer(await f.app.request(`/v1/jobs/op-${randomUUID()}`, { headers: bearer(f.tokens.oncallA, false) }));
+  const missing = await answer(
+    await f.app.request(`/v1/jobs/op-${randomUUID()}`, { headers: bearer(f.tokens.oncallA, false) }),
+  );
   assert.ok(existing.startsWith("403"), existing);
   assert.is(existing, missing);
 });
@@ -60,7 +77,10 @@ test("a prober cannot flood the audit trail: its refusals are recorded up to the
   const reader = records.filter((r) => r.actor.name === "system:serviceaccount:team-a:reader");
   assert.ok(reader.length <= 61, `${reader.length} records of the prober`);
   assert.ok(reader.some((r) => r.suppressedUntil !== undefined));
-  assert.ok(records.some((r) => r.actor.kind === "api-token" && r.result === "accepted"), "the real change is still on the trail");
+  assert.ok(
+    records.some((r) => r.actor.kind === "api-token" && r.result === "accepted"),
+    "the real change is still on the trail",
+  );
 });
 
 test.run();

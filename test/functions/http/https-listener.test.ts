@@ -14,7 +14,29 @@ import { createLogger } from "../../../shared/observability/log.ts";
 function selfSigned(dir: string, name: string, cn: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", `/CN=${cn}`, "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      `/CN=${cn}`,
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
+    { stdio: "ignore" },
+  );
   return { cert, key };
 }
 
@@ -23,7 +45,14 @@ function get(url: string, ca: string): Promise<{ status: number; body: string; s
     const req = request(url, { ca, agent: false }, (res) => {
       let body = "";
       res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, subject: (res.socket as unknown as { getPeerCertificate(): { subject: { CN: string } } }).getPeerCertificate().subject.CN }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body,
+          subject: (res.socket as unknown as { getPeerCertificate(): { subject: { CN: string } } }).getPeerCertificate()
+            .subject.CN,
+        }),
+      );
     });
     req.on("error", reject);
     req.end();
@@ -39,7 +68,11 @@ test("serves the app over TLS and picks up a renewed certificate without a resta
   writeFileSync(live.cert, readFileSync(first.cert));
   writeFileSync(live.key, readFileSync(first.key));
   const log = createLogger("silent", new Writable({ write: (_c, _e, done) => done() }));
-  const listener = await startHttpsListener(app, { certFile: live.cert, keyFile: live.key, port: 0, host: "127.0.0.1", reloadEveryMs: 100 }, log);
+  const listener = await startHttpsListener(
+    app,
+    { certFile: live.cert, keyFile: live.key, port: 0, host: "127.0.0.1", reloadEveryMs: 100 },
+    log,
+  );
   try {
     const one = await get(`${listener.url}/healthz`, readFileSync(first.cert, "utf8"));
     assert.is(one.status, 200);
@@ -57,8 +90,16 @@ test("serves the app over TLS and picks up a renewed certificate without a resta
 
 test("a certificate without its key is a configuration error", () => {
   assert.throws(
-    () => loadConfig({ LEASEKEEPER_INDEX_KEY: Buffer.alloc(32).toString("base64"), LEASEKEEPER_TLS_CERT_FILE: "/tmp/x.crt" }),
-    (err: unknown) => err instanceof ConfigError && /LEASEKEEPER_TLS_KEY_FILE=\(unset\): LEASEKEEPER_TLS_CERT_FILE and LEASEKEEPER_TLS_KEY_FILE go together/.test(err.message),
+    () =>
+      loadConfig({
+        LEASEKEEPER_INDEX_KEY: Buffer.alloc(32).toString("base64"),
+        LEASEKEEPER_TLS_CERT_FILE: "/tmp/x.crt",
+      }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      /LEASEKEEPER_TLS_KEY_FILE=\(unset\): LEASEKEEPER_TLS_CERT_FILE and LEASEKEEPER_TLS_KEY_FILE go together/.test(
+        err.message,
+      ),
   );
 });
 

@@ -28,9 +28,27 @@ const defaults = () => loadHttpConfig({ LEASEKEEPER_REDIS_URL: (server as RedisS
 
 function replica(url: string, settings: HttpSettings, readiness: Parameters<typeof buildAppDeps>[0]["readiness"] = []) {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  const producer = new JobProducer({ connection: { url, maxRetriesPerRequest: null }, prefix: settings.queuePrefix, attempts: 1 });
-  closers.push(() => producer.close(), async () => redis.disconnect());
-  return createApp(buildAppDeps({ settings, redis, kc: undefined, kube: noKube, producer, metrics: createMetrics(), log: quiet, readiness }));
+  const producer = new JobProducer({
+    connection: { url, maxRetriesPerRequest: null },
+    prefix: settings.queuePrefix,
+    attempts: 1,
+  });
+  closers.push(
+    () => producer.close(),
+    async () => redis.disconnect(),
+  );
+  return createApp(
+    buildAppDeps({
+      settings,
+      redis,
+      kc: undefined,
+      kube: noKube,
+      producer,
+      metrics: createMetrics(),
+      log: quiet,
+      readiness,
+    }),
+  );
 }
 
 test.before(async () => {
@@ -43,10 +61,16 @@ test.after(async () => {
 
 test("two replicas share one per-identity limit: the fourth request of three allowed gets 429", async () => {
   const token = randomBytes(24).toString("base64url");
-  const settings: HttpSettings = { ...defaults(), queuePrefix: `{t-${randomUUID().slice(0, 8)}}`, apiTokens: [sha256Hex(token)], httpRateLimit: 3 };
+  const settings: HttpSettings = {
+    ...defaults(),
+    queuePrefix: `{t-${randomUUID().slice(0, 8)}}`,
+    apiTokens: [sha256Hex(token)],
+    httpRateLimit: 3,
+  };
   const url = (server as RedisServer).url;
   const [a, b] = [replica(url, settings), replica(url, settings)];
-  const get = (app: ReturnType<typeof createApp>) => app.request("/v1/leases", { headers: { authorization: `Bearer ${token}` } });
+  const get = (app: ReturnType<typeof createApp>) =>
+    app.request("/v1/leases", { headers: { authorization: `Bearer ${token}` } });
   const statuses = [(await get(a)).status, (await get(b)).status, (await get(a)).status];
   assert.equal(statuses, [200, 200, 200]);
   const fourth = await get(b);
@@ -54,12 +78,18 @@ test("two replicas share one per-identity limit: the fourth request of three all
   assert.ok(Number(fourth.headers.get("retry-after")) >= 1);
   const other = randomBytes(24).toString("base64url");
   const c = replica(url, { ...settings, apiTokens: [sha256Hex(token), sha256Hex(other)] });
-  assert.is((await c.request("/v1/leases", { headers: { authorization: `Bearer ${other}` } })).status, 200, "another identity has its own budget");
+  assert.is(
+    (await c.request("/v1/leases", { headers: { authorization: `Bearer ${other}` } })).status,
+    200,
+    "another identity has its own budget",
+  );
 });
 
 test("/readyz answers not-ready within its bound when a dependency hangs", async () => {
   const settings: HttpSettings = { ...defaults(), queuePrefix: `{t-${randomUUID().slice(0, 8)}}`, eventsAuth: "none" };
-  const app = replica((server as RedisServer).url, settings, [{ name: "stuck", check: () => new Promise<boolean>(() => undefined) }]);
+  const app = replica((server as RedisServer).url, settings, [
+    { name: "stuck", check: () => new Promise<boolean>(() => undefined) },
+  ]);
   const started = Date.now();
   const res = await app.request("/readyz");
   const elapsed = Date.now() - started;

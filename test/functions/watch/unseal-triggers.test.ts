@@ -7,7 +7,13 @@ import type { UnsealJob } from "../../../shared/jobs/job-types.ts";
 import type { ReplicaRef } from "../../../shared/unseal/replicas.ts";
 import { replicaKey } from "../../../shared/unseal/replicas.ts";
 
-const seen = (o: Partial<{ uid: string; ip: string | undefined; restarts: number; ready: boolean }> = {}) => ({ uid: "u1", ip: "10.0.0.5", restarts: 0, ready: true, ...o });
+const seen = (o: Partial<{ uid: string; ip: string | undefined; restarts: number; ready: boolean }> = {}) => ({
+  uid: "u1",
+  ip: "10.0.0.5",
+  restarts: 0,
+  ready: true,
+  ...o,
+});
 
 test("pod watch triggers: new pod (once it has an IP), new IP, container restart, readiness lost — nothing else", () => {
   assert.is(triggerFor(undefined, seen({ ip: undefined })), undefined, "no IP yet: wait");
@@ -33,7 +39,9 @@ test("replica keys are valid BullMQ ids and distinct", () => {
 function app(replicas: ReplicaRef[], fail = false) {
   const jobs: UnsealJob[] = [];
   const route = unsealRoute({
-    discovery: { list: async () => (fail ? Promise.reject(new Error("kubernetes: list vault pods: HTTP 503")) : replicas) },
+    discovery: {
+      list: async () => (fail ? Promise.reject(new Error("kubernetes: list vault pods: HTTP 503")) : replicas),
+    },
     enqueue: async (job) => {
       jobs.push(job);
       return `unseal-${replicaKey(job.replica)}`;
@@ -43,14 +51,23 @@ function app(replicas: ReplicaRef[], fail = false) {
 }
 
 test("POST /v1/unseal enqueues one job per replica and returns the job ids; a filter narrows it", async () => {
-  const { route, jobs } = app([{ kind: "pod", namespace: "vault", name: "vault-0" }, { kind: "pod", namespace: "vault", name: "vault-1" }]);
+  const { route, jobs } = app([
+    { kind: "pod", namespace: "vault", name: "vault-0" },
+    { kind: "pod", namespace: "vault", name: "vault-1" },
+  ]);
   const all = await route.request("/", { method: "POST" });
   assert.is(all.status, 202);
   const body = (await all.json()) as { jobs: { replica: string; jobId: string }[] };
-  assert.equal(body.jobs.map((j) => j.replica), ["vault/vault-0", "vault/vault-1"]);
+  assert.equal(
+    body.jobs.map((j) => j.replica),
+    ["vault/vault-0", "vault/vault-1"],
+  );
   assert.ok(body.jobs.every((j) => j.jobId.startsWith("unseal-")));
   assert.ok(jobs.every((j) => j.source === "api"));
-  const one = await route.request("/", { method: "POST", body: JSON.stringify({ replicas: ["vault/vault-1"], source: "ci" }) });
+  const one = await route.request("/", {
+    method: "POST",
+    body: JSON.stringify({ replicas: ["vault/vault-1"], source: "ci" }),
+  });
   assert.is(one.status, 202);
   assert.is(jobs.length, 3);
   assert.is(jobs[2]?.source, "ci");
@@ -62,7 +79,9 @@ test("POST /v1/unseal: bad body 400, unknown replica 404, discovery failure 503"
   assert.is((await route.request("/", { method: "POST", body: JSON.stringify({ replicas: "vault-0" }) })).status, 400);
   const unknown = await route.request("/", { method: "POST", body: JSON.stringify({ replicas: ["vault/nope"] }) });
   assert.is(unknown.status, 404);
-  assert.equal(await unknown.json(), { error: { code: "no_replicas", message: "no Vault replica matches vault/nope (known: vault/vault-0)" } });
+  assert.equal(await unknown.json(), {
+    error: { code: "no_replicas", message: "no Vault replica matches vault/nope (known: vault/vault-0)" },
+  });
   assert.is((await app([], true).route.request("/", { method: "POST" })).status, 503);
 });
 

@@ -46,8 +46,13 @@ test.after(async () => {
 });
 
 const AUTO_INIT = { enabled: true, shares: 3, threshold: 2, storeRootToken: false };
-const job = (addr: string): Job => ({ id: "t", data: { replica: { kind: "address", addr }, source: "sweep", requestedAt: Date.now() } satisfies UnsealJob }) as unknown as Job;
-const run = (f: Fixture, v: VaultEmulator) => createUnsealProcessor(f.deps, trustAddresses(v.url))(job(v.url)) as Promise<UnsealOutcome>;
+const job = (addr: string): Job =>
+  ({
+    id: "t",
+    data: { replica: { kind: "address", addr }, source: "sweep", requestedAt: Date.now() } satisfies UnsealJob,
+  }) as unknown as Job;
+const run = (f: Fixture, v: VaultEmulator) =>
+  createUnsealProcessor(f.deps, trustAddresses(v.url))(job(v.url)) as Promise<UnsealOutcome>;
 async function uninitialised(): Promise<VaultEmulator> {
   const v = await startVaultEmulator({ initialized: false });
   open.push(v);
@@ -67,13 +72,34 @@ test("a custodian retry never overwrites the keys another replica stored meanwhi
     },
   };
   const lockPrefix = `{race${randomBytes(3).toString("hex")}}:unseal`;
-  const one = makeFixture({ kms, keyId, redisUrl: redis.url, blobs: flaky, lockPrefix, settings: { retries: 1, autoInit: AUTO_INIT } });
-  const two = makeFixture({ kms, keyId, redisUrl: redis.url, blobs: real, lockPrefix, settings: { retries: 1, autoInit: AUTO_INIT } });
+  const one = makeFixture({
+    kms,
+    keyId,
+    redisUrl: redis.url,
+    blobs: flaky,
+    lockPrefix,
+    settings: { retries: 1, autoInit: AUTO_INIT },
+  });
+  const two = makeFixture({
+    kms,
+    keyId,
+    redisUrl: redis.url,
+    blobs: real,
+    lockPrefix,
+    settings: { retries: 1, autoInit: AUTO_INIT },
+  });
   open.push(one, two);
   // Replica 1's custodian waits at its first back-off until replica 2 has done its init.
   let release = () => {};
   const gate = new Promise<void>((r) => (release = r));
-  const custodian = new KeyCustodian({ log: one.deps.log, setPending: () => undefined, sleep: async () => { await gate; await new Promise((r) => setTimeout(r, 5)); } });
+  const custodian = new KeyCustodian({
+    log: one.deps.log,
+    setPending: () => undefined,
+    sleep: async () => {
+      await gate;
+      await new Promise((r) => setTimeout(r, 5));
+    },
+  });
   one.deps = { ...one.deps, custodian };
 
   try {
@@ -99,37 +125,75 @@ async function raceAndCheck({ one, two, a, b, custodian, release, real, lockPref
   assert.is((await run(one, a)).outcome, "unsealed", "A initialised and unsealed from the keys in memory");
   assert.ok(custodian.pending, "A's keys are held in memory");
   assert.is((await run(two, b)).outcome, "unsealed", "B initialised (the store was empty) and its keys stored");
-  assert.equal((await two.keys.load())?.shares.map((s) => s.toString("hex")), b.unsealKeys);
+  assert.equal(
+    (await two.keys.load())?.shares.map((s) => s.toString("hex")),
+    b.unsealKeys,
+  );
 
   release();
-  await waitFor("the custodian gave up on overwriting or stored", async () => !custodian.pending || one.logs.join("").includes("holds another initialisation's keys"), 10_000);
+  await waitFor(
+    "the custodian gave up on overwriting or stored",
+    async () => !custodian.pending || one.logs.join("").includes("holds another initialisation's keys"),
+    10_000,
+  );
   const stored = await two.keys.load();
-  assert.equal(stored?.shares.map((s) => s.toString("hex")), b.unsealKeys, "B's keys are still the stored ones");
+  assert.equal(
+    stored?.shares.map((s) => s.toString("hex")),
+    b.unsealKeys,
+    "B's keys are still the stored ones",
+  );
   stored?.wipe();
   assert.ok(custodian.pending, "A's keys stay in memory (not lost, not written over B's)");
 
   // B restarts sealed and a fresh leasekeeper process (nothing in memory) unseals it from the store.
   b.control.restartSealed();
-  const fresh = makeFixture({ kms, keyId, redisUrl: redis.url, blobs: real, lockPrefix, settings: { autoInit: AUTO_INIT } });
+  const fresh = makeFixture({
+    kms,
+    keyId,
+    redisUrl: redis.url,
+    blobs: real,
+    lockPrefix,
+    settings: { autoInit: AUTO_INIT },
+  });
   open.push(fresh);
   assert.is((await run(fresh, b)).outcome, "unsealed");
-  for (const form of secretForms([...a.unsealKeys, ...b.unsealKeys])) assert.not.ok(one.logs.join("").includes(form), "a key in the logs");
+  for (const form of secretForms([...a.unsealKeys, ...b.unsealKeys]))
+    assert.not.ok(one.logs.join("").includes(form), "a key in the logs");
 }
 
 test("while keys of an earlier init are held in memory, the same process initialises no other Vault", async () => {
   const [a, c] = [await uninitialised(), await uninitialised()];
   const real = createSecretBlobStore(kube, "vault", `unseal-keys-${randomBytes(3).toString("hex")}`);
-  const broken: KeyBlobStore = { ...real, create: async () => { throw new Error("etcd request timed out (simulated)"); } };
-  const f = makeFixture({ kms, keyId, redisUrl: redis.url, blobs: broken, settings: { retries: 1, autoInit: AUTO_INIT } });
+  const broken: KeyBlobStore = {
+    ...real,
+    create: async () => {
+      throw new Error("etcd request timed out (simulated)");
+    },
+  };
+  const f = makeFixture({
+    kms,
+    keyId,
+    redisUrl: redis.url,
+    blobs: broken,
+    settings: { retries: 1, autoInit: AUTO_INIT },
+  });
   open.push(f);
-  const custodian = new KeyCustodian({ log: f.deps.log, setPending: () => undefined, sleep: () => new Promise((r) => setTimeout(r, 20)) });
+  const custodian = new KeyCustodian({
+    log: f.deps.log,
+    setPending: () => undefined,
+    sleep: () => new Promise((r) => setTimeout(r, 20)),
+  });
   f.deps = { ...f.deps, custodian };
   try {
     assert.is((await run(f, a)).outcome, "unsealed");
     assert.ok(custodian.pending);
     const out = await run(f, c);
     assert.is(out.outcome, "not-initialized");
-    assert.is(c.control.requests().filter((r) => r.path === "sys/init" && r.method !== "GET").length, 0, "no sys/init on the second Vault");
+    assert.is(
+      c.control.requests().filter((r) => r.path === "sys/init" && r.method !== "GET").length,
+      0,
+      "no sys/init on the second Vault",
+    );
   } finally {
     await custodian.stop();
   }
@@ -145,7 +209,13 @@ test("Secret store overwrite (keys import --force) is compare-and-set: a concurr
       if (racing && read) {
         racing = false;
         // Someone else rewrites the store between our read and our replace.
-        await kube.replaceSecret(namespace, secretName, { ...read, metadata: { ...read.metadata, annotations: { ...read.metadata?.annotations, "leasekeeper.io/writer": "other" } } });
+        await kube.replaceSecret(namespace, secretName, {
+          ...read,
+          metadata: {
+            ...read.metadata,
+            annotations: { ...read.metadata?.annotations, "leasekeeper.io/writer": "other" },
+          },
+        });
       }
       return read;
     },
@@ -153,7 +223,10 @@ test("Secret store overwrite (keys import --force) is compare-and-set: a concurr
   const store = createSecretBlobStore(racingKube, "vault", name);
   await store.create(new Map([["unseal-0", new Uint8Array([1])]]), { overwrite: false, metadata: {} });
   racing = true;
-  const err = await store.create(new Map([["unseal-0", new Uint8Array([2])]]), { overwrite: true, metadata: {} }).then(() => undefined, (e: unknown) => e as { reason?: string });
+  const err = await store.create(new Map([["unseal-0", new Uint8Array([2])]]), { overwrite: true, metadata: {} }).then(
+    () => undefined,
+    (e: unknown) => e as { reason?: string },
+  );
   assert.is(err?.reason, "KeyStoreConflict");
   assert.equal([...((await store.read())?.get("unseal-0") ?? [])], [1], "the other writer's version stays");
 });

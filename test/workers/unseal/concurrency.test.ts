@@ -23,17 +23,23 @@ test("concurrent jobs on one replica: shares never in flight from two jobs at on
   const real = createVaultReplicaClient({ timeoutMs: 2000 });
   let inFlight = 0;
   let maxInFlight = 0;
-  const slow = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    try {
-      await new Promise((r) => setTimeout(r, 40));
-      return await fn(...a);
-    } finally {
-      inFlight--;
-    }
+  const slow =
+    <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 40));
+        return await fn(...a);
+      } finally {
+        inFlight--;
+      }
+    };
+  const replicas: VaultReplicaPort = {
+    ...real,
+    submitUnsealKey: slow(real.submitUnsealKey),
+    resetUnseal: slow(real.resetUnseal),
   };
-  const replicas: VaultReplicaPort = { ...real, submitUnsealKey: slow(real.submitUnsealKey), resetUnseal: slow(real.resetUnseal) };
   const f = makeFixture({ kms, keyId, redisUrl: redis.url, replicas });
   await f.keys.save({ shares: vault.unsealKeys.map((k) => Buffer.from(k, "hex")) }, { overwrite: false });
   vault.control.seal();
@@ -42,13 +48,22 @@ test("concurrent jobs on one replica: shares never in flight from two jobs at on
   const prefix = `{t${randomBytes(4).toString("hex")}}`;
   const queue = new Queue("unseal", { connection, prefix });
   const events = new QueueEvents("unseal", { connection, prefix });
-  const worker = new Worker("unseal", createUnsealProcessor(f.deps, trustAddresses(vault.url)), { connection, prefix, concurrency: 2 });
+  const worker = new Worker("unseal", createUnsealProcessor(f.deps, trustAddresses(vault.url)), {
+    connection,
+    prefix,
+    concurrency: 2,
+  });
   try {
     await events.waitUntilReady();
     const data: UnsealJob = { replica: { kind: "address", addr: vault.url }, source: "api", requestedAt: Date.now() };
     // Two producers that do not share job ids (e.g. an old and a new leasekeeper version).
-    const [a, b] = await Promise.all([queue.add("unseal", data, { jobId: "unseal-a" }), queue.add("unseal", data, { jobId: "unseal-b" })]);
-    const results = await Promise.all([a.waitUntilFinished(events, 15_000), b.waitUntilFinished(events, 15_000)]) as { outcome: string }[];
+    const [a, b] = await Promise.all([
+      queue.add("unseal", data, { jobId: "unseal-a" }),
+      queue.add("unseal", data, { jobId: "unseal-b" }),
+    ]);
+    const results = (await Promise.all([a.waitUntilFinished(events, 15_000), b.waitUntilFinished(events, 15_000)])) as {
+      outcome: string;
+    }[];
     assert.equal(results.map((r) => r.outcome).sort(), ["already-unsealed", "unsealed"]);
     assert.is(maxInFlight, 1, "two jobs submitted shares to the same replica at the same time");
     assert.is(vault.control.isSealed(), false);

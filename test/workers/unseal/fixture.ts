@@ -71,7 +71,12 @@ export function makeFixture(opts: FixtureOptions): Fixture {
     replicas: opts.replicas ?? createVaultReplicaClient({ timeoutMs: 2000 }),
     pods: opts.pods ?? { listVaultPods: async () => [], readPod: async () => undefined },
     keys,
-    custodian: new KeyCustodian({ log, sleep, setPending: (p) => metrics.unsealKeysUnpersisted.set(p ? 1 : 0), backoff: { baseMs: 5, maxMs: 20 } }),
+    custodian: new KeyCustodian({
+      log,
+      sleep,
+      setPending: (p) => metrics.unsealKeysUnpersisted.set(p ? 1 : 0),
+      backoff: { baseMs: 5, maxMs: 20 },
+    }),
     lock: new KeyedLock(redis, opts.lockPrefix ?? `{t${randomBytes(4).toString("hex")}}:unseal`, 60_000),
     recordEvent: async (pod, event) => void events.push({ pod, event }),
     log,
@@ -104,14 +109,23 @@ export function makeFixture(opts: FixtureOptions): Fixture {
 
 /** Trust exactly these replica addresses (LEASEKEEPER_VAULT_REPLICAS), as the workers role builds it from configuration. */
 export function trustAddresses(...addresses: string[]): ReplicaTrust {
-  return createReplicaTrust({ vaultReplicas: addresses, vaultPodNamespace: "vault", vaultPodSelector: "app.kubernetes.io/name=vault,component=server" });
+  return createReplicaTrust({
+    vaultReplicas: addresses,
+    vaultPodNamespace: "vault",
+    vaultPodSelector: "app.kubernetes.io/name=vault,component=server",
+  });
 }
 
 /** Every rendering of a secret that must never appear in logs, events, jobs or metrics. */
 export function secretForms(secrets: readonly (string | Uint8Array)[]): string[] {
   const out: string[] = [];
   for (const s of secrets) {
-    const buf = typeof s === "string" ? (/^[0-9a-f]+$/i.test(s) ? Buffer.from(s, "hex") : Buffer.from(s, "utf8")) : Buffer.from(s);
+    const buf =
+      typeof s === "string"
+        ? /^[0-9a-f]+$/i.test(s)
+          ? Buffer.from(s, "hex")
+          : Buffer.from(s, "utf8")
+        : Buffer.from(s);
     if (typeof s === "string") out.push(s);
     out.push(buf.toString("hex"), buf.toString("base64"), buf.toString("base64url"));
   }

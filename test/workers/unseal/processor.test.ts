@@ -45,14 +45,20 @@ function fixture(extra: Partial<FixtureOptions> = {}): Fixture {
   return f;
 }
 const hexShares = (v: VaultEmulator) => v.unsealKeys.map((k) => Buffer.from(k, "hex"));
-const job = (addr: string): Job => ({ id: "t", data: { replica: { kind: "address", addr }, source: "api", requestedAt: Date.now() } satisfies UnsealJob }) as unknown as Job;
+const job = (addr: string): Job =>
+  ({
+    id: "t",
+    data: { replica: { kind: "address", addr }, source: "api", requestedAt: Date.now() } satisfies UnsealJob,
+  }) as unknown as Job;
 /** Runs one job against `addr`, which configuration lists (LEASEKEEPER_VAULT_REPLICAS) as a trusted replica. */
-const run = (f: Fixture, addr: string) => createUnsealProcessor(f.deps, trustAddresses(addr))(job(addr)) as Promise<UnsealOutcome>;
+const run = (f: Fixture, addr: string) =>
+  createUnsealProcessor(f.deps, trustAddresses(addr))(job(addr)) as Promise<UnsealOutcome>;
 const unsealCalls = (v: VaultEmulator) => v.control.requests().filter((r) => r.path === "sys/unseal").length;
 
 function assertNoSecrets(f: Fixture, secrets: readonly (string | Uint8Array)[], extra = "") {
   const haystack = f.logs.join("") + JSON.stringify(f.events) + extra;
-  for (const form of secretForms(secrets)) assert.not.ok(haystack.includes(form), "a key leaked into logs/events/results");
+  for (const form of secretForms(secrets))
+    assert.not.ok(haystack.includes(form), "a key leaked into logs/events/results");
 }
 
 test("sealed replica → unsealed with exactly threshold shares; metrics and a Normal event", async () => {
@@ -135,7 +141,10 @@ test("stale partial attempt left by someone else is reset, then unsealed", async
   await f.keys.save({ shares: hexShares(v) }, { overwrite: false });
   v.control.seal();
   // Someone submitted one share (of another vault) and walked away: progress 1 of 3.
-  const res = await fetch(`${v.url}/v1/sys/unseal`, { method: "PUT", body: JSON.stringify({ key: other.unsealKeys[0] }) });
+  const res = await fetch(`${v.url}/v1/sys/unseal`, {
+    method: "PUT",
+    body: JSON.stringify({ key: other.unsealKeys[0] }),
+  });
   assert.is(((await res.json()) as { progress: number }).progress, 1);
   const out = await run(f, v.url);
   assert.is(out.outcome, "unsealed");
@@ -207,7 +216,10 @@ test("auto-init: probe, init, store create-only and verified, then unseal; keys 
   const stored = await f.keys.load({ rootToken: true });
   assert.ok(stored);
   assert.is(stored.shares.length, 5);
-  assert.equal(stored.shares.map((s) => s.toString("hex")), v.unsealKeys);
+  assert.equal(
+    stored.shares.map((s) => s.toString("hex")),
+    v.unsealKeys,
+  );
   assert.is(stored.rootToken?.toString("utf8"), v.rootToken);
   stored.wipe();
   assertNoSecrets(f, [...v.unsealKeys, v.rootToken], JSON.stringify(out) + (await f.deps.metrics.registry.metrics()));
@@ -250,7 +262,10 @@ test("auto-init: storing fails after init → keys held in memory, Vault still u
       return real.create(entries, o);
     },
   };
-  const f = fixture({ blobs: flaky, settings: { retries: 1, autoInit: { enabled: true, shares: 3, threshold: 2, storeRootToken: true } } });
+  const f = fixture({
+    blobs: flaky,
+    settings: { retries: 1, autoInit: { enabled: true, shares: 3, threshold: 2, storeRootToken: true } },
+  });
   const out = await run(f, v.url);
   assert.is(out.outcome, "unsealed");
   assert.is(v.control.isSealed(), false);
@@ -258,7 +273,10 @@ test("auto-init: storing fails after init → keys held in memory, Vault still u
   await f.deps.custodian.settled();
   assert.not.ok(f.deps.custodian.pending);
   const stored = await f.keys.load({ rootToken: true });
-  assert.equal(stored?.shares.map((s) => s.toString("hex")), v.unsealKeys);
+  assert.equal(
+    stored?.shares.map((s) => s.toString("hex")),
+    v.unsealKeys,
+  );
   stored?.wipe();
   const logs = f.logs.join("");
   assert.match(logs, /VAULT UNSEAL KEYS NOT PERSISTED/);
@@ -300,7 +318,10 @@ test("bad input: the same share stored twice → bad-keys naming both entries, n
   const v = await vaultOf();
   const f = fixture();
   const [s0, s1] = hexShares(v) as [Buffer, Buffer];
-  const refused = await f.keys.save({ shares: [s0, s1, s0] }, { overwrite: false }).then(() => "saved", (err: unknown) => String(err));
+  const refused = await f.keys.save({ shares: [s0, s1, s0] }, { overwrite: false }).then(
+    () => "saved",
+    (err: unknown) => String(err),
+  );
   assert.match(refused, /#1 and #3 are the same share/);
   assert.is(await f.keys.counts(), undefined, "nothing stored");
   // A store that holds a duplicate anyway (written by hand / an older tool): each entry is a valid

@@ -47,11 +47,18 @@ async function fixtureWithKeysOf(v: VaultEmulator, extra: Partial<FixtureOptions
   await f.keys.save({ shares: v.unsealKeys.map((k) => Buffer.from(k, "hex")) }, { overwrite: false });
   return f;
 }
-const job = (replica: ReplicaRef): Job => ({ id: "t", data: { replica, source: "api", requestedAt: Date.now() } satisfies UnsealJob }) as unknown as Job;
+const job = (replica: ReplicaRef): Job =>
+  ({ id: "t", data: { replica, source: "api", requestedAt: Date.now() } satisfies UnsealJob }) as unknown as Job;
 const hits = (v: VaultEmulator) => v.control.requests().filter((r) => r.path.startsWith("sys/"));
 
-const POD_SETTINGS = { vaultReplicas: [], vaultPodNamespace: "vault", vaultPodSelector: "app.kubernetes.io/name=vault,component=server" };
-function vaultPod(overrides: { namespace?: string; labels?: Record<string, string>; owner?: string | undefined } = {}): V1Pod {
+const POD_SETTINGS = {
+  vaultReplicas: [],
+  vaultPodNamespace: "vault",
+  vaultPodSelector: "app.kubernetes.io/name=vault,component=server",
+};
+function vaultPod(
+  overrides: { namespace?: string; labels?: Record<string, string>; owner?: string | undefined } = {},
+): V1Pod {
   const owner = "owner" in overrides ? overrides.owner : "StatefulSet";
   return {
     metadata: {
@@ -59,7 +66,17 @@ function vaultPod(overrides: { namespace?: string; labels?: Record<string, strin
       namespace: overrides.namespace ?? "vault",
       uid: randomBytes(8).toString("hex"),
       labels: overrides.labels ?? { "app.kubernetes.io/name": "vault", component: "server" },
-      ownerReferences: owner ? [{ apiVersion: owner === "StatefulSet" ? "apps/v1" : "v1", kind: owner, name: "vault", uid: "sts-uid", controller: true }] : [],
+      ownerReferences: owner
+        ? [
+            {
+              apiVersion: owner === "StatefulSet" ? "apps/v1" : "v1",
+              kind: owner,
+              name: "vault",
+              uid: "sts-uid",
+              controller: true,
+            },
+          ]
+        : [],
     },
     status: { podIP: "127.0.0.1" },
   };
@@ -84,24 +101,43 @@ test("pod jobs: only a pod in the configured namespace, matching the selector an
   const port = Number(new URL(target.url).port);
   const cases: Array<[string, ReplicaRef, V1Pod]> = [
     ["another namespace", { kind: "pod", namespace: "apps", name: "vault-0" }, vaultPod({ namespace: "apps" })],
-    ["labels do not match", { kind: "pod", namespace: "vault", name: "vault-0" }, vaultPod({ labels: { app: "mine" } })],
+    [
+      "labels do not match",
+      { kind: "pod", namespace: "vault", name: "vault-0" },
+      vaultPod({ labels: { app: "mine" } }),
+    ],
     ["no StatefulSet owner", { kind: "pod", namespace: "vault", name: "vault-0" }, vaultPod({ owner: undefined })],
     ["owned by a ReplicaSet", { kind: "pod", namespace: "vault", name: "vault-0" }, vaultPod({ owner: "ReplicaSet" })],
   ];
   for (const [why, ref, pod] of cases) {
-    const f = await fixtureWithKeysOf(target, { pods: { listVaultPods: async () => [pod], readPod: async () => pod }, settings: { podScheme: "http", podPort: port } });
+    const f = await fixtureWithKeysOf(target, {
+      pods: { listVaultPods: async () => [pod], readPod: async () => pod },
+      settings: { podScheme: "http", podPort: port },
+    });
     const out = (await createUnsealProcessor(f.deps, createReplicaTrust(POD_SETTINGS))(job(ref))) as UnsealOutcome;
     assert.is(out.outcome, "refused", why);
     assert.equal(hits(target), [], `${why}: the pod's address got a request`);
   }
   // With addresses configured, pods are not trusted at all.
-  const byAddress = await fixtureWithKeysOf(target, { pods: { listVaultPods: async () => [], readPod: async () => vaultPod() }, settings: { podScheme: "http", podPort: port } });
-  const refused = (await createUnsealProcessor(byAddress.deps, trustAddresses("https://vault.example:8200"))(job({ kind: "pod", namespace: "vault", name: "vault-0" }))) as UnsealOutcome;
+  const byAddress = await fixtureWithKeysOf(target, {
+    pods: { listVaultPods: async () => [], readPod: async () => vaultPod() },
+    settings: { podScheme: "http", podPort: port },
+  });
+  const refused = (await createUnsealProcessor(
+    byAddress.deps,
+    trustAddresses("https://vault.example:8200"),
+  )(job({ kind: "pod", namespace: "vault", name: "vault-0" }))) as UnsealOutcome;
   assert.is(refused.outcome, "refused");
   assert.equal(hits(target), []);
   // The Helm chart's pod, as the API server shows it now: unsealed at its current IP.
-  const good = await fixtureWithKeysOf(target, { pods: { listVaultPods: async () => [], readPod: async () => vaultPod() }, settings: { podScheme: "http", podPort: port } });
-  const out = (await createUnsealProcessor(good.deps, createReplicaTrust(POD_SETTINGS))(job({ kind: "pod", namespace: "vault", name: "vault-0" }))) as UnsealOutcome;
+  const good = await fixtureWithKeysOf(target, {
+    pods: { listVaultPods: async () => [], readPod: async () => vaultPod() },
+    settings: { podScheme: "http", podPort: port },
+  });
+  const out = (await createUnsealProcessor(
+    good.deps,
+    createReplicaTrust(POD_SETTINGS),
+  )(job({ kind: "pod", namespace: "vault", name: "vault-0" }))) as UnsealOutcome;
   assert.is(out.outcome, "unsealed");
 });
 
@@ -110,7 +146,14 @@ test("a replica that stays sealed gets the threshold of shares per attempt and n
   for (const behaviour of ["progress keeps climbing", "progress falls back (claims a restart)"]) {
     const received: string[] = [];
     let progress = 0;
-    const status = (): ReplicaSealStatus => ({ initialized: true, sealed: true, threshold: 3, shares: 5, progress, nonce: "n" });
+    const status = (): ReplicaSealStatus => ({
+      initialized: true,
+      sealed: true,
+      threshold: 3,
+      shares: 5,
+      progress,
+      nonce: "n",
+    });
     const liar: VaultReplicaPort = {
       sealStatus: async () => status(),
       submitUnsealKey: async (_addr, share) => {
@@ -127,9 +170,15 @@ test("a replica that stays sealed gets the threshold of shares per attempt and n
       },
     };
     const f = await fixtureWithKeysOf(keys, { replicas: liar });
-    const out = (await createUnsealProcessor(f.deps, trustAddresses("http://127.0.0.1:9"))(job({ kind: "address", addr: "http://127.0.0.1:9" }))) as UnsealOutcome;
+    const out = (await createUnsealProcessor(
+      f.deps,
+      trustAddresses("http://127.0.0.1:9"),
+    )(job({ kind: "address", addr: "http://127.0.0.1:9" }))) as UnsealOutcome;
     assert.is(out.outcome === "bad-keys" || out.outcome === "unreachable", true, `${behaviour}: ${out.outcome}`);
-    assert.ok(new Set(received).size <= 3, `${behaviour}: ${new Set(received).size} distinct shares of 5 sent to a replica that stayed sealed`);
+    assert.ok(
+      new Set(received).size <= 3,
+      `${behaviour}: ${new Set(received).size} distinct shares of 5 sent to a replica that stayed sealed`,
+    );
     if (behaviour.startsWith("progress keeps")) assert.is(received.length, 3, "stops after the threshold");
   }
 });
@@ -138,7 +187,10 @@ test("pod addresses use https unless LEASEKEEPER_VAULT_POD_SCHEME says otherwise
   const base = { LEASEKEEPER_INDEX_KEY: randomBytes(32).toString("base64") };
   assert.is(loadConfig(base).vaultPodScheme, "https");
   assert.is(loadConfig({ ...base, LEASEKEEPER_VAULT_POD_SCHEME: "http" }).vaultPodScheme, "http");
-  assert.throws(() => loadConfig({ ...base, LEASEKEEPER_VAULT_POD_SELECTOR: "app in vault" }), /LEASEKEEPER_VAULT_POD_SELECTOR/);
+  assert.throws(
+    () => loadConfig({ ...base, LEASEKEEPER_VAULT_POD_SELECTOR: "app in vault" }),
+    /LEASEKEEPER_VAULT_POD_SELECTOR/,
+  );
 });
 
 test.run();

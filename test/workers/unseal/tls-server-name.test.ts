@@ -38,7 +38,10 @@ async function unsealWith(serverName: string | undefined): Promise<UnsealOutcome
     await f.keys.save({ shares: v.unsealKeys.map((k) => Buffer.from(k, "hex")) }, { overwrite: true });
     v.control.seal();
     const addr = v.url; // https://127.0.0.1:<port>: dialled by IP, as a pod address is
-    const job = { id: "t", data: { replica: { kind: "address", addr }, source: "api", requestedAt: Date.now() } satisfies UnsealJob } as unknown as Job;
+    const job = {
+      id: "t",
+      data: { replica: { kind: "address", addr }, source: "api", requestedAt: Date.now() } satisfies UnsealJob,
+    } as unknown as Job;
     return (await createUnsealProcessor(f.deps, trustAddresses(addr))(job)) as UnsealOutcome;
   } finally {
     await f.close();

@@ -94,5 +94,4 @@ function generateDataKey(input: RequestInput, store: KeyStore, withPlaintext: bo
 
 export const generateDataKeyWithPlaintext: OperationHandler = (input, store) => generateDataKey(input, store, true);
 
-export const generateDataKeyWithoutPlaintext: OperationHandler = (input, store) =>
-  generateDataKey(input, store, false);
+export const generateDataKeyWithoutPlaintext: OperationHandler = (input, store) => generateDataKey(input, store, false);

@@ -13,16 +13,25 @@ function checkMicroTimes(req: ApiRequest, fields: [string, unknown][]): void {
 
 export const leaseHooks: ResourceHooks = {
   beforeCreate(req, obj) {
-    checkMicroTimes(req, [["spec.acquireTime", obj.spec?.acquireTime], ["spec.renewTime", obj.spec?.renewTime]]);
+    checkMicroTimes(req, [
+      ["spec.acquireTime", obj.spec?.acquireTime],
+      ["spec.renewTime", obj.spec?.renewTime],
+    ]);
   },
   prepareUpdate(req, obj) {
-    checkMicroTimes(req, [["spec.acquireTime", obj.spec?.acquireTime], ["spec.renewTime", obj.spec?.renewTime]]);
+    checkMicroTimes(req, [
+      ["spec.acquireTime", obj.spec?.acquireTime],
+      ["spec.renewTime", obj.spec?.renewTime],
+    ]);
   },
 };
 
 export const eventsV1Hooks: ResourceHooks = {
   beforeCreate(req, obj) {
-    checkMicroTimes(req, [["eventTime", obj.eventTime], ["series.lastObservedTime", obj.series?.lastObservedTime]]);
+    checkMicroTimes(req, [
+      ["eventTime", obj.eventTime],
+      ["series.lastObservedTime", obj.series?.lastObservedTime],
+    ]);
   },
   prepareUpdate(req, obj) {
     checkMicroTimes(req, [["eventTime", obj.eventTime]]);
@@ -30,11 +39,14 @@ export const eventsV1Hooks: ResourceHooks = {
   validate(_req, obj): FieldError[] {
     const errors: FieldError[] = [];
     if (obj.eventTime === undefined || obj.eventTime === null) errors.push(required("eventTime"));
-    if (typeof obj.reportingController !== "string" || obj.reportingController === "") errors.push(required("reportingController"));
-    if (typeof obj.reportingInstance !== "string" || obj.reportingInstance === "") errors.push(required("reportingInstance"));
+    if (typeof obj.reportingController !== "string" || obj.reportingController === "")
+      errors.push(required("reportingController"));
+    if (typeof obj.reportingInstance !== "string" || obj.reportingInstance === "")
+      errors.push(required("reportingInstance"));
     if (typeof obj.action !== "string" || obj.action === "") errors.push(required("action"));
     if (typeof obj.reason !== "string" || obj.reason === "") errors.push(required("reason"));
-    if (obj.type !== "Normal" && obj.type !== "Warning") errors.push(required("type", "type should be Normal or Warning"));
+    if (obj.type !== "Normal" && obj.type !== "Warning")
+      errors.push(required("type", "type should be Normal or Warning"));
     return errors;
   },
 };
@@ -45,10 +57,18 @@ export const coreEventHooks: ResourceHooks = {
     const io = obj.involvedObject;
     if (io === undefined || io === null) errors.push(required("involvedObject"));
     else if (io.namespace !== undefined && io.namespace !== "" && io.namespace !== obj.metadata.namespace) {
-      errors.push({ field: "involvedObject.namespace", type: "FieldValueInvalid", detail: `Invalid value: ${JSON.stringify(io.namespace)}: does not match event.namespace` });
+      errors.push({
+        field: "involvedObject.namespace",
+        type: "FieldValueInvalid",
+        detail: `Invalid value: ${JSON.stringify(io.namespace)}: does not match event.namespace`,
+      });
     }
     if (obj.eventTime !== undefined && obj.eventTime !== null && microTimeError(obj.eventTime) !== null) {
-      errors.push({ field: "eventTime", type: "FieldValueInvalid", detail: `Invalid value: ${JSON.stringify(obj.eventTime)}: ${microTimeError(obj.eventTime) ?? ""}` });
+      errors.push({
+        field: "eventTime",
+        type: "FieldValueInvalid",
+        detail: `Invalid value: ${JSON.stringify(obj.eventTime)}: ${microTimeError(obj.eventTime) ?? ""}`,
+      });
     }
     return errors;
   },

@@ -10,15 +10,22 @@ import { nowTime } from "../validation.ts";
 export function ensureDefaultServiceAccount(state: EmulatorState, namespace: string): void {
   if (state.store.get("serviceaccounts", namespace, "default") !== undefined) return;
   state.store.put("serviceaccounts", {
-    kind: "ServiceAccount", apiVersion: "v1",
+    kind: "ServiceAccount",
+    apiVersion: "v1",
     metadata: { name: "default", namespace, uid: randomUUID(), creationTimestamp: nowTime() },
   });
 }
 
 export function makeNamespace(name: string): KubeObject {
   return {
-    kind: "Namespace", apiVersion: "v1",
-    metadata: { name, uid: randomUUID(), creationTimestamp: nowTime(), labels: { "kubernetes.io/metadata.name": name } },
+    kind: "Namespace",
+    apiVersion: "v1",
+    metadata: {
+      name,
+      uid: randomUUID(),
+      creationTimestamp: nowTime(),
+      labels: { "kubernetes.io/metadata.name": name },
+    },
     spec: { finalizers: ["kubernetes"] },
     status: { phase: "Active" },
   };

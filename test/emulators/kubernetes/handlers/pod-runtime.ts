@@ -17,7 +17,13 @@ export function podRuntimeRequest(req: ApiRequest): ApiResponse {
   if (pod === undefined) throw notFound("pods", name);
   const containers = ((pod.spec?.containers ?? []) as Json[]).map((c) => String(c.name));
   const container = req.query.get("container") ?? "";
-  if (container !== "" && !containers.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
-  const action = req.route.subresource === "log" ? `cannot read logs of pod "${name}"` : `cannot run commands in pod "${name}"`;
-  throw new ApiError(503, "ServiceUnavailable", `${NO_RUNTIME}: the Kubernetes emulator runs no containers, so it ${action}`);
+  if (container !== "" && !containers.includes(container))
+    throw badRequest(`container ${container} is not valid for pod ${name}`);
+  const action =
+    req.route.subresource === "log" ? `cannot read logs of pod "${name}"` : `cannot run commands in pod "${name}"`;
+  throw new ApiError(
+    503,
+    "ServiceUnavailable",
+    `${NO_RUNTIME}: the Kubernetes emulator runs no containers, so it ${action}`,
+  );
 }

@@ -17,7 +17,8 @@ export function defaultPodSpec(spec: Json): void {
   for (const c of Array.isArray(spec.containers) ? (spec.containers as Json[]) : []) {
     if (typeof c !== "object" || c === null) continue;
     const image = String(c.image ?? "");
-    c.imagePullPolicy ??= image.includes("@") || (/:[^/]+$/.test(image) && !image.endsWith(":latest")) ? "IfNotPresent" : "Always";
+    c.imagePullPolicy ??=
+      image.includes("@") || (/:[^/]+$/.test(image) && !image.endsWith(":latest")) ? "IfNotPresent" : "Always";
     c.terminationMessagePath ??= "/dev/termination-log";
     c.terminationMessagePolicy ??= "File";
     c.resources ??= {};
@@ -42,20 +43,38 @@ function serviceAccountAdmission(req: ApiRequest, pod: KubeObject): void {
   const sa = req.state.store.get("serviceaccounts", ns, saName);
   if (sa === undefined) {
     const name = pod.metadata.name ?? "";
-    throw forbiddenRequest(`pods ${JSON.stringify(name)} is forbidden: error looking up service account ${ns}/${saName}: serviceaccount ${JSON.stringify(saName)} not found`, name, "pods", "");
+    throw forbiddenRequest(
+      `pods ${JSON.stringify(name)} is forbidden: error looking up service account ${ns}/${saName}: serviceaccount ${JSON.stringify(saName)} not found`,
+      name,
+      "pods",
+      "",
+    );
   }
   const automount = pod.spec.automountServiceAccountToken ?? sa.automountServiceAccountToken ?? true;
   const volumes: Json[] = pod.spec.volumes ?? [];
   if (automount === false || volumes.some((v) => String(v.name).startsWith("kube-api-access-"))) return;
   const volName = generateName("kube-api-access-");
-  volumes.push({ name: volName, projected: { defaultMode: 420, sources: [
-    { serviceAccountToken: { expirationSeconds: 3607, path: "token" } },
-    { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
-    { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
-  ] } });
+  volumes.push({
+    name: volName,
+    projected: {
+      defaultMode: 420,
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: "token" } },
+        { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+        {
+          downwardAPI: {
+            items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }],
+          },
+        },
+      ],
+    },
+  });
   pod.spec.volumes = volumes;
   for (const c of (pod.spec.containers ?? []) as Json[]) {
-    c.volumeMounts = [...(c.volumeMounts ?? []), { name: volName, readOnly: true, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" }];
+    c.volumeMounts = [
+      ...(c.volumeMounts ?? []),
+      { name: volName, readOnly: true, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" },
+    ];
   }
 }
 
@@ -96,7 +115,12 @@ export const podHooks: ResourceHooks = {
   validate(_req, pod, old) {
     const errors = validateSpec(pod);
     if (old !== undefined && !deepEqual(comparableSpec(pod.spec), comparableSpec(old.spec))) {
-      errors.push(forbidden("spec", "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"));
+      errors.push(
+        forbidden(
+          "spec",
+          "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+        ),
+      );
     }
     return errors;
   },

@@ -9,8 +9,12 @@ import type { AuthzAttributes, Json } from "../types.ts";
 function decode(req: ApiRequest, kind: string): Json {
   const r = req.route.resource;
   const body = parseJson(req.body, `${kind} in version "${r.version}" cannot be handled as a ${kind}`);
-  if (!isObject(body)) throw badRequest(`${kind} in version "${r.version}" cannot be handled as a ${kind}: not an object`);
-  if (body.kind !== undefined && body.kind !== kind) throw badRequest(`the object provided is unrecognized (must be of type ${kind}): object kind "${String(body.kind)}" does not match expected kind "${kind}"`);
+  if (!isObject(body))
+    throw badRequest(`${kind} in version "${r.version}" cannot be handled as a ${kind}: not an object`);
+  if (body.kind !== undefined && body.kind !== kind)
+    throw badRequest(
+      `the object provided is unrecognized (must be of type ${kind}): object kind "${String(body.kind)}" does not match expected kind "${kind}"`,
+    );
   return body;
 }
 
@@ -26,7 +30,13 @@ export function createTokenReview(req: ApiRequest): ApiResponse {
     : { user: {}, error: result.error };
   return {
     code: 201,
-    body: { kind: "TokenReview", apiVersion: "authentication.k8s.io/v1", metadata: { creationTimestamp: null }, spec, status },
+    body: {
+      kind: "TokenReview",
+      apiVersion: "authentication.k8s.io/v1",
+      metadata: { creationTimestamp: null },
+      spec,
+      status,
+    },
   };
 }
 
@@ -36,9 +46,18 @@ export function createAccessReview(req: ApiRequest, self: boolean): ApiResponse 
   const spec: Json = isObject(body.spec) ? body.spec : {};
   const ra: Json = isObject(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
   if (ra === undefined && !isObject(spec.nonResourceAttributes)) {
-    throw badRequest(`${kind}.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified`);
+    throw badRequest(
+      `${kind}.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified`,
+    );
   }
-  const user = self ? req.user : { username: String(spec.user ?? ""), uid: spec.uid, groups: Array.isArray(spec.groups) ? spec.groups.map(String) : [], extra: spec.extra };
+  const user = self
+    ? req.user
+    : {
+        username: String(spec.user ?? ""),
+        uid: spec.uid,
+        groups: Array.isArray(spec.groups) ? spec.groups.map(String) : [],
+        extra: spec.extra,
+      };
   const attrs: AuthzAttributes = {
     user,
     verb: String(ra?.verb ?? spec.nonResourceAttributes?.verb ?? ""),
@@ -51,5 +70,8 @@ export function createAccessReview(req: ApiRequest, self: boolean): ApiResponse 
   const decision = req.state.authorize(attrs);
   const status: Json = { allowed: decision.allowed };
   if (decision.reason !== undefined) status.reason = decision.reason;
-  return { code: 201, body: { kind, apiVersion: "authorization.k8s.io/v1", metadata: { creationTimestamp: null }, spec, status } };
+  return {
+    code: 201,
+    body: { kind, apiVersion: "authorization.k8s.io/v1", metadata: { creationTimestamp: null }, spec, status },
+  };
 }

@@ -64,9 +64,11 @@ export const serviceHooks: ResourceHooks = {
     const spec: Json = svc.spec ?? {};
     const errors: FieldError[] = [];
     const ports: Json[] = Array.isArray(spec.ports) ? spec.ports : [];
-    if (ports.length === 0 && spec.type !== "ExternalName" && spec.clusterIP !== "None") errors.push(required("spec.ports"));
+    if (ports.length === 0 && spec.type !== "ExternalName" && spec.clusterIP !== "None")
+      errors.push(required("spec.ports"));
     ports.forEach((p, i) => {
-      if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) errors.push(invalidValue(`spec.ports[${i}].port`, p.port ?? 0, "must be between 1 and 65535, inclusive"));
+      if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535)
+        errors.push(invalidValue(`spec.ports[${i}].port`, p.port ?? 0, "must be between 1 and 65535, inclusive"));
     });
     if (old !== undefined && (old.spec?.clusterIP ?? "") !== "" && spec.clusterIP !== old.spec?.clusterIP) {
       errors.push(invalidValue("spec.clusterIPs[0]", spec.clusterIP ?? "", "may not change once set"));

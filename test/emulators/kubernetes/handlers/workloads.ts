@@ -34,7 +34,10 @@ function validateSelector(obj: KubeObject): FieldError[] {
   const spec: Json = obj.spec ?? {};
   const errors: FieldError[] = [];
   const matchLabels: Record<string, string> = spec.selector?.matchLabels ?? {};
-  if (spec.selector === undefined || (Object.keys(matchLabels).length === 0 && (spec.selector.matchExpressions ?? []).length === 0)) {
+  if (
+    spec.selector === undefined ||
+    (Object.keys(matchLabels).length === 0 && (spec.selector.matchExpressions ?? []).length === 0)
+  ) {
     errors.push(required("spec.selector"));
   }
   const labels: Record<string, string> = spec.template?.metadata?.labels ?? {};
@@ -44,7 +47,8 @@ function validateSelector(obj: KubeObject): FieldError[] {
   if (!Array.isArray(spec.template?.spec?.containers) || spec.template.spec.containers.length === 0) {
     errors.push(required("spec.template.spec.containers"));
   }
-  if (typeof spec.replicas !== "number" || spec.replicas < 0) errors.push(invalidValue("spec.replicas", spec.replicas, "must be greater than or equal to 0"));
+  if (typeof spec.replicas !== "number" || spec.replicas < 0)
+    errors.push(invalidValue("spec.replicas", spec.replicas, "must be greater than or equal to 0"));
   return errors;
 }
 
