@@ -109,7 +109,8 @@ const config = loadConfig({
   // Jobs here take milliseconds; a stop must not wait the production bound for one.
   LEASEKEEPER_SHUTDOWN_TIMEOUT_SECONDS: process.env.LEASEKEEPER_SHUTDOWN_TIMEOUT_SECONDS ?? "1",
   LEASEKEEPER_API_TOKENS: [sha256Hex(apiToken), process.env.LEASEKEEPER_API_TOKENS].filter(Boolean).join(","),
-  LEASEKEEPER_CI_HMAC_SECRETS: ciHmacSecret,
+  // The sandbox's one CI key may do everything everywhere; a real one names its verbs and namespaces.
+  LEASEKEEPER_CI_HMAC_SECRETS: `${ciHmacSecret};verbs=*;namespaces=*;name=sandbox-ci`,
   LEASEKEEPER_VAULT_ANNOTATIONS: "true",
   LEASEKEEPER_UNSEAL: "true",
   LEASEKEEPER_KMS_KEY_ID: stack.kmsKeyId,
