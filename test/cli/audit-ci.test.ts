@@ -30,7 +30,7 @@ t.before(async (ctx) => {
   ctx.dir = mkdtempSync(join(tmpdir(), "lk-ci-"));
   ctx.lk = await startLeasekeeper(ctx.stack, seeded, {
     LEASEKEEPER_API_TOKENS: sha256Hex(ctx.token),
-    LEASEKEEPER_CI_HMAC_SECRETS: ctx.ciSecret,
+    LEASEKEEPER_CI_HMAC_SECRETS: `${ctx.ciSecret};verbs=*;namespaces=*`,
   });
   await ctx.stack.core.createNamespacedPod({
     namespace: "default",
