@@ -18,7 +18,14 @@ export const SANDBOX_FILES = [
   "sandbox.pid",
   "ci-headers.txt",
   "db-creds",
+  // What infra/vault/setup.sh is given and writes (test/helpers/stack.ts seedExample).
+  "vault-reviewer.jwt",
+  "leasekeeper-vault-token",
+  "db-password",
 ] as const;
+
+/** Folders the sandbox makes in its directory: the Deployment's projected token mount. */
+const SANDBOX_DIRS = ["mounts"] as const;
 
 /** The temp-dir tag of the sandbox in `dir`: the same directory always gets the same tag. */
 export function sandboxTag(dir: string): string {
@@ -82,6 +89,12 @@ export function cleanUp(dir: string): Cleaned {
     const path = join(dir, file);
     if (!existsSync(path)) continue;
     rmSync(path, { force: true });
+    files.push(path);
+  }
+  for (const sub of SANDBOX_DIRS) {
+    const path = join(dir, sub);
+    if (!existsSync(path)) continue;
+    rmSync(path, { recursive: true, force: true });
     files.push(path);
   }
   return { processes, dirs, files };
