@@ -1,5 +1,6 @@
-import { isPermanent, messageOf } from "../shared/errors/errors.ts";
-import type { LeaseRecord, PodRecord } from "../shared/index/pod-record.ts";
+import type { V1Pod } from "@kubernetes/client-node";
+import { isPermanent, isVaultUnavailable, messageOf } from "../shared/errors/errors.ts";
+import { earliestExpiry, type LeaseRecord, type PodRecord } from "../shared/index/pod-record.ts";
 import { QUEUE, RenewJobSchema, type RenewJob, type RenewOutcome } from "../shared/jobs/job-types.ts";
 import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -7,8 +8,8 @@ import { podEvent } from "./events.ts";
 import { runJob } from "./job-runner.ts";
 import { reloginAndRotate, rotateLeases } from "./rotate.ts";
 import { refreshDue } from "./refresh.ts";
-import { scheduleRenew } from "./schedule.ts";
-import { planRenewal, type LeaseStep, type ReloginCause, type RotationCause } from "./renew-plan.ts";
+import { renewRetryDelayMs, scheduleRenew } from "./schedule.ts";
+import { planRenewal, type LeaseStep, type ReloginCause, type RenewPlan, type RotationCause } from "./renew-plan.ts";
 import { tokenRenewalPlan } from "./token-renewal.ts";
 
 /**
@@ -17,8 +18,70 @@ import { tokenRenewalPlan } from "./token-renewal.ts";
  */
 export function createRenewProcessor(deps: WorkerDeps) {
   return runJob(deps, { queue: QUEUE.renew, schema: RenewJobSchema, lockKey: (data) => data.uid }, (data, job) =>
-    renew(deps, data, job.id),
+    renewOrRetry(deps, data, job.id),
   );
+}
+
+/**
+ * A renewal that fails transiently (Vault 5xx, the API server down while a rotation needs it)
+ * does not go to BullMQ's generic backoff, which knows nothing of expiry and runs out of
+ * attempts: the pod's next renew job is scheduled from the time left to its earliest expiry
+ * (renewRetryDelayMs), for as long as the pod lives. Past the expiry the next try logs in
+ * again or replaces the lost lease (renewToken/renewLeases below). Permanent failures and an
+ * unavailable Vault (runJob waits on those), and forced renewals, go to runJob as before.
+ */
+async function renewOrRetry(deps: WorkerDeps, data: RenewJob, jobId: string | undefined): Promise<RenewOutcome> {
+  try {
+    return await renew(deps, data, jobId);
+  } catch (err) {
+    if (isPermanent(err) || isVaultUnavailable(err) || data.force) throw err;
+    // A failed rotation put the record back itself (or listed what it could not revoke): read it again.
+    const record = await deps.index.get(data.uid).catch(() => undefined);
+    if (!record || record.renewJobId !== jobId) throw err;
+    return scheduleRetry(deps, { record, attempt: (data.retry ?? 0) + 1, error: err }).catch(() => {
+      throw err;
+    });
+  }
+}
+
+/** Schedules the pod's next renew job as the `attempt`-th retry, before its earliest expiry. */
+async function scheduleRetry(
+  deps: WorkerDeps,
+  failed: { readonly record: PodRecord; readonly attempt: number; readonly error: unknown },
+): Promise<RenewOutcome> {
+  const { record, attempt, error } = failed;
+  const now = deps.now();
+  const delayMs = renewRetryDelayMs(record, now, attempt - 1, deps.random);
+  const expiresInMs = Math.round(earliestExpiry(record) - now);
+  await scheduleRenew(deps, record, { kind: "retry", delayMs, attempt });
+  deps.metrics.jobFailures.inc({ queue: QUEUE.renew, error: error instanceof Error ? error.name : "unknown" });
+  deps.log.warn(
+    {
+      pod: `${record.namespace}/${record.name}`,
+      uid: record.uid,
+      attempt,
+      retryInMs: Math.round(delayMs),
+      expiresInMs,
+      error: messageOf(error),
+    },
+    expiresInMs > 0 ? "renewal failed; retrying before the credentials expire" : "renewal failed; retrying",
+  );
+  return { outcome: "retry-scheduled", attempt, nextRenewInMs: Math.round(delayMs), expiresInMs };
+}
+
+/** The pod as the API server shows it, or `unknown` when the API server cannot be asked (an outage). */
+type PodSeen = { kind: "live"; pod: V1Pod } | { kind: "gone" } | { kind: "unknown"; error: unknown };
+
+async function lookAtPod(deps: WorkerDeps, ref: RenewJob): Promise<PodSeen> {
+  let pod: V1Pod | undefined;
+  try {
+    pod = await deps.kube.readPod(ref.namespace, ref.name);
+  } catch (err) {
+    if (isPermanent(err)) throw err;
+    return { kind: "unknown", error: err };
+  }
+  if (!pod || pod.metadata?.uid !== ref.uid || isTerminal(pod)) return { kind: "gone" };
+  return { kind: "live", pod };
 }
 
 async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined): Promise<RenewOutcome> {
@@ -42,8 +105,8 @@ async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined)
     );
     return { outcome: "revoked-by-operator" };
   }
-  const pod = await deps.kube.readPod(ref.namespace, ref.name);
-  if (!pod || pod.metadata?.uid !== ref.uid || isTerminal(pod)) {
+  const seen = await lookAtPod(deps, ref);
+  if (seen.kind === "gone") {
     await deps.producer.revoke({
       uid: ref.uid,
       namespace: ref.namespace,
@@ -53,10 +116,46 @@ async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined)
     });
     return { outcome: "pod-gone" };
   }
-  const podLabel = `${ref.namespace}/${ref.name}`;
-
-  let next: PodRecord;
   const plan = planRenewal(record, ref.force, deps.now());
+  if (seen.kind === "unknown") return renewWithoutPod(deps, { ref, record, plan }, seen.error);
+  return renewWithPod(deps, { ref, record, plan, pod: seen.pod }, jobId);
+}
+
+/**
+ * The API server cannot be asked about the pod (an outage): what the index holds is renewed
+ * anyway, since extending a token or lease needs only Vault, so a Kubernetes outage does not
+ * let credentials expire. What needs the pod (a re-login, new credentials, files rendered
+ * again, revoking a pod that is gone) waits for a retry scheduled before the earliest expiry.
+ */
+async function renewWithoutPod(
+  deps: WorkerDeps,
+  run: { readonly ref: RenewJob; readonly record: PodRecord; readonly plan: RenewPlan },
+  kubeError: unknown,
+): Promise<RenewOutcome> {
+  const { ref, record, plan } = run;
+  // Nothing to extend (a re-login is due, or only files to render): retry once the API server answers.
+  if (plan.kind !== "renew") throw kubeError;
+  const cause = plan.renewToken ? await renewToken(deps, record) : undefined;
+  const { renewed, stale } = await renewLeases(deps, plan.leases);
+  const next: PodRecord = { ...record, leases: renewed, renewedAt: deps.now(), state: "issued" };
+  deps.log.warn(
+    { pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, error: messageOf(kubeError) },
+    "the API server did not answer; token and leases renewed from the index",
+  );
+  if (cause !== undefined || stale.length > 0 || refreshDue(next, deps.now()).length > 0)
+    return scheduleRetry(deps, { record: next, attempt: (ref.retry ?? 0) + 1, error: kubeError });
+  const delay = await scheduleRenew(deps, next);
+  return { outcome: "renewed", leases: next.leases.length, rotated: 0, nextRenewInMs: Math.round(delay) };
+}
+
+async function renewWithPod(
+  deps: WorkerDeps,
+  run: { readonly ref: RenewJob; readonly record: PodRecord; readonly plan: RenewPlan; readonly pod: V1Pod },
+  jobId: string | undefined,
+): Promise<RenewOutcome> {
+  const { ref, record, plan, pod } = run;
+  const podLabel = `${ref.namespace}/${ref.name}`;
+  let next: PodRecord;
   let cause: ReloginCause | undefined = plan.kind === "relogin" ? plan.cause : undefined;
   if (plan.kind === "renew" && plan.renewToken) cause = await renewToken(deps, record);
   let rotated = 0;
@@ -92,22 +191,7 @@ async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined)
     }
     if (trouble.length > 0)
       await podEvent(deps, ref, "CredentialsRenewed", `Renewal trouble, replaced: ${trouble.join("; ")}`);
-    const due = refreshDue(next, deps.now()).filter((l) => !stale.some((s) => s.file === l.file));
-    if (due.length > 0) {
-      const before = next.rotations;
-      next = await rotateLeases(deps, { pod, ref }, next, { podToken: token, stale: due });
-      if (next.rotations > before) {
-        const files = [...new Set(due.map((l) => l.file))].join(", ");
-        deps.metrics.rotations.inc({ cause: "refresh" satisfies RotationCause });
-        deps.log.info({ pod: podLabel, uid: ref.uid, files }, "files rendered again with changed content");
-        await podEvent(
-          deps,
-          ref,
-          "CredentialsRotated",
-          `Rendered ${files} again in Secret ${next.secretName} (static secret changed or certificate re-issued)`,
-        );
-      }
-    }
+    next = await refreshFiles(deps, { pod, ref }, next, { podToken: token, stale });
   }
 
   next.renewedAt = deps.now();
@@ -121,6 +205,34 @@ async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined)
   return cause !== undefined
     ? { outcome: "relogged-in", leases: next.leases.length, nextRenewInMs: Math.round(delay) }
     : { outcome: "renewed", leases: next.leases.length, rotated, nextRenewInMs: Math.round(delay) };
+}
+
+/** Renders again the files whose refresh is due (KV re-read, certificate), besides those just rotated. */
+async function refreshFiles(
+  deps: WorkerDeps,
+  live: { readonly pod: V1Pod; readonly ref: RenewJob },
+  record: PodRecord,
+  done: { readonly podToken: string; readonly stale: readonly LeaseRecord[] },
+): Promise<PodRecord> {
+  const { ref } = live;
+  const due = refreshDue(record, deps.now()).filter((l) => !done.stale.some((s) => s.file === l.file));
+  if (due.length === 0) return record;
+  const next = await rotateLeases(deps, live, record, { podToken: done.podToken, stale: due });
+  if (next.rotations > record.rotations) {
+    const files = [...new Set(due.map((l) => l.file))].join(", ");
+    deps.metrics.rotations.inc({ cause: "refresh" satisfies RotationCause });
+    deps.log.info(
+      { pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, files },
+      "files rendered again with changed content",
+    );
+    await podEvent(
+      deps,
+      ref,
+      "CredentialsRotated",
+      `Rendered ${files} again in Secret ${next.secretName} (static secret changed or certificate re-issued)`,
+    );
+  }
+  return next;
 }
 
 /**

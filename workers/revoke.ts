@@ -1,6 +1,7 @@
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { RevokedMark } from "../shared/index/pod-index.ts";
-import { isPodsSecret, readSecretRecovery } from "../shared/kube/pod-secret.ts";
+import type { PodRecord } from "../shared/index/pod-record.ts";
+import { isPodsSecret, readSecretRecovery, type SecretRecovery } from "../shared/kube/pod-secret.ts";
 import {
   QUEUE,
   RetireJobSchema,
@@ -18,10 +19,12 @@ import { trustedAccessors, trustedLeases } from "./trusted-ids.ts";
 import { createOperationProcessor } from "./operation.ts";
 
 /**
- * revoke: when the pod is gone (deleted, UID changed) or terminal. Revokes every lease
- * synchronously, then the pod token by accessor (unknown ids are fine), deletes the Secret,
- * cancels the renewal and drops the index entry. The Secret's annotations are read too (tagged
- * lease ids, confirmed accessors), so a lost index costs neither an orphan nor a lazy revoke.
+ * revoke: when the pod is gone (deleted, UID changed) or terminal. What the index knows (its
+ * lease ids, token accessor, retiring ids) is revoked first: leases synchronously, then the pod
+ * token by accessor (unknown ids are fine). Only then are the Secret's annotations read (tagged
+ * lease ids, accessors confirmed by Vault's lookup), so a lost index costs neither an orphan nor a
+ * lazy revoke, while a failing lookup never delays revoking what is known. Then the Secret is
+ * deleted, the renewal cancelled and the index entry dropped.
  */
 export function createRevokeProcessor(deps: WorkerDeps) {
   return byJobName<RevokeQueueJob>(deps, QUEUE.revoke, {
@@ -33,6 +36,62 @@ export function createRevokeProcessor(deps: WorkerDeps) {
     ),
     operation: createOperationProcessor(deps, (ref) => revoke(deps, ref)),
   });
+}
+
+/** Lease ids and token accessors to revoke, or revoked. */
+interface Revocations {
+  readonly leaseIds: Set<string>;
+  readonly accessors: Set<string>;
+}
+
+/**
+ * Leases first and synchronously (sys/leases/revoke, sync), so database users are gone when this
+ * returns; then the tokens, which take any lease we could not know only lazily (Vault's expiration
+ * manager). What is in `done` already is skipped; what gets revoked is added to it.
+ */
+async function revokeAll(deps: WorkerDeps, done: Revocations, todo: Revocations): Promise<void> {
+  for (const id of todo.leaseIds) {
+    if (done.leaseIds.has(id)) continue;
+    await deps.vault.revokeLease(id);
+    deps.metrics.revocations.inc({ kind: "lease" });
+    done.leaseIds.add(id);
+  }
+  for (const accessor of todo.accessors) {
+    if (done.accessors.has(accessor)) continue;
+    await deps.vault.revokeAccessor(accessor);
+    deps.metrics.revocations.inc({ kind: "token" });
+    done.accessors.add(accessor);
+  }
+}
+
+/** What the index record names: Redis holds only what leasekeeper wrote, so no lookup is needed. */
+function indexed(record: PodRecord | undefined): Revocations {
+  const known: Revocations = { leaseIds: new Set(), accessors: new Set() };
+  if (!record) return known;
+  known.accessors.add(record.accessor);
+  for (const lease of record.leases) if (lease.id) known.leaseIds.add(lease.id);
+  for (const item of record.retiring) (item.kind === "lease" ? known.leaseIds : known.accessors).add(item.id);
+  return known;
+}
+
+/**
+ * What the Secrets' annotations add: lease ids whose tag verifies, and accessors Vault confirms
+ * (lookup-accessor) were issued to the namespace. Accessors revoked already are not looked up.
+ */
+async function annotated(deps: WorkerDeps, secrets: readonly V1Secret[], done: Revocations): Promise<Revocations> {
+  const extra: Revocations = { leaseIds: new Set(), accessors: new Set() };
+  for (const secret of secrets) {
+    const recovery = readSecretRecovery(secret);
+    if (!recovery) continue;
+    for (const lease of trustedLeases(deps, recovery)) extra.leaseIds.add(lease.id);
+    const unknown: SecretRecovery = {
+      ...recovery,
+      accessor: recovery.accessor && !done.accessors.has(recovery.accessor) ? recovery.accessor : undefined,
+      retiring: recovery.retiring.filter((r) => r.kind !== "accessor" || !done.accessors.has(r.id)),
+    };
+    for (const accessor of await trustedAccessors(deps, unknown)) extra.accessors.add(accessor);
+  }
+  return extra;
 }
 
 async function revoke(deps: WorkerDeps, job: RevokeJob): Promise<RevokeOutcome> {
@@ -63,32 +122,13 @@ async function revoke(deps: WorkerDeps, job: RevokeJob): Promise<RevokeOutcome> 
     });
   else if (mark) await clearTombstoneIfGone(deps, ref.uid, mark, { ...ref, pod });
 
+  // What the index knows goes before anything else is asked (a Secret read or a lookup may fail).
+  const revoked: Revocations = { leaseIds: new Set(), accessors: new Set() };
+  await revokeAll(deps, revoked, indexed(record));
   const secrets = await podSecrets(deps, ref, record?.secretName);
-  const leaseIds = new Set<string>();
-  const accessors = new Set<string>();
-  if (record) {
-    accessors.add(record.accessor);
-    for (const lease of record.leases) if (lease.id) leaseIds.add(lease.id);
-    for (const item of record.retiring) (item.kind === "lease" ? leaseIds : accessors).add(item.id);
-  }
-  for (const secret of secrets) {
-    const recovery = readSecretRecovery(secret);
-    if (!recovery) continue;
-    for (const lease of trustedLeases(deps, recovery)) leaseIds.add(lease.id);
-    for (const accessor of await trustedAccessors(deps, recovery)) accessors.add(accessor);
-  }
   if (!record && secrets.length === 0) return { outcome: "nothing-to-revoke" };
-
-  // Leases first and synchronously (sys/leases/revoke, sync), so database users are gone when this
-  // returns; then the token, which takes any lease we could not know only lazily (Vault's expiration manager).
-  for (const id of leaseIds) {
-    await deps.vault.revokeLease(id);
-    deps.metrics.revocations.inc({ kind: "lease" });
-  }
-  for (const accessor of accessors) {
-    await deps.vault.revokeAccessor(accessor);
-    deps.metrics.revocations.inc({ kind: "token" });
-  }
+  await revokeAll(deps, revoked, await annotated(deps, secrets, revoked));
+  const { leaseIds, accessors } = revoked;
   let secretDeleted = false;
   for (const secret of secrets) {
     const name = secret.metadata?.name;

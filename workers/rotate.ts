@@ -21,10 +21,27 @@ export function requestFor(deps: WorkerDeps, pod: V1Pod, record: PodRecord): Pod
   };
 }
 
-/** After the grace, but a little before Vault would expire it anyway, so the revocation is ours. */
-function retireAt(deps: WorkerDeps, expiresAt: number): number {
-  const now = deps.now();
-  return Math.max(now, Math.min(now + deps.settings.rotationGraceSeconds * 1000, expiresAt - 1000));
+/** When credentials replaced now are revoked: after the rotation grace, counted from the Secret write. */
+function afterGrace(deps: WorkerDeps): number {
+  return deps.now() + deps.settings.rotationGraceSeconds * 1000;
+}
+
+/**
+ * Retires what a rotation replaced, once the Secret with their successors is written: each is
+ * revoked the rotation grace after that write (the kubelet needs that long to show the pod the
+ * new files), never sooner — not even when it would expire before; then Vault's expiry comes
+ * first and the revocation finds it gone. Returns the record's retiring list with them in it.
+ */
+async function retireReplaced(
+  deps: WorkerDeps,
+  uid: string,
+  before: readonly Retiring[],
+  replaced: readonly Retiring[],
+): Promise<Retiring[]> {
+  const revokeAt = afterGrace(deps);
+  const retiring = [...before, ...replaced.map((item) => ({ ...item, revokeAt }))];
+  for (const item of replaced) await deps.producer.retire({ uid, kind: item.kind, id: item.id }, revokeAt - deps.now());
+  return retiring;
 }
 
 /**
@@ -53,19 +70,11 @@ export async function reloginAndRotate(
     await deps.index.put({ ...record, retiring: [...record.retiring, ...pending] });
   };
   let read: Awaited<ReturnType<typeof readSecrets>>;
-  const retiring: Retiring[] = [...record.retiring];
-  // Credentials rebuilt from a Secret have no known expiry: they too get the full grace.
-  const unknownExpiry = deps.now() + (deps.settings.rotationGraceSeconds + 1) * 1000;
-  const oldExpiry = record.state === "recovered" ? unknownExpiry : record.tokenExpiresAt;
-  retiring.push({ kind: "accessor", id: record.accessor, revokeAt: retireAt(deps, oldExpiry) });
-  for (const lease of record.leases) {
-    if (lease.id)
-      retiring.push({
-        kind: "lease",
-        id: lease.id,
-        revokeAt: retireAt(deps, record.state === "recovered" ? unknownExpiry : lease.expiresAt),
-      });
-  }
+  // What the Secret's annotations list as retiring; the times are set again once it is written.
+  const replaced: Retiring[] = [{ kind: "accessor", id: record.accessor, revokeAt: afterGrace(deps) }];
+  for (const lease of record.leases)
+    if (lease.id) replaced.push({ kind: "lease", id: lease.id, revokeAt: afterGrace(deps) });
+  const retiring: Retiring[] = [...record.retiring, ...replaced];
   try {
     read = await readSecrets(deps, auth.token, request.secrets, { ...request, onLease });
     const existing = await deps.kube.readSecret(ref.namespace, request.secretName);
@@ -97,10 +106,8 @@ export async function reloginAndRotate(
     leases: read.leases,
     rotations: record.rotations + 1,
   };
+  next.retiring = await retireReplaced(deps, ref.uid, record.retiring, replaced);
   await deps.index.put(next);
-  for (const item of retiring.slice(record.retiring.length)) {
-    await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());
-  }
   return next;
 }
 
@@ -161,12 +168,16 @@ export async function rotateLeases(
   const changed =
     read.leases.some((l) => l.id !== "") || Object.entries(read.files).some(([file, text]) => current[file] !== text);
   if (!changed) return { ...record, leases };
-  const retiring: Retiring[] = [...record.retiring];
-  for (const lease of replaced)
-    if (lease.id) retiring.push({ kind: "lease", id: lease.id, revokeAt: retireAt(deps, lease.expiresAt) });
-  await writePodSecret(deps, { ref, request }, { accessor: record.accessor, leases, retiring, files }, existing);
-  for (const item of retiring.slice(record.retiring.length)) {
-    await deps.producer.retire({ uid: ref.uid, kind: item.kind, id: item.id }, item.revokeAt - deps.now());
-  }
+  const old: Retiring[] = replaced.flatMap((l) =>
+    l.id ? [{ kind: "lease" as const, id: l.id, revokeAt: afterGrace(deps) }] : [],
+  );
+  const annotated = [...record.retiring, ...old];
+  await writePodSecret(
+    deps,
+    { ref, request },
+    { accessor: record.accessor, leases, retiring: annotated, files },
+    existing,
+  );
+  const retiring = await retireReplaced(deps, ref.uid, record.retiring, old);
   return { ...record, leases, retiring, rotations: record.rotations + 1 };
 }

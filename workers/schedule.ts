@@ -16,6 +16,27 @@ export function renewDelayMs(record: PodRecord, now: number, jitterPercent: numb
   return Math.max(MIN_DELAY_MS, Math.min(base + jitter, remaining * 0.9));
 }
 
+/** First retry of a renewal that failed transiently; doubles per attempt up to RETRY_MAX_MS. */
+export const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 30_000;
+/** A retry is never scheduled later than this before the earliest expiry. */
+export const RETRY_SAFETY_MS = 2000;
+
+/**
+ * When to try again after a renewal failed transiently (a 502, the API server down): the usual
+ * backoff (from RETRY_BASE_MS, doubling, 50–100 % of it with jitter), but never later than a
+ * quarter of the time left to the earliest expiry nor later than RETRY_SAFETY_MS before it, so
+ * the tries come closer together as the deadline nears instead of running past it. Past the
+ * expiry the next try takes the re-login path (a lost token or lease is replaced); it keeps the
+ * backoff.
+ */
+export function renewRetryDelayMs(record: PodRecord, now: number, attempt: number, random: () => number): number {
+  const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempt, 16)) * (0.5 + random() / 2);
+  const remaining = earliestExpiry(record) - now;
+  if (remaining <= 0) return Math.max(MIN_DELAY_MS, backoff);
+  return Math.max(MIN_DELAY_MS, Math.min(backoff, remaining / 4, remaining - RETRY_SAFETY_MS));
+}
+
 /** When the next renew job runs. */
 export type RenewWhen =
   /** Token and leases are due at renewDelayMs; the job wakes then or at the next file refresh. */
@@ -26,7 +47,9 @@ export type RenewWhen =
    * At once: a record rebuilt from its Secret (outside the expiry order), or a renewal found
    * overdue (keepExpiryOrder: after a long Vault outage the nearest expiry still runs first).
    */
-  | { readonly kind: "now"; readonly keepExpiryOrder?: boolean };
+  | { readonly kind: "now"; readonly keepExpiryOrder?: boolean }
+  /** Token and leases are due again in `delayMs`: the `attempt`-th retry after a transient failure (renewRetryDelayMs). */
+  | { readonly kind: "retry"; readonly delayMs: number; readonly attempt: number };
 
 /**
  * Schedules the pod's one current renew job and writes the record: the next sequence number
@@ -45,16 +68,25 @@ export async function scheduleRenew(
     const leaseDelay =
       when.kind === "lease-due"
         ? Math.max(0, when.at - now)
-        : renewDelayMs(record, now, deps.settings.renewJitterPercent, deps.random);
+        : when.kind === "retry"
+          ? when.delayMs
+          : renewDelayMs(record, now, deps.settings.renewJitterPercent, deps.random);
     record.leaseRenewAt = now + leaseDelay;
-    delay = nextWakeMs(record, now, leaseDelay);
+    // A retry keeps its delay even when a file refresh is overdue: that refresh is part of what failed.
+    delay = when.kind === "retry" ? leaseDelay : nextWakeMs(record, now, leaseDelay);
     expiresAt = earliestExpiry(record);
   } else if (when.keepExpiryOrder) {
     expiresAt = earliestExpiry(record);
   }
   record.renewSeq = (record.renewSeq ?? 0) + 1;
   record.renewJobId = await deps.producer.renew(
-    { uid: record.uid, namespace: record.namespace, name: record.name, force: false },
+    {
+      uid: record.uid,
+      namespace: record.namespace,
+      name: record.name,
+      force: false,
+      ...(when.kind === "retry" ? { retry: when.attempt } : {}),
+    },
     record.renewSeq,
     delay,
     expiresAt,

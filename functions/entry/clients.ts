@@ -10,7 +10,13 @@ import { createKubeClient } from "../../shared/kube/kube-client.ts";
 import { loadKubeConfig } from "../../shared/kube/kube-config.ts";
 import type { Log } from "../../shared/observability/log.ts";
 import { createMetrics, type Metrics } from "../../shared/observability/metrics.ts";
-import { connectRedis, redisOptions, topologyOf, type RedisClient } from "../../shared/redis/connection.ts";
+import {
+  connectRedis,
+  redisOptions,
+  topologyOf,
+  warnOnRedisErrors,
+  type RedisClient,
+} from "../../shared/redis/connection.ts";
 import { controllerToken } from "../../shared/vault/controller-token.ts";
 import { createVaultClient } from "../../shared/vault/vault-client.ts";
 import type { WorkerDeps } from "../../workers/deps.ts";
@@ -31,9 +37,15 @@ export interface Clients {
 }
 
 export async function buildClients(config: Config, log: Log): Promise<Clients> {
-  const redis = connectRedis(config, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
+  const redis = connectRedis(
+    config,
+    { maxRetriesPerRequest: 3, enableAutoPipelining: true },
+    { log, connection: "index" },
+  );
   const bullCluster =
-    topologyOf(config) === "cluster" ? (connectRedis(config, { maxRetriesPerRequest: null }) as Cluster) : undefined;
+    topologyOf(config) === "cluster"
+      ? (connectRedis(config, { maxRetriesPerRequest: null }, { log, connection: "queues" }) as Cluster)
+      : undefined;
   const bullConnection = bullCluster ?? (redisOptions(config, { maxRetriesPerRequest: null }) as ConnectionOptions);
   const kc = loadKubeConfig(config.kubeconfig, config.kubeTimeoutMs);
   const metrics = createMetrics();
@@ -42,6 +54,8 @@ export async function buildClients(config: Config, log: Log): Promise<Clients> {
     prefix: config.queuePrefix,
     attempts: config.maxAttempts,
   });
+  // A Queue re-emits its connection's errors; without a listener each one is printed raw.
+  for (const queue of Object.values(producer.queues)) warnOnRedisErrors(queue, log, `queue ${queue.name}`);
   const vault = createVaultClient({
     endpoint: config.vaultAddr,
     controllerToken: () => controller.current(),
@@ -63,7 +77,7 @@ export async function buildClients(config: Config, log: Log): Promise<Clients> {
     vault,
     kube: createKubeClient(kc),
     index: new PodIndex(redis, config.queuePrefix),
-    lock: new KeyedLock(redis, config.queuePrefix),
+    lock: new KeyedLock(redis, config.queuePrefix, config.podLockMs),
     producer,
     sealBox: new SealBox(config.indexKey),
     log,

@@ -102,6 +102,17 @@ const fields = z.object({
   vaultRateLimitPerSecond: seconds(500, 1),
   maxAttempts: seconds(8, 1),
   sealedRetryMs: seconds(2000, 50),
+  /**
+   * BullMQ job lock: a running job's lock is renewed every half of this, so a worker that dies
+   * stops renewing and its job counts as stalled this long after its last renewal.
+   */
+  jobLockMs: seconds(10_000, 1000),
+  /** How often each worker looks for stalled jobs (their lock lapsed) and hands them to a live worker. */
+  jobStalledIntervalMs: seconds(5000, 500),
+  /** Stalls a job survives (each one a worker that died or froze holding it) before it fails. */
+  jobMaxStalledCount: seconds(10, 1),
+  /** The per-pod lock: extended every third of this while its holder works; lapses this long after a worker dies. */
+  podLockMs: seconds(10_000, 1000),
   httpPort: z.coerce.number().int().min(0).max(65535).default(8080),
   httpHost: z.string().default("0.0.0.0"),
   /** The same app over TLS (admission webhook) when a certificate and key are given. */

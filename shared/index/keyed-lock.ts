@@ -8,14 +8,17 @@ const EXTEND = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call(
  * Mutual exclusion by key across workers: issue, renew and revoke of one pod (keyed by its UID)
  * never interleave, nor do two unseal passes of one Vault replica. While `fn` runs the lock is
  * extended every third of its TTL, so a slow job (many secrets, a slow Vault) keeps it; a worker
- * that dies stops extending and the lock lapses after the TTL.
+ * that dies stops extending and the lock lapses after the TTL. The TTL is short (default 10 s,
+ * LEASEKEEPER_POD_LOCK_MS) so that the job BullMQ hands to another worker after a crash finds
+ * the pod free within seconds; a holder stays safe as long as its event loop is never blocked
+ * for two thirds of the TTL.
  */
 export class KeyedLock {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #ttlMs: number;
 
-  constructor(redis: Redis, prefix: string, ttlMs = 60_000) {
+  constructor(redis: Redis, prefix: string, ttlMs = 10_000) {
     this.#redis = redis;
     this.#prefix = `${prefix}:lock`;
     this.#ttlMs = ttlMs;

@@ -16,7 +16,12 @@ export const SOURCES = ["watch", "cloudevent", "reconciler", "api", "ci", "renew
 export const IssueJobSchema = z.object({ ...podRef, source: z.enum(SOURCES) });
 export type IssueJob = z.infer<typeof IssueJobSchema>;
 
-export const RenewJobSchema = z.object({ ...podRef, force: z.boolean().default(false) });
+export const RenewJobSchema = z.object({
+  ...podRef,
+  force: z.boolean().default(false),
+  /** This job retries a renewal that failed transiently: how many tries failed in a row (workers/schedule.ts). */
+  retry: z.number().int().min(1).max(1_000_000).optional(),
+});
 export type RenewJob = z.infer<typeof RenewJobSchema>;
 
 export const RevokeJobSchema = z.object({
@@ -54,14 +59,18 @@ export type IssueOutcome =
   | { outcome: "pod-gone" }
   | { outcome: "pod-terminal" }
   | { outcome: "not-opted-in" }
-  | { outcome: "revoked-by-operator" };
+  | { outcome: "revoked-by-operator" }
+  /** A transient failure (Vault 5xx, API server down): the next try is scheduled before the earliest expiry. */
+  | { outcome: "retry-scheduled"; attempt: number; nextRenewInMs: number; expiresInMs: number };
 
 export type RenewOutcome =
   | { outcome: "renewed"; leases: number; rotated: number; nextRenewInMs: number }
   | { outcome: "relogged-in"; leases: number; nextRenewInMs: number }
   | { outcome: "stale" }
   | { outcome: "pod-gone" }
-  | { outcome: "revoked-by-operator" };
+  | { outcome: "revoked-by-operator" }
+  /** A transient failure (Vault 5xx, API server down): the next try is scheduled before the earliest expiry. */
+  | { outcome: "retry-scheduled"; attempt: number; nextRenewInMs: number; expiresInMs: number };
 
 export type RevokeOutcome =
   | { outcome: "revoked"; leases: number; tokenRevoked: boolean; secretDeleted: boolean }

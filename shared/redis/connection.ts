@@ -56,16 +56,64 @@ export function redisOptions(settings: RedisSettings, extra: RedisOptions): Redi
   return { ...base, host: parsed.hostname.replace(/^\[|\]$/g, ""), port: Number(parsed.port || 6379) };
 }
 
-/** A connection for the index, locks and audit (not BullMQ's). */
-export function connectRedis(settings: RedisSettings, extra: RedisOptions): Redis | Cluster {
+/** Where connection errors go: a warning with a context object, as the service log takes it. */
+export interface RedisErrorLog {
+  warn(context: Record<string, unknown>, message: string): void;
+}
+
+/** At most one warning per connection in this window; the rest are counted into the next one. */
+export const REDIS_WARN_INTERVAL_MS = 10_000;
+
+/** A connection error as it may be logged: userinfo of any URL in it replaced. */
+function safeMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/gi, "$1(hidden)@").slice(0, 300);
+}
+
+/**
+ * Listens for `error` on a Redis connection (an ioredis client, or a BullMQ Queue/Worker, which
+ * re-emit their connections' errors). Without a listener ioredis prints "Unhandled error event"
+ * on every failed reconnect while Redis restarts; with it, one rate-limited warning. ioredis
+ * keeps reconnecting by itself and commands are retried or fail on their own.
+ */
+export function warnOnRedisErrors(
+  emitter: { on(event: "error", listener: (err: Error) => void): unknown },
+  log: RedisErrorLog,
+  connection: string,
+  now: () => number = Date.now,
+): void {
+  let last = Number.NEGATIVE_INFINITY;
+  let suppressed = 0;
+  emitter.on("error", (err: Error) => {
+    const at = now();
+    if (at - last < REDIS_WARN_INTERVAL_MS) {
+      suppressed++;
+      return;
+    }
+    last = at;
+    log.warn({ connection, error: safeMessage(err), suppressed }, "redis connection error; reconnecting");
+    suppressed = 0;
+  });
+}
+
+/** A connection for the index, locks and audit (not BullMQ's); its errors are logged, rate-limited. */
+export function connectRedis(
+  settings: RedisSettings,
+  extra: RedisOptions,
+  errors: { readonly log: RedisErrorLog; readonly connection: string },
+): Redis | Cluster {
+  let client: Redis | Cluster;
   if (topologyOf(settings) === "cluster") {
     const options: ClusterOptions = {
       redisOptions: { ...common(settings.redisUrl), ...extra },
       enableAutoPipelining: extra.enableAutoPipelining,
     };
-    return new Cluster(settings.redisClusterNodes.map(hostPort), options);
+    client = new Cluster(settings.redisClusterNodes.map(hostPort), options);
+  } else {
+    client = new Redis(redisOptions(settings, extra));
   }
-  return new Redis(redisOptions(settings, extra));
+  warnOnRedisErrors(client, errors.log, errors.connection);
+  return client;
 }
 
 /** What the index, locks, audit and replay guard need: a single Redis or a Cluster client. */
