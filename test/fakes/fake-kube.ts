@@ -22,7 +22,29 @@ export class FakeKube implements KubePort {
   readonly secrets = new Map<string, V1Secret>();
   readonly events: { pod: { namespace: string; name: string; uid: string }; event: PodEvent }[] = [];
   readonly #tokens = new Map<string, Issued>();
+  readonly #faults: { method: "readPod" | "readSecret"; code: number }[] = [];
   #version = 1;
+
+  /**
+   * The next `count` calls of `method` get the API server's answer with this status (503: the
+   * API server is overloaded or restarting), as client-node throws it and the real classifier sees it.
+   */
+  failNext(method: "readPod" | "readSecret", code: number, count = 1): void {
+    for (let i = 0; i < count; i++) this.#faults.push({ method, code });
+  }
+
+  #enter(method: "readPod" | "readSecret", what: string): void {
+    const at = this.#faults.findIndex((f) => f.method === method);
+    if (at < 0) return;
+    const [fault] = this.#faults.splice(at, 1);
+    const code = fault?.code ?? 500;
+    throw apiError(
+      code,
+      code === 503 ? "ServiceUnavailable" : "InternalError",
+      "the server is currently unable to handle the request",
+      what,
+    );
+  }
 
   /** Adds (or replaces) a pod; a uid is made up when it has none. Returns the stored copy. */
   addPod(pod: V1Pod): V1Pod {
@@ -46,6 +68,7 @@ export class FakeKube implements KubePort {
   }
 
   async readPod(namespace: string, name: string): Promise<V1Pod | undefined> {
+    this.#enter("readPod", `read pod ${namespace}/${name}`);
     const pod = this.pods.get(key(namespace, name));
     return pod && structuredClone(pod);
   }
@@ -77,6 +100,7 @@ export class FakeKube implements KubePort {
   }
 
   async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    this.#enter("readSecret", `read secret ${namespace}/${name}`);
     const secret = this.secrets.get(key(namespace, name));
     return secret && structuredClone(secret);
   }
