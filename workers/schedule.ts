@@ -17,7 +17,7 @@ export function renewDelayMs(record: PodRecord, now: number, jitterPercent: numb
 }
 
 /** First retry of a renewal that failed transiently; doubles per attempt up to RETRY_MAX_MS. */
-export const RETRY_BASE_MS = 500;
+const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
 /** A retry is never scheduled later than this before the earliest expiry. */
 export const RETRY_SAFETY_MS = 2000;

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { PodRecord } from "../../shared/index/pod-record.ts";
-import { renewDelayMs } from "../../workers/schedule.ts";
+import { RETRY_SAFETY_MS, renewDelayMs, renewRetryDelayMs } from "../../workers/schedule.ts";
 
 const base: PodRecord = {
   uid: "u",
@@ -48,6 +48,52 @@ test("leases without an id (KV) do not shorten the schedule", () => {
     leases: [{ id: "", path: "secret/data/x", file: "f", expiresAt: 0, renewable: false, ttlSeconds: 0 }],
   };
   assert.is(Math.round(renewDelayMs(record, 0, 0, () => 0)), 40_000);
+});
+
+test("a retry after a transient failure: the backoff, doubling per attempt, while the expiry is far", () => {
+  const record = { ...base, tokenExpiresAt: 3600_000 };
+  assert.equal(
+    [0, 1, 2, 3].map((attempt) => renewRetryDelayMs(record, 0, attempt, () => 1)),
+    [500, 1000, 2000, 4000],
+  );
+  assert.is(
+    renewRetryDelayMs(record, 0, 0, () => 0),
+    250,
+    "jitter takes up to half off",
+  );
+  assert.is(
+    renewRetryDelayMs(record, 0, 40, () => 1),
+    30_000,
+    "capped at 30 s",
+  );
+});
+
+test("...never later than a quarter of the time left, nor the safety margin before the expiry", () => {
+  const record = { ...base, tokenExpiresAt: 10_000 };
+  assert.is(
+    renewRetryDelayMs(record, 0, 5, () => 1),
+    2500,
+    "16 s of backoff, 10 s left: a quarter of it",
+  );
+  assert.is(
+    renewRetryDelayMs(record, 7000, 5, () => 1),
+    750,
+  );
+  for (let now = 0; now < 10_000 - RETRY_SAFETY_MS * (4 / 3); now += 500)
+    assert.ok(now + renewRetryDelayMs(record, now, 10, () => 1) <= 10_000 - RETRY_SAFETY_MS, `at ${now}`);
+  assert.is(
+    renewRetryDelayMs(record, 9900, 10, () => 1),
+    250,
+    "close to the expiry: as soon as the floor allows",
+  );
+});
+
+test("...and past the expiry the backoff alone (the next try logs in again)", () => {
+  const record = { ...base, tokenExpiresAt: 10_000 };
+  assert.is(
+    renewRetryDelayMs(record, 20_000, 2, () => 1),
+    2000,
+  );
 });
 
 test.run();
