@@ -91,6 +91,7 @@ export function fakeJob<T>(data: T, opts: { name?: string; id?: string } = {}): 
     data,
     attemptsMade: 0,
     timestamp: Date.now(),
+    opts: { attempts: 3 },
     moveToDelayed: async () => undefined,
     updateProgress: async () => undefined,
   } as unknown as Job;
