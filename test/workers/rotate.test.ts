@@ -35,7 +35,7 @@ const rotateToBackoff = (f: WorkerFixture, ref: PodRef) =>
     { id: `renew-${ref.uid}-1700000000000` },
   );
 
-/** Makes the pod's Secret look like another pod's, so writing it fails for good. */
+/** Makes the pod's Secret look like another pod's, so writing it fails until someone frees the name. */
 async function takeSecretName(f: WorkerFixture, name: string): Promise<void> {
   const secret = await f.kube.readSecret(NAMESPACE, name);
   if (!secret?.metadata) throw new Error("no Secret");
