@@ -132,8 +132,10 @@ async function backOff(
 ): Promise<void> {
   const { job, token, queue } = run;
   const permanent = isPermanent(err) ? err : undefined;
-  const failures = (retryStateOf(job)?.failures ?? 0) + 1;
-  const waitMs = failureBackoffMs(failures, deps.random());
+  // A newer request changed the payload while this run failed (the pod changed): run again at once.
+  const superseded = await payloadChanged(deps, queue, job);
+  const failures = superseded ? 1 : (retryStateOf(job)?.failures ?? 0) + 1;
+  const waitMs = superseded ? 0 : failureBackoffMs(failures, deps.random());
   const state: RetryState = {
     failures,
     reason: permanent?.reason ?? (err instanceof Error ? err.name : "unknown"),
@@ -147,4 +149,11 @@ async function backOff(
   else deps.log.warn(context, "job failed after its quick retries; it runs again after a backoff");
   await job.updateProgress({ retry: state });
   await job.moveToDelayed(state.retryAt, token);
+}
+
+/** Whether the job's payload in Redis differs from the one this run started with. */
+async function payloadChanged(deps: WorkerDeps, queue: QueueName, job: Job): Promise<boolean> {
+  if (!job.id) return false;
+  const stored = await deps.producer.queues[queue].getJob(job.id);
+  return stored !== undefined && JSON.stringify(stored.data) !== JSON.stringify(job.data);
 }

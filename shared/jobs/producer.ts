@@ -78,12 +78,17 @@ export class JobProducer {
     // processor's index check keeps that idempotent.
     const id = jobId.issue(data.uid);
     let held = await this.#clearFinished(this.queues.issue, id, false);
-    if (held && (await inBackoff(held)) && retryNow(held.data as IssueJob, data)) {
-      // Removing fails only if it started running meanwhile: then it reads the changed pod itself.
-      held = await held.remove().then(
-        () => undefined,
-        () => held,
-      );
+    if (held && retryNow(held.data as IssueJob, data)) {
+      // Removing fails only if it started running meanwhile: then it is told as a running one is.
+      if (await inBackoff(held))
+        held = await held.remove().then(
+          () => undefined,
+          () => held,
+        );
+      // A waiting or running job takes the new version: if a running one fails, the job runner
+      // sees its payload changed under it and runs it again at once instead of backing off.
+      if (held && data.podVersion !== undefined)
+        await held.updateData({ ...(held.data as IssueJob), podVersion: data.podVersion }).catch(() => undefined);
     }
     const job = await this.queues.issue.add("issue", data, { ...this.#defaults, jobId: id, removeOnComplete: true });
     return { id: job.id ?? id, created: !held };

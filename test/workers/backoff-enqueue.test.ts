@@ -10,7 +10,7 @@ import { retryStateOf } from "../../shared/jobs/failure-backoff.ts";
 import { QUEUE, jobId } from "../../shared/jobs/job-types.ts";
 import { PodEventRouter } from "../../shared/pods/pod-events.ts";
 import { createIssueProcessor } from "../../workers/issue.ts";
-import { refOf, workerSuite, type WorkerFixture } from "../fakes/worker-fixture.ts";
+import { refOf, runToBackoff, workerSuite, type WorkerFixture } from "../fakes/worker-fixture.ts";
 
 const test = workerSuite("backoff and new enqueues");
 
@@ -102,6 +102,23 @@ test("a request from a person (API, CI) cuts the backoff short too; nothing fail
   } finally {
     await worker.close();
   }
+});
+
+test("the pod changed while its job was running and failing: that run goes again at once, not after a backoff", async ({
+  f,
+}) => {
+  const pod = f.addPod("web-3", { ...ANNOTATIONS, "leasekeeper.io/role": "wrong" });
+  const ref = refOf(pod);
+  const started = { ...ref, source: "watch", podVersion: "v1" } as const;
+  await f.deps.producer.issue(started);
+  // The job is running with v1 when the event for v2 arrives: the add collapses, the payload is updated.
+  assert.is((await f.deps.producer.issue({ ...started, podVersion: "v2" })).created, false);
+  const issue = createIssueProcessor(f.deps);
+  const rerun = await runToBackoff(issue, "issue", started, { id: jobId.issue(ref.uid) });
+  assert.ok(rerun.delayMs < 1_000, `runs again at once (${rerun.delayMs} ms)`);
+  // Had nothing changed, the same failure would wait its backoff.
+  const waited = await runToBackoff(issue, "issue", { ...started, podVersion: "v2" }, { id: jobId.issue(ref.uid) });
+  assert.ok(waited.delayMs > 3_000, `backs off (${waited.delayMs} ms)`);
 });
 
 test.run();

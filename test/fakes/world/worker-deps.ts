@@ -44,7 +44,10 @@ export function fakeWorld(settings: Partial<WorkerSettings> = {}): FakeWorld {
     operation: enqueue("operation"),
     cancelRenew: async () => undefined,
     queues: Object.fromEntries(
-      ["issue", "renew", "revoke", "unseal"].map((q) => [q, { getJobCounts: async () => ({}) }]),
+      ["issue", "renew", "revoke", "unseal"].map((q) => [
+        q,
+        { getJobCounts: async () => ({}), getJob: async () => undefined },
+      ]),
     ),
   } as unknown as JobProducer;
   const lock = {
