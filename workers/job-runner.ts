@@ -144,7 +144,9 @@ async function backOff(
     retryAt: Date.now() + waitMs,
   };
   deps.metrics.jobs.inc({ queue, outcome: "failed" });
-  const context = { queue, job: job.id, reason: state.reason, error: state.error, failures, retryInMs: waitMs };
+  const { namespace, name } = job.data as { namespace?: unknown; name?: unknown };
+  const pod = typeof namespace === "string" && typeof name === "string" ? `${namespace}/${name}` : undefined;
+  const context = { queue, job: job.id, pod, reason: state.reason, error: state.error, failures, retryInMs: waitMs };
   if (permanent) deps.log.error(context, "job failed; it runs again after a backoff");
   else deps.log.warn(context, "job failed after its quick retries; it runs again after a backoff");
   await job.updateProgress({ retry: state });

@@ -79,7 +79,7 @@ export class JobProducer {
     const id = jobId.issue(data.uid);
     let held = await this.#clearFinished(this.queues.issue, id, false);
     if (held && retryNow(held.data as IssueJob, data)) {
-      // Removing fails only if it started running meanwhile: then it is told as a running one is.
+      // Removing fails only if it started running meanwhile: then it is updated as a running job is.
       if (await inBackoff(held))
         held = await held.remove().then(
           () => undefined,

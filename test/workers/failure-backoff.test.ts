@@ -65,7 +65,9 @@ test("an unknown role: not failed for good but delayed, with a growing, capped w
   assert.is(await metric(f, "jobs", { queue: "issue", outcome: "failed" }), 9);
   assert.is(await metric(f, "jobFailures", { queue: "issue", error: "PermanentError" }), 9);
   const line = f.logs.find((l) => l.includes("runs again after a backoff")) ?? "";
+  assert.match(line, /"pod":"shop\/web-1"/);
   assert.match(line, /"reason":"VaultInvalidRole"/);
+  assert.match(line, /"error":"[^"]*invalid role name/);
   assert.match(line, /"retryInMs":\d+/);
   assert.ok(
     f.kube.events.some((e) => e.event.reason === "IssueFailed" && /invalid role name/.test(e.event.message)),
