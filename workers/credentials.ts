@@ -6,6 +6,7 @@ import type { PodRequest, SecretRequest } from "../shared/pods/pod-contract.ts";
 import type { PodRef } from "../shared/pods/pod-state.ts";
 import type { VaultAuth } from "../shared/ports/vault-kube.ts";
 import type { WorkerDeps } from "./deps.ts";
+import { loginRefusalVerdict } from "./login-verdict.ts";
 import { TemplateReads } from "./template-reads.ts";
 
 /** The pod's own identity logs in: a pod-bound service-account token, then Vault Kubernetes auth. */
@@ -18,7 +19,11 @@ export async function loginAsPod(deps: WorkerDeps, pod: V1Pod, ref: PodRef, requ
     audience: deps.settings.tokenAudience,
     expirationSeconds: deps.settings.tokenExpirationSeconds,
   });
-  return deps.vault.kubernetesLogin(request.authPath, request.role, jwt);
+  try {
+    return await deps.vault.kubernetesLogin(request.authPath, request.role, jwt);
+  } catch (err) {
+    throw await loginRefusalVerdict(deps, err, jwt);
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ZodType } from "zod";
 import { isPermanent, isVaultUnavailable, messageOf } from "../shared/errors/errors.ts";
 import type { QueueName } from "../shared/jobs/job-types.ts";
 import type { WorkerDeps } from "./deps.ts";
+import { failureBackoffMs, retryStateOf, type RetryState } from "../shared/jobs/failure-backoff.ts";
 
 const LOCK_RETRY_MS = 200;
 
@@ -38,13 +39,21 @@ export interface JobSpec<D> {
   readonly queue: QueueName;
   readonly schema: ZodType<D>;
   readonly lockKey: (data: D) => string | undefined;
+  /**
+   * What a failure retrying soon cannot fix does. "backoff" (the default, every pod job): the job
+   * waits on a slow, capped backoff (failure-backoff.ts) and runs again, and so does a job whose
+   * quick retries are spent — no pod is given up on. "fail": it fails for good (an on-call
+   * operation, which reports its failures itself).
+   */
+  readonly onPermanent?: "backoff" | "fail";
 }
 
 /**
  * Wraps a processor body with what every queue shares: payload validation, the per-pod
  * lock, waiting (without burning attempts) while Vault is sealed or unreachable (refused, reset,
- * no answer within LEASEKEEPER_VAULT_TIMEOUT_MS) or the pod is busy, and
- * the mapping of permanent errors to BullMQ's UnrecoverableError.
+ * no answer within LEASEKEEPER_VAULT_TIMEOUT_MS) or the pod is busy, quick retries of transient
+ * errors, and the slow backoff of what they cannot fix. Only a payload that can never succeed
+ * (it does not parse) fails for good.
  */
 export function runJob<D, R extends { outcome: string }>(
   deps: WorkerDeps,
@@ -88,7 +97,8 @@ export function runJob<D, R extends { outcome: string }>(
       }
       const errorClass = err instanceof Error ? err.name : "unknown";
       deps.metrics.jobFailures.inc({ queue, error: errorClass });
-      if (isPermanent(err)) {
+      const permanent = isPermanent(err);
+      if (permanent && spec.onPermanent === "fail") {
         deps.metrics.jobs.inc({ queue, outcome: "failed" });
         deps.log.error(
           { queue, job: job.id, reason: err.reason, err: { message: err.message } },
@@ -96,11 +106,56 @@ export function runJob<D, R extends { outcome: string }>(
         );
         throw new UnrecoverableError(err.message);
       }
-      deps.log.warn(
-        { queue, job: job.id, attempt: job.attemptsMade + 1, error: messageOf(err) },
-        "job attempt failed; will retry",
-      );
-      throw err;
+      const quickRetriesLeft = job.attemptsMade + 1 < (job.opts?.attempts ?? 1);
+      if (!permanent && (quickRetriesLeft || spec.onPermanent === "fail")) {
+        deps.log.warn(
+          { queue, job: job.id, attempt: job.attemptsMade + 1, error: messageOf(err) },
+          "job attempt failed; will retry",
+        );
+        throw err;
+      }
+      await backOff(deps, { job, token, queue }, err);
+      throw new DelayedError();
     }
   };
+}
+
+/**
+ * Puts a failed job back on the delayed set for its next slow-backoff run, after recording why
+ * (progress: RetryState), counting it (leasekeeper_jobs_total{outcome="failed"}) and logging the
+ * reason a user can act on. The failure count lives in the job, so the wait grows until it is capped.
+ */
+async function backOff(
+  deps: WorkerDeps,
+  run: { readonly job: Job; readonly token: string | undefined; readonly queue: QueueName },
+  err: unknown,
+): Promise<void> {
+  const { job, token, queue } = run;
+  const permanent = isPermanent(err) ? err : undefined;
+  // A newer request changed the payload while this run failed (the pod changed): run again at once.
+  const superseded = await payloadChanged(deps, queue, job);
+  const failures = superseded ? 1 : (retryStateOf(job)?.failures ?? 0) + 1;
+  const waitMs = superseded ? 0 : failureBackoffMs(failures, deps.random());
+  const state: RetryState = {
+    failures,
+    reason: permanent?.reason ?? (err instanceof Error ? err.name : "unknown"),
+    error: messageOf(err).slice(0, 500),
+    needsFix: permanent !== undefined,
+    retryAt: Date.now() + waitMs,
+  };
+  deps.metrics.jobs.inc({ queue, outcome: "failed" });
+  const { namespace, name } = job.data as { namespace?: unknown; name?: unknown };
+  const pod = typeof namespace === "string" && typeof name === "string" ? `${namespace}/${name}` : undefined;
+  const context = { queue, job: job.id, pod, reason: state.reason, error: state.error, failures, retryInMs: waitMs };
+  if (permanent) deps.log.error(context, "job failed; it runs again after a backoff");
+  else deps.log.warn(context, "job failed after its quick retries; it runs again after a backoff");
+  await job.updateProgress({ retry: state });
+  await job.moveToDelayed(state.retryAt, token);
+}
+
+/** Whether the job's payload in Redis differs from the one this run started with. */
+async function payloadChanged(deps: WorkerDeps, queue: QueueName, job: Job): Promise<boolean> {
+  if (!job.id) return false;
+  const stored = await deps.producer.queues[queue].getJob(job.id);
+  return stored !== undefined && JSON.stringify(stored.data) !== JSON.stringify(job.data);
 }

@@ -23,8 +23,10 @@ type RevokePod = (ref: RevokeJob) => Promise<RevokeOutcome>;
  * credentials, the old ones retire after the grace). What fails is queued for retry and reported.
  */
 export function createOperationProcessor(deps: WorkerDeps, revokePod: RevokePod) {
-  return runJob(deps, { queue: QUEUE.revoke, schema: OperationJobSchema, lockKey: () => undefined }, (data, job) =>
-    operate(deps, revokePod, data, job),
+  return runJob(
+    deps,
+    { queue: QUEUE.revoke, schema: OperationJobSchema, lockKey: () => undefined, onPermanent: "fail" },
+    (data, job) => operate(deps, revokePod, data, job),
   );
 }
 

@@ -13,7 +13,12 @@ const podRef = {
 };
 export const SOURCES = ["watch", "cloudevent", "reconciler", "api", "ci", "renew"] as const;
 
-export const IssueJobSchema = z.object({ ...podRef, source: z.enum(SOURCES) });
+export const IssueJobSchema = z.object({
+  ...podRef,
+  source: z.enum(SOURCES),
+  /** Digest of what the pod asks for (podVersion()): a changed pod cuts a failure backoff short. */
+  podVersion: z.string().max(64).optional(),
+});
 export type IssueJob = z.infer<typeof IssueJobSchema>;
 
 export const RenewJobSchema = z.object({

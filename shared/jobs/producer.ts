@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
+import { Queue, type ConnectionOptions, type Job, type JobsOptions } from "bullmq";
 import {
   QUEUE,
   jobId,
@@ -13,6 +13,7 @@ import {
   type UnsealJob,
 } from "./job-types.ts";
 import { replicaKey } from "../unseal/replicas.ts";
+import { retryStateOf } from "./failure-backoff.ts";
 
 export interface ProducerOptions {
   readonly connection: ConnectionOptions;
@@ -50,32 +51,45 @@ export class JobProducer {
   }
 
   /**
-   * BullMQ ignores an add whose id is still held by a finished job. A finished revoke or retire
-   * (or an issue that ran out of attempts on transient errors) must not swallow the next
-   * request, so such a job is removed first; an issue that failed permanently (bad annotations,
-   * 403) keeps its id, so events do not retry it in a loop.
+   * BullMQ ignores an add whose id is still held by a finished job. A failed job (pod jobs do not
+   * fail for good: only an unreadable payload does) or a finished revoke or retire must not
+   * swallow the next request, so such a job is removed first. Returns the job still holding the
+   * id (waiting, delayed, running), if any.
    */
-  async #clearFinished(queue: Queue, id: string, alsoCompleted: boolean): Promise<boolean> {
+  async #clearFinished(queue: Queue, id: string, alsoCompleted: boolean): Promise<Job | undefined> {
     const job = await queue.getJob(id);
-    if (!job) return false;
+    if (!job) return undefined;
     const state = await job.getState();
-    const exhausted = state === "failed" && job.attemptsMade >= (job.opts.attempts ?? 1);
-    if ((state === "completed" && alsoCompleted) || (state === "failed" && (alsoCompleted || exhausted))) {
+    if ((state === "completed" && alsoCompleted) || state === "failed") {
       await job.remove().catch(() => undefined);
-      return false;
+      return undefined;
     }
-    return true;
+    return job;
   }
 
   /**
-   * `created` is false when a job already held the id (waiting, delayed, running, or an issue
-   * that failed permanently), so the add collapsed into it and nothing new will run.
+   * `created` is false when a job already held the id (waiting, delayed, running), so the add
+   * collapsed into it. A job waiting out a failure backoff is replaced, so it runs at once, when
+   * the pod changed since it was queued (its role or secret annotations: `podVersion`) or a
+   * person asked (API, CI); a reconciler pass or a repeated event leaves its backoff alone.
    */
   async issue(data: IssueJob): Promise<Enqueued> {
     // Completed issue jobs are removed so that a later event re-checks the pod; the
     // processor's index check keeps that idempotent.
     const id = jobId.issue(data.uid);
-    const held = await this.#clearFinished(this.queues.issue, id, false);
+    let held = await this.#clearFinished(this.queues.issue, id, false);
+    if (held && retryNow(held.data as IssueJob, data)) {
+      // Removing fails only if it started running meanwhile: then it is updated as a running job is.
+      if (await inBackoff(held))
+        held = await held.remove().then(
+          () => undefined,
+          () => held,
+        );
+      // A waiting or running job takes the new version: if a running one fails, the job runner
+      // sees its payload changed under it and runs it again at once instead of backing off.
+      if (held && data.podVersion !== undefined)
+        await held.updateData({ ...(held.data as IssueJob), podVersion: data.podVersion }).catch(() => undefined);
+    }
     const job = await this.queues.issue.add("issue", data, { ...this.#defaults, jobId: id, removeOnComplete: true });
     return { id: job.id ?? id, created: !held };
   }
@@ -183,4 +197,15 @@ export class JobProducer {
   async close(): Promise<void> {
     await Promise.all(Object.values(this.queues).map((q) => q.close()));
   }
+}
+
+/** A delayed job that failed before: it waits out a failure backoff (failure-backoff.ts). */
+async function inBackoff(job: Job): Promise<boolean> {
+  return retryStateOf(job) !== undefined && (await job.isDelayed());
+}
+
+/** Whether a new issue request should cut a backoff short: the pod changed, or a person asked. */
+function retryNow(queued: IssueJob, next: IssueJob): boolean {
+  if (next.source === "api" || next.source === "ci") return true;
+  return next.podVersion !== undefined && next.podVersion !== queued.podVersion;
 }

@@ -1,4 +1,11 @@
-import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Pod, type V1Secret } from "@kubernetes/client-node";
+import {
+  AuthenticationV1Api,
+  CoreV1Api,
+  type CoreV1Event,
+  type KubeConfig,
+  type V1Pod,
+  type V1Secret,
+} from "@kubernetes/client-node";
 import { classifyKubeError, kubeStatus } from "../errors/kube-errors.ts";
 import type { EventSubject, KubePort, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
 import { LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
@@ -6,6 +13,7 @@ import { LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
 /** KubePort over @kubernetes/client-node. */
 export function createKubeClient(kc: KubeConfig): KubePort {
   const core = kc.makeApiClient(CoreV1Api);
+  const authn = kc.makeApiClient(AuthenticationV1Api);
 
   async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -66,6 +74,14 @@ export function createKubeClient(kc: KubeConfig): KubePort {
         const token = result.status?.token;
         if (!token) throw new Error("TokenRequest answered without a token");
         return token;
+      }),
+
+    reviewToken: (token, audience) =>
+      call("token review", async () => {
+        const review = await authn.createTokenReview({
+          body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token, audiences: [audience] } },
+        });
+        return review.status?.authenticated === true;
       }),
 
     readSecret: (namespace, name) =>

@@ -4,6 +4,7 @@ import type { JobProducer } from "../jobs/producer.ts";
 import type { IssueJob } from "../jobs/job-types.ts";
 import { wantsCredentials } from "./read-contract.ts";
 import { isTerminal, podRef } from "./pod-state.ts";
+import { podVersion } from "./pod-version.ts";
 
 export type PodEventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -27,8 +28,11 @@ export type RouteResult =
  * both call it, so they cannot drift apart.
  */
 export class PodEventRouter {
-  /** uid -> when an issue job was last enqueued here: status updates of a starting pod need no second look. */
-  readonly #recentIssues = new Map<string, number>();
+  /**
+   * uid -> when an issue job was last enqueued here, and for which pod version: status updates of a
+   * starting pod need no second look, a changed request does.
+   */
+  readonly #recentIssues = new Map<string, { at: number; version: string }>();
   readonly #recentMs: number;
 
   constructor(
@@ -42,18 +46,18 @@ export class PodEventRouter {
     this.#recentMs = recentMs;
   }
 
-  #seenRecently(uid: string): boolean {
-    const at = this.#recentIssues.get(uid);
-    return at !== undefined && Date.now() - at < this.#recentMs;
+  #seenRecently(uid: string, version: string): boolean {
+    const seen = this.#recentIssues.get(uid);
+    return seen !== undefined && seen.version === version && Date.now() - seen.at < this.#recentMs;
   }
 
-  #remember(uid: string): void {
+  #remember(uid: string, version: string): void {
     if (this.#recentIssues.size >= 50_000) {
       const cutoff = Date.now() - this.#recentMs;
-      for (const [key, at] of this.#recentIssues) if (at < cutoff) this.#recentIssues.delete(key);
+      for (const [key, seen] of this.#recentIssues) if (seen.at < cutoff) this.#recentIssues.delete(key);
       if (this.#recentIssues.size >= 50_000) this.#recentIssues.clear();
     }
-    this.#recentIssues.set(uid, Date.now());
+    this.#recentIssues.set(uid, { at: Date.now(), version });
   }
 
   async route(type: PodEventType, pod: V1Pod, source: IssueJob["source"]): Promise<RouteResult> {
@@ -71,11 +75,13 @@ export class PodEventRouter {
     if (!optedIn) return { action: "ignored", why: "not-opted-in" };
     if (pod.metadata?.deletionTimestamp) return { action: "ignored", why: "terminating" };
     // Duplicates collapse anyway (deterministic job id); this only saves the round trips.
-    if (this.#seenRecently(ref.uid)) return { action: "ignored", why: "already-queued" };
+    const version = podVersion(pod);
+    if (this.#seenRecently(ref.uid, version)) return { action: "ignored", why: "already-queued" };
     const record = await this.index.get(ref.uid);
     if (record && record.state !== "issuing") return { action: "ignored", why: "already-issued" };
-    const { id: jobId } = await this.producer.issue({ ...ref, source });
-    this.#remember(ref.uid);
+    // The version lets the producer run a job waiting out a failure backoff at once when the pod changed.
+    const { id: jobId } = await this.producer.issue({ ...ref, source, podVersion: version });
+    this.#remember(ref.uid, version);
     return { action: "issue", jobId };
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Which per-pod Secret names a pod may use. Anyone who can create pods in a namespace could
  * otherwise claim another pod's Secret name first (`leasekeeper.io/secret-name`): the victim's
- * issue then fails for good and its volume mounts the squatter's Secret. So a name is one of:
+ * issue then keeps failing and its volume mounts the squatter's Secret. So a name is one of:
  *
  * - the default `<pod name>-leasekeeper` (no annotation);
  * - what the admission webhook assigns, `<pod name or generateName>-lk-<10 hex>` (random, so it

@@ -73,6 +73,12 @@ export interface KubePort {
   readPod(namespace: string, name: string): Promise<V1Pod | undefined>;
   listPods(namespaces: readonly string[]): Promise<V1Pod[]>;
   requestPodToken(request: PodTokenRequest): Promise<string>;
+  /**
+   * TokenReview of a token for an audience: whether the API server authenticates it. Throws
+   * (RetryLaterError) when the API server cannot answer (5xx, 429, unreachable), which is what
+   * tells a Vault login 403 caused by Vault's own failed TokenReview from a real refusal.
+   */
+  reviewToken(token: string, audience: string): Promise<boolean>;
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   createSecret(namespace: string, secret: V1Secret): Promise<V1Secret>;
   replaceSecret(namespace: string, name: string, secret: V1Secret): Promise<V1Secret>;

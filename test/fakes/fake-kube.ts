@@ -63,8 +63,26 @@ export class FakeKube implements KubePort {
 
   /** The fake's TokenReview: who a token from requestPodToken belongs to. */
   review(jwt: string): { namespace: string; serviceAccount: string } | undefined {
+    // Vault's TokenReview fails like ours while the API server is in trouble: Vault then answers 403.
+    if (this.reviewFailure !== undefined) return undefined;
     const issued = this.#tokens.get(jwt);
     return issued && { namespace: issued.namespace, serviceAccount: issued.serviceAccount };
+  }
+
+  /** Set to make TokenReview fail as an API server in trouble does (HTTP 503). */
+  reviewFailure: number | undefined;
+
+  async reviewToken(token: string, audience: string): Promise<boolean> {
+    if (this.reviewFailure !== undefined) {
+      const reason =
+        this.reviewFailure === 403
+          ? "Forbidden"
+          : this.reviewFailure === 429
+            ? "TooManyRequests"
+            : "ServiceUnavailable";
+      throw apiError(this.reviewFailure, reason, "token review failed (injected)", "token review");
+    }
+    return this.#tokens.get(token)?.audience === audience;
   }
 
   async readPod(namespace: string, name: string): Promise<V1Pod | undefined> {

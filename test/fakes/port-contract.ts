@@ -135,6 +135,21 @@ export function kubePortContract(name: string, setup: () => Promise<KubeSubject>
     assert.ok(isRetryLater(await rejection(s.kube.requestPodToken({ ...request, podUid: "another-uid" }))));
   });
 
+  test("TokenReview: a pod token is authenticated for its audience only; garbage is not", async ({ s }) => {
+    const pod = await s.createPod("contract-r", "app");
+    const token = await s.kube.requestPodToken({
+      namespace: s.namespace,
+      serviceAccount: "app",
+      podName: "contract-r",
+      podUid: pod.metadata?.uid ?? "",
+      audience: "vault",
+      expirationSeconds: 600,
+    });
+    assert.is(await s.kube.reviewToken(token, "vault"), true);
+    assert.is(await s.kube.reviewToken(token, "someone-else"), false);
+    assert.is(await s.kube.reviewToken("not-a-token", "vault"), false);
+  });
+
   test("Secrets: create, AlreadyExists, replace at the read version only, list by pod UID, delete twice", async ({
     s,
   }) => {

@@ -19,6 +19,7 @@ import { createLogger } from "../../shared/observability/log.ts";
 import { createMetrics } from "../../shared/observability/metrics.ts";
 import type { IssueOutcome, RetireJob } from "../../shared/jobs/job-types.ts";
 import type { PodRef } from "../../shared/pods/pod-state.ts";
+import type { RetryState } from "../../shared/jobs/failure-backoff.ts";
 import type { WorkerDeps, WorkerSettings } from "../../workers/deps.ts";
 import { createIssueProcessor } from "../../workers/issue.ts";
 import { createRevokeProcessor } from "../../workers/revoke.ts";
@@ -156,11 +157,55 @@ export async function runProcessor<R>(
     data,
     attemptsMade: 0,
     timestamp: Date.now(),
-    opts: {},
+    // The producer's default: quick retries before a failure backoff.
+    opts: { attempts: 3 },
     moveToDelayed: async () => undefined,
     updateProgress: async () => undefined,
   };
   return (await processor(job as unknown as Job, "token")) as R;
+}
+
+/** What a run that failed left on its job: the retry state it recorded and when it runs again. */
+export interface Backoff {
+  readonly state: RetryState;
+  /** From the moment the run ended to the job's next run. */
+  readonly delayMs: number;
+}
+
+/**
+ * Runs a processor on a job that is expected to fail and wait (BullMQ DelayedError): the job's
+ * progress starts as `progress` (a later run of a job already in backoff) and the answer is what
+ * the run recorded. Fails the test if the run completed or failed for good.
+ */
+export async function runToBackoff(
+  processor: (job: Job, token?: string) => Promise<unknown>,
+  name: string,
+  data: unknown,
+  options: { id?: string; progress?: unknown; attemptsMade?: number } = {},
+): Promise<Backoff> {
+  let progress: unknown = options.progress ?? 0;
+  let delayedUntil: number | undefined;
+  const job = {
+    id: options.id ?? `${name}-test`,
+    name,
+    data,
+    attemptsMade: options.attemptsMade ?? 0,
+    timestamp: Date.now(),
+    opts: { attempts: 3 },
+    get progress() {
+      return progress;
+    },
+    moveToDelayed: async (timestamp: number) => void (delayedUntil = timestamp),
+    updateProgress: async (value: unknown) => void (progress = value),
+  };
+  const thrown = await (processor(job as unknown as Job, "token") as Promise<unknown>).then(
+    (result) => new Error(`expected a backoff, the job completed: ${JSON.stringify(result)}`),
+    (err: unknown) => err as Error,
+  );
+  if (thrown.name !== "DelayedError") throw thrown;
+  const state = (progress as { retry?: RetryState }).retry;
+  if (!state || delayedUntil === undefined) throw new Error("DelayedError without a recorded retry state");
+  return { state, delayMs: delayedUntil - Date.now() };
 }
 
 /** An opted-in pod, issued by the issue processor: its reference and index record. */

@@ -2,8 +2,15 @@
 import * as assert from "uvu/assert";
 import type { IssueOutcome } from "../../shared/jobs/job-types.ts";
 import { createIssueProcessor } from "../../workers/issue.ts";
-import { NAMESPACE, podFiles, refOf, runProcessor, workerSuite, type WorkerFixture } from "../fakes/worker-fixture.ts";
-import { rejection } from "../helpers/rejection.ts";
+import {
+  NAMESPACE,
+  podFiles,
+  refOf,
+  runProcessor,
+  runToBackoff,
+  workerSuite,
+  type WorkerFixture,
+} from "../fakes/worker-fixture.ts";
 
 const test = workerSuite("issue processor");
 
@@ -88,7 +95,10 @@ test("a Secret of that name that is another pod's is never overwritten; the new 
     metadata: { name: "web-4-leasekeeper", labels: { "leasekeeper.io/pod-uid": "someone-else" } },
     data: { keep: "bWluZQ==" },
   });
-  assert.match((await rejection(issue(f, ref))).message, "is not owned by this pod");
+  const backoff = await runToBackoff(createIssueProcessor(f.deps), "issue", { ...ref, source: "watch" });
+  assert.is(backoff.state.reason, "SecretNameTaken");
+  assert.match(backoff.state.error, "is not owned by this pod");
+  assert.ok(backoff.state.needsFix, "it waits for someone to free the name, not for a quick retry");
   assert.equal(podFiles(f, pod), { keep: "mine" });
   assert.equal(f.vault.liveLeases(), []);
   assert.not.ok(

@@ -24,10 +24,10 @@ const reconcile = async (lk: Harness) => (await lk.runtime.reconcileNow()) as Re
 const kv = { "leasekeeper.io/secret-creds.json": "secret/data/db-pass" };
 
 t(
-  "steady state: a pass over issued, permanently failed and operator-revoked pods queues nothing and says so",
+  "steady state: a pass over issued, backing-off and operator-revoked pods queues nothing and says so",
   async ({ stack, lk }) => {
     const ok = await stack.core.createNamespacedPod({ namespace: "default", body: opted("rc-ok", kv) });
-    // An unknown role fails for good (IssueFailed): its failed job keeps the id, so re-adds collapse.
+    // An unknown role fails (IssueFailed) and its job waits on a backoff: re-adds collapse into it.
     const bad = await stack.core.createNamespacedPod({
       namespace: "default",
       body: opted("rc-bad", { ...kv, "leasekeeper.io/role": "no-such-role" }),
@@ -39,10 +39,10 @@ t(
         (await lk.runtime.deps.index.get(ok.metadata?.uid ?? ""))?.state === "issued" &&
         (await lk.runtime.deps.index.get(tomb.metadata?.uid ?? ""))?.state === "issued",
     );
-    await waitFor(
-      "rc-bad failed for good",
-      async () => (await lk.runtime.deps.producer.queues.issue.getJob(`issue-${bad.metadata?.uid}`))?.failedReason,
-    );
+    await waitFor("rc-bad backing off", async () => {
+      const job = await lk.runtime.deps.producer.queues.issue.getJob(`issue-${bad.metadata?.uid}`);
+      return job !== undefined && (job.progress as { retry?: unknown }).retry !== undefined;
+    });
     // On-call revoked rc-tomb while it lives: record and Secret gone, tombstone left.
     const tombUid = tomb.metadata?.uid ?? "";
     await lk.runtime.deps.index.markRevoked(tombUid, { at: Date.now(), source: "api", reason: "test" });
@@ -111,7 +111,7 @@ t(
     assert.equal(
       [second.issueQueued, second.revokeQueued, second.issueAlreadyQueued],
       [0, 0, 1],
-      "only rc-bad's failed job is collapsed into",
+      "only rc-bad's job (in backoff) is collapsed into",
     );
   },
 );

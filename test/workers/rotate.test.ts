@@ -10,11 +10,11 @@ import {
   podFiles,
   queuedRetires,
   runProcessor,
+  runToBackoff,
   runRetires,
   workerSuite,
   type WorkerFixture,
 } from "../fakes/worker-fixture.ts";
-import { rejection } from "../helpers/rejection.ts";
 
 const test = workerSuite("rotation");
 
@@ -26,8 +26,16 @@ const rotate = (f: WorkerFixture, ref: PodRef) =>
     { ...ref, force: true },
     `renew-${ref.uid}-1700000000000`,
   );
+/** The same job when it cannot succeed: it waits out a failure backoff (and is never failed for good). */
+const rotateToBackoff = (f: WorkerFixture, ref: PodRef) =>
+  runToBackoff(
+    createRenewProcessor(f.deps),
+    "renew",
+    { ...ref, force: true },
+    { id: `renew-${ref.uid}-1700000000000` },
+  );
 
-/** Makes the pod's Secret look like another pod's, so writing it fails for good. */
+/** Makes the pod's Secret look like another pod's, so writing it fails until someone frees the name. */
 async function takeSecretName(f: WorkerFixture, name: string): Promise<void> {
   const secret = await f.kube.readSecret(NAMESPACE, name);
   if (!secret?.metadata) throw new Error("no Secret");
@@ -74,7 +82,9 @@ test("a re-login whose Secret write fails leaves the pod its working credentials
 }) => {
   const { ref, record } = await issuedPod(f, "web-2");
   await takeSecretName(f, "web-2-leasekeeper");
-  assert.match((await rejection(rotate(f, ref))).message, "is not owned by this pod");
+  const backoff = await rotateToBackoff(f, ref);
+  assert.match(backoff.state.error, "is not owned by this pod");
+  assert.is(backoff.state.reason, "SecretNameTaken");
   const after = await f.record(ref.uid);
   assert.is(after.accessor, record.accessor);
   assert.equal(after.retiring, []);
@@ -95,7 +105,7 @@ test("...and when Vault will not revoke the new token then, it stays recorded, i
   const { ref, record } = await issuedPod(f, "web-3");
   await takeSecretName(f, "web-3-leasekeeper");
   f.vault.failNext("revokeAccessor", 500, "internal error");
-  await rejection(rotate(f, ref));
+  await rotateToBackoff(f, ref);
   const fresh = f.vault.tokens.find((t) => t.accessor !== record.accessor)?.accessor ?? "";
   assert.ok(f.vault.tokenLive(fresh), "Vault refused to revoke it");
   assert.ok(

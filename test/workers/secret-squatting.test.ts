@@ -23,7 +23,11 @@ const failedEvent = (world: FakeWorld, name: string) =>
 test("a pod naming another pod's default Secret is refused with a clear IssueFailed; the other pod issues normally", async () => {
   const world = fakeWorld();
   const squat = await issue(world, optedPod("evil", "apps", { "leasekeeper.io/secret-name": "web-leasekeeper" }));
-  assert.ok(squat.error, "the squatter's issue fails for good");
+  assert.is(
+    squat.error?.name,
+    "DelayedError",
+    "the squatter's issue fails (and waits on a backoff until its pod changes)",
+  );
   assert.match(
     failedEvent(world, "evil") ?? "",
     /^InvalidAnnotations: annotation leasekeeper\.io\/secret-name: "web-leasekeeper" is another pod's default Secret name/,

@@ -1,7 +1,7 @@
-/** A template that trips a render limit fails the issue for good: IssueFailed, no retry, no Secret. */
+/** A template that trips a render limit fails the issue until the pod changes: IssueFailed, slow backoff, no Secret. */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { UnrecoverableError } from "bullmq";
+import type { RetryState } from "../../shared/jobs/failure-backoff.ts";
 import { createIssueProcessor } from "../../workers/issue.ts";
 import { fakeJob, fakeWorld } from "../fakes/world/worker-deps.ts";
 
@@ -27,12 +27,15 @@ async function issueOnce(template: string, data: unknown) {
   const pod = world.kube.putPod(injectorPod(template));
   const uid = pod.metadata?.uid ?? "";
   let thrown: unknown;
+  let progress: { retry?: RetryState } | undefined;
+  const job = fakeJob({ uid, namespace: "apps", name: "web", source: "watch" });
+  job.updateProgress = async (value) => void (progress = value as typeof progress);
   try {
-    await createIssueProcessor(world.deps)(fakeJob({ uid, namespace: "apps", name: "web", source: "watch" }));
+    await createIssueProcessor(world.deps)(job);
   } catch (err) {
     thrown = err;
   }
-  return { world, thrown, uid };
+  return { world, thrown, uid, progress };
 }
 
 for (const [what, template, data] of [
@@ -47,9 +50,10 @@ for (const [what, template, data] of [
     { f: "%999999999999d" },
   ],
 ] as const) {
-  test(`${what}: permanent failure, IssueFailed Event, credentials of the attempt revoked`, async () => {
-    const { world, thrown } = await issueOnce(template, data);
-    assert.instance(thrown, UnrecoverableError, `thrown: ${String(thrown)}`);
+  test(`${what}: failure that needs a fix (backoff, not failed for good), IssueFailed Event, credentials of the attempt revoked`, async () => {
+    const { world, thrown, progress } = await issueOnce(template, data);
+    assert.is((thrown as Error | undefined)?.name, "DelayedError", `thrown: ${String(thrown)}`);
+    assert.is(progress?.retry?.reason, "TemplateFailed");
     const event = world.kube.events.find((e) => e.event.reason === "IssueFailed");
     assert.ok(event, "an IssueFailed Event");
     assert.match(event.event.message, /^TemplateFailed: template of x: line \d+: /);

@@ -45,6 +45,10 @@ export class FakeKube implements KubePort {
     return `jwt:${r.namespace}:${r.podUid}`;
   }
 
+  async reviewToken(token: string) {
+    return token.startsWith("jwt:");
+  }
+
   async readSecret(namespace: string, name: string) {
     const secret = this.secrets.get(key(namespace, name));
     return secret && clone(secret);

@@ -44,7 +44,10 @@ export function fakeWorld(settings: Partial<WorkerSettings> = {}): FakeWorld {
     operation: enqueue("operation"),
     cancelRenew: async () => undefined,
     queues: Object.fromEntries(
-      ["issue", "renew", "revoke", "unseal"].map((q) => [q, { getJobCounts: async () => ({}) }]),
+      ["issue", "renew", "revoke", "unseal"].map((q) => [
+        q,
+        { getJobCounts: async () => ({}), getJob: async () => undefined },
+      ]),
     ),
   } as unknown as JobProducer;
   const lock = {
@@ -91,6 +94,7 @@ export function fakeJob<T>(data: T, opts: { name?: string; id?: string } = {}): 
     data,
     attemptsMade: 0,
     timestamp: Date.now(),
+    opts: { attempts: 3 },
     moveToDelayed: async () => undefined,
     updateProgress: async () => undefined,
   } as unknown as Job;
