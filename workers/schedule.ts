@@ -5,15 +5,25 @@ import { nextWakeMs } from "./refresh.ts";
 const MIN_DELAY_MS = 250;
 
 /**
+ * Time a renewal keeps in hand before the earliest expiry, enough for a job whose worker died to
+ * be picked up by another one (the default job lock, 10 s, plus two stalled checks, 5 s each) and
+ * still renew in time.
+ */
+export const CRASH_RECOVERY_MS = 20_000;
+
+/**
  * When to renew next: about two thirds of the shortest remaining TTL, plus 0..jitter % of
- * it, never later than 90 % of that TTL (the same shape Vault Secrets Operator uses).
+ * it, never later than 90 % of that TTL (the same shape Vault Secrets Operator uses). With short
+ * TTLs the renewal comes earlier, so that CRASH_RECOVERY_MS stays in hand (but not before a
+ * third of the TTL): a worker killed holding the job does not let the lease lapse.
  */
 export function renewDelayMs(record: PodRecord, now: number, jitterPercent: number, random: () => number): number {
   const remaining = earliestExpiry(record) - now;
   if (remaining <= 0) return 0;
   const base = remaining * (2 / 3);
   const jitter = remaining * (jitterPercent / 100) * random();
-  return Math.max(MIN_DELAY_MS, Math.min(base + jitter, remaining * 0.9));
+  const latest = Math.min(remaining * 0.9, Math.max(remaining / 3, remaining - CRASH_RECOVERY_MS));
+  return Math.max(MIN_DELAY_MS, Math.min(base + jitter, latest));
 }
 
 /** First retry of a renewal that failed transiently; doubles per attempt up to RETRY_MAX_MS. */

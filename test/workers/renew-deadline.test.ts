@@ -152,10 +152,10 @@ test("a rotation due while the API server is down: leases renewed now, the rotat
 test("what a rotation replaced retires the grace after the Secret write, even when it expires sooner", async ({
   f,
 }) => {
-  // The old lease has 5 s left when it is replaced: its retirement still waits the full grace.
+  // The old lease has 5 s left when it is replaced (renewed at 10 s, extendable to 15 s): its retirement still waits the full grace.
   f.vault.secrets.set("database/creds/app", {
     ...DB,
-    lease: { ttlSeconds: TTL_MS / 1000, maxTtlSeconds: 25, renewable: true },
+    lease: { ttlSeconds: TTL_MS / 1000, maxTtlSeconds: 15, renewable: true },
   });
   const { ref, record } = await issuedPod(f, "web-6");
   const oldLease = f.vault.leases.find((l) => l.id === record.leases.find((r) => r.id !== "")?.id);

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { PodRecord } from "../../shared/index/pod-record.ts";
-import { RETRY_SAFETY_MS, renewDelayMs, renewRetryDelayMs } from "../../workers/schedule.ts";
+import { CRASH_RECOVERY_MS, RETRY_SAFETY_MS, renewDelayMs, renewRetryDelayMs } from "../../workers/schedule.ts";
 
 const base: PodRecord = {
   uid: "u",
@@ -28,8 +28,24 @@ test("renews at two thirds of the shortest TTL, with 0..jitter% on top", () => {
     tokenExpiresAt: 60_000,
     leases: [{ id: "l", path: "p", file: "f", expiresAt: 30_000, renewable: true, ttlSeconds: 30 }],
   };
-  assert.is(Math.round(renewDelayMs(record, 0, 10, () => 0)), 20_000);
-  assert.is(Math.round(renewDelayMs(record, 0, 10, () => 1)), 23_000);
+  const long = { ...record, tokenExpiresAt: 600_000, leases: [{ ...record.leases[0]!, expiresAt: 300_000 }] };
+  assert.is(Math.round(renewDelayMs(long, 0, 10, () => 0)), 200_000);
+  assert.is(Math.round(renewDelayMs(long, 0, 10, () => 1)), 230_000);
+});
+
+test("short TTLs renew early enough that a crashed worker's job is picked up before the expiry", () => {
+  const record = {
+    ...base,
+    tokenExpiresAt: 60_000,
+    leases: [{ id: "l", path: "p", file: "f", expiresAt: 30_000, renewable: true, ttlSeconds: 30 }],
+  };
+  // 30 s left: a third of it (10 s), which keeps CRASH_RECOVERY_MS (20 s) in hand.
+  assert.is(Math.round(renewDelayMs(record, 0, 10, () => 1)), 10_000);
+  assert.is(30_000 - renewDelayMs(record, 0, 10, () => 1), CRASH_RECOVERY_MS);
+  // 45 s left: 25 s, not two thirds (30 s).
+  assert.is(Math.round(renewDelayMs({ ...base, tokenExpiresAt: 45_000 }, 0, 0, () => 0)), 25_000);
+  // 15 s left: never before a third of it.
+  assert.is(Math.round(renewDelayMs({ ...base, tokenExpiresAt: 15_000 }, 0, 0, () => 0)), 5_000);
 });
 
 test("never later than 90% of the remaining time, never negative", () => {
