@@ -21,6 +21,8 @@ import { updateReconcileGauges } from "./reconcile-gauges.ts";
  */
 export interface ReconcileReport {
   readonly pods: number;
+  /** Where the pods came from: the pod watcher's synced cache, or a LIST (no cache in this process, or not synced). */
+  readonly podSource: "watch-cache" | "list";
   /** New issue jobs: opted-in pods without credentials. */
   readonly issueQueued: number;
   readonly issueAlreadyQueued: number;
@@ -33,18 +35,32 @@ export interface ReconcileReport {
   readonly rebuilt: number;
   /** Overdue renewals scheduled again. */
   readonly rescheduled: number;
+  /** Old credentials still recorded as retiring a minute past their time (their job was lost): scheduled again. */
+  readonly retireRescheduled: number;
+}
+
+/**
+ * The pods a watch cache holds: undefined while it is not synced (starting, or re-listing after a
+ * 410 or a restart), so the reconciler lists them itself instead of trusting a partial view.
+ */
+export interface PodCache {
+  cachedPods(): V1Pod[] | undefined;
 }
 
 /**
  * Makes missed events harmless: every opted-in pod without credentials gets an issue job,
  * every indexed or Secret-recorded pod that is gone or terminal gets a revoke job, and index
  * entries lost with Redis are rebuilt from the per-pod Secrets.
+ *
+ * With a pod watcher in the same process (`cache`), its synced cache stands in for a LIST of every
+ * pod; the managed Secrets are listed as metadata only (their data never crosses the wire).
  */
-export function createReconciler(deps: WorkerDeps) {
+export function createReconciler(deps: WorkerDeps, cache?: PodCache) {
   return async function reconcile(): Promise<ReconcileReport> {
     const namespaces = deps.settings.namespaces;
+    const cached = cache?.cachedPods();
     const [pods, secrets, records] = await Promise.all([
-      deps.kube.listPods(namespaces),
+      cached ?? deps.kube.listPods(namespaces),
       deps.kube.listManagedSecrets(namespaces),
       deps.index.all(),
     ]);
@@ -59,7 +75,9 @@ export function createReconciler(deps: WorkerDeps) {
       revokeAlreadyQueued: 0,
       rebuilt: 0,
       rescheduled: 0,
+      retireRescheduled: 0,
     };
+    const withSecret = new Set<string>();
     const revokeQueued = new Set<string>();
     const revoke = async (uid: string, namespace: string, name: string, reason: string) => {
       if (revokeQueued.has(uid)) return;
@@ -71,6 +89,7 @@ export function createReconciler(deps: WorkerDeps) {
 
     for (const secret of secrets) {
       const recovery = readSecretRecovery(secret);
+      if (recovery) withSecret.add(recovery.podUid);
       if (!recovery || indexed.has(recovery.podUid)) continue;
       const pod = live.get(recovery.podUid);
       const ref = pod ? podRef(pod) : undefined;
@@ -95,14 +114,7 @@ export function createReconciler(deps: WorkerDeps) {
         leases: trustedLeases(deps, recovery),
       });
       if (!rebuiltRecord) continue;
-      await deps.index.put(rebuiltRecord);
-      await scheduleRenew(deps, rebuiltRecord, { kind: "now" });
-      for (const item of rebuiltRecord.retiring) {
-        await deps.producer.retire(
-          { uid: rebuiltRecord.uid, kind: item.kind, id: item.id },
-          deps.settings.rotationGraceSeconds * 1000,
-        );
-      }
+      await adoptRebuilt(deps, rebuiltRecord);
       indexed.set(rebuiltRecord.uid, rebuiltRecord);
       count.rebuilt++;
     }
@@ -112,7 +124,9 @@ export function createReconciler(deps: WorkerDeps) {
       if (!ref) continue;
       const record = indexed.get(ref.uid);
       if (isTerminal(pod)) {
-        if (record || wantsCredentials(pod, deps.settings))
+        // A finished pod lingers (Job pods) after its revoke ran: once neither the index nor a Secret
+        // records credentials of it, there is nothing left to revoke and no job is queued again.
+        if (record || withSecret.has(ref.uid))
           await revoke(ref.uid, ref.namespace, ref.name, `reconciler: pod ${pod.status?.phase}`);
         continue;
       }
@@ -131,19 +145,38 @@ export function createReconciler(deps: WorkerDeps) {
     for (const record of indexed.values()) {
       const pod = live.get(record.uid);
       if (!pod) await revoke(record.uid, record.namespace, record.name, "reconciler: pod gone");
-      else if (await rescheduleOverdue(deps, record)) count.rescheduled++;
+      else {
+        if (await rescheduleOverdue(deps, record)) count.rescheduled++;
+        if (!revokeQueued.has(record.uid)) count.retireRescheduled += await rescheduleOverdueRetires(deps, record);
+      }
     }
-    deps.metrics.reconcileActions.inc({ action: "renew" }, count.rescheduled);
-    deps.metrics.reconcileActions.inc({ action: "issue" }, count.issueQueued);
-    deps.metrics.reconcileActions.inc({ action: "revoke" }, count.revokeQueued);
-    deps.metrics.reconcileActions.inc({ action: "rebuild" }, count.rebuilt);
+    countActions(deps, count);
     deps.metrics.livePods.set(indexed.size - revokeQueued.size);
     await updateReconcileGauges(
       deps,
       [...indexed.values()].filter((r) => live.has(r.uid) && !revokeQueued.has(r.uid)),
     );
-    return { pods: pods.length, ...count };
+    return { pods: pods.length, podSource: cached ? "watch-cache" : "list", ...count };
   };
+}
+
+/** A record rebuilt from a Secret: indexed, renewed now, its old credentials retired after the grace. */
+async function adoptRebuilt(deps: WorkerDeps, record: PodRecord): Promise<void> {
+  await deps.index.put(record);
+  await scheduleRenew(deps, record, { kind: "now" });
+  for (const item of record.retiring)
+    await deps.producer.retire(
+      { uid: record.uid, kind: item.kind, id: item.id },
+      deps.settings.rotationGraceSeconds * 1000,
+    );
+}
+
+function countActions(deps: WorkerDeps, count: Omit<ReconcileReport, "pods" | "podSource">): void {
+  deps.metrics.reconcileActions.inc({ action: "renew" }, count.rescheduled);
+  deps.metrics.reconcileActions.inc({ action: "issue" }, count.issueQueued);
+  deps.metrics.reconcileActions.inc({ action: "revoke" }, count.revokeQueued);
+  deps.metrics.reconcileActions.inc({ action: "rebuild" }, count.rebuilt);
+  deps.metrics.reconcileActions.inc({ action: "retire" }, count.retireRescheduled);
 }
 
 /** What a Secret proves about its pod's credentials: the Secret, and the ids Vault or our tag confirmed. */
@@ -253,4 +286,19 @@ async function rescheduleOverdue(deps: WorkerDeps, seen: PodRecord): Promise<boo
     return true;
   });
   return outcome.locked && outcome.value;
+}
+
+/**
+ * A retire job removes its item from the record when it runs (workers/revoke.ts), so an item still
+ * recorded a minute past its time had its job lost (a Redis flush of the queue, a failed job
+ * trimmed): it is scheduled again. A job that still holds the id (waiting for Vault) absorbs the add.
+ */
+async function rescheduleOverdueRetires(deps: WorkerDeps, record: PodRecord): Promise<number> {
+  let scheduled = 0;
+  for (const item of record.retiring) {
+    if (item.revokeAt > deps.now() - OVERDUE_MS) continue;
+    await deps.producer.retire({ uid: record.uid, kind: item.kind, id: item.id }, 0);
+    scheduled++;
+  }
+  return scheduled;
 }

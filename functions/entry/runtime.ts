@@ -72,8 +72,9 @@ interface RolePlan {
 function planRoles(clients: Clients, unseal: UnsealWiring | undefined, gate: LeaderGate | undefined): RolePlan {
   const { config } = clients;
   const roles = new Set(config.roles);
-  const reconcile = createReconciler(clients.deps);
   const watcher = roles.has("watch") ? createPodWatcher(clients) : undefined;
+  // With the watcher in this process, the reconciler reads pods from its cache instead of listing them.
+  const reconcile = createReconciler(clients.deps, watcher);
   const runnables: Runnable[] = [];
   if (roles.has("workers")) runnables.push(queueWorkersRole(clients, unseal));
   if (watcher) runnables.push(podWatcherRole(clients, watcher));

@@ -55,6 +55,17 @@ export class PodWatcher {
     return this.#informers.every((i) => i.synced);
   }
 
+  /** Every watched pod, from the informers' caches; undefined unless each of them is complete (the reconciler then lists). */
+  cachedPods(): V1Pod[] | undefined {
+    const pods: V1Pod[] = [];
+    for (const informer of this.#informers) {
+      const cached = informer.cached();
+      if (!cached) return undefined;
+      pods.push(...cached);
+    }
+    return pods;
+  }
+
   async start(): Promise<void> {
     await Promise.all(this.#informers.map((i) => i.start()));
   }

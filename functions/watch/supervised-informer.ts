@@ -34,6 +34,8 @@ export class SupervisedInformer<T extends KubernetesObject> {
   readonly #log: Log;
   readonly #labelSelector: string | undefined;
   #generation = 0;
+  /** The generation whose list completed: its cache holds every object, kept current by the watch. */
+  #listedGeneration = -1;
   #current: ListWatch<T> | undefined;
   #attempt = 0;
   #synced = false;
@@ -62,6 +64,16 @@ export class SupervisedInformer<T extends KubernetesObject> {
 
   get synced(): boolean {
     return !this.#stopped && this.#synced;
+  }
+
+  /**
+   * The objects the cache holds, when it is complete: the current generation has listed and its
+   * watch has not failed since. Undefined while starting, restarting or re-listing (after a 410, an
+   * error or a stall), when a new ListWatch's cache is still empty or partial.
+   */
+  cached(): T[] | undefined {
+    if (!this.synced || this.#listedGeneration !== this.#generation || !this.#current) return undefined;
+    return [...this.#current.list()];
   }
 
   async start(): Promise<void> {
@@ -101,6 +113,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
         const present = new Set(result.items.map((o) => o.metadata?.uid));
         for (const gone of known) if (!present.has(gone.metadata?.uid)) this.#handlers.delete(gone);
         known = [];
+        this.#listedGeneration = generation;
         this.#setSynced(true);
       }
       return result;

@@ -1,6 +1,14 @@
-import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Pod, type V1Secret } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  Observable,
+  type ConfigurationOptions,
+  type CoreV1Event,
+  type KubeConfig,
+  type V1Pod,
+  type V1Secret,
+} from "@kubernetes/client-node";
 import { classifyKubeError, kubeStatus } from "../errors/kube-errors.ts";
-import type { EventSubject, KubePort, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
+import type { EventSubject, KubePort, ObjectMetadata, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
 import { LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
 
 /** KubePort over @kubernetes/client-node. */
@@ -85,15 +93,17 @@ export function createKubeClient(kc: KubeConfig): KubePort {
       await orUndefined(`delete secret ${namespace}/${name}`, () => core.deleteNamespacedSecret({ namespace, name }));
     },
 
-    listManagedSecrets: (namespaces, podUid) => {
+    listManagedSecrets: async (namespaces, podUid) => {
       const labelSelector = podUid ? `${LABEL_MANAGED}=true,${LABEL_POD_UID}=${podUid}` : `${LABEL_MANAGED}=true`;
-      return call("list managed secrets", () =>
+      const secrets = await call("list managed secrets", () =>
         perNamespace<V1Secret>(
           namespaces,
-          () => core.listSecretForAllNamespaces({ labelSelector }),
-          (namespace) => core.listNamespacedSecret({ namespace, labelSelector }),
+          () => core.listSecretForAllNamespaces({ labelSelector }, METADATA_ONLY),
+          (namespace) => core.listNamespacedSecret({ namespace, labelSelector }, METADATA_ONLY),
         ),
       );
+      // The answer's items are PartialObjectMetadata (decoded into the typed list's shape): keep the metadata only.
+      return secrets.map((s): ObjectMetadata => ({ metadata: s.metadata ?? {} }));
     },
 
     recordEvent: (subject: EventSubject, event: PodEvent) => {
@@ -106,7 +116,29 @@ export function createKubeClient(kc: KubeConfig): KubePort {
   };
 }
 
-/** A core/v1 Event on the pod, reported by leasekeeper. */
+/**
+ * Lists answered as meta.k8s.io/v1 PartialObjectMetadataList: the API server sends each object's
+ * metadata only (labels, annotations, ownerReferences), never a Secret's data, so the credentials
+ * never cross the wire for a list. The generated client sets `Accept` before the middleware runs;
+ * this middleware replaces it (apiserver handlers/response.go, targetEncodingForTransform). The
+ * plain `application/json` fallback keeps an old server answering with full objects working.
+ */
+const METADATA_ONLY: ConfigurationOptions = {
+  middleware: [
+    {
+      pre: (context) => {
+        context.setHeaderParam(
+          "Accept",
+          "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json",
+        );
+        return new Observable(Promise.resolve(context));
+      },
+      post: (context) => new Observable(Promise.resolve(context)),
+    },
+  ],
+  middlewareMergeStrategy: "append",
+};
+
 /** An Event on a pod, or on a namespace (in that namespace: involvedObject.namespace must match, so `kubectl get events -n` shows it). */
 function eventBody(subject: EventSubject, event: PodEvent): CoreV1Event {
   const now = new Date();
