@@ -3,6 +3,7 @@ import { messageOf } from "../../shared/errors/errors.ts";
 import type { Log } from "../../shared/observability/log.ts";
 import type { Metrics } from "../../shared/observability/metrics.ts";
 import type { PodEventRouter, PodEventType } from "../../shared/pods/pod-events.ts";
+import { trimPod } from "./pod-cache.ts";
 import { SupervisedInformer } from "./supervised-informer.ts";
 
 export interface PodWatcherOptions {
@@ -46,6 +47,7 @@ export class PodWatcher {
           maxBackoffMs: opts.maxBackoffMs,
           onRestart: (cause) => this.#metrics.watchRestarts.inc({ cause }),
           onSynced: () => this.#metrics.watchSynced.set(this.synced ? 1 : 0),
+          transform: trimPod,
         }),
       );
     }
