@@ -1,6 +1,8 @@
 import {
   CoreV1Api,
   Observable,
+  PatchStrategy,
+  setHeaderOptions,
   type ConfigurationOptions,
   type CoreV1Event,
   type KubeConfig,
@@ -9,6 +11,7 @@ import {
 } from "@kubernetes/client-node";
 import { classifyKubeError, kubeStatus } from "../errors/kube-errors.ts";
 import type { EventSubject, KubePort, ObjectMetadata, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
+import { EventCorrelator } from "./event-correlator.ts";
 import { LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
 
 /** KubePort over @kubernetes/client-node. */
@@ -41,6 +44,8 @@ export function createKubeClient(kc: KubeConfig): KubePort {
     const lists = await Promise.all(namespaces.map((ns) => one(ns)));
     return lists.flatMap((l) => l.items);
   }
+
+  const sendEvent = eventSender(core);
 
   return {
     readPod: (namespace, name) =>
@@ -109,10 +114,35 @@ export function createKubeClient(kc: KubeConfig): KubePort {
     recordEvent: (subject: EventSubject, event: PodEvent) => {
       const what =
         subject.kind === "Namespace" ? `namespace ${subject.namespace}` : `${subject.namespace}/${subject.name}`;
-      return call(`event ${event.reason} on ${what}`, async () => {
-        await core.createNamespacedEvent({ namespace: subject.namespace, body: eventBody(subject, event) });
-      });
+      return call(`event ${event.reason} on ${what}`, () => sendEvent(eventBody(subject, event)));
     },
+  };
+}
+
+/** Events through a correlator (event-correlator.ts): created, an earlier occurrence patched (count), or dropped as spam. */
+function eventSender(core: CoreV1Api): (body: CoreV1Event) => Promise<void> {
+  const correlator = new EventCorrelator();
+  return async (body) => {
+    const next = correlator.correlate(body);
+    if (next.kind === "skip") return;
+    const namespace = body.metadata?.namespace ?? "";
+    if (next.kind === "patch") {
+      try {
+        const { count, lastTimestamp, message } = next.patch;
+        const stored = await core.patchNamespacedEvent(
+          { name: next.name, namespace, body: { count, lastTimestamp: lastTimestamp.toISOString(), message } },
+          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+        );
+        correlator.recorded(next.key, stored);
+        return;
+      } catch (err) {
+        // Gone (the API server's event TTL): created again with the count so far, as client-go does.
+        if (kubeStatus(err) !== 404) throw err;
+        correlator.forget(next.key);
+      }
+    }
+    const stored = await core.createNamespacedEvent({ namespace, body: next.event });
+    correlator.recorded(next.key, stored);
   };
 }
 
