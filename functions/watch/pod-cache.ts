@@ -3,7 +3,8 @@ import { Watch, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 /**
  * What the pod cache keeps of each pod: only the fields leasekeeper reads from a watched or cached
  * pod (shared/pods/pod-state.ts, pod-contract.ts, read-contract.ts, injector-annotations.ts,
- * pod-events.ts; workers/reconciler.ts), as controller-runtime's cache.Options.DefaultTransform /
+ * pod-events.ts; workers/reconciler.ts; workers/issue.ts, which also reads creationTimestamp for its
+ * latency metric), as controller-runtime's cache.Options.DefaultTransform /
  * client-go's TransformFunc trims objects before the informer stores them. A pod's spec and status
  * (containers, volumes, conditions, container statuses) and managedFields are most of its bytes and
  * are never read here. resourceVersion stays: the informer resumes its watch from it.
@@ -15,6 +16,7 @@ export function trimPod(pod: V1Pod): V1Pod {
     namespace: m.namespace,
     uid: m.uid,
     resourceVersion: m.resourceVersion,
+    creationTimestamp: m.creationTimestamp,
     generateName: m.generateName,
     labels: m.labels,
     annotations: m.annotations,

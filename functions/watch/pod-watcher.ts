@@ -57,6 +57,15 @@ export class PodWatcher {
     return this.#informers.every((i) => i.synced);
   }
 
+  /** One pod from the informers' caches, when one of them is complete and holds it. */
+  cachedPod(namespace: string, name: string): V1Pod | undefined {
+    for (const informer of this.#informers) {
+      const pod = informer.cachedObject(namespace, name);
+      if (pod) return pod;
+    }
+    return undefined;
+  }
+
   /** Every watched pod, from the informers' caches; undefined unless each of them is complete (the reconciler then lists). */
   cachedPods(): V1Pod[] | undefined {
     const pods: V1Pod[] = [];

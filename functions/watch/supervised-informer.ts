@@ -79,6 +79,12 @@ export class SupervisedInformer<T extends KubernetesObject> {
     return [...this.#current.list()];
   }
 
+  /** One object from the complete cache (see cached()); undefined when absent or the cache is not complete. */
+  cachedObject(namespace: string, name: string): T | undefined {
+    if (!this.synced || this.#listedGeneration !== this.#generation) return undefined;
+    return this.#current?.get(name, namespace);
+  }
+
   async start(): Promise<void> {
     this.#stopped = false;
     await this.#launch([]);

@@ -179,4 +179,25 @@ t("a retirement whose job was lost is scheduled again and then runs", async ({ s
   assert.is((await reconcile(lk)).retireRescheduled, 0);
 });
 
+t(
+  "an issue job takes the pod from the watch cache: no GET of the pod before its TokenRequest",
+  async ({ stack, lk }) => {
+    await waitFor("watch synced", async () => lk.runtime.watcher?.synced === true);
+    const before = stack.kube.control.requests.length;
+    const pod = await stack.core.createNamespacedPod({ namespace: "default", body: opted("rc-cached", kv) });
+    await waitFor(
+      "rc-cached issued",
+      async () => (await lk.runtime.deps.index.get(pod.metadata?.uid ?? ""))?.state === "issued",
+    );
+    const sent = stack.kube.control.requests.slice(before);
+    assert.equal(
+      sent.filter((r) => r.method === "GET" && r.path.startsWith("/api/v1/namespaces/default/pods/rc-cached")),
+      [],
+    );
+    assert.ok(
+      sent.some((r) => r.method === "POST" && r.path.includes("/serviceaccounts/") && r.path.endsWith("/token")),
+    );
+  },
+);
+
 t.run();

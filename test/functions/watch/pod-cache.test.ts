@@ -33,6 +33,7 @@ const reading = (pod: V1Pod) => ({
   labels: pod.metadata?.labels,
   owners: pod.metadata?.ownerReferences,
   resourceVersion: pod.metadata?.resourceVersion,
+  created: pod.metadata?.creationTimestamp?.getTime(),
 });
 
 function manifest(name: string): V1Pod {
