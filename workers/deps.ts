@@ -6,6 +6,7 @@ import type { JobProducer } from "../shared/jobs/producer.ts";
 import type { Log } from "../shared/observability/log.ts";
 import type { Metrics } from "../shared/observability/metrics.ts";
 import type { KubePort, VaultPort } from "../shared/ports/vault-kube.ts";
+import type { V1Pod } from "@kubernetes/client-node";
 
 export type WorkerSettings = Pick<
   Config,
@@ -31,6 +32,11 @@ export interface WorkerDeps {
   readonly log: Log;
   readonly metrics: Metrics;
   readonly settings: WorkerSettings;
+  /**
+   * The pod watcher's cache, when it runs in this process: a pod read from it saves the issue
+   * job a GET (workers/pod-lookup.ts). Absent: pods are read from the API server.
+   */
+  readonly podCache?: { cachedPod(namespace: string, name: string): V1Pod | undefined };
   readonly now: () => number;
   readonly random: () => number;
 }

@@ -11,6 +11,7 @@ import { isTerminal } from "../shared/pods/pod-state.ts";
 import { loginAsPod, readSecrets, writePodSecret } from "./credentials.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
+import { currentPod } from "./pod-lookup.ts";
 import { runJob } from "./job-runner.ts";
 import { trustedAccessors, trustedLeases } from "./trusted-ids.ts";
 import { scheduleRenew } from "./schedule.ts";
@@ -27,7 +28,7 @@ export function createIssueProcessor(deps: WorkerDeps) {
 }
 
 async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
-  const pod = await deps.kube.readPod(ref.namespace, ref.name);
+  const pod = await currentPod(deps, ref);
   if (!pod || pod.metadata?.uid !== ref.uid) return { outcome: "pod-gone" };
   if (isTerminal(pod) || pod.metadata?.deletionTimestamp) return { outcome: "pod-terminal" };
   const contract = readPodContract(pod, deps.settings);

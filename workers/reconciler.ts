@@ -16,11 +16,13 @@ import { scheduleRenew } from "./schedule.ts";
 import { updateReconcileGauges } from "./reconcile-gauges.ts";
 
 /**
- * What one pass did. An enqueue whose job id is already held (waiting, running, or an issue that
- * failed for good) collapses into that job: it is counted as `…AlreadyQueued`, not as work done.
+ * What one pass did. An enqueue whose job id is already held (waiting, running, or waiting
+ * out a failure backoff) collapses into that job: it is counted as `…AlreadyQueued`, not as work done.
  */
 export interface ReconcileReport {
   readonly pods: number;
+  /** Where the pods came from: the pod watcher's synced cache, or a LIST (no cache in this process, or not synced). */
+  readonly podSource: "watch-cache" | "list";
   /** New issue jobs: opted-in pods without credentials. */
   readonly issueQueued: number;
   readonly issueAlreadyQueued: number;
@@ -33,18 +35,32 @@ export interface ReconcileReport {
   readonly rebuilt: number;
   /** Overdue renewals scheduled again. */
   readonly rescheduled: number;
+  /** Old credentials still recorded as retiring a minute past their time (their job was lost): scheduled again. */
+  readonly retireRescheduled: number;
+}
+
+/**
+ * The pods a watch cache holds: undefined while it is not synced (starting, or re-listing after a
+ * 410 or a restart), so the reconciler lists them itself instead of trusting a partial view.
+ */
+export interface PodCache {
+  cachedPods(): V1Pod[] | undefined;
 }
 
 /**
  * Makes missed events harmless: every opted-in pod without credentials gets an issue job,
  * every indexed or Secret-recorded pod that is gone or terminal gets a revoke job, and index
  * entries lost with Redis are rebuilt from the per-pod Secrets.
+ *
+ * With a pod watcher in the same process (`cache`), its synced cache stands in for a LIST of every
+ * pod; the managed Secrets are listed as metadata only (their data never crosses the wire).
  */
-export function createReconciler(deps: WorkerDeps) {
+export function createReconciler(deps: WorkerDeps, cache?: PodCache) {
   return async function reconcile(): Promise<ReconcileReport> {
     const namespaces = deps.settings.namespaces;
+    const cached = cache?.cachedPods();
     const [pods, secrets, records] = await Promise.all([
-      deps.kube.listPods(namespaces),
+      cached ?? deps.kube.listPods(namespaces),
       deps.kube.listManagedSecrets(namespaces),
       deps.index.all(),
     ]);
@@ -59,7 +75,9 @@ export function createReconciler(deps: WorkerDeps) {
       revokeAlreadyQueued: 0,
       rebuilt: 0,
       rescheduled: 0,
+      retireRescheduled: 0,
     };
+    const withSecret = new Set<string>();
     const revokeQueued = new Set<string>();
     const revoke = async (uid: string, namespace: string, name: string, reason: string) => {
       if (revokeQueued.has(uid)) return;
@@ -71,6 +89,7 @@ export function createReconciler(deps: WorkerDeps) {
 
     for (const secret of secrets) {
       const recovery = readSecretRecovery(secret);
+      if (recovery) withSecret.add(recovery.podUid);
       if (!recovery || indexed.has(recovery.podUid)) continue;
       const pod = live.get(recovery.podUid);
       const ref = pod ? podRef(pod) : undefined;
@@ -95,14 +114,7 @@ export function createReconciler(deps: WorkerDeps) {
         leases: trustedLeases(deps, recovery),
       });
       if (!rebuiltRecord) continue;
-      await deps.index.put(rebuiltRecord);
-      await scheduleRenew(deps, rebuiltRecord, { kind: "now" });
-      for (const item of rebuiltRecord.retiring) {
-        await deps.producer.retire(
-          { uid: rebuiltRecord.uid, kind: item.kind, id: item.id },
-          deps.settings.rotationGraceSeconds * 1000,
-        );
-      }
+      await adoptRebuilt(deps, rebuiltRecord);
       indexed.set(rebuiltRecord.uid, rebuiltRecord);
       count.rebuilt++;
     }
@@ -112,7 +124,9 @@ export function createReconciler(deps: WorkerDeps) {
       if (!ref) continue;
       const record = indexed.get(ref.uid);
       if (isTerminal(pod)) {
-        if (record || wantsCredentials(pod, deps.settings))
+        // A finished pod lingers (Job pods) after its revoke ran: once neither the index nor a Secret
+        // records credentials of it, there is nothing left to revoke and no job is queued again.
+        if (record || withSecret.has(ref.uid))
           await revoke(ref.uid, ref.namespace, ref.name, `reconciler: pod ${pod.status?.phase}`);
         continue;
       }
@@ -131,19 +145,38 @@ export function createReconciler(deps: WorkerDeps) {
     for (const record of indexed.values()) {
       const pod = live.get(record.uid);
       if (!pod) await revoke(record.uid, record.namespace, record.name, "reconciler: pod gone");
-      else if (await rescheduleOverdue(deps, record)) count.rescheduled++;
+      else {
+        if (await rescheduleOverdue(deps, record)) count.rescheduled++;
+        if (!revokeQueued.has(record.uid)) count.retireRescheduled += await rescheduleOverdueRetires(deps, record);
+      }
     }
-    deps.metrics.reconcileActions.inc({ action: "renew" }, count.rescheduled);
-    deps.metrics.reconcileActions.inc({ action: "issue" }, count.issueQueued);
-    deps.metrics.reconcileActions.inc({ action: "revoke" }, count.revokeQueued);
-    deps.metrics.reconcileActions.inc({ action: "rebuild" }, count.rebuilt);
+    countActions(deps, count);
     deps.metrics.livePods.set(indexed.size - revokeQueued.size);
     await updateReconcileGauges(
       deps,
       [...indexed.values()].filter((r) => live.has(r.uid) && !revokeQueued.has(r.uid)),
     );
-    return { pods: pods.length, ...count };
+    return { pods: pods.length, podSource: cached ? "watch-cache" : "list", ...count };
   };
+}
+
+/** A record rebuilt from a Secret: indexed, renewed now, its old credentials retired after the grace. */
+async function adoptRebuilt(deps: WorkerDeps, record: PodRecord): Promise<void> {
+  await deps.index.put(record);
+  await scheduleRenew(deps, record, { kind: "now" });
+  for (const item of record.retiring)
+    await deps.producer.retire(
+      { uid: record.uid, kind: item.kind, id: item.id },
+      deps.settings.rotationGraceSeconds * 1000,
+    );
+}
+
+function countActions(deps: WorkerDeps, count: Omit<ReconcileReport, "pods" | "podSource">): void {
+  deps.metrics.reconcileActions.inc({ action: "renew" }, count.rescheduled);
+  deps.metrics.reconcileActions.inc({ action: "issue" }, count.issueQueued);
+  deps.metrics.reconcileActions.inc({ action: "revoke" }, count.revokeQueued);
+  deps.metrics.reconcileActions.inc({ action: "rebuild" }, count.rebuilt);
+  deps.metrics.reconcileActions.inc({ action: "retire" }, count.retireRescheduled);
 }
 
 /** What a Secret proves about its pod's credentials: the Secret, and the ids Vault or our tag confirmed. */
@@ -199,7 +232,15 @@ function recordFromSecret(deps: WorkerDeps, pod: V1Pod, verified: Verified): Pod
   };
 }
 
-/** Runs `reconcile` now and then every `intervalMs`, never overlapping; returns a stop function. */
+/** How often the reconciler looks for a Redis that lost leasekeeper's data. */
+const REDIS_LOSS_CHECK_MS = 2000;
+
+/**
+ * Runs `reconcile` now and then every `intervalMs`, never overlapping; returns a stop function.
+ * Every REDIS_LOSS_CHECK_MS it also checks the index's marker key: when Redis lost its data, the
+ * delayed renew and retire jobs went with it, so a pass (which rebuilds the index from the
+ * Secrets and schedules their renewals) runs at once instead of at the next interval.
+ */
 export function scheduleReconciler(
   deps: WorkerDeps,
   reconcile: () => Promise<ReconcileReport>,
@@ -207,8 +248,11 @@ export function scheduleReconciler(
 ): () => Promise<void> {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
+  let running: Promise<void> | undefined;
+  let again = false;
   const tick = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     running = reconcile()
       .then((report) => {
         deps.metrics.reconcileRuns.inc({ result: "ok" });
@@ -219,32 +263,74 @@ export function scheduleReconciler(
         deps.log.warn({ error: messageOf(err) }, "reconcile pass failed; will try again");
       })
       .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
+        running = undefined;
+        if (stopped) return;
+        if (again) {
+          again = false;
+          tick();
+        } else timer = setTimeout(tick, intervalMs);
       });
   };
+  const passNow = () => {
+    if (running) again = true;
+    else tick();
+  };
+  let marked = false;
+  const watchdog = setInterval(() => {
+    deps.index
+      .markEpoch()
+      .then((missing) => {
+        if (missing && marked && !stopped) {
+          deps.log.warn({}, "Redis lost leasekeeper's data (flushed, or restarted empty); reconciling now");
+          passNow();
+        }
+        marked = true;
+      })
+      .catch(() => undefined); // Redis down: the connection's own listener reports it.
+  }, REDIS_LOSS_CHECK_MS);
+  watchdog.unref();
+  void deps.index
+    .markEpoch()
+    .then(() => (marked = true))
+    .catch(() => undefined);
   tick();
   return async () => {
     stopped = true;
+    clearInterval(watchdog);
     if (timer) clearTimeout(timer);
     await running;
   };
 }
 
-const OVERDUE_MS = 60_000;
+/** How long past its time a renewal or retirement must be before the reconciler looks for its job. */
+const OVERDUE_MS = 20_000;
+
+/** BullMQ states in which a job will still run (a stalled active job is picked up again). */
+const PENDING = new Set(["waiting", "delayed", "active", "prioritized", "waiting-children"]);
+
+async function renewJobPending(deps: WorkerDeps, id: string | undefined): Promise<boolean> {
+  if (!id) return false;
+  const job = await deps.producer.queues.renew.getJob(id);
+  return job !== undefined && PENDING.has(await job.getState());
+}
 
 /**
- * A renewal that should have run a minute ago (its job failed for good, or was lost with
- * Redis) is scheduled again now, under the pod lock so a running renewal is not doubled.
+ * A renewal past its time whose job is gone (lost with Redis, or never written because its
+ * scheduler died between the two writes) is scheduled again now, under the pod lock so a running
+ * renewal is not doubled. A job that still exists (running, stalled on a dead worker, or waiting
+ * out a failure backoff) is left to run.
  */
 async function rescheduleOverdue(deps: WorkerDeps, seen: PodRecord): Promise<boolean> {
   if (seen.state === "issuing" || (seen.nextRenewAt !== undefined && seen.nextRenewAt > deps.now() - OVERDUE_MS))
     return false;
+  if (await renewJobPending(deps, seen.renewJobId)) return false;
   const outcome = await deps.lock.run(seen.uid, async () => {
     const record = await deps.index.get(seen.uid);
     if (
       !record ||
       record.state === "issuing" ||
-      (record.nextRenewAt !== undefined && record.nextRenewAt > deps.now() - OVERDUE_MS)
+      (record.nextRenewAt !== undefined && record.nextRenewAt > deps.now() - OVERDUE_MS) ||
+      (await renewJobPending(deps, record.renewJobId))
     )
       return false;
     // Still ordered by expiry: after a long Vault outage these run nearest expiry first.
@@ -253,4 +339,19 @@ async function rescheduleOverdue(deps: WorkerDeps, seen: PodRecord): Promise<boo
     return true;
   });
   return outcome.locked && outcome.value;
+}
+
+/**
+ * A retire job removes its item from the record when it runs (workers/revoke.ts), so an item still
+ * recorded OVERDUE_MS past its time had its job lost (a Redis flush of the queue, a failed job
+ * trimmed): it is scheduled again. A job that still holds the id (waiting for Vault) absorbs the add.
+ */
+async function rescheduleOverdueRetires(deps: WorkerDeps, record: PodRecord): Promise<number> {
+  let scheduled = 0;
+  for (const item of record.retiring) {
+    if (item.revokeAt > deps.now() - OVERDUE_MS) continue;
+    await deps.producer.retire({ uid: record.uid, kind: item.kind, id: item.id }, 0);
+    scheduled++;
+  }
+  return scheduled;
 }

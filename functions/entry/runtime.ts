@@ -72,14 +72,16 @@ interface RolePlan {
 function planRoles(clients: Clients, unseal: UnsealWiring | undefined, gate: LeaderGate | undefined): RolePlan {
   const { config } = clients;
   const roles = new Set(config.roles);
-  const reconcile = createReconciler(clients.deps);
   const watcher = roles.has("watch") ? createPodWatcher(clients) : undefined;
+  // With the watcher in this process, the reconciler and the issue jobs read pods from its cache.
+  const withCache: Clients = watcher ? { ...clients, deps: { ...clients.deps, podCache: watcher } } : clients;
+  const reconcile = createReconciler(withCache.deps, watcher);
   const runnables: Runnable[] = [];
-  if (roles.has("workers")) runnables.push(queueWorkersRole(clients, unseal));
+  if (roles.has("workers")) runnables.push(queueWorkersRole(withCache, unseal));
   if (watcher) runnables.push(podWatcherRole(clients, watcher));
   // Unseal triggers only enqueue; duplicates across replicas collapse by job id.
   if (roles.has("watch") && unseal) runnables.push(unsealTriggersRole(unseal));
-  if (roles.has("reconciler")) runnables.push(reconcilerRole(clients, reconcile));
+  if (roles.has("reconciler")) runnables.push(reconcilerRole(withCache, reconcile));
   let http: ReturnType<typeof httpRole> | undefined;
   let https: ReturnType<typeof httpsRole> | undefined;
   if (roles.has("functions")) {

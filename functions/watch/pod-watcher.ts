@@ -3,6 +3,7 @@ import { messageOf } from "../../shared/errors/errors.ts";
 import type { Log } from "../../shared/observability/log.ts";
 import type { Metrics } from "../../shared/observability/metrics.ts";
 import type { PodEventRouter, PodEventType } from "../../shared/pods/pod-events.ts";
+import { trimPod } from "./pod-cache.ts";
 import { SupervisedInformer } from "./supervised-informer.ts";
 
 export interface PodWatcherOptions {
@@ -46,6 +47,7 @@ export class PodWatcher {
           maxBackoffMs: opts.maxBackoffMs,
           onRestart: (cause) => this.#metrics.watchRestarts.inc({ cause }),
           onSynced: () => this.#metrics.watchSynced.set(this.synced ? 1 : 0),
+          transform: trimPod,
         }),
       );
     }
@@ -53,6 +55,26 @@ export class PodWatcher {
 
   get synced(): boolean {
     return this.#informers.every((i) => i.synced);
+  }
+
+  /** One pod from the informers' caches, when one of them is complete and holds it. */
+  cachedPod(namespace: string, name: string): V1Pod | undefined {
+    for (const informer of this.#informers) {
+      const pod = informer.cachedObject(namespace, name);
+      if (pod) return pod;
+    }
+    return undefined;
+  }
+
+  /** Every watched pod, from the informers' caches; undefined unless each of them is complete (the reconciler then lists). */
+  cachedPods(): V1Pod[] | undefined {
+    const pods: V1Pod[] = [];
+    for (const informer of this.#informers) {
+      const cached = informer.cached();
+      if (!cached) return undefined;
+      pods.push(...cached);
+    }
+    return pods;
   }
 
   async start(): Promise<void> {

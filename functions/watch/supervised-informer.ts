@@ -1,6 +1,7 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import { messageOf } from "../../shared/errors/errors.ts";
 import type { Log } from "../../shared/observability/log.ts";
+import { TransformingWatch } from "./pod-cache.ts";
 
 export interface InformerHandlers<T> {
   add(obj: T): void;
@@ -9,13 +10,15 @@ export interface InformerHandlers<T> {
   delete(obj: T): void;
 }
 
-export interface SupervisedInformerOptions {
+export interface SupervisedInformerOptions<T = unknown> {
   readonly name: string;
   /** Restart when nothing (event, connect, list) was seen for this long; 0 disables. */
   readonly stallMs: number;
   readonly maxBackoffMs?: number;
   readonly onRestart?: (cause: "error" | "stall") => void;
   readonly onSynced?: (synced: boolean) => void;
+  /** Applied to every object before the cache stores it (listed or watched): keep only what is read. */
+  readonly transform?: (obj: T) => T;
 }
 
 /**
@@ -30,10 +33,12 @@ export class SupervisedInformer<T extends KubernetesObject> {
   readonly #path: string;
   readonly #list: () => Promise<{ items: T[] }>;
   readonly #handlers: InformerHandlers<T>;
-  readonly #opts: SupervisedInformerOptions;
+  readonly #opts: SupervisedInformerOptions<T>;
   readonly #log: Log;
   readonly #labelSelector: string | undefined;
   #generation = 0;
+  /** The generation whose list completed: its cache holds every object, kept current by the watch. */
+  #listedGeneration = -1;
   #current: ListWatch<T> | undefined;
   #attempt = 0;
   #synced = false;
@@ -48,7 +53,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
     list: () => Promise<{ items: T[] }>,
     handlers: InformerHandlers<T>,
     log: Log,
-    opts: SupervisedInformerOptions,
+    opts: SupervisedInformerOptions<T>,
     labelSelector?: string,
   ) {
     this.#kc = kc;
@@ -62,6 +67,22 @@ export class SupervisedInformer<T extends KubernetesObject> {
 
   get synced(): boolean {
     return !this.#stopped && this.#synced;
+  }
+
+  /**
+   * The objects the cache holds, when it is complete: the current generation has listed and its
+   * watch has not failed since. Undefined while starting, restarting or re-listing (after a 410, an
+   * error or a stall), when a new ListWatch's cache is still empty or partial.
+   */
+  cached(): T[] | undefined {
+    if (!this.synced || this.#listedGeneration !== this.#generation || !this.#current) return undefined;
+    return [...this.#current.list()];
+  }
+
+  /** One object from the complete cache (see cached()); undefined when absent or the cache is not complete. */
+  cachedObject(namespace: string, name: string): T | undefined {
+    if (!this.synced || this.#listedGeneration !== this.#generation) return undefined;
+    return this.#current?.get(name, namespace);
   }
 
   async start(): Promise<void> {
@@ -93,19 +114,23 @@ export class SupervisedInformer<T extends KubernetesObject> {
     if (this.#stopped) return;
     const generation = ++this.#generation;
     const live = () => generation === this.#generation && !this.#stopped;
+    const transform = this.#opts.transform;
     const list = async () => {
-      const result = await this.#list();
+      const listed = await this.#list();
+      const result = transform ? { ...listed, items: listed.items.map(transform) } : listed;
       if (live()) {
         this.#attempt = 0;
         this.#lastActivity = Date.now();
         const present = new Set(result.items.map((o) => o.metadata?.uid));
         for (const gone of known) if (!present.has(gone.metadata?.uid)) this.#handlers.delete(gone);
         known = [];
+        this.#listedGeneration = generation;
         this.#setSynced(true);
       }
       return result;
     };
-    const informer = new ListWatch<T>(this.#path, new Watch(this.#kc), list, false, this.#labelSelector);
+    const watch = transform ? new TransformingWatch(this.#kc, transform) : new Watch(this.#kc);
+    const informer = new ListWatch<T>(this.#path, watch, list, false, this.#labelSelector);
     const guard = (fn: (obj: T) => void) => (obj: T) => {
       if (!live()) return;
       this.#lastActivity = Date.now();

@@ -1,5 +1,5 @@
 import type { RedisClient as Redis } from "../redis/connection.ts";
-import { decodeRecord, encodeRecord } from "./record-codec.ts";
+import { decodeRecord, encodeRecord, NAME_SLOTS } from "./record-codec.ts";
 import { PodRecordSchema, type PodRecord } from "./pod-record.ts";
 
 /** Who revoked a live pod's credentials, and why (no secret values); where the pod was, as the API server showed it. */
@@ -44,7 +44,16 @@ export class PodIndex {
   async get(uid: string): Promise<PodRecord | undefined> {
     const raw = await this.#redis.get(this.#key(uid));
     if (raw === null) return undefined;
-    return decodeRecord(raw);
+    return decodeRecord(raw, uid);
+  }
+
+  /**
+   * Sets the index's marker key if it is missing; true when it was. The marker is written once
+   * and never expires, so after the first call a missing one means Redis lost leasekeeper's data
+   * (FLUSHALL, a restart without persistence, a failover to an empty replica).
+   */
+  async markEpoch(): Promise<boolean> {
+    return (await this.#redis.set(`${this.#prefix}:epoch`, String(Date.now()), "NX")) === "OK";
   }
 
   async has(uid: string): Promise<boolean> {
@@ -62,11 +71,10 @@ export class PodIndex {
   }
 
   async delete(uid: string): Promise<void> {
-    // A pod's namespace and name never change: read them to drop its namespace-set member too.
-    const existing = await this.get(uid).catch(() => undefined);
-    const tx = this.#redis.multi().del(this.#key(uid));
-    if (existing) tx.zrem(this.#nsKey(existing.namespace), nsMember(existing.name, uid));
-    await tx.exec();
+    // A pod's namespace and name never change: the script reads them from the record to drop its
+    // namespace-set member too, in one round trip. The set's key shares the index prefix (and its
+    // hash tag), so both keys live in one slot.
+    await this.#redis.eval(DELETE, 1, this.#key(uid), `${this.#prefix}:ns:`, uid, JSON.stringify(NAME_SLOTS));
   }
 
   /** The records of one namespace's pods (no whole-index read). */
@@ -88,7 +96,7 @@ export class PodIndex {
       for (let j = 0; j < chunk.length; j++) {
         const raw = raws[j];
         const member = chunk[j] as string;
-        if (raw !== null && raw !== undefined) records.push(decodeRecord(raw));
+        if (raw !== null && raw !== undefined) records.push(decodeRecord(raw, uidOfMember(member)));
         // A member whose record is gone (a delete racing this read): dropped, but only if the record is still absent.
         else await this.#redis.eval(DROP_STALE, 2, this.#nsKey(namespace), this.#key(uidOfMember(member)), member);
       }
@@ -130,7 +138,9 @@ export class PodIndex {
     for (let i = 0; i < uids.length; i += 500) {
       const chunk = uids.slice(i, i + 500);
       const raws = await this.#redis.mget(chunk.map((uid) => this.#key(uid)));
-      for (const raw of raws) if (raw !== null) records.push(decodeRecord(raw));
+      raws.forEach((raw, j) => {
+        if (raw !== null) records.push(decodeRecord(raw, chunk[j] as string));
+      });
     }
     return records;
   }
@@ -141,3 +151,19 @@ const uidOfMember = (member: string) => member.slice(member.lastIndexOf("/") + 1
 /** KEYS[1] namespace set, KEYS[2] the record; ARGV[1] the member. */
 const DROP_STALE =
   "if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call('ZREM', KEYS[1], ARGV[1]) end return 0";
+/**
+ * KEYS[1] the record; ARGV[1] the namespace-set key prefix, ARGV[2] the pod UID, ARGV[3] where each
+ * record format keeps namespace and name (NAME_SLOTS). An unreadable record is still deleted.
+ */
+const DELETE = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+redis.call('DEL', KEYS[1])
+local ok, rec = pcall(cjson.decode, raw)
+if not ok or type(rec) ~= 'table' then return 1 end
+for _, slot in ipairs(cjson.decode(ARGV[3])) do
+  if rec[1] == slot[1] and type(rec[slot[2]]) == 'string' and type(rec[slot[3]]) == 'string' then
+    redis.call('ZREM', ARGV[1] .. rec[slot[2]], rec[slot[3]] .. '/' .. ARGV[2])
+  end
+end
+return 1`;

@@ -1,13 +1,18 @@
 import {
   AuthenticationV1Api,
   CoreV1Api,
+  Observable,
+  PatchStrategy,
+  setHeaderOptions,
+  type ConfigurationOptions,
   type CoreV1Event,
   type KubeConfig,
   type V1Pod,
   type V1Secret,
 } from "@kubernetes/client-node";
 import { classifyKubeError, kubeStatus } from "../errors/kube-errors.ts";
-import type { EventSubject, KubePort, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
+import type { EventSubject, KubePort, ObjectMetadata, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
+import { EventCorrelator } from "./event-correlator.ts";
 import { LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
 
 /** KubePort over @kubernetes/client-node. */
@@ -41,6 +46,8 @@ export function createKubeClient(kc: KubeConfig): KubePort {
     const lists = await Promise.all(namespaces.map((ns) => one(ns)));
     return lists.flatMap((l) => l.items);
   }
+
+  const sendEvent = eventSender(core);
 
   return {
     readPod: (namespace, name) =>
@@ -101,28 +108,77 @@ export function createKubeClient(kc: KubeConfig): KubePort {
       await orUndefined(`delete secret ${namespace}/${name}`, () => core.deleteNamespacedSecret({ namespace, name }));
     },
 
-    listManagedSecrets: (namespaces, podUid) => {
+    listManagedSecrets: async (namespaces, podUid) => {
       const labelSelector = podUid ? `${LABEL_MANAGED}=true,${LABEL_POD_UID}=${podUid}` : `${LABEL_MANAGED}=true`;
-      return call("list managed secrets", () =>
+      const secrets = await call("list managed secrets", () =>
         perNamespace<V1Secret>(
           namespaces,
-          () => core.listSecretForAllNamespaces({ labelSelector }),
-          (namespace) => core.listNamespacedSecret({ namespace, labelSelector }),
+          () => core.listSecretForAllNamespaces({ labelSelector }, METADATA_ONLY),
+          (namespace) => core.listNamespacedSecret({ namespace, labelSelector }, METADATA_ONLY),
         ),
       );
+      // The answer's items are PartialObjectMetadata (decoded into the typed list's shape): keep the metadata only.
+      return secrets.map((s): ObjectMetadata => ({ metadata: s.metadata ?? {} }));
     },
 
     recordEvent: (subject: EventSubject, event: PodEvent) => {
       const what =
         subject.kind === "Namespace" ? `namespace ${subject.namespace}` : `${subject.namespace}/${subject.name}`;
-      return call(`event ${event.reason} on ${what}`, async () => {
-        await core.createNamespacedEvent({ namespace: subject.namespace, body: eventBody(subject, event) });
-      });
+      return call(`event ${event.reason} on ${what}`, () => sendEvent(eventBody(subject, event)));
     },
   };
 }
 
-/** A core/v1 Event on the pod, reported by leasekeeper. */
+/** Events through a correlator (event-correlator.ts): created, an earlier occurrence patched (count), or dropped as spam. */
+function eventSender(core: CoreV1Api): (body: CoreV1Event) => Promise<void> {
+  const correlator = new EventCorrelator();
+  return async (body) => {
+    const next = correlator.correlate(body);
+    if (next.kind === "skip") return;
+    const namespace = body.metadata?.namespace ?? "";
+    if (next.kind === "patch") {
+      try {
+        const { count, lastTimestamp, message } = next.patch;
+        const stored = await core.patchNamespacedEvent(
+          { name: next.name, namespace, body: { count, lastTimestamp: lastTimestamp.toISOString(), message } },
+          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+        );
+        correlator.recorded(next.key, stored);
+        return;
+      } catch (err) {
+        // Gone (the API server's event TTL): created again with the count so far, as client-go does.
+        if (kubeStatus(err) !== 404) throw err;
+        correlator.forget(next.key);
+      }
+    }
+    const stored = await core.createNamespacedEvent({ namespace, body: next.event });
+    correlator.recorded(next.key, stored);
+  };
+}
+
+/**
+ * Lists answered as meta.k8s.io/v1 PartialObjectMetadataList: the API server sends each object's
+ * metadata only (labels, annotations, ownerReferences), never a Secret's data, so the credentials
+ * never cross the wire for a list. The generated client sets `Accept` before the middleware runs;
+ * this middleware replaces it (apiserver handlers/response.go, targetEncodingForTransform). The
+ * plain `application/json` fallback keeps an old server answering with full objects working.
+ */
+const METADATA_ONLY: ConfigurationOptions = {
+  middleware: [
+    {
+      pre: (context) => {
+        context.setHeaderParam(
+          "Accept",
+          "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json",
+        );
+        return new Observable(Promise.resolve(context));
+      },
+      post: (context) => new Observable(Promise.resolve(context)),
+    },
+  ],
+  middlewareMergeStrategy: "append",
+};
+
 /** An Event on a pod, or on a namespace (in that namespace: involvedObject.namespace must match, so `kubectl get events -n` shows it). */
 function eventBody(subject: EventSubject, event: PodEvent): CoreV1Event {
   const now = new Date();

@@ -2,7 +2,7 @@
  * The small interfaces through which workers and functions reach the outside. Only the
  * entry point builds the real implementations (node-vault, client-node, client-kms).
  */
-import type { V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { V1ObjectMeta, V1Pod, V1Secret } from "@kubernetes/client-node";
 
 export interface VaultAuth {
   readonly token: string;
@@ -69,6 +69,11 @@ export type EventSubject =
   | { readonly kind?: "Pod"; readonly namespace: string; readonly name: string; readonly uid: string }
   | { readonly kind: "Namespace"; readonly namespace: string };
 
+/** An object as a metadata-only list gives it (meta.k8s.io PartialObjectMetadata). */
+export interface ObjectMetadata {
+  readonly metadata: V1ObjectMeta;
+}
+
 export interface KubePort {
   readPod(namespace: string, name: string): Promise<V1Pod | undefined>;
   listPods(namespaces: readonly string[]): Promise<V1Pod[]>;
@@ -83,7 +88,10 @@ export interface KubePort {
   createSecret(namespace: string, secret: V1Secret): Promise<V1Secret>;
   replaceSecret(namespace: string, name: string, secret: V1Secret): Promise<V1Secret>;
   deleteSecret(namespace: string, name: string): Promise<void>;
-  /** Secrets labelled as leasekeeper's, optionally only those of one pod UID. */
-  listManagedSecrets(namespaces: readonly string[], podUid?: string): Promise<V1Secret[]>;
+  /**
+   * Secrets labelled as leasekeeper's, optionally only those of one pod UID: their metadata only
+   * (labels, annotations, ownerReferences; never `data`).
+   */
+  listManagedSecrets(namespaces: readonly string[], podUid?: string): Promise<ObjectMetadata[]>;
   recordEvent(subject: EventSubject, event: PodEvent): Promise<void>;
 }

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import { classifyKubeError } from "../../shared/errors/kube-errors.ts";
 import { LABEL_MANAGED, LABEL_POD_UID } from "../../shared/kube/labels.ts";
-import type { KubePort, PodEvent, PodTokenRequest } from "../../shared/ports/vault-kube.ts";
+import type { KubePort, ObjectMetadata, PodEvent, PodTokenRequest } from "../../shared/ports/vault-kube.ts";
 
 interface Issued {
   readonly namespace: string;
@@ -150,7 +150,8 @@ export class FakeKube implements KubePort {
     this.secrets.delete(key(namespace, name));
   }
 
-  async listManagedSecrets(namespaces: readonly string[], podUid?: string): Promise<V1Secret[]> {
+  /** Metadata only, as the API server answers a PartialObjectMetadataList request. */
+  async listManagedSecrets(namespaces: readonly string[], podUid?: string): Promise<ObjectMetadata[]> {
     return [...this.secrets.values()]
       .filter((s) => inNamespaces(s.metadata?.namespace, namespaces))
       .filter(
@@ -158,7 +159,7 @@ export class FakeKube implements KubePort {
           s.metadata?.labels?.[LABEL_MANAGED] === "true" &&
           (podUid === undefined || s.metadata.labels[LABEL_POD_UID] === podUid),
       )
-      .map((s) => structuredClone(s));
+      .map((s) => ({ metadata: structuredClone(s.metadata ?? {}) }));
   }
 
   async recordEvent(pod: { namespace: string; name: string; uid: string }, event: PodEvent): Promise<void> {

@@ -257,6 +257,16 @@ test("every role runs within the namespaced rules, and every rule is used", asyn
     15_000,
   );
 
+  // A repeated Event raises the count of the one recorded (client-go's event correlation): a patch, in each namespace.
+  for (const namespace of ["default", "vault"]) {
+    const pod = s.kube.control.list("pods", namespace)[0];
+    for (let i = 0; i < 2; i++)
+      await lk.runtime.deps.kube.recordEvent(
+        { namespace, name: pod?.metadata.name ?? "", uid: pod?.metadata.uid ?? "" },
+        { reason: "CredentialsRenewed", message: "renewed 1 lease", type: "Normal" },
+      );
+  }
+
   assert.equal(enforcement.denied, [], "the namespaced RBAC refused a request leasekeeper made");
   const unused = permissionsOf(grants)
     .map(permissionKey)

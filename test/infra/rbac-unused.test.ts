@@ -198,6 +198,14 @@ test("every role runs as leasekeeper's service account within infra/base's RBAC"
     15_000,
   );
 
+  // A repeated Event raises the count of the one recorded (client-go's event correlation): a patch.
+  const uid = stack.kube.control.get("pods", "default", "web-7d4b9-x1")?.metadata.uid ?? "";
+  for (let i = 0; i < 2; i++)
+    await lk?.runtime.deps.kube.recordEvent(
+      { namespace: "default", name: "web-7d4b9-x1", uid },
+      { reason: "CredentialsRenewed", message: "renewed 1 lease", type: "Normal" },
+    );
+
   assert.equal(stack.rbac?.denied, [], "infra/base refused a request leasekeeper made");
 });
 

@@ -20,6 +20,33 @@ t.after(async (ctx) => {
 
 const names = (records: Array<{ name: string }>) => records.map((r) => r.name).sort();
 
+t("delete is one round trip and drops the member of a record in the earlier format too", async ({ redis }) => {
+  const prefix = `{t-${randomUUID().slice(0, 6)}}`;
+  const index = new PodIndex(redis, prefix);
+  const current = record("shop", "api-1");
+  await index.put(current);
+  // As a format-2 record was stored: the UID, then namespace and name.
+  const oldUid = randomUUID();
+  await redis.set(`${prefix}:index:pod:${oldUid}`, JSON.stringify([2, oldUid, "shop", "api-0"]));
+  await redis.zadd(`${prefix}:index:ns:shop`, 0, `api-0/${oldUid}`);
+  const monitor = await redis.monitor();
+  const commands: string[] = [];
+  monitor.on("monitor", (_time: string, args: string[]) => commands.push(String(args[0]).toLowerCase()));
+  await index.delete(oldUid);
+  await index.delete(current.uid);
+  await index.delete(randomUUID()); // nothing there: nothing to do
+  await redis.echo("end");
+  for (let i = 0; i < 100 && !commands.includes("echo"); i++) await new Promise((r) => setTimeout(r, 20));
+  monitor.disconnect();
+  // Commands a script runs show in MONITOR too; the client sent one EVAL per delete.
+  assert.equal(
+    commands.filter((c) => !["get", "del", "zrem"].includes(c)),
+    ["eval", "eval", "eval", "echo"],
+  );
+  assert.equal(await redis.zrange(`${prefix}:index:ns:shop`, "0", "-1"), []);
+  assert.is(await index.get(current.uid), undefined);
+});
+
 t("inNamespace and byName see only their pods; delete drops the member in the same step", async ({ redis }) => {
   const index = new PodIndex(redis, `{t-${randomUUID().slice(0, 6)}}`);
   const web = record("shop", "web-1");

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { PodRecord } from "../../shared/index/pod-record.ts";
+import { LeaseRecordSchema, PodRecordSchema, type PodRecord } from "../../shared/index/pod-record.ts";
 import { decodeRecord, encodeRecord } from "../../shared/index/record-codec.ts";
 
 const record: PodRecord = {
@@ -35,9 +35,9 @@ const record: PodRecord = {
 };
 
 test("round-trips every field, optional ones included", () => {
-  assert.equal(decodeRecord(encodeRecord(record)), record);
+  assert.equal(decodeRecord(encodeRecord(record), record.uid), record);
   const { encryptedToken: _t, renewJobId: _r, nextRenewAt: _n, ...minimal } = record;
-  assert.equal(decodeRecord(encodeRecord(minimal as PodRecord)), minimal);
+  assert.equal(decodeRecord(encodeRecord(minimal as PodRecord), record.uid), minimal);
 });
 
 test("values that follow from others are left out and come back exactly", () => {
@@ -46,7 +46,7 @@ test("values that follow from others are left out and come back exactly", () => 
   assert.not.ok(encoded.includes("m0-leasekeeper"), "default Secret name omitted");
   assert.not.ok(encoded.includes(`renew-${record.uid}`), "renew job id reduced to its sequence");
   assert.is(encoded.split("database/creds/postgres-role").length - 1, 1, "lease path kept only inside the lease id");
-  assert.equal(decodeRecord(encoded), derived);
+  assert.equal(decodeRecord(encoded, record.uid), derived);
   const odd = {
     ...record,
     secretName: "custom",
@@ -63,17 +63,41 @@ test("values that follow from others are left out and come back exactly", () => 
       { id: "", path: "secret/data/kv", file: "kv", expiresAt: 1, renewable: false, ttlSeconds: 0 },
     ],
   };
-  assert.equal(decodeRecord(encodeRecord(odd)), odd);
+  assert.equal(decodeRecord(encodeRecord(odd), record.uid), odd);
 });
 
-test("a record written before renewSeq existed gets it from its renew job id", () => {
+/** The format-2 layout: every schema field in order (the UID included), absolute times. */
+function formatTwo(r: PodRecord): unknown[] {
+  const leaseKeys = Object.keys(LeaseRecordSchema.shape);
+  const fields = Object.keys(PodRecordSchema.shape).map((k) => {
+    const v = (r as Record<string, unknown>)[k];
+    if (k === "leases") return r.leases.map((l) => leaseKeys.map((lk) => (l as Record<string, unknown>)[lk] ?? null));
+    if (k === "retiring") return r.retiring.map((x) => [x.kind, x.id, x.revokeAt]);
+    return v ?? null;
+  });
+  return [2, ...fields];
+}
+
+test("format 3 leaves out the UID (the key names it) and writes times after issuedAt", () => {
+  const encoded = encodeRecord(record);
+  assert.not.ok(encoded.includes(record.uid), "no UID");
+  assert.not.ok(encoded.includes(String(record.tokenExpiresAt)), "no absolute expiry");
+  assert.ok(encoded.includes(String(record.tokenExpiresAt - record.issuedAt)));
+  assert.is(decodeRecord(encoded, "another-uid").uid, "another-uid", "the UID is the one it is stored under");
+  const fractional = { ...record, leaseRenewAt: record.issuedAt + 1000.4 };
+  assert.is(decodeRecord(encodeRecord(fractional), record.uid).leaseRenewAt, record.issuedAt + 1000, "to the ms");
+  assert.ok(encoded.length < JSON.stringify(formatTwo(record)).length - 60);
+});
+
+test("format-2 records (written before) still decode, the ones without a renewSeq slot too", () => {
   const current = { ...record, renewJobId: `renew-${record.uid}-17`, renewSeq: 17 };
-  const encoded = JSON.parse(encodeRecord(current)) as unknown[];
-  assert.equal(decodeRecord(JSON.stringify(encoded)), current);
-  const older = JSON.stringify(encoded.slice(0, -1)); // the layout without the renewSeq slot
-  assert.is(decodeRecord(older).renewSeq, 17);
+  const two = formatTwo(current);
+  assert.equal(decodeRecord(JSON.stringify(two), "ignored"), current);
+  const older = [...two.slice(0, -1)]; // the layout without the renewSeq slot, renew job id as its sequence
+  older[1 + Object.keys(PodRecordSchema.shape).indexOf("renewJobId")] = 17;
+  assert.is(decodeRecord(JSON.stringify(older), "ignored").renewSeq, 17);
   assert.is(
-    decodeRecord(JSON.stringify([...encoded.slice(0, -1), null])).renewSeq,
+    decodeRecord(JSON.stringify([...two.slice(0, -1), null]), "ignored").renewSeq,
     undefined,
     "a new-layout record without one stays without",
   );
@@ -81,8 +105,8 @@ test("a record written before renewSeq existed gets it from its renew job id", (
 
 test("is smaller than plain JSON and refuses unknown formats", () => {
   assert.ok(encodeRecord(record).length < JSON.stringify(record).length * 0.75);
-  assert.throws(() => decodeRecord(JSON.stringify(record)), /unknown format/);
-  assert.throws(() => decodeRecord(JSON.stringify([1, "only-uid"])));
+  assert.throws(() => decodeRecord(JSON.stringify(record), record.uid), /unknown format/);
+  assert.throws(() => decodeRecord(JSON.stringify([1, "only-uid"]), record.uid));
 });
 
 test.run();

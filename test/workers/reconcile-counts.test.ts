@@ -56,6 +56,7 @@ t(
         report,
         {
           pods: 3,
+          podSource: "watch-cache",
           issueQueued: 0,
           issueAlreadyQueued: 1,
           revokedByOperator: 1,
@@ -63,6 +64,7 @@ t(
           revokeAlreadyQueued: 0,
           rebuilt: 0,
           rescheduled: 0,
+          retireRescheduled: 0,
         },
         `pass ${pass + 1}`,
       );
@@ -112,6 +114,88 @@ t(
       [second.issueQueued, second.revokeQueued, second.issueAlreadyQueued],
       [0, 0, 1],
       "only rc-bad's job (in backoff) is collapsed into",
+    );
+  },
+);
+
+t("with the watcher synced, a pass lists no pods and lists managed Secrets as metadata only", async ({ stack, lk }) => {
+  await lk.runtime.watcher?.start();
+  await waitFor("watch synced", async () => lk.runtime.watcher?.synced === true);
+  const before = stack.kube.control.requests.length;
+  const report = await reconcile(lk);
+  const sent = stack.kube.control.requests
+    .slice(before)
+    .filter((r) => r.method === "GET" && !/watch=(true|1)/.test(r.path));
+  assert.is(report.podSource, "watch-cache");
+  assert.equal(
+    sent.filter((r) => /\/pods(\?|$)/.test(r.path)).map((r) => r.path),
+    [],
+    "no pod LIST while the cache is synced",
+  );
+  const secretLists = sent.filter((r) => /\/secrets\?/.test(r.path));
+  assert.ok(secretLists.length > 0);
+  for (const r of secretLists) assert.match(r.accept ?? "", /as=PartialObjectMetadataList;g=meta\.k8s\.io;v=v1/);
+  // Stopped (or re-listing) watch: the pass lists pods itself.
+  await lk.runtime.watcher?.stop();
+  assert.is((await reconcile(lk)).podSource, "list");
+  await lk.runtime.watcher?.start();
+});
+
+t("a finished pod that lingers is revoked once, not on every pass", async ({ stack, lk }) => {
+  await waitFor("watch synced", async () => lk.runtime.watcher?.synced === true);
+  const pod = await stack.core.createNamespacedPod({ namespace: "default", body: opted("rc-job", kv) });
+  const uid = pod.metadata?.uid ?? "";
+  await waitFor("rc-job issued", async () => (await lk.runtime.deps.index.get(uid))?.state === "issued");
+  stack.kube.control.setPodPhase("default", "rc-job", "Succeeded");
+  await waitFor("rc-job revoked", async () => (await lk.runtime.deps.index.get(uid)) === undefined);
+  await waitFor(
+    "rc-job's Secret deleted",
+    async () => (await lk.runtime.deps.kube.listManagedSecrets(["default"], uid)).length === 0,
+  );
+  await waitFor("revoke job finished", async () => {
+    const job = await lk.runtime.deps.producer.queues.revoke.getJob(`revoke-${uid}`);
+    return !job || (await job.getState()) === "completed";
+  });
+  for (let pass = 0; pass < 2; pass++) {
+    const report = await reconcile(lk);
+    assert.equal([report.revokeQueued, report.revokeAlreadyQueued], [0, 0], `pass ${pass + 1}`);
+  }
+});
+
+t("a retirement whose job was lost is scheduled again and then runs", async ({ stack, lk }) => {
+  const pod = await stack.core.createNamespacedPod({ namespace: "default", body: opted("rc-retire", kv) });
+  const uid = pod.metadata?.uid ?? "";
+  await waitFor("rc-retire issued", async () => (await lk.runtime.deps.index.get(uid))?.state === "issued");
+  const record = (await lk.runtime.deps.index.get(uid))!;
+  // An old accessor recorded as retiring two minutes ago, with no job (as after a flush of the queue).
+  const lost = { kind: "accessor" as const, id: "lost-accessor-0001", revokeAt: Date.now() - 120_000 };
+  await lk.runtime.deps.index.put({ ...record, retiring: [...record.retiring, lost] });
+  const first = await reconcile(lk);
+  assert.is(first.retireRescheduled, 1);
+  await waitFor(
+    "the lost retirement ran",
+    async () => (await lk.runtime.deps.index.get(uid))?.retiring.every((r) => r.id !== lost.id) === true,
+  );
+  assert.is((await reconcile(lk)).retireRescheduled, 0);
+});
+
+t(
+  "an issue job takes the pod from the watch cache: no GET of the pod before its TokenRequest",
+  async ({ stack, lk }) => {
+    await waitFor("watch synced", async () => lk.runtime.watcher?.synced === true);
+    const before = stack.kube.control.requests.length;
+    const pod = await stack.core.createNamespacedPod({ namespace: "default", body: opted("rc-cached", kv) });
+    await waitFor(
+      "rc-cached issued",
+      async () => (await lk.runtime.deps.index.get(pod.metadata?.uid ?? ""))?.state === "issued",
+    );
+    const sent = stack.kube.control.requests.slice(before);
+    assert.equal(
+      sent.filter((r) => r.method === "GET" && r.path.startsWith("/api/v1/namespaces/default/pods/rc-cached")),
+      [],
+    );
+    assert.ok(
+      sent.some((r) => r.method === "POST" && r.path.includes("/serviceaccounts/") && r.path.endsWith("/token")),
     );
   },
 );

@@ -1,4 +1,5 @@
 import { suite } from "uvu";
+import { Redis } from "ioredis";
 import * as assert from "uvu/assert";
 import { seedExample, startStack, type Seeded, type Stack } from "../helpers/stack.ts";
 import { opted, startLeasekeeper, waitFor } from "../e2e/harness.ts";
@@ -48,5 +49,60 @@ overdue("the reconciler re-schedules a renewal that should have run a minute ago
     await lk.stop();
   }
 });
+
+overdue(
+  "a renewal past its time whose job still waits (a failure backoff) is left to it",
+  async ({ stack, seeded }) => {
+    const lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600" });
+    try {
+      const pod = await stack.core.createNamespacedPod({
+        namespace: "default",
+        body: opted("od-2", { "leasekeeper.io/secret-creds.json": "secret/data/db-pass" }),
+      });
+      const uid = pod.metadata?.uid ?? "";
+      const record = await waitFor("issued", async () => {
+        const r = await lk.runtime.deps.index.get(uid);
+        return r?.state === "issued" ? r : undefined;
+      });
+      // The job still waits in the delayed set; only the record says its time is long past.
+      await lk.runtime.deps.index.put({ ...record, nextRenewAt: Date.now() - 120_000 });
+      await lk.runtime.reconcileNow();
+      const after = await lk.runtime.deps.index.get(uid);
+      assert.is(after?.renewJobId, record.renewJobId, "the waiting job stays the current one");
+      const job = await lk.runtime.deps.producer.queues.renew.getJob(record.renewJobId ?? "");
+      assert.is(await job?.getState(), "delayed");
+    } finally {
+      await lk.stop();
+    }
+  },
+);
+
+overdue(
+  "Redis losing its data (FLUSHALL) starts a reconcile pass at once, which puts renewals back",
+  async ({ stack, seeded }) => {
+    const lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600" });
+    const admin = new Redis(stack.redis.url);
+    try {
+      const pod = await stack.core.createNamespacedPod({
+        namespace: "default",
+        body: opted("od-3", { "leasekeeper.io/secret-creds.json": "secret/data/db-pass" }),
+      });
+      const uid = pod.metadata?.uid ?? "";
+      await waitFor("issued", async () => (await lk.runtime.deps.index.get(uid))?.state === "issued");
+      const passes = async () => (await lk.runtime.metrics.reconcileRuns.get()).values.reduce((a, v) => a + v.value, 0);
+      const before = await passes();
+      await admin.flushall();
+      // The interval is an hour: only the loss check can start this pass.
+      await waitFor("a reconcile pass ran", async () => (await passes()) > before);
+      const rebuilt = await lk.runtime.deps.index.get(uid);
+      assert.ok(rebuilt?.renewJobId, "the index rebuilt from the Secret, with a renew job");
+      const job = await lk.runtime.deps.producer.queues.renew.getJob(rebuilt.renewJobId);
+      assert.ok(job, "its renew job exists again");
+    } finally {
+      admin.disconnect();
+      await lk.stop();
+    }
+  },
+);
 
 overdue.run();

@@ -13,6 +13,7 @@ import { asListItem } from "./object-meta.ts";
 import type { ApiRequest, ApiResponse } from "./request.ts";
 import { apiVersionOf } from "./resources.ts";
 import { methodNotAllowed, notFound } from "./status.ts";
+import { metadataObject, metadataTarget } from "./partial-metadata.ts";
 import { toTable, wantsTable } from "./table.ts";
 import { serveWatch } from "./watch.ts";
 
@@ -72,6 +73,8 @@ export async function handleResource(req: ApiRequest): Promise<ApiResponse | und
         code: 200,
         body: toTable(r, [found], { resourceVersion: found.metadata.resourceVersion }, req.query.get("includeObject")),
       };
+    const target = metadataTarget(req.accept);
+    if (target !== undefined) return { code: 200, body: metadataObject(target, found, `core.${r.kind}`) };
     return { code: 200, body: found };
   }
   if (method === "POST" && route.name === undefined) return createObject(req, hooks);

@@ -4,6 +4,7 @@ import { parseRv, readListOptions } from "./list-options.ts";
 import type { ApiRequest, ApiResponse } from "./request.ts";
 import { apiVersionOf } from "./resources.ts";
 import { ApiError, badRequest, expired } from "./status.ts";
+import { metadataList, metadataTarget } from "./partial-metadata.ts";
 import { toTable, wantsTable } from "./table.ts";
 import type { Json } from "./types.ts";
 
@@ -37,6 +38,7 @@ async function waitForRv(req: ApiRequest, rv: number): Promise<void> {
 
 export async function listObjects(req: ApiRequest): Promise<ApiResponse> {
   const r = req.route.resource;
+  const target = metadataTarget(req.accept);
   const opts = readListOptions(req, false);
   const store = req.state.store;
   let listRv = store.currentRv();
@@ -70,6 +72,7 @@ export async function listObjects(req: ApiRequest): Promise<ApiResponse> {
     metadata.remainingItemCount = remaining;
   }
   if (wantsTable(req.accept)) return { code: 200, body: toTable(r, items, metadata, req.query.get("includeObject")) };
+  if (target !== undefined) return { code: 200, body: metadataList(target, metadata, items, `core.${r.kind}List`) };
   return {
     code: 200,
     body: { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata, items: items.map(asListItem) },

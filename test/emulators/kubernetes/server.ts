@@ -123,7 +123,12 @@ async function serve(state: EmulatorState, req: IncomingMessage, res: ServerResp
 export function createRequestListener(state: EmulatorState): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     res.on("finish", () =>
-      state.requests.push({ method: req.method ?? "", path: req.url ?? "", status: res.statusCode }),
+      state.requests.push({
+        method: req.method ?? "",
+        path: req.url ?? "",
+        status: res.statusCode,
+        accept: req.headers.accept,
+      }),
     );
     serve(state, req, res).catch((err: unknown) => {
       if (res.headersSent) {

@@ -18,6 +18,8 @@ export interface RequestRecord {
   path: string;
   status: number;
   user?: string;
+  /** The Accept header as sent. */
+  accept?: string;
 }
 
 export type ResolvedOptions = Required<Omit<KubernetesEmulatorOptions, "port" | "adminToken">>;

@@ -2,6 +2,7 @@
 import { readListOptions, parseRv } from "./list-options.ts";
 import type { ApiRequest } from "./request.ts";
 import { apiVersionOf, type ResourceDef } from "./resources.ts";
+import { metadataTarget, metadataWatchObject } from "./partial-metadata.ts";
 import { nameFromFieldSelector, type Predicate } from "./selectors.ts";
 import { badRequest, expired } from "./status.ts";
 import type { ChangeEvent, Json, KubeObject, WatchEventType } from "./types.ts";
@@ -52,6 +53,7 @@ export function serveWatch(req: ApiRequest): void {
     );
   }
   const opts = readListOptions(req, true);
+  const target = metadataTarget(req.accept);
   const from = opts.resourceVersion === "" || opts.resourceVersion === "0" ? undefined : parseRv(opts.resourceVersion);
   const backlog = from === undefined ? [] : state.store.since(from);
   res.writeHead(200, {
@@ -61,7 +63,7 @@ export function serveWatch(req: ApiRequest): void {
   });
   res.flushHeaders();
   const send = (ev: WireEvent): void => {
-    res.write(`${JSON.stringify(ev)}\n`);
+    res.write(`${JSON.stringify({ type: ev.type, object: metadataWatchObject(target, ev.object) })}\n`);
   };
   if (backlog === undefined) {
     send({

@@ -2,7 +2,7 @@
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import { classifyKubeError } from "../../../shared/errors/kube-errors.ts";
 import { LABEL_MANAGED, LABEL_POD_UID } from "../../../shared/kube/labels.ts";
-import type { KubePort, PodEvent } from "../../../shared/ports/vault-kube.ts";
+import type { KubePort, ObjectMetadata, PodEvent } from "../../../shared/ports/vault-kube.ts";
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
 const clone = <T>(v: T): T => structuredClone(v);
@@ -76,7 +76,8 @@ export class FakeKube implements KubePort {
     this.secrets.delete(key(namespace, name));
   }
 
-  async listManagedSecrets(namespaces: readonly string[], podUid?: string) {
+  /** Metadata only, as the API server answers a PartialObjectMetadataList request. */
+  async listManagedSecrets(namespaces: readonly string[], podUid?: string): Promise<ObjectMetadata[]> {
     return [...this.secrets.values()]
       .filter((s) => namespaces.length === 0 || namespaces.includes(s.metadata?.namespace ?? ""))
       .filter(
@@ -84,7 +85,7 @@ export class FakeKube implements KubePort {
           s.metadata?.labels?.[LABEL_MANAGED] === "true" &&
           (podUid === undefined || s.metadata.labels[LABEL_POD_UID] === podUid),
       )
-      .map(clone);
+      .map((s) => ({ metadata: clone(s).metadata ?? {} }));
   }
 
   async recordEvent(pod: { namespace: string; name: string; uid: string }, event: PodEvent) {
