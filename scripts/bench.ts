@@ -5,9 +5,9 @@
  *
  *  1. floor: N pods issued, renewed, revoked by the floor process (its CPU per pod per step)
  *  2. issue burst: N pods (set A) created at once → latency, throughput, CPU per pod, RSS, Redis
- *  3. renew: every pod's renewal made due at once → capacity, CPU per pod
- *  4. idle: no churn for a minute (15 s with --quick) → Kubernetes API requests and bytes per minute
- *  5. reconcile: a reconciler-only leasekeeper process, one pass over the N pods → CPU and API cost
+ *  3. idle: no churn for a minute (15 s with --quick) → Kubernetes API requests and bytes per minute
+ *  4. reconcile: a reconciler-only leasekeeper process, one pass over the N pods → CPU and API cost
+ *  5. renew: each pod's first renewal as it comes due (~2/3 of the 300 s TTL) → CPU per pod
  *  6. mixed burst: N new pods (set B) created while 90 % of set A is deleted → issue and revoke p99
  *  7. revoke: the rest of A deleted one by one (20/s), then 90 % of B at once → latency, CPU per pod
  *
@@ -17,17 +17,15 @@
  */
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { KubeConfig } from "@kubernetes/client-node";
-import { leasekeeperEnv, seedExample, startStack } from "../test/helpers/stack.ts";
+import { leasekeeperEnv, seedExample, startStack, type Stack } from "../test/helpers/stack.ts";
 import { freePort } from "../test/helpers/ports.ts";
 import { buildDist, startLeasekeeper, type LeasekeeperProcess } from "./bench/leasekeeper-process.ts";
 import { runFloor } from "./bench/floor-runner.ts";
 import { PodTracker } from "./bench/pods.ts";
 import {
   cpuSeconds,
-  limit,
   metricValue,
   monotonicMicros,
   pct,
@@ -58,6 +56,29 @@ const ADMIN_USER = "kubernetes-admin";
 const SHIPPED_RECONCILE_INTERVAL_SECONDS = 60;
 const IDLE_WINDOW_SECONDS = quick ? 15 : 60;
 const CONCURRENCY = 64;
+
+/** Kubernetes API (every user but the bench's own) and Vault requests so far, to count a phase's. */
+function apiCounts(stack: Stack) {
+  return { kube: stack.kube.control.traffic(), vault: stack.vault.control.requests().length };
+}
+
+/** A phase's API requests per pod: Kubernetes (Vault's TokenReviews included) and Vault. */
+function apiPerPod(stack: Stack, before: ReturnType<typeof apiCounts>, pods: number) {
+  const kube = trafficDelta(before.kube, stack.kube.control.traffic(), ADMIN_USER);
+  return {
+    kubeRequests: kube.requests / pods,
+    kubeResponseBytes: kube.responseBytes / pods,
+    vaultRequests: (stack.vault.control.requests().length - before.vault) / pods,
+  };
+}
+
+/** Calls per Redis command so far (INFO commandstats; calls made inside Lua scripts count too). */
+async function commandStats(redis: Redis): Promise<Record<string, number>> {
+  const info = await redis.info("commandstats");
+  return Object.fromEntries(
+    [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1] ?? "", Number(m[2])]),
+  );
+}
 
 /** Waits until the process has used < 20 ms CPU in 500 ms (its queued work done), at most 15 s. */
 async function settle(pid: number): Promise<void> {
@@ -111,6 +132,7 @@ try {
   processes.push(lk);
   await pods.start();
   const memory = async () => Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? 0);
+  const leaseRenewals = () => metricValue(lk.url, "leasekeeper_renewals_total", ['kind="lease"', 'result="ok"']);
   const redisCpu = async () => {
     const info = await redis.info("cpu");
     return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
@@ -145,10 +167,22 @@ try {
   const benchCpuBefore = process.cpuUsage();
   log(`issue burst: ${N} pods created at once …`);
   const burstStart = performance.now();
+  const issueApiBefore = apiCounts(stack);
+  const renewalsAtIssue = await leaseRenewals();
+  const commandsBefore = await commandStats(redis);
   const issue = await cpuOf(lk.pid, async () => {
     await pods.create(setA);
     return pods.issued(setA);
   });
+  const issueApi = apiPerPod(stack, issueApiBefore, N);
+  const renewalsDuringIssue = (await leaseRenewals()) - renewalsAtIssue;
+  const commandsAfter = await commandStats(redis);
+  const redisCommandsPerIssue = Object.fromEntries(
+    Object.entries(commandsAfter)
+      .map(([cmd, calls]) => [cmd, (calls - (commandsBefore[cmd] ?? 0)) / N] as const)
+      .filter(([, perPod]) => perPod >= 0.05)
+      .sort((a, b) => b[1] - a[1]),
+  );
   const issueSeconds = (issue.value.last - burstStart) / 1000;
   const benchCpu = process.cpuUsage(benchCpuBefore);
   const redisCpuDuringIssue = (await redisCpu()) - redisCpuBefore;
@@ -162,45 +196,23 @@ try {
     for (const key of keys) keyspaceBytes += Number(await redis.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
   } while (cursor !== "0");
 
-  // 3. Renew: every pod's scheduled renewal made due at once.
-  log("renew: every pod's renewal made due at once …");
-  const renewQueue = new Queue("renew", { connection: { url: stack.redis.url }, prefix: "{leasekeeper}" });
-  const renewedBefore = await metricValue(lk.url, "leasekeeper_jobs_total", 'queue="renew",outcome="renewed"');
-  const delayed = await renewQueue.getDelayed(0, N);
-  const renew = await cpuOf(lk.pid, async () => {
-    await limit(delayed, 50, async (job) => {
-      await job.promote();
-    });
-    // Polled every 500 ms: each scrape of /metrics costs leasekeeper CPU too.
-    await waitFor(
-      "renewals",
-      async () =>
-        (await metricValue(lk.url, "leasekeeper_jobs_total", 'queue="renew",outcome="renewed"')) - renewedBefore >=
-        delayed.length,
-      600_000,
-      500,
-    );
-  });
-  await renewQueue.close();
-  const expiredWhileAlive = stack.vault.control
-    .leases()
-    .filter((l) => l.revoked && l.revokedAt !== null && l.revokedAt.getTime() >= l.expireTime.getTime()).length;
-
-  // 4. Idle: no churn.
+  // 3. Idle: no churn.
   log(`idle: ${N} live pods, no churn, ${IDLE_WINDOW_SECONDS} s …`);
   const trafficBefore = stack.kube.control.traffic();
+  const renewalsAtIdle = await leaseRenewals();
   const idleCpu = await cpuOf(lk.pid, () => sleep(IDLE_WINDOW_SECONDS * 1000));
   const trafficAfter = stack.kube.control.traffic();
   const idle = trafficDelta(trafficBefore, trafficAfter, ADMIN_USER);
+  const renewalsDuringIdle = (await leaseRenewals()) - renewalsAtIdle;
 
-  // 5. One reconcile pass, in a reconciler-only process (interval 5 s: its start-up pass, then the measured one).
+  // 4. One reconcile pass, in a reconciler-only process (interval 5 s: its start-up pass, then the measured one).
   log("reconcile: one pass over every pod in a reconciler-only process …");
   const rec = await startLeasekeeper(
     { ...env, LEASEKEEPER_ROLES: "reconciler,functions", LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "5" },
     await freePort(),
   );
   processes.push(rec);
-  const passes = () => metricValue(rec.url, "leasekeeper_reconcile_runs_total", 'result="ok"');
+  const passes = () => metricValue(rec.url, "leasekeeper_reconcile_runs_total", ['result="ok"']);
   await waitFor("the reconciler's start-up pass", async () => (await passes()) >= 1, 600_000, 200);
   const passCpuBefore = cpuSeconds(rec.pid);
   const passTrafficBefore = stack.kube.control.traffic();
@@ -220,14 +232,34 @@ try {
   processes.pop();
   const reconcilePassCpuMs = Math.max(0, passCpu - recIdlePerSecond * passWindow) * 1000;
 
+  // 5. Renew: every pod's first renewal as it comes due (2/3 of the TTL plus jitter after its issue). A
+  // renewal run before then only reschedules itself (refresh-only, no Vault call), so none is forced early.
+  log("renew: every pod's first renewal, as each comes due …");
+  const renewApiBefore = apiCounts(stack);
+  const renewedBefore = await leaseRenewals();
+  const renew = await cpuOf(lk.pid, () =>
+    waitFor("every pod's first lease renewal", async () => (await leaseRenewals()) >= N, 900_000, 1000),
+  );
+  const renewed = (await leaseRenewals()) - renewedBefore;
+  const renewApi = apiPerPod(stack, renewApiBefore, renewed);
+  // The window also holds idle time while renewals were not yet due: its idle CPU is taken off.
+  const idleCpuPerSecond = idleCpu.cpuMs / idleCpu.seconds;
+  const renewCpuMs = Math.max(0, renew.cpuMs - idleCpuPerSecond * renew.seconds);
+  const expiredWhileAlive = stack.vault.control
+    .leases()
+    .filter((l) => l.revoked && l.revokedAt !== null && l.revokedAt.getTime() >= l.expireTime.getTime()).length;
+
   // 6. Mixed burst: set B created while 90 % of set A is deleted.
   const mixedDeleted = setA.slice(0, Math.floor(N * 0.9));
   log(`mixed burst: ${N} pods created while ${mixedDeleted.length} are deleted …`);
+  const renewalsAtMixed = await leaseRenewals();
   const mixed = await cpuOf(lk.pid, async () => {
     await Promise.all([pods.create(setB), pods.deleteAll(mixedDeleted)]);
     const [issued, revoked] = await Promise.all([pods.issued(setB), pods.revoked(mixedDeleted)]);
     return { issued, revoked };
   });
+
+  const renewalsDuringMixed = (await leaseRenewals()) - renewalsAtMixed;
 
   // 7. Revoke: paced, then a burst.
   const paced = setA.slice(mixedDeleted.length).slice(0, 100);
@@ -236,10 +268,14 @@ try {
   const pacedLatencies = await pods.revoked(paced);
   await settle(lk.pid);
   const burstDeleted = setB.slice(0, mixedDeleted.length);
+  const revokeApiBefore = apiCounts(stack);
+  const renewalsAtRevoke = await leaseRenewals();
   const revoke = await cpuOf(lk.pid, async () => {
     await pods.deleteAll(burstDeleted);
     return pods.revoked(burstDeleted);
   });
+  const revokeApi = apiPerPod(stack, revokeApiBefore, burstDeleted.length);
+  const renewalsDuringRevoke = (await leaseRenewals()) - renewalsAtRevoke;
 
   const perMinute = (v: number, seconds: number) => (v * 60) / seconds;
   const reconcilePerMinute = 60 / SHIPPED_RECONCILE_INTERVAL_SECONDS;
@@ -260,10 +296,10 @@ try {
       burstSeconds: issueSeconds,
     },
     renew: {
-      jobs: delayed.length,
+      jobs: renewed,
       seconds: renew.seconds,
-      jobsPerSecond: delayed.length / renew.seconds,
-      renewalsPerSecond: (delayed.length * 2) / renew.seconds,
+      jobsPerSecond: renewed / renew.seconds,
+      renewalsPerSecond: (renewed * 2) / renew.seconds,
     },
     revoke: {
       measured: revoke.value.length,
@@ -289,8 +325,16 @@ try {
     vaultAgentInjector: { cpuCores: (N * 2 * 250) / 1000, memoryGiB: (N * 2 * 64) / 1024 },
     cpuMsPerPod: {
       issue: pair(issue.cpuMs / N, floor.issue),
-      renew: pair(renew.cpuMs / delayed.length, floor.renew),
+      renew: pair(renewCpuMs / renewed, floor.renew),
       revoke: pair(revoke.cpuMs / burstDeleted.length, floor.revoke),
+    },
+    apiRequestsPerPod: { issue: issueApi, renew: renewApi, revoke: revokeApi },
+    redisCommandsPerIssue,
+    renewalsDuring: {
+      issue: renewalsDuringIssue,
+      idle: renewalsDuringIdle,
+      mixed: renewalsDuringMixed,
+      revoke: renewalsDuringRevoke,
     },
     floor: {
       pods: floor.pods,

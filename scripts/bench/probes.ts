@@ -32,12 +32,12 @@ export function rssMiB(pid: number | undefined): { now: number; peak: number } {
   return { now: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };
 }
 
-/** The value of one Prometheus sample (first line of `name{…labels…}`), 0 when absent. */
-export async function metricValue(baseUrl: string, name: string, labels = ""): Promise<number> {
+/** The value of one Prometheus sample (first line of `name{…}` holding every label given), 0 when absent. */
+export async function metricValue(baseUrl: string, name: string, labels: readonly string[] = []): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   const line = text
     .split("\n")
-    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labels));
+    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && labels.every((label) => l.includes(label)));
   return line ? Number(line.split(" ").pop()) : 0;
 }
 

@@ -7,6 +7,12 @@ interface CpuPair {
   readonly ratio: number;
 }
 
+interface ApiPerPod {
+  readonly kubeRequests: number;
+  readonly kubeResponseBytes: number;
+  readonly vaultRequests: number;
+}
+
 interface Latencies {
   readonly measured: number;
   readonly p50Ms: number;
@@ -28,6 +34,12 @@ export interface BenchResult {
   readonly cpuSecondsDuringIssue: { leasekeeper: number; emulatorsAndBench: number; redis: number };
   readonly vaultAgentInjector: { cpuCores: number; memoryGiB: number };
   readonly cpuMsPerPod: { issue: CpuPair; renew: CpuPair; revoke: CpuPair };
+  /** leasekeeper's requests per pod in each phase; Kubernetes includes Vault's TokenReviews for its logins. */
+  readonly apiRequestsPerPod?: Record<"issue" | "renew" | "revoke", ApiPerPod>;
+  /** Redis calls per issued pod by command (INFO commandstats; calls inside Lua scripts included). */
+  readonly redisCommandsPerIssue?: Record<string, number>;
+  /** Lease renewals that fell inside a measured phase (their CPU is in that phase's figure). */
+  readonly renewalsDuring?: { issue: number; idle: number; mixed: number; revoke: number };
   readonly floor: { pods: number; issuePodsPerSecond: number; renewPodsPerSecond: number; revokePodsPerSecond: number };
   readonly rssMiB: number;
   readonly idleApiRequestsPerMinute: number;
@@ -156,7 +168,18 @@ function rows(res: BenchResult, baseline: BenchResult | undefined): Row[] {
       undefined,
     ],
     [
-      "renewal capacity",
+      "API requests per pod issue / renew / revoke",
+      (["issue", "renew", "revoke"] as const)
+        .map(
+          (p) =>
+            `${r(res.apiRequestsPerPod?.[p].kubeRequests ?? NaN, 1)}+${r(res.apiRequestsPerPod?.[p].vaultRequests ?? NaN, 1)}`,
+        )
+        .join(" / ") + " (Kubernetes+Vault)",
+      "",
+      undefined,
+    ],
+    [
+      "renewals as they came due",
       `${r(res.renew.renewalsPerSecond, 1)} renewals/s (${r(res.renew.jobsPerSecond, 1)} pod jobs/s)`,
       "",
       undefined,
