@@ -21,7 +21,7 @@ import { Redis } from "ioredis";
 import { KubeConfig } from "@kubernetes/client-node";
 import { leasekeeperEnv, seedExample, startStack, type Stack } from "../test/helpers/stack.ts";
 import { freePort } from "../test/helpers/ports.ts";
-import { buildDist, startLeasekeeper, type LeasekeeperProcess } from "./bench/leasekeeper-process.ts";
+import { buildDist, builtDist, startLeasekeeper, type LeasekeeperProcess } from "./bench/leasekeeper-process.ts";
 import { runFloor } from "./bench/floor-runner.ts";
 import { PodTracker } from "./bench/pods.ts";
 import {
@@ -109,10 +109,9 @@ if (saved !== undefined) {
   process.exit(0);
 }
 
-if (!args.includes("--no-build")) {
-  log("npm run build (leasekeeper runs from dist/, as in the image) …");
-  buildDist();
-}
+const noBuild = args.includes("--no-build");
+log(noBuild ? "leasekeeper runs from dist/ as built" : "compiling leasekeeper (npm run build's tsc) …");
+const build = noBuild ? builtDist : buildDist();
 const stack = await startStack({ podGraceSeconds: 0 });
 const seeded = await seedExample(stack, { dbDefaultTtl: "300s", dbMaxTtl: "1h", tokenTtl: "300s", tokenMaxTtl: "1h" });
 const env: Record<string, string> = {
@@ -128,7 +127,7 @@ const processes: LeasekeeperProcess[] = [];
 const pods = new PodTracker(stack);
 const redis = new Redis(stack.redis.url);
 try {
-  const lk = await startLeasekeeper(env, await freePort());
+  const lk = await startLeasekeeper(build, env, await freePort());
   processes.push(lk);
   await pods.start();
   const memory = async () => Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? 0);
@@ -208,6 +207,7 @@ try {
   // 4. One reconcile pass, in a reconciler-only process (interval 5 s: its start-up pass, then the measured one).
   log("reconcile: one pass over every pod in a reconciler-only process …");
   const rec = await startLeasekeeper(
+    build,
     { ...env, LEASEKEEPER_ROLES: "reconciler,functions", LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "5" },
     await freePort(),
   );
@@ -383,4 +383,5 @@ try {
   redis.disconnect();
   for (const p of processes.reverse()) await p.stop();
   await stack.close();
+  build.remove();
 }

@@ -1,21 +1,33 @@
 /**
- * leasekeeper as the image runs it: the compiled JavaScript in dist/ (npm run build) started with
- * plain `node dist/functions/entry/node.js` (see Dockerfile), no TypeScript loader.
+ * leasekeeper as the image runs it: the compiled JavaScript (npm run build's tsc -p
+ * tsconfig.build.json) started with plain `node …/functions/entry/node.js` (see Dockerfile), no
+ * TypeScript loader. The bench compiles into a folder of its own under .bench-dist/, so a build or
+ * test that replaces dist/ meanwhile cannot pull files from under a running benchmark.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { waitFor } from "./probes.ts";
 
-export const ENTRY = "dist/functions/entry/node.js";
+const ENTRY = "functions/entry/node.js";
 
-/** `npm run build`: rm -rf dist && tsc -p tsconfig.build.json. */
-export function buildDist(): void {
-  rmSync("dist", { recursive: true, force: true });
-  const run = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
-    stdio: "inherit",
-  });
-  if (run.status !== 0) throw new Error(`npm run build failed (exit ${run.status})`);
+export interface Build {
+  /** The compiled entry point, e.g. .bench-dist/1234/functions/entry/node.js. */
+  readonly entry: string;
+  remove(): void;
 }
+
+/** npm run build's compile, into .bench-dist/<pid> (inside the checkout, so node_modules resolves). */
+export function buildDist(): Build {
+  const outDir = join(".bench-dist", String(process.pid));
+  const tsc = ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json", "--outDir", outDir];
+  const run = spawnSync(process.execPath, tsc, { stdio: "inherit" });
+  if (run.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${run.status})`);
+  return { entry: join(outDir, ENTRY), remove: () => rmSync(outDir, { recursive: true, force: true }) };
+}
+
+/** What `npm run build` left in dist/ (--no-build). */
+export const builtDist: Build = { entry: join("dist", ENTRY), remove: () => undefined };
 
 export interface LeasekeeperProcess {
   readonly pid: number;
@@ -25,9 +37,13 @@ export interface LeasekeeperProcess {
 }
 
 /** Starts leasekeeper with `env` (plus BENCH_CHILD_NODE_ARGS, e.g. --cpu-prof) and waits for /readyz. */
-export async function startLeasekeeper(env: Record<string, string>, port: number): Promise<LeasekeeperProcess> {
+export async function startLeasekeeper(
+  build: Build,
+  env: Record<string, string>,
+  port: number,
+): Promise<LeasekeeperProcess> {
   const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ENTRY], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, build.entry], {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, ...env, LEASEKEEPER_HTTP_PORT: String(port) },
   });
