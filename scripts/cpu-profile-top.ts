@@ -2,7 +2,9 @@
  * `node --import tsx scripts/cpu-profile-top.ts <file.cpuprofile> [--top N] [--from µs --to µs] [--json]`:
  * the frames of a V8 CPU profile (`node --cpu-prof`) that used the most CPU, by self time and by
  * inclusive time, and the self time summed by where the code lives (a package in node_modules, a
- * node: built-in, the project's own folders, V8's garbage collector). --from / --to keep only the
+ * node: built-in, the project's own folders, V8's garbage collector). V8 samples on a wall-clock
+ * timer, so on a loaded machine "busy" includes time the thread waited for a core: the shares are
+ * what to read, and a process's CPU time comes from the benchmark. --from / --to keep only the
  * samples inside a window of the monotonic clock in µs, the clock of the profile's timestamps:
  * `npm run bench -- --json` prints the issue burst's window as clock.issueBurst.
  */
@@ -129,7 +131,7 @@ for (const file of files) {
   const pct = (ms: number) => `${((100 * ms) / result.busyMs).toFixed(1).padStart(5)} %`;
   const line = (ms: number, label: string) => `  ${ms.toFixed(0).padStart(7)} ms ${pct(ms)}  ${label}\n`;
   process.stdout.write(
-    `${file}: ${result.busyMs.toFixed(0)} ms on CPU of ${result.windowMs.toFixed(0)} ms sampled (idle ${result.idleMs.toFixed(0)} ms); % of on-CPU time\n`,
+    `${file}: ${result.busyMs.toFixed(0)} ms busy of ${result.windowMs.toFixed(0)} ms sampled (event loop idle ${result.idleMs.toFixed(0)} ms); % of busy time\n`,
   );
   process.stdout.write(`\nself time by where the code lives\n`);
   for (const w of result.byWhere.slice(0, top)) process.stdout.write(line(w.selfMs, w.where));

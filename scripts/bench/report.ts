@@ -216,7 +216,7 @@ export function printTable(res: BenchResult, baseline?: BenchResult): void {
   for (const [figure, measured, goal, met] of table) {
     const mark = met === undefined ? "" : met ? "  met" : "  NOT met";
     process.stdout.write(
-      `  ${figure.padEnd(w[0] ?? 0)}  ${measured.padEnd(w[1] ?? 0)}  ${goal.padEnd(w[2] ?? 0)}${mark}\n`,
+      `${`  ${figure.padEnd(w[0] ?? 0)}  ${measured.padEnd(w[1] ?? 0)}  ${goal.padEnd(w[2] ?? 0)}${mark}`.trimEnd()}\n`,
     );
   }
 }
