@@ -112,6 +112,8 @@ if (saved !== undefined) {
 const noBuild = args.includes("--no-build");
 log(noBuild ? "leasekeeper runs from dist/ as built" : "compiling leasekeeper (npm run build's tsc) …");
 const build = noBuild ? builtDist : buildDist();
+// Also when an emulator's unhandled error ends the process before the finally below.
+process.once("exit", () => build.remove());
 const stack = await startStack({ podGraceSeconds: 0 });
 const seeded = await seedExample(stack, { dbDefaultTtl: "300s", dbMaxTtl: "1h", tokenTtl: "300s", tokenMaxTtl: "1h" });
 const env: Record<string, string> = {
