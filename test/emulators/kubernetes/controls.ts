@@ -6,6 +6,7 @@ import { forceRemovePod } from "./pod-deletion.ts";
 import { RESOURCES } from "./resources.ts";
 import { rulesAuthorizer, type AccessRule } from "./rules-authorizer.ts";
 import type { EmulatorState, FailRule, RequestRecord } from "./state.ts";
+import type { TrafficSnapshot } from "./traffic.ts";
 import type { Authorizer, KubeObject } from "./types.ts";
 import { nowTime } from "./validation.ts";
 
@@ -52,6 +53,8 @@ export interface KubernetesControl {
   issueToken(input: IssueTokenInput): string;
   currentResourceVersion(): string;
   openWatches(): number;
+  /** Requests and response-body bytes so far, per user, watch streams apart. */
+  traffic(): TrafficSnapshot;
   readonly requests: RequestRecord[];
   readonly internalErrors: unknown[];
 }
@@ -149,6 +152,7 @@ export function createControl(state: EmulatorState): KubernetesControl {
     issueToken: (input) => issueToken({ state }, input).token,
     currentResourceVersion: () => String(state.store.currentRv()),
     openWatches: () => state.watches.size,
+    traffic: () => state.traffic.snapshot(),
     requests: state.requests,
     internalErrors: state.internalErrors,
   };

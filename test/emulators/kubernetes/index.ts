@@ -20,6 +20,7 @@ import type { KubernetesEmulatorOptions } from "./types.ts";
 export type { KubernetesControl, FailNextRule, PodPhase } from "./controls.ts";
 export { DEFAULT_KUBELET_OPTIONS, type FakeKubelet, type KubeletOptions } from "./fake-kubelet.ts";
 export type { AccessRule } from "./rules-authorizer.ts";
+export type { TrafficCounts, TrafficSnapshot } from "./traffic.ts";
 export type { IssueTokenInput } from "./handlers/token-request.ts";
 export type {
   Authorizer,

@@ -96,6 +96,7 @@ async function serve(state: EmulatorState, req: IncomingMessage, res: ServerResp
     return;
   }
   const user = authenticate(state, req);
+  state.traffic.identify(req, user.username);
   const doc = req.method === "GET" ? discovery(path, new URL(state.url).host) : undefined;
   if (doc !== undefined) {
     sendJson(res, 200, doc);
@@ -122,6 +123,9 @@ async function serve(state: EmulatorState, req: IncomingMessage, res: ServerResp
 /** The request listener: every failure becomes a Status response; nothing escapes. */
 export function createRequestListener(state: EmulatorState): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    const query = new URL(req.url ?? "/", "http://emulator");
+    const watch = ["true", "1"].includes(query.searchParams.get("watch") ?? "") || query.pathname.includes("/watch/");
+    state.traffic.open(req, res, watch);
     res.on("finish", () =>
       state.requests.push({
         method: req.method ?? "",

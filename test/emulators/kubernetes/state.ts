@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { Store } from "./store.ts";
 import { TokenSigner } from "./tokens.ts";
+import { Traffic } from "./traffic.ts";
 import type { Authorizer, AuthzAttributes, AuthzDecision, KubeObject, KubernetesEmulatorOptions } from "./types.ts";
 
 export interface FailRule {
@@ -32,6 +33,8 @@ export class EmulatorState {
   authorizer: Authorizer = () => ({ allowed: true });
   readonly failRules: FailRule[] = [];
   readonly requests: RequestRecord[] = [];
+  /** Requests and response bytes per user, watches apart (traffic.ts). */
+  readonly traffic = new Traffic();
   /** Unexpected (non-API) errors raised while serving; tests can assert this stays empty. */
   readonly internalErrors: unknown[] = [];
   /** Open watch responses; dropWatches() destroys them, close() ends them. */
