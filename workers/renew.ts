@@ -5,6 +5,7 @@ import { QUEUE, RenewJobSchema, type RenewJob, type RenewOutcome } from "../shar
 import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
+import { currentPod } from "./pod-lookup.ts";
 import { runJob } from "./job-runner.ts";
 import { reloginAndRotate, rotateLeases } from "./rotate.ts";
 import { refreshDue } from "./refresh.ts";
@@ -69,13 +70,16 @@ async function scheduleRetry(
   return { outcome: "retry-scheduled", attempt, nextRenewInMs: Math.round(delayMs), expiresInMs };
 }
 
-/** The pod as the API server shows it, or `unknown` when the API server cannot be asked (an outage). */
+/**
+ * The pod as the watch cache (or else the API server) shows it, or `unknown` when the API server
+ * cannot be asked (an outage).
+ */
 type PodSeen = { kind: "live"; pod: V1Pod } | { kind: "gone" } | { kind: "unknown"; error: unknown };
 
 async function lookAtPod(deps: WorkerDeps, ref: RenewJob): Promise<PodSeen> {
   let pod: V1Pod | undefined;
   try {
-    pod = await deps.kube.readPod(ref.namespace, ref.name);
+    pod = await currentPod(deps, ref);
   } catch (err) {
     if (isPermanent(err)) throw err;
     return { kind: "unknown", error: err };
