@@ -1,0 +1,399 @@
+/**
+ * The invariants, evaluated against the ground truth (truth.ts): PostgreSQL logins with the
+ * credentials each pod sees in its files, Vault's tokens and leases, pg_roles, BullMQ's failed
+ * sets, the leasekeeper processes' exits and Redis's size.
+ */
+import pg from "pg";
+import { Redis } from "ioredis";
+import type { Stack } from "../helpers/stack.ts";
+import type { Size } from "./config.ts";
+import { revokeBoundMs } from "./config.ts";
+import type { FaultWindow } from "./faults.ts";
+import { VAULT_UNAVAILABLE } from "./schedule.ts";
+import type { PodTruth, Truth } from "./truth.ts";
+
+export interface Violation {
+  readonly invariant: 1 | 2 | 3 | 4 | 5;
+  readonly at: number;
+  readonly pod: string;
+  readonly what: string;
+}
+
+export interface SampleStats {
+  samples: number;
+  failed: number;
+  /** Failed while or just after Vault was unavailable longer than the renew margin: reported apart. */
+  excused: number;
+  /** The probe itself could not reach PostgreSQL (not an authentication answer): not counted. */
+  probeErrors: number;
+  /** Skipped: PostgreSQL itself was restarting. */
+  skipped: number;
+}
+
+/** ms between an outage's end and the first sample round in which every live pod logged in. */
+export interface Recovery {
+  readonly fault: string;
+  readonly ms: number | undefined;
+}
+
+const AUTH_FAILURES = new Set(["28P01", "28000"]);
+
+/** A real login with the pod's mounted credentials: true / false (refused) / undefined (could not ask). */
+export async function tryLogin(
+  stack: Stack,
+  creds: { username: string; password: string },
+): Promise<boolean | undefined> {
+  const server = stack.postgres;
+  if (!server) throw new Error("no postgres in this stack");
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    database: server.database,
+    user: creds.username,
+    password: creds.password,
+    connectionTimeoutMillis: 5000,
+  });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.query("select 1");
+    return true;
+  } catch (err) {
+    return AUTH_FAILURES.has((err as { code?: string }).code ?? "") ? false : undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export class Checker {
+  readonly violations: Violation[] = [];
+  readonly stats: SampleStats = { samples: 0, failed: 0, excused: 0, probeErrors: 0, skipped: 0 };
+  readonly recoveries: Recovery[] = [];
+  /** Pod gone → its (last) database role dropped, ms. */
+  readonly revokeDelays: number[] = [];
+  private readonly checkedGone = new Set<string>();
+  private readonly expiredSeen = new Set<string>();
+  private readonly pendingFlagged = new Set<string>();
+  private readonly waitingRecovery: FaultWindow[] = [];
+  /** Rotations forced by the old lease expiring in Vault (during an outage): not judged by invariant 5. */
+  expiredRotations = 0;
+
+  constructor(
+    private readonly stack: Stack,
+    private readonly truth: Truth,
+    private readonly size: Size,
+    readonly windows: FaultWindow[],
+  ) {}
+
+  private add(v: Omit<Violation, "at">): void {
+    this.violations.push({ ...v, at: Date.now() });
+  }
+
+  private outages(kinds: (k: string) => boolean): FaultWindow[] {
+    return this.windows.filter((w) => kinds(w.kind));
+  }
+
+  /** Vault-unavailable windows long enough that a lease could run out inside them (over a third of its TTL). */
+  private excusedAt(t: number): boolean {
+    const ttl = this.size.dbTtlS * 1000;
+    return this.outages((k) => VAULT_UNAVAILABLE.has(k as never)).some(
+      (w) =>
+        (w.end === w.start ? Date.now() : w.end) - w.start >= ttl / 3 - 1000 &&
+        t >= w.start &&
+        t <= (w.end === w.start ? Date.now() : w.end) + ttl,
+    );
+  }
+
+  private postgresDown(t: number): boolean {
+    return this.outages((k) => k === "postgres-restart").some(
+      (w) => t >= w.start - 500 && (w.end === w.start || t <= w.end + 3000),
+    );
+  }
+
+  /** Outage time (Vault, Redis, PostgreSQL) inside [from, to]: the revoke bound is extended by it. */
+  private outageWithin(from: number, to: number): number {
+    let total = 0;
+    for (const w of this.outages(
+      (k) => VAULT_UNAVAILABLE.has(k as never) || k === "redis-restart" || k === "postgres-restart",
+    )) {
+      const end = w.end === w.start ? Date.now() : w.end;
+      total += Math.max(0, Math.min(end, to) - Math.max(w.start, from));
+    }
+    return total;
+  }
+
+  /** Invariant 1: one sample round over every live pod. */
+  async sample(): Promise<void> {
+    const now = Date.now();
+    if (this.postgresDown(now)) {
+      this.stats.skipped++;
+      return;
+    }
+    const live = [...this.truth.pods.values()].filter((p) => p.goneAt === undefined && p.deletingAt === undefined);
+    let failedRound = 0;
+    await Promise.all(
+      live.map(async (p) => {
+        if (p.runningAt === undefined) {
+          if (now - p.createdAt > this.size.startAllowanceMs) {
+            this.stats.samples++;
+            failedRound++;
+            this.countFailure(p, now, "still pending without credentials");
+          }
+          return;
+        }
+        this.stats.samples++;
+        const creds = p.mounted;
+        const ok = creds ? await tryLogin(this.stack, creds) : false;
+        if (ok === undefined) {
+          this.stats.probeErrors++;
+          return;
+        }
+        if (ok) return;
+        // Gone or terminating in the meantime: not a live pod any more.
+        if (p.goneAt !== undefined || p.deletingAt !== undefined) return;
+        failedRound++;
+        this.countFailure(
+          p,
+          now,
+          creds ? `mounted credentials ${creds.username} refused by PostgreSQL` : "no credentials mounted",
+        );
+      }),
+    );
+    this.noteRecovery(now, failedRound === 0 && live.length > 0);
+  }
+
+  private countFailure(p: PodTruth, now: number, what: string): void {
+    if (this.excusedAt(now)) {
+      this.stats.excused++;
+      return;
+    }
+    this.stats.failed++;
+    this.add({ invariant: 1, pod: p.name, what });
+  }
+
+  private noteRecovery(now: number, allGood: boolean): void {
+    for (const w of this.windows) {
+      if (!VAULT_UNAVAILABLE.has(w.kind) || w.end === w.start || this.waitingRecovery.includes(w)) continue;
+      if (!this.recoveries.some((r) => r.fault === `${w.kind}@${w.start}`)) this.waitingRecovery.push(w);
+    }
+    for (const w of [...this.waitingRecovery]) {
+      if (now < w.end || !allGood) continue;
+      this.recoveries.push({ fault: `${w.kind}@${w.start}`, ms: now - w.end });
+      this.waitingRecovery.splice(this.waitingRecovery.indexOf(w), 1);
+    }
+  }
+
+  /** Invariants 2 and 3, against Vault's and PostgreSQL's state now. */
+  checkVault(): void {
+    const now = Date.now();
+    const control = this.stack.vault.control;
+    const liveTokens = new Set(
+      control
+        .tokens()
+        .filter((t) => !t.revoked)
+        .map((t) => t.accessor),
+    );
+    const leases = control.leases();
+    const liveLeases = new Set(leases.filter((l) => !l.revoked).map((l) => l.id));
+    const bound = revokeBoundMs(this.size);
+    for (const p of this.truth.pods.values()) {
+      if (p.goneAt === undefined || this.checkedGone.has(p.uid)) continue;
+      const last = p.usernames[p.usernames.length - 1];
+      const dropped = last === undefined ? undefined : this.truth.users.get(last)?.droppedAt;
+      const deadline = p.goneAt + bound + this.outageWithin(p.goneAt, now);
+      const allGone =
+        [...p.accessors].every((a) => !liveTokens.has(a)) &&
+        [...p.leaseIds].every((l) => !liveLeases.has(l)) &&
+        p.usernames.every((u) => this.truth.roles !== undefined && !this.truth.roles.has(u));
+      if (allGone) {
+        this.checkedGone.add(p.uid);
+        if (dropped !== undefined) this.revokeDelays.push(Math.max(0, dropped - p.goneAt));
+        continue;
+      }
+      if (now < deadline) continue;
+      this.checkedGone.add(p.uid);
+      const left = [
+        ...[...p.accessors].filter((a) => liveTokens.has(a)).map(() => "token"),
+        ...[...p.leaseIds].filter((l) => liveLeases.has(l)).map(() => "lease"),
+        ...p.usernames.filter((u) => this.truth.roles?.has(u)).map((u) => `role ${u}`),
+      ];
+      this.add({
+        invariant: 2,
+        pod: p.name,
+        what: `${left.join(", ")} still live ${Math.round((now - p.goneAt) / 1000)} s after the pod was gone (bound ${Math.round((deadline - p.goneAt) / 1000)} s)`,
+      });
+    }
+    const ttl = this.size.dbTtlS * 1000;
+    for (const l of leases) {
+      if (!l.revoked || l.revokedAt === null || this.expiredSeen.has(l.id)) continue;
+      if (l.revokedAt.getTime() < l.expireTime.getTime()) continue;
+      this.expiredSeen.add(l.id);
+      const uid = this.truth.leaseOwner.get(l.id);
+      const p = uid === undefined ? undefined : this.truth.pods.get(uid);
+      if (!p || !p.currentLeases.has(l.id)) continue;
+      const expire = l.expireTime.getTime();
+      if (p.goneVaultMs !== undefined && p.goneVaultMs <= expire) continue;
+      const wallExpire = expire - (control.clock.now() - Date.now());
+      const excused = this.outages((k) => VAULT_UNAVAILABLE.has(k as never)).some(
+        (w) => w.start <= wallExpire && (w.end === w.start ? now : w.end) >= wallExpire - ttl / 3,
+      );
+      if (excused) continue;
+      this.add({ invariant: 3, pod: p.name, what: `lease ${l.id.split("/").pop() ?? ""} expired while its pod lived` });
+    }
+  }
+
+  /** Invariant 5: each rotation's old role went after the grace, and never before the pod's files showed the new one. */
+  checkRotations(final: boolean): void {
+    const grace = this.size.rotationGraceS * 1000;
+    const bound = revokeBoundMs(this.size);
+    const leases = new Map(this.stack.vault.control.leases().map((l) => [l.id, l]));
+    for (const r of this.truth.rotations) {
+      if ((r as { checked?: boolean }).checked) continue;
+      const old = this.truth.users.get(r.from);
+      const next = this.truth.users.get(r.to);
+      const p = this.truth.pods.get(r.uid);
+      if (!old || !next || !p) continue;
+      const dropped = old.droppedAt;
+      const podAliveAtDrop =
+        dropped !== undefined && (p.goneAt === undefined || dropped < p.goneAt) && p.deletingAt === undefined;
+      // The old lease ran out in Vault (its role dropped by expiry, not by leasekeeper): invariant 3's business.
+      const expired = (old.leaseIds ?? []).some((id) => {
+        const l = leases.get(id);
+        return l?.revokedAt != null && l.revokedAt.getTime() >= l.expireTime.getTime();
+      });
+      if (dropped !== undefined && expired) {
+        (r as { checked?: boolean }).checked = true;
+        this.expiredRotations++;
+        continue;
+      }
+      if (dropped !== undefined && podAliveAtDrop) {
+        (r as { checked?: boolean }).checked = true;
+        const files = next.mountedAt !== undefined && next.mountedAt <= dropped ? "after" : "before";
+        // Observation slack: Secrets and files are looked at every 250 ms, roles every 500 ms.
+        if (dropped < r.secretAt + grace - 250)
+          this.add({
+            invariant: 5,
+            pod: p.name,
+            what: `old role ${r.from} dropped ${dropped - r.secretAt} ms after the Secret changed (grace ${grace} ms), ${files} the pod's files showed the new one`,
+          });
+        else if (next.mountedAt === undefined || dropped < next.mountedAt - 250)
+          this.add({
+            invariant: 5,
+            pod: p.name,
+            what: `old role ${r.from} dropped before the pod's files showed ${r.to}`,
+          });
+        continue;
+      }
+      if (dropped !== undefined || p.goneAt !== undefined) {
+        (r as { checked?: boolean }).checked = true;
+        continue;
+      }
+      const deadline = r.secretAt + grace + bound + this.outageWithin(r.secretAt, Date.now());
+      if (Date.now() > deadline || final) {
+        if (!final && Date.now() <= deadline) continue;
+        (r as { checked?: boolean }).checked = true;
+        if (Date.now() > deadline)
+          this.add({
+            invariant: 5,
+            pod: p.name,
+            what: `old role ${r.from} still live ${Math.round((Date.now() - r.secretAt) / 1000)} s after rotation`,
+          });
+      }
+    }
+  }
+
+  /** After the quiet period: nothing in Vault or PostgreSQL that no live pod holds now. */
+  finalOrphans(): void {
+    const live = [...this.truth.pods.values()].filter((p) => p.goneAt === undefined);
+    const accessors = new Set(live.map((p) => p.currentAccessor).filter((a): a is string => a !== undefined));
+    const leaseIds = new Set(live.flatMap((p) => [...p.currentLeases]));
+    const users = new Set(
+      live.map((p) => p.usernames[p.usernames.length - 1]).filter((u): u is string => u !== undefined),
+    );
+    const control = this.stack.vault.control;
+    for (const t of control.tokens())
+      if (!t.revoked && t.role === "postgres" && !accessors.has(t.accessor))
+        this.add({
+          invariant: 2,
+          pod: this.ownerName(this.truth.accessorOwner.get(t.accessor)),
+          what: "pod token not held by any live pod after the quiet period",
+        });
+    for (const l of control.leases())
+      if (!l.revoked && l.id.startsWith("database/") && !leaseIds.has(l.id))
+        this.add({
+          invariant: 2,
+          pod: this.ownerName(this.truth.leaseOwner.get(l.id)),
+          what: "database lease not held by any live pod after the quiet period",
+        });
+    for (const u of this.truth.roles ?? [])
+      if (!users.has(u))
+        this.add({
+          invariant: 2,
+          pod: this.ownerName(this.truth.users.get(u)?.uid),
+          what: `database role ${u} not held by any live pod after the quiet period`,
+        });
+  }
+
+  private ownerName(uid: string | undefined): string {
+    return (uid === undefined ? undefined : this.truth.pods.get(uid)?.name) ?? "(unknown pod)";
+  }
+}
+
+export interface RedisSize {
+  readonly keys: number;
+  readonly completedJobs: number;
+  readonly usedMemory: number;
+}
+
+export async function redisSize(url: string, prefix: string): Promise<RedisSize | undefined> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    const keys = await redis.dbsize();
+    let completedJobs = 0;
+    for (const key of await redis.keys(`${prefix}:*:completed`)) completedJobs += await redis.zcard(key);
+    const info = await redis.info("memory");
+    const usedMemory = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+    return { keys, completedJobs, usedMemory };
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface FailedJob {
+  readonly queue: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+export async function failedJobs(url: string, prefix: string): Promise<FailedJob[]> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true });
+  redis.on("error", () => undefined);
+  const out: FailedJob[] = [];
+  try {
+    await redis.connect();
+    for (const key of await redis.keys(`${prefix}:*:failed`)) {
+      const queue = key.slice(prefix.length + 1, -":failed".length);
+      for (const id of await redis.zrange(key, "0", "-1")) {
+        const reason = (await redis.hget(`${prefix}:${queue}:${id}`, "failedReason")) ?? "";
+        out.push({ queue, id, reason });
+      }
+    }
+  } catch {
+    // Redis down at this moment: the next look counts.
+  } finally {
+    redis.disconnect();
+  }
+  return out;
+}
+
+/** A reason an operator can act on: says what failed, not a bare error class or BullMQ's stall bookkeeping. */
+export function actionable(reason: string): boolean {
+  const r = reason.trim();
+  if (r === "" || /^(error|undefined|null|\[object object\])$/i.test(r)) return false;
+  if (/stalled more than allowable limit/i.test(r)) return false;
+  return true;
+}
