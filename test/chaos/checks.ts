@@ -10,7 +10,7 @@ import type { Size } from "./config.ts";
 import { revokeBoundMs } from "./config.ts";
 import type { FaultWindow } from "./faults.ts";
 import { VAULT_UNAVAILABLE } from "./schedule.ts";
-import type { PodTruth, Truth } from "./truth.ts";
+import { NAMESPACE, type PodTruth, type Truth } from "./truth.ts";
 
 export interface Violation {
   readonly invariant: 1 | 2 | 3 | 4 | 5;
@@ -85,6 +85,9 @@ export class Checker {
     readonly windows: FaultWindow[],
   ) {}
 
+  /** Pods already reported under invariant 2: the final orphan check does not count them again. */
+  private readonly flaggedGone = new Set<string>();
+
   private add(v: Omit<Violation, "at">): void {
     this.violations.push({ ...v, at: Date.now() });
   }
@@ -134,7 +137,7 @@ export class Checker {
     await Promise.all(
       live.map(async (p) => {
         if (p.runningAt === undefined) {
-          if (now - p.createdAt > this.size.startAllowanceMs) {
+          if (now - p.createdAt > this.size.startAllowanceMs && this.stillLive(p)) {
             this.stats.samples++;
             failedRound++;
             this.countFailure(p, now, "still pending without credentials");
@@ -149,8 +152,8 @@ export class Checker {
           return;
         }
         if (ok) return;
-        // Gone or terminating in the meantime: not a live pod any more.
-        if (p.goneAt !== undefined || p.deletingAt !== undefined) return;
+        // Gone, finished or terminating meanwhile (the store is asked now, not the last look): not live any more.
+        if (!this.stillLive(p)) return;
         failedRound++;
         this.countFailure(
           p,
@@ -160,6 +163,18 @@ export class Checker {
       }),
     );
     this.noteRecovery(now, failedRound === 0 && live.length > 0);
+  }
+
+  private stillLive(p: PodTruth): boolean {
+    const pod = this.stack.kube.control.get("pods", NAMESPACE, p.name);
+    const phase = pod?.status?.phase;
+    return (
+      pod !== undefined &&
+      pod.metadata.uid === p.uid &&
+      pod.metadata.deletionTimestamp === undefined &&
+      phase !== "Succeeded" &&
+      phase !== "Failed"
+    );
   }
 
   private countFailure(p: PodTruth, now: number, what: string): void {
@@ -212,6 +227,7 @@ export class Checker {
       }
       if (now < deadline) continue;
       this.checkedGone.add(p.uid);
+      this.flaggedGone.add(p.uid);
       const left = [
         ...[...p.accessors].filter((a) => liveTokens.has(a)).map(() => "token"),
         ...[...p.leaseIds].filter((l) => liveLeases.has(l)).map(() => "lease"),
@@ -302,7 +318,11 @@ export class Checker {
     }
   }
 
-  /** After the quiet period: nothing in Vault or PostgreSQL that no live pod holds now. */
+  /**
+   * After the quiet period: nothing in Vault or PostgreSQL that no live pod holds now. A leftover
+   * of a gone (or never seen) pod counts under invariant 2, one of a live pod's earlier credentials
+   * under invariant 5; pods already reported under invariant 2 are not counted again.
+   */
   finalOrphans(): void {
     const live = [...this.truth.pods.values()].filter((p) => p.goneAt === undefined);
     const accessors = new Set(live.map((p) => p.currentAccessor).filter((a): a is string => a !== undefined));
@@ -311,31 +331,34 @@ export class Checker {
       live.map((p) => p.usernames[p.usernames.length - 1]).filter((u): u is string => u !== undefined),
     );
     const control = this.stack.vault.control;
+    const leftovers = new Map<string, string[]>();
+    // A live pod's credentials replaced less than the grace (plus time to run the retirement) ago are still retiring.
+    const retiringUntil = (uid: string) => {
+      const p = this.truth.pods.get(uid);
+      const last = p?.usernames[p.usernames.length - 1];
+      const changed = last === undefined ? undefined : this.truth.users.get(last)?.secretAt;
+      return p?.goneAt === undefined && changed !== undefined ? changed + this.size.rotationGraceS * 1000 + 10_000 : 0;
+    };
+    const note = (uid: string | undefined, what: string) => {
+      const key = uid ?? `unknown:${what}`;
+      if (uid !== undefined && (this.flaggedGone.has(uid) || Date.now() < retiringUntil(uid))) return;
+      leftovers.set(key, [...(leftovers.get(key) ?? []), what]);
+    };
     for (const t of control.tokens())
       if (!t.revoked && t.role === "postgres" && !accessors.has(t.accessor))
-        this.add({
-          invariant: 2,
-          pod: this.ownerName(this.truth.accessorOwner.get(t.accessor)),
-          what: "pod token not held by any live pod after the quiet period",
-        });
+        note(this.truth.accessorOwner.get(t.accessor), "pod token");
     for (const l of control.leases())
       if (!l.revoked && l.id.startsWith("database/") && !leaseIds.has(l.id))
-        this.add({
-          invariant: 2,
-          pod: this.ownerName(this.truth.leaseOwner.get(l.id)),
-          what: "database lease not held by any live pod after the quiet period",
-        });
-    for (const u of this.truth.roles ?? [])
-      if (!users.has(u))
-        this.add({
-          invariant: 2,
-          pod: this.ownerName(this.truth.users.get(u)?.uid),
-          what: `database role ${u} not held by any live pod after the quiet period`,
-        });
-  }
-
-  private ownerName(uid: string | undefined): string {
-    return (uid === undefined ? undefined : this.truth.pods.get(uid)?.name) ?? "(unknown pod)";
+        note(this.truth.leaseOwner.get(l.id), "database lease");
+    for (const u of this.truth.roles ?? []) if (!users.has(u)) note(this.truth.users.get(u)?.uid, `role ${u}`);
+    for (const [key, items] of leftovers) {
+      const pod = key.startsWith("unknown:") ? undefined : this.truth.pods.get(key);
+      this.add({
+        invariant: pod !== undefined && pod.goneAt === undefined ? 5 : 2,
+        pod: pod?.name ?? "(no pod seen holding it)",
+        what: `${items.join(", ")} still live after the quiet period, held by no live pod's Secret`,
+      });
+    }
   }
 }
 
@@ -350,12 +373,26 @@ export async function redisSize(url: string, prefix: string): Promise<RedisSize 
   redis.on("error", () => undefined);
   try {
     await redis.connect();
-    const keys = await redis.dbsize();
-    let completedJobs = 0;
-    for (const key of await redis.keys(`${prefix}:*:completed`)) completedJobs += await redis.zcard(key);
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, batch] = await redis.scan(cursor, "COUNT", 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== "0");
+    // Completed jobs are kept by design (removeOnComplete: an hour, up to a count): their hashes and logs are not live state.
+    const completed = new Set<string>();
+    for (const key of keys.filter((k) => k.startsWith(`${prefix}:`) && k.endsWith(":completed"))) {
+      const queue = key.slice(0, -":completed".length);
+      for (const id of await redis.zrange(key, "0", "-1")) {
+        completed.add(`${queue}:${id}`);
+        completed.add(`${queue}:${id}:logs`);
+      }
+    }
+    const completedJobs = keys.filter((k) => completed.has(k)).length;
     const info = await redis.info("memory");
     const usedMemory = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
-    return { keys, completedJobs, usedMemory };
+    return { keys: keys.length, completedJobs, usedMemory };
   } catch {
     return undefined;
   } finally {

@@ -44,6 +44,8 @@ export class LkProcess {
     const child = spawn(process.execPath, ["--import", "tsx", ENTRY], {
       env: { ...process.env, ...this.env },
       stdio: ["ignore", fd, fd],
+      // Its own process group: a Ctrl-C at the terminal is the harness's to handle, not a fault.
+      detached: true,
     });
     closeSync(fd);
     this.starts++;
@@ -99,7 +101,12 @@ process.once("exit", () => {
 
 export async function startCluster(size: Size, topology: Topology, runDir: string): Promise<Cluster> {
   mkdirSync(runDir, { recursive: true });
-  const stack = await startStack({ podGraceSeconds: size.podGraceS, dir: join(runDir, "stack"), tempTag: "chaos" });
+  const stack = await startStack({
+    podGraceSeconds: size.podGraceS,
+    dir: join(runDir, "stack"),
+    tempTag: "chaos",
+    redisOwnProcessGroup: true,
+  });
   let redis: RedisServer = stack.redis;
   let vaultPath: TcpProxy | undefined;
   const processes: LkProcess[] = [];
@@ -137,6 +144,7 @@ export async function startCluster(size: Size, topology: Topology, runDir: strin
       p.start();
     }
     const path = vaultPath;
+    let closed = false;
     const cluster: Cluster = {
       stack,
       seeded,
@@ -149,9 +157,10 @@ export async function startCluster(size: Size, topology: Topology, runDir: strin
         const port = redis.port;
         await redis.stop();
         await new Promise((r) => setTimeout(r, downMs));
-        redis = await startRedis({ port, tag: "chaos" });
+        if (!closed) redis = await startRedis({ port, tag: "chaos", ownProcessGroup: true });
       },
       async close() {
+        closed = true;
         liveClusters.delete(cluster);
         await Promise.all(processes.map((p) => p.stop()));
         await path.close().catch(() => undefined);

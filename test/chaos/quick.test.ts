@@ -10,7 +10,8 @@ import { join } from "node:path";
  */
 test("chaos --quick: no invariant violated", async () => {
   const script = join(import.meta.dirname, "..", "..", "scripts", "chaos.ts");
-  const seed = process.env.CHAOS_SEED ?? String(Math.floor(Math.random() * 1_000_000));
+  // A fixed schedule by default, so a failure replays; CHAOS_SEED explores others.
+  const seed = process.env.CHAOS_SEED ?? "1";
   const child = spawn(process.execPath, ["--import", "tsx", script, "--quick", "--seed", seed], {
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -8,6 +8,7 @@ export function percentile(values: readonly number[], p: number): number | undef
   return sorted[index];
 }
 
+const mib = (bytes: number | undefined) => (bytes === undefined ? "-" : `${(bytes / 1048576).toFixed(1)} MiB`);
 const secs = (ms: number | undefined) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(1)} s`);
 
 export const INVARIANTS: Record<1 | 2 | 3 | 4 | 5, string> = {
@@ -49,7 +50,7 @@ export function table(r: ScenarioResult): string {
     ["processes", r.processes.map((p) => `${p.name}: ${p.starts} starts, ${p.crashes} crashes`).join("; ")],
     [
       "redis keys",
-      `${r.redis.baseline ? r.redis.baseline.keys - r.redis.baseline.completedJobs : "-"} (${r.redis.livePodsAtBaseline} pods) → ${r.redis.end ? r.redis.end.keys - r.redis.end.completedJobs : "-"} (${r.redis.livePodsAtEnd} pods), besides retained completed jobs`,
+      `${r.redis.baseline ? r.redis.baseline.keys - r.redis.baseline.completedJobs : "-"} (${r.redis.livePodsAtBaseline} pods) → ${r.redis.end ? r.redis.end.keys - r.redis.end.completedJobs : "-"} (${r.redis.livePodsAtEnd} pods), besides retained completed jobs; used memory ${mib(r.redis.baseline?.usedMemory)} → ${mib(r.redis.end?.usedMemory)}`,
     ],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

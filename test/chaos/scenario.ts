@@ -140,7 +140,8 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
       workload.run(t0 + size.chaosMs).finally(() => (churnDone = true)),
       waitAbort(() => opts.aborted() || churnDone),
     ]);
-    if (!opts.aborted()) await faults;
+    if (opts.aborted()) workload.abort();
+    else await faults;
     await workload.settle();
     opts.log(
       `  chaos phase over at +${Math.round((Date.now() - t0) / 1000)} s; quiet for ${Math.round(quietMs(size) / 1000)} s`,
@@ -226,6 +227,7 @@ function redisGrowth(
 ): void {
   if (!baseline || !end) return;
   const base = baseline.keys - baseline.completedJobs;
+  if (base === 0 || podsAtBaseline === 0) return; // no baseline to compare with
   const perPod = base / Math.max(1, podsAtBaseline);
   const limit = Math.ceil(2 * perPod * Math.max(1, podsAtEnd)) + 20;
   const now = end.keys - end.completedJobs;
