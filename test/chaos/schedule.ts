@@ -95,7 +95,7 @@ function finish(plan: PlannedFault[], size: Size, processes: readonly string[], 
   const kills = size.name === "quick" ? processes.length : processes.length * 3;
   const targets = rng.shuffle(processes);
   for (let i = 0; i < kills; i++) {
-    const at = rng.int(WARMUP_MS / 2, size.chaosMs - 10_000);
+    const at = rng.int(WARMUP_MS, size.chaosMs - 10_000);
     plan.push({ atMs: at, kind: "kill", durationMs: 0, detail: targets[i % targets.length] ?? "" });
   }
   return plan.sort((a, b) => a.atMs - b.atMs);
