@@ -9,7 +9,7 @@ import type { Stack } from "../helpers/stack.ts";
 import type { Size } from "./config.ts";
 import { revokeBoundMs } from "./config.ts";
 import type { FaultWindow } from "./faults.ts";
-import { VAULT_UNAVAILABLE } from "./schedule.ts";
+import { VAULT_UNAVAILABLE, type FaultKind } from "./schedule.ts";
 import { NAMESPACE, type PodTruth, type Truth } from "./truth.ts";
 
 export interface Violation {
@@ -75,6 +75,9 @@ export class Checker {
   private readonly expiredSeen = new Set<string>();
   private readonly pendingFlagged = new Set<string>();
   private readonly waitingRecovery: FaultWindow[] = [];
+  private readonly failures: { uid: string; pod: string; at: number; what: string; pending: boolean }[] = [];
+  /** Per pod: its lease ran out inside a Vault outage at `from`; refusals until `until` are the outage's. */
+  private readonly expiredInOutage = new Map<string, { from: number; until: number }[]>();
   /** Rotations forced by the old lease expiring in Vault (during an outage): not judged by invariant 5. */
   expiredRotations = 0;
 
@@ -96,14 +99,24 @@ export class Checker {
     return this.windows.filter((w) => kinds(w.kind));
   }
 
-  /** Vault-unavailable windows long enough that a lease could run out inside them (over a third of its TTL). */
-  private excusedAt(t: number): boolean {
+  private vaultOutages(): { start: number; end: number }[] {
+    return this.outages((k) => VAULT_UNAVAILABLE.has(k as FaultKind)).map((w) => ({
+      start: w.start,
+      end: w.end === w.start ? Date.now() : w.end,
+    }));
+  }
+
+  /**
+   * The Vault outage a lease expiring at `expireAt` (wall clock) could not survive, if any: it ran
+   * out inside the outage (or within 2 s of its end, a renewal in flight), and its renewal was not
+   * due before the outage began — renewal runs at 67–77 % of the TTL, so it was due at the latest
+   * 23 % of the TTL before expiry. A lease whose renewal was due while Vault still answered is no
+   * outage's doing.
+   */
+  private outageExpiring(expireAt: number): { start: number; end: number } | undefined {
     const ttl = this.size.dbTtlS * 1000;
-    return this.outages((k) => VAULT_UNAVAILABLE.has(k as never)).some(
-      (w) =>
-        (w.end === w.start ? Date.now() : w.end) - w.start >= ttl / 3 - 1000 &&
-        t >= w.start &&
-        t <= (w.end === w.start ? Date.now() : w.end) + ttl,
+    return this.vaultOutages().find(
+      (w) => expireAt >= w.start && expireAt <= w.end + 2000 && expireAt - 0.23 * ttl >= w.start - 1000,
     );
   }
 
@@ -178,12 +191,29 @@ export class Checker {
   }
 
   private countFailure(p: PodTruth, now: number, what: string): void {
-    if (this.excusedAt(now)) {
-      this.stats.excused++;
-      return;
+    this.failures.push({ uid: p.uid, pod: p.name, at: now, what, pending: p.runningAt === undefined });
+  }
+
+  /**
+   * Judges the failed samples with the whole run known: a refusal while the pod's lease had run out
+   * inside a Vault outage (and up to one TTL after the outage, for the re-issue and the kubelet's
+   * refresh), or a pod kept pending by a Vault outage, is reported apart; any other is a violation.
+   */
+  judgeSamples(): void {
+    const ttl = this.size.dbTtlS * 1000;
+    for (const f of this.failures) {
+      const excused = f.pending
+        ? this.vaultOutages().some(
+            (w) => w.start <= f.at && w.end + ttl >= (this.truth.pods.get(f.uid)?.createdAt ?? f.at),
+          )
+        : (this.expiredInOutage.get(f.uid) ?? []).some((x) => f.at >= x.from - 2000 && f.at <= x.until);
+      if (excused) this.stats.excused++;
+      else {
+        this.stats.failed++;
+        this.violations.push({ invariant: 1, at: f.at, pod: f.pod, what: f.what });
+      }
     }
-    this.stats.failed++;
-    this.add({ invariant: 1, pod: p.name, what });
+    this.failures.length = 0;
   }
 
   private noteRecovery(now: number, allGood: boolean): void {
@@ -246,14 +276,19 @@ export class Checker {
       this.expiredSeen.add(l.id);
       const uid = this.truth.leaseOwner.get(l.id);
       const p = uid === undefined ? undefined : this.truth.pods.get(uid);
-      if (!p || !p.currentLeases.has(l.id)) continue;
+      if (!p) continue;
       const expire = l.expireTime.getTime();
       if (p.goneVaultMs !== undefined && p.goneVaultMs <= expire) continue;
       const wallExpire = expire - (control.clock.now() - Date.now());
-      const excused = this.outages((k) => VAULT_UNAVAILABLE.has(k as never)).some(
-        (w) => w.start <= wallExpire && (w.end === w.start ? now : w.end) >= wallExpire - ttl / 3,
-      );
-      if (excused) continue;
+      // Still in the pod's files when it ran out (seen current within the last second before expiry, or after).
+      if ((this.truth.leaseCurrentAt.get(l.id) ?? 0) < wallExpire - 1000) continue;
+      const outage = this.outageExpiring(wallExpire);
+      if (outage) {
+        const list = this.expiredInOutage.get(p.uid) ?? [];
+        list.push({ from: wallExpire, until: outage.end + ttl });
+        this.expiredInOutage.set(p.uid, list);
+        continue;
+      }
       this.add({ invariant: 3, pod: p.name, what: `lease ${l.id.split("/").pop() ?? ""} expired while its pod lived` });
     }
   }

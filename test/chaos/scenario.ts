@@ -61,7 +61,7 @@ function runFaults(cluster: Cluster, plan: PlannedFault[], t0: number, windows: 
       const window: FaultWindow = { kind: f.kind, detail: f.detail, start: Date.now(), end: Date.now() };
       if (f.durationMs > 0) windows.push(window);
       opts.log(
-        `  +${Math.round((Date.now() - t0) / 1000)}s fault ${f.kind}${f.detail ? ` ${f.detail}` : ""}${f.durationMs ? ` for ${Math.round(f.durationMs / 1000)} s` : ""}`,
+        `  +${Math.round((Date.now() - t0) / 1000)}s ${new Date().toISOString().slice(11, 19)} fault ${f.kind}${f.detail ? ` ${f.detail}` : ""}${f.durationMs ? ` for ${Math.round(f.durationMs / 1000)} s` : ""}`,
       );
       const done = await inject(cluster, f).catch((err: unknown) => {
         opts.log(`  fault ${f.kind} could not be injected: ${String(err)}`);
@@ -156,6 +156,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     checker.checkVault();
     checker.checkRotations(true);
     checker.finalOrphans();
+    checker.judgeSamples();
     for (const j of await failedJobs(cluster.redisUrl, PREFIX)) failed.set(`${j.queue}/${j.id}`, j);
     const end = await redisSize(cluster.redisUrl, PREFIX);
     const livePodsAtEnd = [...truth.pods.values()].filter((p) => p.goneAt === undefined).length;

@@ -59,6 +59,8 @@ export class Truth {
   readonly users = new Map<string, UserTruth>();
   readonly rotations: Rotation[] = [];
   readonly leaseOwner = new Map<string, string>();
+  /** Last time (wall clock) each lease id was seen among its pod's current (not retiring) leases. */
+  readonly leaseCurrentAt = new Map<string, number>();
   readonly accessorOwner = new Map<string, string>();
   /** Usernames present in pg_roles at the last successful look (undefined before the first). */
   roles: Set<string> | undefined;
@@ -152,6 +154,7 @@ export class Truth {
     for (const l of parseList(annotations["leasekeeper.io/lease-ids"])) {
       if (typeof l.id !== "string") continue;
       current.add(l.id);
+      this.leaseCurrentAt.set(l.id, now);
       if (l.file === "creds.json") credsLeases.push(l.id);
       t.leaseIds.add(l.id);
       this.leaseOwner.set(l.id, t.uid);
