@@ -76,6 +76,7 @@ for (const [index, topology] of topologies.entries()) {
 }
 const violations = results.reduce((n, r) => n + r.violations.length, 0);
 const wallMs = Date.now() - started;
+if (aborted) log("chaos: interrupted; the results above are partial");
 log(
   `wall time ${(wallMs / 1000).toFixed(0)} s, load average ${loadavg()
     .map((l) => l.toFixed(2))
