@@ -17,6 +17,8 @@ export interface PostgresServer {
   readonly database: string;
   /** Its directory (data, socket, log), removed by stop(). */
   readonly dir: string;
+  /** Stops the server (fast shutdown: clients are disconnected), waits `downMs`, starts it again on the same port and data. */
+  restart(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,22 +55,24 @@ export async function startPostgres(options: { tag?: string } = {}): Promise<Pos
     ["-D", join(dir, "data"), "-U", user, "--pwfile", pwFile, "-A", "scram-sha-256", "-E", "UTF8", "--no-sync"],
     dir,
   );
-  runAs(
-    pgCtl,
-    [
-      "-D",
-      join(dir, "data"),
-      "-l",
-      join(dir, "log"),
-      "-w",
-      "-t",
-      "30",
-      "-o",
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
-      "start",
-    ],
-    dir,
-  );
+  const start = () =>
+    runAs(
+      pgCtl,
+      [
+        "-D",
+        join(dir, "data"),
+        "-l",
+        join(dir, "log"),
+        "-w",
+        "-t",
+        "30",
+        "-o",
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+        "start",
+      ],
+      dir,
+    );
+  start();
   liveDirs.set(dir, pgCtl);
   await waitForPort(port, 15_000);
   let stopped = false;
@@ -80,6 +84,14 @@ export async function startPostgres(options: { tag?: string } = {}): Promise<Pos
     password,
     database: "postgres",
     dir,
+    async restart(downMs) {
+      if (stopped) return;
+      runAs(pgCtl, ["-D", join(dir, "data"), "-m", "fast", "-w", "-t", "30", "stop"], dir);
+      await new Promise((r) => setTimeout(r, downMs));
+      if (stopped) return;
+      start();
+      await waitForPort(port, 15_000);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

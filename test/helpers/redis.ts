@@ -20,6 +20,8 @@ export interface RedisOptions {
   readonly tag?: string;
   /** In its own process group: a Ctrl-C at the terminal does not reach it (the owner stops it in order). */
   readonly ownProcessGroup?: boolean;
+  /** Listen on this port (a restarted server at the address its clients know); a free one by default. */
+  readonly port?: number;
 }
 
 const live = new Set<ChildProcess>();
@@ -30,7 +32,7 @@ process.once("exit", () => {
 /** Starts a private, non-persistent redis-server on a free loopback port. */
 export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const binary = findBinary("redis-server", "redis-server");
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), options.tag ? `lk-redis-${options.tag}-` : "lk-redis-"));
   const child = spawn(
     binary,
