@@ -1,6 +1,12 @@
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import { PermanentError } from "../shared/errors/errors.ts";
-import { buildPodSecret, isPodsSecret, leaseTagContext, podServiceAccount } from "../shared/kube/pod-secret.ts";
+import {
+  buildPodSecret,
+  isPodsSecret,
+  leaseTagContext,
+  mergedFinalizers,
+  podServiceAccount,
+} from "../shared/kube/pod-secret.ts";
 import type { LeaseRecord, Retiring } from "../shared/index/pod-record.ts";
 import type { PodRequest, SecretRequest } from "../shared/pods/pod-contract.ts";
 import type { PodRef } from "../shared/pods/pod-state.ts";
@@ -105,7 +111,11 @@ export async function writePodSecret(
       "SecretNameTaken",
     );
   }
-  desired.metadata = { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion };
+  desired.metadata = {
+    ...desired.metadata,
+    resourceVersion: existing.metadata?.resourceVersion,
+    finalizers: mergedFinalizers(existing),
+  };
   await deps.kube.replaceSecret(ref.namespace, request.secretName, desired);
 }
 

@@ -1,7 +1,12 @@
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { RevokedMark } from "../shared/index/pod-index.ts";
 import type { PodRecord } from "../shared/index/pod-record.ts";
-import { isPodsSecret, readSecretRecovery, type SecretRecovery } from "../shared/kube/pod-secret.ts";
+import {
+  holdsRevokeFinalizer,
+  isPodsSecret,
+  readSecretRecovery,
+  type SecretRecovery,
+} from "../shared/kube/pod-secret.ts";
 import {
   QUEUE,
   RetireJobSchema,
@@ -24,7 +29,7 @@ import { createOperationProcessor } from "./operation.ts";
  * token by accessor (unknown ids are fine). Only then are the Secret's annotations read (tagged
  * lease ids, accessors confirmed by Vault's lookup), so a lost index costs neither an orphan nor a
  * lazy revoke, while a failing lookup never delays revoking what is known. Then the Secret is
- * deleted, the renewal cancelled and the index entry dropped.
+ * deleted and released from its finalizer, the renewal cancelled and the index entry dropped.
  */
 export function createRevokeProcessor(deps: WorkerDeps) {
   return byJobName<RevokeQueueJob>(deps, QUEUE.revoke, {
@@ -129,11 +134,15 @@ async function revoke(deps: WorkerDeps, job: RevokeJob): Promise<RevokeOutcome> 
   if (!record && secrets.length === 0) return { outcome: "nothing-to-revoke" };
   await revokeAll(deps, revoked, await annotated(deps, secrets, revoked));
   const { leaseIds, accessors } = revoked;
+  // Only now, every revocation done, may the Secret go: deleted (or its pending deletion left to
+  // finish), then released from FINALIZER_REVOKE. A failure above throws first, the job retries,
+  // and the finalizer keeps the Secret and what it names until a retry succeeds.
   let secretDeleted = false;
   for (const secret of secrets) {
     const name = secret.metadata?.name;
     if (!name) continue;
-    await deps.kube.deleteSecret(ref.namespace, name);
+    if (!secret.metadata?.deletionTimestamp) await deps.kube.deleteSecret(ref.namespace, name);
+    if (holdsRevokeFinalizer(secret)) await deps.kube.releaseSecret(ref.namespace, name, secret.metadata?.uid ?? "");
     secretDeleted = true;
   }
   await deps.producer.cancelRenew(record?.renewJobId);

@@ -13,7 +13,7 @@ import {
 import { classifyKubeError, kubeStatus } from "../errors/kube-errors.ts";
 import type { EventSubject, KubePort, ObjectMetadata, PodEvent, PodTokenRequest } from "../ports/vault-kube.ts";
 import { EventCorrelator } from "./event-correlator.ts";
-import { LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
+import { FINALIZER_REVOKE, LABEL_MANAGED, LABEL_POD_UID } from "./labels.ts";
 
 /** KubePort over @kubernetes/client-node. */
 export function createKubeClient(kc: KubeConfig): KubePort {
@@ -108,6 +108,8 @@ export function createKubeClient(kc: KubeConfig): KubePort {
       await orUndefined(`delete secret ${namespace}/${name}`, () => core.deleteNamespacedSecret({ namespace, name }));
     },
 
+    releaseSecret: secretReleaser(core, orUndefined),
+
     listManagedSecrets: async (namespaces, podUid) => {
       const labelSelector = podUid ? `${LABEL_MANAGED}=true,${LABEL_POD_UID}=${podUid}` : `${LABEL_MANAGED}=true`;
       const secrets = await call("list managed secrets", () =>
@@ -126,6 +128,42 @@ export function createKubeClient(kc: KubeConfig): KubePort {
         subject.kind === "Namespace" ? `namespace ${subject.namespace}` : `${subject.namespace}/${subject.name}`;
       return call(`event ${event.reason} on ${what}`, () => sendEvent(eventBody(subject, event)));
     },
+  };
+}
+
+/**
+ * Removes FINALIZER_REVOKE with a JSON patch that tests the UID and the finalizer at its index: a
+ * Secret replaced meanwhile, or finalizers reordered by someone else, fail the test (422) and are
+ * read again.
+ */
+function secretReleaser(
+  core: CoreV1Api,
+  orUndefined: <T>(what: string, run: () => Promise<T>) => Promise<T | undefined>,
+): KubePort["releaseSecret"] {
+  return async (namespace, name, uid) => {
+    const what = `release secret ${namespace}/${name}`;
+    for (let attempt = 1; ; attempt++) {
+      const secret = await orUndefined(what, () => core.readNamespacedSecret({ namespace, name }));
+      const index = secret?.metadata?.finalizers?.indexOf(FINALIZER_REVOKE) ?? -1;
+      if (!secret || secret.metadata?.uid !== uid || index < 0) return;
+      const path = `/metadata/finalizers/${index}`;
+      const ops = [
+        { op: "test", path: "/metadata/uid", value: uid },
+        { op: "test", path, value: FINALIZER_REVOKE },
+        { op: "remove", path },
+      ];
+      try {
+        await core.patchNamespacedSecret(
+          { namespace, name, body: ops },
+          setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+        );
+        return;
+      } catch (err) {
+        const status = kubeStatus(err);
+        if (status === 404) return;
+        if (status !== 422 || attempt >= 3) throw classifyKubeError(err, what);
+      }
+    }
   };
 }
 

@@ -6,6 +6,7 @@ import {
   ANNOTATION_ISSUED_AT,
   ANNOTATION_LEASES,
   ANNOTATION_RETIRING,
+  FINALIZER_REVOKE,
   LABEL_MANAGED,
   LABEL_POD_NAME,
   LABEL_POD_UID,
@@ -26,7 +27,10 @@ export function leaseTagContext(pod: { namespace: string; uid: string }): string
   return `lease:${pod.namespace}/${pod.uid}`;
 }
 
-/** The per-pod Secret: owned by the pod (GC removes it), labelled with the pod UID. */
+/**
+ * The per-pod Secret: owned by the pod (GC removes it), labelled with the pod UID, and held by
+ * FINALIZER_REVOKE until the revoke job has revoked what it names.
+ */
 export function buildPodSecret(
   pod: { name: string; namespace: string; uid: string },
   request: PodRequest,
@@ -61,9 +65,25 @@ export function buildPodSecret(
       ownerReferences: [
         { apiVersion: "v1", kind: "Pod", name: pod.name, uid: pod.uid, controller: false, blockOwnerDeletion: false },
       ],
+      finalizers: [FINALIZER_REVOKE],
     },
     data,
   };
+}
+
+/**
+ * The finalizers a replacement of `existing` carries: whatever others set is kept; ours is added
+ * unless the Secret is being deleted already (the API server refuses new finalizers then).
+ */
+export function mergedFinalizers(existing: V1Secret): string[] {
+  const current = existing.metadata?.finalizers ?? [];
+  if (current.includes(FINALIZER_REVOKE) || existing.metadata?.deletionTimestamp) return [...current];
+  return [...current, FINALIZER_REVOKE];
+}
+
+/** Whether the Secret is held by leasekeeper's finalizer. */
+export function holdsRevokeFinalizer(secret: { metadata?: { finalizers?: string[] } }): boolean {
+  return (secret.metadata?.finalizers ?? []).includes(FINALIZER_REVOKE);
 }
 
 /** A lease id as a Secret's annotations give it: untrusted until its tag verifies (workers/trusted-ids.ts). */

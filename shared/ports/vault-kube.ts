@@ -87,7 +87,14 @@ export interface KubePort {
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   createSecret(namespace: string, secret: V1Secret): Promise<V1Secret>;
   replaceSecret(namespace: string, name: string, secret: V1Secret): Promise<V1Secret>;
+  /** Deletes the Secret; one held by a finalizer stays, with a deletionTimestamp, until the finalizer goes. */
   deleteSecret(namespace: string, name: string): Promise<void>;
+  /**
+   * Removes leasekeeper's finalizer (FINALIZER_REVOKE) from the Secret with this UID; a Secret
+   * being deleted goes once no finalizer is left. Nothing to do (gone, another UID, no such
+   * finalizer) is fine.
+   */
+  releaseSecret(namespace: string, name: string, uid: string): Promise<void>;
   /**
    * Secrets labelled as leasekeeper's, optionally only those of one pod UID: their metadata only
    * (labels, annotations, ownerReferences; never `data`).

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import { classifyKubeError } from "../../shared/errors/kube-errors.ts";
-import { LABEL_MANAGED, LABEL_POD_UID } from "../../shared/kube/labels.ts";
+import { FINALIZER_REVOKE, LABEL_MANAGED, LABEL_POD_UID } from "../../shared/kube/labels.ts";
 import type { KubePort, ObjectMetadata, PodEvent, PodTokenRequest } from "../../shared/ports/vault-kube.ts";
 
 interface Issued {
@@ -146,8 +146,31 @@ export class FakeKube implements KubePort {
     return this.#store(namespace, name, secret, current.metadata?.uid ?? randomUUID());
   }
 
+  /** Secret deletions refused with this status (as client-node throws it) while set. */
+  deleteFailure: number | undefined;
+
+  /** A Secret with finalizers is marked (deletionTimestamp) and stays until they are gone, as the API server does. */
   async deleteSecret(namespace: string, name: string): Promise<void> {
-    this.secrets.delete(key(namespace, name));
+    if (this.deleteFailure !== undefined)
+      throw apiError(
+        this.deleteFailure,
+        "InternalError",
+        "delete failed (injected)",
+        `delete secret ${namespace}/${name}`,
+      );
+    const current = this.secrets.get(key(namespace, name));
+    if (!current?.metadata) return;
+    if ((current.metadata.finalizers ?? []).length === 0) this.secrets.delete(key(namespace, name));
+    else current.metadata.deletionTimestamp ??= new Date();
+  }
+
+  async releaseSecret(namespace: string, name: string, uid: string): Promise<void> {
+    const current = this.secrets.get(key(namespace, name));
+    if (!current?.metadata || current.metadata.uid !== uid) return;
+    const finalizers = (current.metadata.finalizers ?? []).filter((f) => f !== FINALIZER_REVOKE);
+    current.metadata.finalizers = finalizers;
+    current.metadata.resourceVersion = String(++this.#version);
+    if (finalizers.length === 0 && current.metadata.deletionTimestamp) this.secrets.delete(key(namespace, name));
   }
 
   /** Metadata only, as the API server answers a PartialObjectMetadataList request. */

@@ -1,7 +1,7 @@
 /** KubePort in memory: pods, Secrets (with resourceVersion and the API server's 409s) and Events. */
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import { classifyKubeError } from "../../../shared/errors/kube-errors.ts";
-import { LABEL_MANAGED, LABEL_POD_UID } from "../../../shared/kube/labels.ts";
+import { FINALIZER_REVOKE, LABEL_MANAGED, LABEL_POD_UID } from "../../../shared/kube/labels.ts";
 import type { KubePort, ObjectMetadata, PodEvent } from "../../../shared/ports/vault-kube.ts";
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -26,7 +26,10 @@ export class FakeKube implements KubePort {
   }
 
   putSecret(secret: V1Secret): void {
-    const metadata = { ...secret.metadata, resourceVersion: String(this.#version++) };
+    const at = key(secret.metadata?.namespace ?? "", secret.metadata?.name ?? "");
+    // A Secret keeps its UID across updates, as the API server's; a new one gets its own.
+    const uid = this.secrets.get(at)?.metadata?.uid ?? secret.metadata?.uid ?? `secret-uid-${this.#version}`;
+    const metadata = { ...secret.metadata, uid, resourceVersion: String(this.#version++) };
     this.secrets.set(key(metadata.namespace ?? "", metadata.name ?? ""), { ...secret, metadata });
   }
 
@@ -72,8 +75,20 @@ export class FakeKube implements KubePort {
     return clone(this.secrets.get(key(namespace, name)) as V1Secret);
   }
 
+  /** A Secret with finalizers is marked (deletionTimestamp) and stays until they are gone, as the API server does. */
   async deleteSecret(namespace: string, name: string) {
-    this.secrets.delete(key(namespace, name));
+    const current = this.secrets.get(key(namespace, name));
+    if (!current?.metadata) return;
+    if ((current.metadata.finalizers ?? []).length === 0) this.secrets.delete(key(namespace, name));
+    else current.metadata.deletionTimestamp ??= new Date();
+  }
+
+  async releaseSecret(namespace: string, name: string, uid: string) {
+    const current = this.secrets.get(key(namespace, name));
+    if (!current?.metadata || current.metadata.uid !== uid) return;
+    const finalizers = (current.metadata.finalizers ?? []).filter((f) => f !== FINALIZER_REVOKE);
+    if (finalizers.length === 0 && current.metadata.deletionTimestamp) this.secrets.delete(key(namespace, name));
+    else this.putSecret({ ...current, metadata: { ...current.metadata, finalizers } });
   }
 
   /** Metadata only, as the API server answers a PartialObjectMetadataList request. */
