@@ -9,6 +9,7 @@ import * as assert from "uvu/assert";
 import type { V1Pod } from "@kubernetes/client-node";
 import { isPermanent, isRetryLater } from "../../shared/errors/errors.ts";
 import { isAlreadyExists } from "../../shared/errors/kube-errors.ts";
+import { FINALIZER_REVOKE } from "../../shared/kube/labels.ts";
 import { buildPodSecret } from "../../shared/kube/pod-secret.ts";
 import type { KubePort, VaultPort } from "../../shared/ports/vault-kube.ts";
 import { rejection } from "../helpers/rejection.ts";
@@ -150,7 +151,7 @@ export function kubePortContract(name: string, setup: () => Promise<KubeSubject>
     assert.is(await s.kube.reviewToken("not-a-token", "vault"), false);
   });
 
-  test("Secrets: create, AlreadyExists, replace at the read version only, list by pod UID, delete twice", async ({
+  test("Secrets: create, AlreadyExists, replace at the read version only, list by pod UID, delete twice, release the finalizer", async ({
     s,
   }) => {
     const pod = await s.createPod("contract-c", "app");
@@ -194,9 +195,17 @@ export function kubePortContract(name: string, setup: () => Promise<KubeSubject>
       ],
     );
     assert.equal(await s.kube.listManagedSecrets([s.namespace], "another-uid"), []);
+    // Held by leasekeeper's finalizer: a delete marks the Secret; releasing it (another UID: nothing) finishes the deletion.
     await s.kube.deleteSecret(s.namespace, request.secretName);
     await s.kube.deleteSecret(s.namespace, request.secretName);
+    const pending = await s.kube.readSecret(s.namespace, request.secretName);
+    assert.ok(pending?.metadata?.deletionTimestamp, "a deleted Secret with a finalizer is only marked");
+    assert.equal(pending?.metadata?.finalizers, [FINALIZER_REVOKE]);
+    await s.kube.releaseSecret(s.namespace, request.secretName, "another-uid");
+    assert.ok(await s.kube.readSecret(s.namespace, request.secretName), "another UID's release changes nothing");
+    await s.kube.releaseSecret(s.namespace, request.secretName, pending?.metadata?.uid ?? "");
     assert.is(await s.kube.readSecret(s.namespace, request.secretName), undefined);
+    await s.kube.releaseSecret(s.namespace, request.secretName, pending?.metadata?.uid ?? "");
   });
 
   test("Events on a pod are recorded", async ({ s }) => {
