@@ -1,7 +1,15 @@
 /** Contract: watch streams, deletion lifecycle, 410 handling, informers and garbage collection. */
 import * as assert from "node:assert/strict";
 import { suite } from "uvu";
-import { CoreV1Api, makeInformer, Watch, type KubernetesObject, type V1Pod } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  makeInformer,
+  PatchStrategy,
+  setHeaderOptions,
+  Watch,
+  type KubernetesObject,
+  type V1Pod,
+} from "@kubernetes/client-node";
 import { startKubernetesEmulator, type KubernetesEmulator } from "../emulators/kubernetes/index.ts";
 import { eventually, kubeConfigFor, podManifest, sleep } from "../emulators/kubernetes/testing.ts";
 
@@ -275,6 +283,55 @@ test("owned Secret is garbage-collected (with a DELETED event) after its owner p
     })
     .catch((e: { code: number }) => e.code);
   assert.equal(twoControllers, 422);
+});
+
+test("a finalizer holds a garbage-collected Secret (deletionTimestamp, listed, MODIFIED) until a patch removes it", async () => {
+  const pod = await core.createNamespacedPod({ namespace: ns, body: podManifest("holder", { nodeName: "n" }) });
+  const ownerRef = { apiVersion: "v1", kind: "Pod", name: "holder", uid: pod.metadata?.uid ?? "" };
+  await core.createNamespacedSecret({
+    namespace: ns,
+    body: {
+      metadata: { name: "held", ownerReferences: [ownerRef], finalizers: ["example.com/revoke"] },
+      stringData: { a: "b" },
+    },
+  });
+  const w = await startWatch("/api/v1/namespaces/default/secrets", {
+    resourceVersion: emu.control.currentResourceVersion(),
+  });
+  await core.deleteNamespacedPod({ name: "holder", namespace: ns, gracePeriodSeconds: 0 });
+  await eventually(
+    () => w.events.some((e) => e.type === "MODIFIED" && e.name === "held" && e.obj.metadata?.deletionTimestamp),
+    4000,
+    "GC marks the Secret",
+  );
+  await sleep(300);
+  const held = await core.readNamespacedSecret({ name: "held", namespace: ns });
+  assert.ok(held.metadata?.deletionTimestamp, "kept, marked for deletion");
+  const listed = await core.listNamespacedSecret({ namespace: ns });
+  assert.ok(listed.items.some((x) => x.metadata?.name === "held" && x.metadata.deletionTimestamp));
+  assert.ok(!w.events.some((e) => e.type === "DELETED" && e.name === "held"));
+  const added = await core
+    .patchNamespacedSecret(
+      { name: "held", namespace: ns, body: [{ op: "add", path: "/metadata/finalizers/-", value: "x.io/new" }] },
+      setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+    )
+    .catch((e: { code: number }) => e.code);
+  assert.equal(added, 422, "no new finalizer on an object being deleted");
+  await core.patchNamespacedSecret(
+    {
+      name: "held",
+      namespace: ns,
+      body: [
+        { op: "test", path: "/metadata/finalizers/0", value: "example.com/revoke" },
+        { op: "remove", path: "/metadata/finalizers/0" },
+      ],
+    },
+    setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+  );
+  await eventually(() => w.events.some((e) => e.type === "DELETED" && e.name === "held"), 2000, "DELETED");
+  w.stop();
+  const gone = await core.readNamespacedSecret({ name: "held", namespace: ns }).catch((e: { code: number }) => e.code);
+  assert.equal(gone, 404);
 });
 
 test.run();

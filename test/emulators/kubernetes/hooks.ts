@@ -29,6 +29,15 @@ export function hooksFor(key: string): ResourceHooks {
   return HOOKS[key] ?? {};
 }
 
+/**
+ * The garbage collector's delete of a dependent. The real GC deletes through the API server
+ * (kubernetes/pkg/controller/garbagecollector/garbagecollector.go attemptToDeleteItem →
+ * operations.go deleteObject, propagationPolicy Background), so the registry's finalizer handling
+ * applies as for any client (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go
+ * Delete → updateForGracefulDeletionAndFinalizers): an object with finalizers only gets a
+ * deletionTimestamp (a MODIFIED event) and stays, listed and watched, until an update removes the
+ * last finalizer (crud-update.ts finishIfReleased).
+ */
 export function deleteInternal(state: EmulatorState, resource: string, obj: KubeObject): void {
   if (resource === "pods") {
     deletePod(state, obj, undefined);
