@@ -39,15 +39,19 @@ recovery(
     const leave = credsOf(await waitFor("leave Secret", () => readSecret(stack, "leave")));
     await lk.stop();
 
-    // While leasekeeper is down: one pod is force-deleted (its Secret is garbage-collected too), one is created.
+    // While leasekeeper is down: one pod is force-deleted (the GC deletes its Secret, which the
+    // leasekeeper.io/revoke finalizer holds, marked), one is created.
     stack.kube.control.forceDeletePod("default", "leave");
     await stack.core.createNamespacedPod({ namespace: "default", body: opted("arrive") });
-    await waitFor("leave's Secret collected", async () => (await readSecret(stack, "leave")) === undefined);
+    await waitFor("leave's Secret marked for deletion", async () =>
+      Boolean((await readSecret(stack, "leave"))?.metadata?.deletionTimestamp),
+    );
     assert.ok(await roleExists(stack, leave.username), "the orphan still exists while leasekeeper is down");
 
     lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_INDEX_KEY: key });
     try {
       await waitFor("orphan role dropped", async () => !(await roleExists(stack, leave.username)));
+      await waitFor("leave's Secret released and gone", async () => (await readSecret(stack, "leave")) === undefined);
       const arrive = credsOf(await waitFor("arrive Secret", () => readSecret(stack, "arrive")));
       assert.ok(await canLogin(stack, arrive));
       assert.ok(await canLogin(stack, stay), "the pod that stayed keeps its credentials");
@@ -159,6 +163,44 @@ recovery(
       await waitFor("old role retired", async () => !(await roleExists(stack, old.username)), 10_000);
       await stack.core.deleteNamespacedPod({ namespace: "default", name: "ev1" });
       await waitFor("revoked", async () => !(await roleExists(stack, fresh.username)));
+    } finally {
+      await lk.stop();
+    }
+  },
+);
+
+recovery(
+  "Redis lost and the pod deleted before any reconcile: the finalizer keeps the Secret until its credentials are revoked",
+  async ({ stack, seeded }) => {
+    const env = { LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600" };
+    let lk = await startLeasekeeper(stack, seeded, env);
+    await stack.core.createNamespacedPod({ namespace: "default", body: opted("lost") });
+    const issued = await waitFor("lost Secret", () => readSecret(stack, "lost"));
+    const creds = credsOf(issued);
+    const accessor = issued.metadata?.annotations?.["leasekeeper.io/token-accessor"] ?? "";
+    assert.equal(issued.metadata?.finalizers, ["leasekeeper.io/revoke"]);
+    await lk.stop();
+
+    // Redis loses everything; the pod goes at once: no index record, no DELETED event ever handled.
+    const redis = new Redis(stack.redis.url);
+    await redis.flushall();
+    redis.disconnect();
+    stack.kube.control.forceDeletePod("default", "lost");
+    await waitFor("the GC's deletion holds on the finalizer", async () =>
+      Boolean((await readSecret(stack, "lost"))?.metadata?.deletionTimestamp),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(await readSecret(stack, "lost"), "the Secret outlives the pod while nothing has revoked");
+    assert.ok(await canLogin(stack, creds), "not revoked yet: leasekeeper is down");
+
+    lk = await startLeasekeeper(stack, seeded, env);
+    try {
+      // The start-up reconcile pass finds the Secret pending deletion with its pod gone.
+      await waitFor("role dropped", async () => !(await roleExists(stack, creds.username)), 15_000);
+      assert.not.ok(await canLogin(stack, creds));
+      const token = stack.vault.control.tokens().find((t) => t.accessor === accessor);
+      assert.ok(token?.revoked, "the pod token is revoked");
+      await waitFor("Secret released and gone", async () => (await readSecret(stack, "lost")) === undefined);
     } finally {
       await lk.stop();
     }
