@@ -102,6 +102,8 @@ export function createReconciler(deps: WorkerDeps, cache?: PodCache) {
         continue;
       }
       const podName = pod?.metadata?.name ?? secret.metadata?.labels?.[LABEL_POD_NAME] ?? recovery.name;
+      // A Secret whose pod is gone: still there because the garbage collector has not come to it yet,
+      // or marked for deletion and held by FINALIZER_REVOKE until this revoke has run.
       if (!pod || isTerminal(pod)) {
         await revoke(recovery.podUid, recovery.namespace, podName, "reconciler: pod gone (from Secret)");
         continue;
