@@ -143,7 +143,10 @@ export class FakeKube implements KubePort {
         what,
       );
     }
-    return this.#store(namespace, name, secret, current.metadata?.uid ?? randomUUID());
+    // deletionTimestamp is the API server's to set: an update keeps the one the Secret has.
+    const deletionTimestamp = current.metadata?.deletionTimestamp;
+    const kept = deletionTimestamp ? { ...secret, metadata: { ...secret.metadata, deletionTimestamp } } : secret;
+    return this.#store(namespace, name, kept, current.metadata?.uid ?? randomUUID());
   }
 
   /** Secret deletions refused with this status (as client-node throws it) while set. */

@@ -95,4 +95,20 @@ test("on-call revoke of a live pod removes its Secret, finalizer and all", async
   assert.is(await f.kube.readSecret(NAMESPACE, "fin-5-leasekeeper"), undefined);
 });
 
+test("a Secret deleted by hand while its pod lives is rotated in place, held until the pod's revoke", async ({ f }) => {
+  const { ref } = await issuedPod(f, "fin-6");
+  const name = "fin-6-leasekeeper";
+  await f.kube.deleteSecret(NAMESPACE, name);
+  const before = await f.kube.readSecret(NAMESPACE, name);
+  await runProcessor(createRenewProcessor(f.deps), "renew", { ...ref, force: true }, `renew-${ref.uid}-2`);
+  const rotated = await f.kube.readSecret(NAMESPACE, name);
+  assert.not.equal(rotated?.data, before?.data, "rotated in place");
+  assert.ok(rotated?.metadata?.deletionTimestamp);
+  assert.equal(rotated?.metadata?.finalizers, [FINALIZER_REVOKE]);
+  f.kube.deletePod(NAMESPACE, "fin-6");
+  assert.is((await revoke(f, ref)).outcome, "revoked");
+  assert.equal(f.vault.liveLeases(), []);
+  assert.is(await f.kube.readSecret(NAMESPACE, name), undefined);
+});
+
 test.run();
