@@ -6,7 +6,7 @@
  *  1. floor: N pods issued, renewed, revoked by the floor process (its CPU per pod per step)
  *  2. issue burst: N pods (set A) created at once → latency, throughput, CPU per pod, RSS, Redis
  *  3. idle: no churn for a minute (15 s with --quick) → Kubernetes API requests and bytes per minute
- *  4. reconcile: a reconciler-only leasekeeper process, one pass over the N pods → CPU and API cost
+ *  4. reconcile: a second process with the watch and the reconciler, one pass over the N pods → CPU and API cost
  *  5. renew: each pod's first renewal as it comes due (~2/3 of the 300 s TTL) → CPU per pod
  *  6. mixed burst: N new pods (set B) created while 90 % of set A is deleted → issue and revoke p99
  *  7. revoke: the rest of A deleted one by one (20/s), then 90 % of B at once → latency, CPU per pod
@@ -206,11 +206,12 @@ try {
   const idle = trafficDelta(trafficBefore, trafficAfter, ADMIN_USER);
   const renewalsDuringIdle = (await leaseRenewals()) - renewalsAtIdle;
 
-  // 4. One reconcile pass, in a reconciler-only process (interval 5 s: its start-up pass, then the measured one).
-  log("reconcile: one pass over every pod in a reconciler-only process …");
+  // 4. One reconcile pass, in a second process with the roles the split deployment puts beside it (the
+  // watch, whose cache the pass reads; interval 5 s: its start-up pass, then the measured one).
+  log("reconcile: one pass over every pod in a watch+reconciler process …");
   const rec = await startLeasekeeper(
     build,
-    { ...env, LEASEKEEPER_ROLES: "reconciler,functions", LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "5" },
+    { ...env, LEASEKEEPER_ROLES: "watch,reconciler,functions", LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "5" },
     await freePort(),
   );
   processes.push(rec);
