@@ -1,26 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { PodRecord } from "../../shared/index/pod-record.ts";
+import { podRecord } from "../fakes/pod-record.ts";
 import { CRASH_RECOVERY_MS, RETRY_SAFETY_MS, renewDelayMs, renewRetryDelayMs } from "../../workers/schedule.ts";
 
-const base: PodRecord = {
-  uid: "u",
-  namespace: "n",
-  name: "p",
-  serviceAccount: "sa",
-  role: "r",
-  authPath: "kubernetes",
-  secretName: "s",
-  state: "issued",
-  accessor: "a",
-  tokenExpiresAt: 0,
-  tokenTtlSeconds: 60,
-  tokenRenewable: true,
-  leases: [],
-  retiring: [],
-  issuedAt: 0,
-  rotations: 0,
-};
+const base = podRecord();
 
 test("renews at two thirds of the shortest TTL, with 0..jitter% on top", () => {
   const record = {

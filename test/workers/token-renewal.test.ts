@@ -1,28 +1,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { PodRecord } from "../../shared/index/pod-record.ts";
+import { podRecord } from "../fakes/pod-record.ts";
 import { renewDelayMs } from "../../workers/schedule.ts";
 import { tokenRenewalPlan } from "../../workers/token-renewal.ts";
 
 const H = 3600;
-const base: PodRecord = {
-  uid: "u",
-  namespace: "n",
-  name: "p",
-  serviceAccount: "sa",
-  role: "r",
-  authPath: "kubernetes",
-  secretName: "s",
-  state: "issued",
-  accessor: "a",
-  tokenExpiresAt: 0,
-  tokenTtlSeconds: 24 * H,
-  tokenRenewable: true,
-  leases: [],
-  retiring: [],
-  issuedAt: 0,
-  rotations: 0,
-};
+const base = podRecord({ tokenTtlSeconds: 24 * H });
 const lease = (ttlSeconds: number, expiresAt: number) => ({
   id: `database/creds/r/${ttlSeconds}`,
   path: "database/creds/r",
