@@ -205,6 +205,9 @@ try {
   const trafficAfter = stack.kube.control.traffic();
   const idle = trafficDelta(trafficBefore, trafficAfter, ADMIN_USER);
   const renewalsDuringIdle = (await leaseRenewals()) - renewalsAtIdle;
+  // The same growth once the burst's transient memory is gone (clients' query and reply buffers,
+  // which Redis shrinks after a few idle seconds): what the live pods hold.
+  const redisPerPodSettled = ((await memory()) - baseline) / N;
 
   // 4. One reconcile pass, in a second process with the roles the split deployment puts beside it (the
   // watch, whose cache the pass reads; interval 5 s: its start-up pass, then the measured one).
@@ -317,7 +320,8 @@ try {
     },
     leasekeeperRssMiB: rss.now,
     leasekeeperPeakRssMiB: rss.peak,
-    redisBytesPerLivePod: redisPerPod,
+    redisBytesPerLivePod: redisPerPodSettled,
+    redisBytesPerLivePodAtBurstEnd: redisPerPod,
     redisKeyspaceBytesPerLivePod: keyspaceBytes / N,
     leasesExpiredWhilePodLived: expiredWhileAlive,
     cpuSecondsDuringIssue: {
@@ -376,7 +380,7 @@ try {
       leasekeeperCpuMsPerRevoke: revoke.cpuMs / burstDeleted.length,
     },
     machine: { loadAverage: loadavg(), cpus: cpus().length },
-    clock: { issueBurst: issue.clock, leasekeeperPid: lk.pid },
+    clock: { issueBurst: issue.clock, renew: renew.clock, leasekeeperPid: lk.pid },
   };
   const baselineRun = baselineFile ? (JSON.parse(readFileSync(baselineFile, "utf8")) as BenchResult) : undefined;
   if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

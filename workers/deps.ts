@@ -36,7 +36,11 @@ export interface WorkerDeps {
    * The pod watcher's cache, when it runs in this process: a pod read from it saves the issue
    * job a GET (workers/pod-lookup.ts). Absent: pods are read from the API server.
    */
-  readonly podCache?: { cachedPod(namespace: string, name: string): V1Pod | undefined };
+  readonly podCache?: {
+    cachedPod(namespace: string, name: string): V1Pod | undefined;
+    /** The watch saw the pod with this UID deleted: it is gone, no GET needed (false: not known). */
+    seenDeleted?(uid: string): boolean;
+  };
   readonly now: () => number;
   readonly random: () => number;
 }

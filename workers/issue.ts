@@ -36,10 +36,10 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
   if (contract.kind === "invalid") return fail(deps, ref, new PermanentError(contract.reason, "InvalidAnnotations"));
   const request = contract.request;
 
-  const existing = await deps.index.get(ref.uid);
+  const { record: existing, mark } = await deps.index.getWithMark(ref.uid);
   if (existing && existing.state !== "issuing") return { outcome: "already-issued" };
   // Revoked by on-call while alive: stays revoked until the pod is replaced (new UID).
-  if (await deps.index.revokedMark(ref.uid)) return { outcome: "revoked-by-operator" };
+  if (mark) return { outcome: "revoked-by-operator" };
   const retiring: Retiring[] = [];
   const graceAt = deps.now() + deps.settings.rotationGraceSeconds * 1000;
   if (existing) {

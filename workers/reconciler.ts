@@ -307,13 +307,8 @@ export function scheduleReconciler(
 /** How long past its time a renewal or retirement must be before the reconciler looks for its job. */
 const OVERDUE_MS = 20_000;
 
-/** BullMQ states in which a job will still run (a stalled active job is picked up again). */
-const PENDING = new Set(["waiting", "delayed", "active", "prioritized", "waiting-children"]);
-
 async function renewJobPending(deps: WorkerDeps, id: string | undefined): Promise<boolean> {
-  if (!id) return false;
-  const job = await deps.producer.queues.renew.getJob(id);
-  return job !== undefined && PENDING.has(await job.getState());
+  return deps.producer.renewPending(id);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { isPermanent, isVaultUnavailable, messageOf } from "../shared/errors/errors.ts";
 import { earliestExpiry, type LeaseRecord, type PodRecord } from "../shared/index/pod-record.ts";
 import { QUEUE, RenewJobSchema, type RenewJob, type RenewOutcome } from "../shared/jobs/job-types.ts";
-import { isTerminal } from "../shared/pods/pod-state.ts";
+import { isTerminal, type PodRef } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { currentPod } from "./pod-lookup.ts";
@@ -70,13 +70,16 @@ async function scheduleRetry(
   return { outcome: "retry-scheduled", attempt, nextRenewInMs: Math.round(delayMs), expiresInMs };
 }
 
+/** A renewal with the pod's place as the index records it (a scheduled job carries only the UID). */
+type PodRenewal = RenewJob & PodRef;
+
 /**
  * The pod as the watch cache (or else the API server) shows it, or `unknown` when the API server
  * cannot be asked (an outage).
  */
 type PodSeen = { kind: "live"; pod: V1Pod } | { kind: "gone" } | { kind: "unknown"; error: unknown };
 
-async function lookAtPod(deps: WorkerDeps, ref: RenewJob): Promise<PodSeen> {
+async function lookAtPod(deps: WorkerDeps, ref: PodRenewal): Promise<PodSeen> {
   let pod: V1Pod | undefined;
   try {
     pod = await currentPod(deps, ref);
@@ -89,11 +92,11 @@ async function lookAtPod(deps: WorkerDeps, ref: RenewJob): Promise<PodSeen> {
 }
 
 async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined): Promise<RenewOutcome> {
-  const record = await deps.index.get(job.uid);
+  const { record, mark } = await deps.index.getWithMark(job.uid);
   if (!record || (record.renewJobId !== jobId && !job.force)) return { outcome: "stale" };
   // The pod is the one the record was issued for, wherever the payload says it is.
-  const ref: RenewJob = { ...job, namespace: record.namespace, name: record.name };
-  if (await deps.index.revokedMark(ref.uid)) {
+  const ref: PodRenewal = { ...job, namespace: record.namespace, name: record.name };
+  if (mark) {
     // Revoked by on-call while alive: nothing is renewed or re-issued; whatever the record holds goes.
     await deps.producer.revoke({
       uid: ref.uid,
@@ -133,7 +136,7 @@ async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined)
  */
 async function renewWithoutPod(
   deps: WorkerDeps,
-  run: { readonly ref: RenewJob; readonly record: PodRecord; readonly plan: RenewPlan },
+  run: { readonly ref: PodRenewal; readonly record: PodRecord; readonly plan: RenewPlan },
   kubeError: unknown,
 ): Promise<RenewOutcome> {
   const { ref, record, plan } = run;
@@ -154,7 +157,7 @@ async function renewWithoutPod(
 
 async function renewWithPod(
   deps: WorkerDeps,
-  run: { readonly ref: RenewJob; readonly record: PodRecord; readonly plan: RenewPlan; readonly pod: V1Pod },
+  run: { readonly ref: PodRenewal; readonly record: PodRecord; readonly plan: RenewPlan; readonly pod: V1Pod },
   jobId: string | undefined,
 ): Promise<RenewOutcome> {
   const { ref, record, plan, pod } = run;
@@ -214,7 +217,7 @@ async function renewWithPod(
 /** Renders again the files whose refresh is due (KV re-read, certificate), besides those just rotated. */
 async function refreshFiles(
   deps: WorkerDeps,
-  live: { readonly pod: V1Pod; readonly ref: RenewJob },
+  live: { readonly pod: V1Pod; readonly ref: PodRenewal },
   record: PodRecord,
   done: { readonly podToken: string; readonly stale: readonly LeaseRecord[] },
 ): Promise<PodRecord> {

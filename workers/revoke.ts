@@ -100,8 +100,7 @@ async function annotated(deps: WorkerDeps, secrets: readonly V1Secret[], done: R
 }
 
 async function revoke(deps: WorkerDeps, job: RevokeJob): Promise<RevokeOutcome> {
-  const record = await deps.index.get(job.uid);
-  const mark = await deps.index.revokedMark(job.uid);
+  const { record, mark } = await deps.index.getWithMark(job.uid);
   // The payload (an event, Redis) only names the pod: where the pod with this UID lives comes from
   // the index or the tombstone when they know it, and whether it lives from the API server.
   const ref: RevokeJob = {
@@ -112,7 +111,8 @@ async function revoke(deps: WorkerDeps, job: RevokeJob): Promise<RevokeOutcome> 
         ? { namespace: mark.namespace, name: mark.name }
         : {}),
   };
-  const pod = await deps.kube.readPod(ref.namespace, ref.name);
+  // A pod the watch saw deleted is gone for good (UIDs are never reused): no GET for it.
+  const pod = deps.podCache?.seenDeleted?.(ref.uid) ? undefined : await deps.kube.readPod(ref.namespace, ref.name);
   const sameUid = pod?.metadata?.uid === ref.uid;
   const alive = pod !== undefined && sameUid && !isTerminal(pod);
   if (alive && !ref.force) return { outcome: "pod-alive" };
@@ -145,8 +145,8 @@ async function revoke(deps: WorkerDeps, job: RevokeJob): Promise<RevokeOutcome> 
     if (holdsRevokeFinalizer(secret)) await deps.kube.releaseSecret(ref.namespace, name, secret.metadata?.uid ?? "");
     secretDeleted = true;
   }
-  await deps.producer.cancelRenew(record?.renewJobId);
-  await deps.index.delete(ref.uid);
+  // The renewal waits as a timer (dropped with the record) unless it is a queued job by now.
+  if (!(await deps.index.delete(ref.uid, record?.renewJobId))) await deps.producer.cancelRenew(record?.renewJobId);
   deps.log.info(
     {
       pod: `${ref.namespace}/${ref.name}`,

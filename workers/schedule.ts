@@ -1,6 +1,8 @@
 import { earliestExpiry, type PodRecord } from "../shared/index/pod-record.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { nextWakeMs } from "./refresh.ts";
+import { jobId } from "../shared/jobs/job-types.ts";
+import { waitsAsTimer } from "../shared/jobs/producer.ts";
 
 const MIN_DELAY_MS = 250;
 
@@ -88,20 +90,23 @@ export async function scheduleRenew(
   } else if (when.keepExpiryOrder) {
     expiresAt = earliestExpiry(record);
   }
+  const previous = record.renewJobId;
   record.renewSeq = (record.renewSeq ?? 0) + 1;
-  record.renewJobId = await deps.producer.renew(
-    {
-      uid: record.uid,
-      namespace: record.namespace,
-      name: record.name,
-      force: false,
-      ...(when.kind === "retry" ? { retry: when.attempt } : {}),
-    },
-    record.renewSeq,
-    delay,
-    expiresAt,
-  );
+  const data = {
+    uid: record.uid,
+    namespace: record.namespace,
+    name: record.name,
+    force: false,
+    ...(when.kind === "retry" ? { retry: when.attempt } : {}),
+  };
   record.nextRenewAt = now + delay;
-  await deps.index.put(record);
+  if (waitsAsTimer(data, delay)) {
+    // The usual case, one per live pod: a timer written with the record (the pump queues its job).
+    record.renewJobId = jobId.renew(record.uid, record.renewSeq);
+    await deps.index.put(record, { renewTimerDueAt: record.nextRenewAt, dropRenewTimer: previous });
+  } else {
+    record.renewJobId = await deps.producer.renew(data, record.renewSeq, delay, expiresAt);
+    await deps.index.put(record, { dropRenewTimer: previous });
+  }
   return delay;
 }

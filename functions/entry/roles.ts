@@ -7,6 +7,7 @@ import { startHttpsListener, type HttpsListener } from "../http/https-listener.t
 import { PodWatcher } from "../watch/pod-watcher.ts";
 import { scheduleReconciler, type createReconciler } from "../../workers/reconciler.ts";
 import { startWorkers } from "../../workers/queue-workers.ts";
+import { startRenewPump } from "../../workers/renew-pump.ts";
 import { buildAppDeps, buildRouter } from "./app-deps.ts";
 import type { Clients } from "./clients.ts";
 import type { Runnable } from "./runnable.ts";
@@ -29,7 +30,10 @@ function simple(name: string, needsLeader: boolean, start: () => Promise<() => P
   };
 }
 
-/** The BullMQ workers: stop taking jobs, let running ones finish within the shutdown bound. */
+/**
+ * The BullMQ workers, and the pump that queues renewals as their timers come due: stop taking
+ * jobs, let running ones finish within the shutdown bound.
+ */
 export function queueWorkersRole(clients: Clients, unseal: UnsealWiring | undefined): Runnable {
   const { config, deps, bullConnection } = clients;
   return simple("queue-workers", false, async () => {
@@ -39,7 +43,9 @@ export function queueWorkersRole(clients: Clients, unseal: UnsealWiring | undefi
       ...config,
       unsealWorker: unseal?.worker,
     });
+    const stopPump = startRenewPump(deps);
     return async () => {
+      await stopPump();
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise((r) => (timer = setTimeout(r, config.shutdownTimeoutSeconds * 1000)));
       await Promise.race([Promise.all(workers.map((w) => w.close())), bound]);

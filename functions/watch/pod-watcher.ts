@@ -14,6 +14,9 @@ export interface PodWatcherOptions {
   readonly maxBackoffMs?: number;
 }
 
+/** How many deleted pod UIDs the watcher remembers (~100 bytes each). */
+const DELETED_KEPT = 20_000;
+
 /**
  * List + watch of pods (one informer per namespace, or one for all), feeding the same router
  * as the CloudEvents endpoint. Restarts, backoff, 410 re-lists and the stall watchdog are the
@@ -25,6 +28,8 @@ export class PodWatcher {
   readonly #log: Log;
   readonly #metrics: Metrics;
   #chain: Promise<void> = Promise.resolve();
+  /** UIDs of pods the watch saw deleted, oldest first (a UID is never reused, so they stay gone). */
+  readonly #deleted = new Set<string>();
 
   constructor(kc: KubeConfig, router: PodEventRouter, log: Log, metrics: Metrics, opts: PodWatcherOptions) {
     this.#router = router;
@@ -34,7 +39,10 @@ export class PodWatcher {
     const handlers = {
       add: (pod: V1Pod) => this.#enqueue("ADDED", pod),
       update: (pod: V1Pod) => this.#enqueue("MODIFIED", pod),
-      delete: (pod: V1Pod) => this.#enqueue("DELETED", pod),
+      delete: (pod: V1Pod) => {
+        this.#rememberDeleted(pod.metadata?.uid);
+        this.#enqueue("DELETED", pod);
+      },
     };
     const targets = opts.namespaces.length === 0 ? [undefined] : opts.namespaces;
     for (const namespace of targets) {
@@ -64,6 +72,23 @@ export class PodWatcher {
       if (pod) return pod;
     }
     return undefined;
+  }
+
+  /**
+   * Whether the watch saw the pod with this UID deleted (within the last DELETED_KEPT pods): it is
+   * gone for good, so a revocation need not ask the API server. False means "not known", never "alive".
+   */
+  seenDeleted(uid: string): boolean {
+    return this.#deleted.has(uid);
+  }
+
+  #rememberDeleted(uid: string | undefined): void {
+    if (!uid) return;
+    this.#deleted.add(uid);
+    if (this.#deleted.size > DELETED_KEPT) {
+      const oldest = this.#deleted.values().next();
+      if (!oldest.done) this.#deleted.delete(oldest.value);
+    }
   }
 
   /** Every watched pod, from the informers' caches; undefined unless each of them is complete (the reconciler then lists). */

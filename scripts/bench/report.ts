@@ -28,7 +28,10 @@ export interface BenchResult {
   readonly revokePaced: Latencies & { perSecond: number };
   readonly leasekeeperRssMiB: number;
   readonly leasekeeperPeakRssMiB: number;
+  /** used_memory growth over the issue burst / N, read after the idle window (transient client buffers gone). */
   readonly redisBytesPerLivePod: number;
+  /** The same, read at the end of the burst (includes the clients' query and reply buffers). */
+  readonly redisBytesPerLivePodAtBurstEnd?: number;
   readonly redisKeyspaceBytesPerLivePod: number;
   readonly leasesExpiredWhilePodLived: number;
   readonly cpuSecondsDuringIssue: { leasekeeper: number; emulatorsAndBench: number; redis: number };
@@ -67,7 +70,11 @@ export interface BenchResult {
   };
   readonly revokeBurst: { pods: number; p50Ms: number; p99Ms: number; leasekeeperCpuMsPerRevoke: number };
   readonly machine: { loadAverage: number[]; cpus: number };
-  readonly clock: { issueBurst: { startMicros: number; endMicros: number }; leasekeeperPid: number };
+  readonly clock: {
+    issueBurst: { startMicros: number; endMicros: number };
+    renew?: { startMicros: number; endMicros: number };
+    leasekeeperPid: number;
+  };
 }
 
 type Row = [figure: string, measured: string, goal: string, met: boolean | undefined];
@@ -125,7 +132,9 @@ function rows(res: BenchResult, baseline: BenchResult | undefined): Row[] {
     ],
     [
       "Redis per live pod",
-      `${r(res.redisBytesPerLivePod)} B used_memory growth (${r(res.redisKeyspaceBytesPerLivePod)} B of keys)`,
+      `${r(res.redisBytesPerLivePod)} B used_memory growth (${r(res.redisKeyspaceBytesPerLivePod)} B of keys${
+        res.redisBytesPerLivePodAtBurstEnd === undefined ? "" : `; ${r(res.redisBytesPerLivePodAtBurstEnd)} B at burst end`
+      })`,
       "≤ 1024 B",
       res.redisBytesPerLivePod <= 1024,
     ],

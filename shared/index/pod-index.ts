@@ -1,6 +1,14 @@
 import type { RedisClient as Redis } from "../redis/connection.ts";
 import { decodeRecord, encodeRecord, NAME_SLOTS } from "./record-codec.ts";
 import { PodRecordSchema, type PodRecord } from "./pod-record.ts";
+import { renewTimersKey } from "../jobs/renew-timers.ts";
+
+/** A renewal timer written with the record (shared/jobs/renew-timers.ts): `record.renewJobId` fires at `dueAt`. */
+export interface PutOptions {
+  readonly renewTimerDueAt?: number;
+  /** A timer this write replaces (the pod's previous renew job id): dropped in the same transaction. */
+  readonly dropRenewTimer?: string | undefined;
+}
 
 /** Who revoked a live pod's credentials, and why (no secret values); where the pod was, as the API server showed it. */
 export interface RevokedMark {
@@ -22,10 +30,12 @@ export interface RevokedMark {
 export class PodIndex {
   readonly #redis: Redis;
   readonly #prefix: string;
+  readonly #timersKey: string;
 
   constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
     this.#prefix = `${prefix}:index`;
+    this.#timersKey = renewTimersKey(prefix);
   }
 
   #key(uid: string): string {
@@ -37,6 +47,10 @@ export class PodIndex {
     return `${this.#prefix}:namespaces`;
   }
 
+  #revokedKey(uid: string): string {
+    return `${this.#prefix}:revoked:${uid}`;
+  }
+
   #nsKey(namespace: string): string {
     return `${this.#prefix}:ns:${namespace}`;
   }
@@ -45,6 +59,15 @@ export class PodIndex {
     const raw = await this.#redis.get(this.#key(uid));
     if (raw === null) return undefined;
     return decodeRecord(raw, uid);
+  }
+
+  /** The record and the on-call tombstone of one pod UID, in one round trip. */
+  async getWithMark(uid: string): Promise<{ record: PodRecord | undefined; mark: RevokedMark | undefined }> {
+    const [raw, mark] = await this.#redis.mget(this.#key(uid), this.#revokedKey(uid));
+    return {
+      record: raw === null || raw === undefined ? undefined : decodeRecord(raw, uid),
+      mark: mark === null || mark === undefined ? undefined : (JSON.parse(mark) as RevokedMark),
+    };
   }
 
   /**
@@ -60,21 +83,42 @@ export class PodIndex {
     return (await this.#redis.exists(this.#key(uid))) === 1;
   }
 
-  async put(record: PodRecord): Promise<void> {
+  /**
+   * Writes the record, and with it (one transaction) the pod's renewal timer when
+   * `renewTimerDueAt` is given: the record never names a renewal that is not scheduled.
+   */
+  async put(record: PodRecord, options: PutOptions = {}): Promise<void> {
     const valid = PodRecordSchema.parse(record);
-    await this.#redis
+    const tx = this.#redis
       .multi()
       .set(this.#key(record.uid), encodeRecord(valid))
       .sadd(this.#namespacesKey, valid.namespace)
-      .zadd(this.#nsKey(valid.namespace), 0, nsMember(valid.name, valid.uid))
-      .exec();
+      .zadd(this.#nsKey(valid.namespace), 0, nsMember(valid.name, valid.uid));
+    const { renewTimerDueAt: dueAt, dropRenewTimer: drop } = options;
+    if (drop !== undefined && drop !== valid.renewJobId) tx.zrem(this.#timersKey, drop);
+    if (dueAt !== undefined && valid.renewJobId) tx.zadd(this.#timersKey, Math.round(dueAt), valid.renewJobId);
+    await tx.exec();
   }
 
-  async delete(uid: string): Promise<void> {
+  /**
+   * Drops the pod's record, and its renewal timer when `renewTimer` names one; true when that timer
+   * was still waiting (else its renewal may be a queued job: JobProducer.cancelRenew).
+   */
+  async delete(uid: string, renewTimer?: string): Promise<boolean> {
     // A pod's namespace and name never change: the script reads them from the record to drop its
-    // namespace-set member too, in one round trip. The set's key shares the index prefix (and its
-    // hash tag), so both keys live in one slot.
-    await this.#redis.eval(DELETE, 1, this.#key(uid), `${this.#prefix}:ns:`, uid, JSON.stringify(NAME_SLOTS));
+    // namespace-set member too, in one round trip. The set's and the timers' keys share the index
+    // prefix (and its hash tag), so every key lives in one slot.
+    const dropped = await this.#redis.eval(
+      DELETE,
+      2,
+      this.#key(uid),
+      this.#timersKey,
+      `${this.#prefix}:ns:`,
+      uid,
+      JSON.stringify(NAME_SLOTS),
+      renewTimer ?? "",
+    );
+    return dropped === 1;
   }
 
   /** The records of one namespace's pods (no whole-index read). */
@@ -110,16 +154,16 @@ export class PodIndex {
    * server shows no pod with that UID where it was (workers/revoke.ts).
    */
   async markRevoked(uid: string, mark: RevokedMark): Promise<void> {
-    await this.#redis.set(`${this.#prefix}:revoked:${uid}`, JSON.stringify(mark));
+    await this.#redis.set(this.#revokedKey(uid), JSON.stringify(mark));
   }
 
   async revokedMark(uid: string): Promise<RevokedMark | undefined> {
-    const raw = await this.#redis.get(`${this.#prefix}:revoked:${uid}`);
+    const raw = await this.#redis.get(this.#revokedKey(uid));
     return raw === null ? undefined : (JSON.parse(raw) as RevokedMark);
   }
 
   async clearRevoked(uid: string): Promise<void> {
-    await this.#redis.del(`${this.#prefix}:revoked:${uid}`);
+    await this.#redis.del(this.#revokedKey(uid));
   }
 
   async uids(): Promise<string[]> {
@@ -152,18 +196,22 @@ const uidOfMember = (member: string) => member.slice(member.lastIndexOf("/") + 1
 const DROP_STALE =
   "if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call('ZREM', KEYS[1], ARGV[1]) end return 0";
 /**
- * KEYS[1] the record; ARGV[1] the namespace-set key prefix, ARGV[2] the pod UID, ARGV[3] where each
- * record format keeps namespace and name (NAME_SLOTS). An unreadable record is still deleted.
+ * KEYS[1] the record, KEYS[2] the renewal timers; ARGV[1] the namespace-set key prefix, ARGV[2] the
+ * pod UID, ARGV[3] where each record format keeps namespace and name (NAME_SLOTS), ARGV[4] the
+ * pod's renewal timer ("": none). An unreadable record is still deleted. Returns 1 when the timer
+ * was removed.
  */
 const DELETE = `
+local timer = 0
+if ARGV[4] ~= '' then timer = redis.call('ZREM', KEYS[2], ARGV[4]) end
 local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
+if not raw then return timer end
 redis.call('DEL', KEYS[1])
 local ok, rec = pcall(cjson.decode, raw)
-if not ok or type(rec) ~= 'table' then return 1 end
+if not ok or type(rec) ~= 'table' then return timer end
 for _, slot in ipairs(cjson.decode(ARGV[3])) do
   if rec[1] == slot[1] and type(rec[slot[2]]) == 'string' and type(rec[slot[3]]) == 'string' then
     redis.call('ZREM', ARGV[1] .. rec[slot[2]], rec[slot[3]] .. '/' .. ARGV[2])
   end
 end
-return 1`;
+return timer`;

@@ -22,7 +22,10 @@ export const IssueJobSchema = z.object({
 export type IssueJob = z.infer<typeof IssueJobSchema>;
 
 export const RenewJobSchema = z.object({
-  ...podRef,
+  uid: podRef.uid,
+  /** A scheduled renewal carries the UID only (the index record says where the pod is). */
+  namespace: podRef.namespace.optional(),
+  name: podRef.name.optional(),
   force: z.boolean().default(false),
   /** This job retries a renewal that failed transiently: how many tries failed in a row (workers/schedule.ts). */
   retry: z.number().int().min(1).max(1_000_000).optional(),

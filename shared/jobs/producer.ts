@@ -14,6 +14,21 @@ import {
 } from "./job-types.ts";
 import { replicaKey } from "../unseal/replicas.ts";
 import { retryStateOf } from "./failure-backoff.ts";
+import { RenewTimers } from "./renew-timers.ts";
+
+/**
+ * A renewal due at least this far ahead waits as a timer (renew-timers.ts); a nearer one, a retry
+ * and a forced renewal are queued as delayed jobs at once.
+ */
+export const RENEW_TIMER_MIN_MS = 2_000;
+
+/**
+ * Whether a renewal `delayMs` ahead waits as a timer, written with the pod's index record in one
+ * transaction (PodIndex.put), rather than as a job queued now (JobProducer.renew).
+ */
+export function waitsAsTimer(data: RenewJob, delayMs: number): boolean {
+  return !data.force && data.retry === undefined && delayMs >= RENEW_TIMER_MIN_MS;
+}
 
 export interface ProducerOptions {
   readonly connection: ConnectionOptions;
@@ -30,6 +45,8 @@ export interface Enqueued {
 /** Enqueues typed jobs with deterministic ids. Payloads hold references, never secrets. */
 export class JobProducer {
   readonly queues: Readonly<Record<QueueName, Queue>>;
+  /** Scheduled renewals not yet due (workers/renew-pump.ts queues them as they come due). */
+  readonly renewTimers: RenewTimers;
   readonly #defaults: JobsOptions;
 
   constructor(options: ProducerOptions) {
@@ -42,6 +59,7 @@ export class JobProducer {
       revoke: make(QUEUE.revoke),
       unseal: make(QUEUE.unseal),
     };
+    this.renewTimers = new RenewTimers(this.queues.renew, options.prefix);
     this.#defaults = {
       attempts: options.attempts,
       backoff: { type: "exponential", delay: 500, jitter: 0.5 },
@@ -130,8 +148,10 @@ export class JobProducer {
   }
 
   /**
-   * Schedules the pod's next renewal. `expiresAt` (epoch ms of its earliest expiry) becomes
-   * the priority, so that when jobs pile up (Vault sealed, backlog) the nearest expiry runs first.
+   * Queues the pod's next renewal as a job: one due soon, a retry (its data counts the tries) or a
+   * forced renewal. A later one waits as a timer instead (waitsAsTimer). `expiresAt` (epoch ms of
+   * its earliest expiry) becomes the priority, so that when jobs pile up (Vault sealed, backlog)
+   * the nearest expiry runs first.
    */
   async renew(data: RenewJob, seq: number, delayMs: number, expiresAt?: number): Promise<string> {
     const id = jobId.renew(data.uid, seq);
@@ -139,7 +159,6 @@ export class JobProducer {
       expiresAt === undefined
         ? undefined
         : Math.min(2_097_151, Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)));
-    // One of these waits in Redis per live pod: keep it small (force defaults to false).
     const { force, ...refOnly } = data;
     await this.queues.renew.add("renew", force ? data : refOnly, {
       ...this.#defaults,
@@ -151,8 +170,31 @@ export class JobProducer {
     return id;
   }
 
+  /**
+   * Queues the renew jobs of timers that came due (workers/renew-pump.ts). The job carries only
+   * the pod UID: the renewal reads where the pod is from the index.
+   */
+  async queueDueRenewals(ids: readonly string[]): Promise<void> {
+    await this.queues.renew.addBulk(
+      ids.map((id) => ({
+        name: "renew",
+        data: { uid: uidOfRenewJob(id) },
+        opts: { ...this.#defaults, jobId: id, removeOnComplete: true },
+      })),
+    );
+  }
+
+  /** Whether the renew job `id` will still run: a timer waiting, or a job waiting, delayed or running. */
+  async renewPending(id: string | undefined): Promise<boolean> {
+    if (!id) return false;
+    if (await this.renewTimers.has(id)) return true;
+    const job = await this.queues.renew.getJob(id);
+    return job !== undefined && PENDING.has(await job.getState());
+  }
+
   async cancelRenew(id: string | undefined): Promise<void> {
     if (!id) return;
+    if (await this.renewTimers.cancel(id)) return;
     const job = await this.queues.renew.getJob(id);
     if (!job) return;
     try {
@@ -197,6 +239,14 @@ export class JobProducer {
   async close(): Promise<void> {
     await Promise.all(Object.values(this.queues).map((q) => q.close()));
   }
+}
+
+/** BullMQ states in which a job will still run (a stalled active job is picked up again). */
+const PENDING = new Set(["waiting", "delayed", "active", "prioritized", "waiting-children"]);
+
+/** The pod UID in a renew job id (`renew-<uid>-<seq>`, jobId.renew). */
+function uidOfRenewJob(id: string): string {
+  return id.slice("renew-".length, id.lastIndexOf("-"));
 }
 
 /** A delayed job that failed before: it waits out a failure backoff (failure-backoff.ts). */

@@ -17,7 +17,8 @@ import { SealBox } from "../../shared/index/seal-box.ts";
 import { JobProducer } from "../../shared/jobs/producer.ts";
 import { createLogger } from "../../shared/observability/log.ts";
 import { createMetrics } from "../../shared/observability/metrics.ts";
-import type { IssueOutcome, RetireJob } from "../../shared/jobs/job-types.ts";
+import type { IssueOutcome, RenewJob, RetireJob } from "../../shared/jobs/job-types.ts";
+import { renewTimersKey } from "../../shared/jobs/renew-timers.ts";
 import type { PodRef } from "../../shared/pods/pod-state.ts";
 import type { RetryState } from "../../shared/jobs/failure-backoff.ts";
 import type { WorkerDeps, WorkerSettings } from "../../workers/deps.ts";
@@ -218,6 +219,25 @@ export async function issuedPod(
   const outcome = await runProcessor<IssueOutcome>(createIssueProcessor(f.deps), "issue", { ...ref, source: "watch" });
   if (outcome.outcome !== "issued") throw new Error(`issue: ${outcome.outcome}`);
   return { pod, ref, record: await f.record(ref.uid) };
+}
+
+/**
+ * The pod's next renewal as it waits in Redis: a timer (renew-timers.ts; its job will carry only
+ * the UID, as the pump queues it) or a job queued at once (a retry, a renewal due soon).
+ */
+export async function scheduledRenewal(
+  f: WorkerFixture,
+  uid: string,
+): Promise<{ id: string; data: RenewJob; delayMs: number; via: "timer" | "job" } | undefined> {
+  const id = (await f.record(uid)).renewJobId;
+  if (!id) return undefined;
+  const producer = f.deps.producer;
+  const client = await producer.queues.renew.getBackend().client;
+  const dueAt = await client.zscore(renewTimersKey(producer.queues.renew.opts.prefix ?? "bull"), id);
+  if (dueAt !== null) return { id, data: { uid, force: false }, delayMs: Number(dueAt) - f.deps.now(), via: "timer" };
+  const job = await producer.queues.renew.getJob(id);
+  if (!job?.id) return undefined;
+  return { id: job.id, data: job.data as RenewJob, delayMs: job.opts.delay ?? 0, via: "job" };
 }
 
 /** The retire jobs queued for a pod: what they revoke and after how long. */

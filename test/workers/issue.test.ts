@@ -8,6 +8,7 @@ import {
   refOf,
   runProcessor,
   runToBackoff,
+  scheduledRenewal,
   workerSuite,
   type WorkerFixture,
 } from "../fakes/worker-fixture.ts";
@@ -44,8 +45,10 @@ test("the pod's Secret holds each file (a database lease, KV), owned by the pod;
   assert.equal(record.leases.map((l) => l.id).filter(Boolean), [lease.id], "the lease is recorded (KV has none)");
   assert.is(record.renewSeq, 1);
   assert.is(record.renewJobId, `renew-${ref.uid}-1`);
-  const renewJob = await f.deps.producer.queues.renew.getJob(record.renewJobId ?? "");
-  assert.is(await renewJob?.getState(), "delayed");
+  const renewal = await scheduledRenewal(f, ref.uid);
+  assert.is(renewal?.via, "timer", "the renewal waits as a timer, not as a delayed job");
+  assert.is(renewal?.delayMs, (record.nextRenewAt ?? 0) - f.deps.now());
+  assert.is(await f.deps.producer.queues.renew.getJob(record.renewJobId ?? ""), undefined);
   assert.ok(
     (record.leaseRenewAt ?? 0) - f.deps.now() === Math.round(3600 * 1000 * (2 / 3)),
     "renewal at two thirds of the lease",

@@ -17,6 +17,7 @@ import {
   issuedPod,
   queuedRetires,
   runProcessor,
+  scheduledRenewal,
   workerFixture,
   type WorkerFixture,
 } from "../fakes/worker-fixture.ts";
@@ -39,12 +40,11 @@ test.before.each((ctx) => {
 });
 test.after.each(async (ctx) => ctx.f.close());
 
-/** The pod's current renew job as it waits in Redis: its payload and delay. */
+/** The pod's current renewal as it waits in Redis (a timer, or a queued job): its payload and delay. */
 async function currentJob(f: WorkerFixture, uid: string): Promise<{ id: string; data: RenewJob; delayMs: number }> {
-  const record = await f.record(uid);
-  const job = await f.deps.producer.queues.renew.getJob(record.renewJobId ?? "");
-  if (!job?.id) throw new Error(`no renew job ${record.renewJobId}`);
-  return { id: job.id, data: job.data as RenewJob, delayMs: job.opts.delay ?? 0 };
+  const next = await scheduledRenewal(f, uid);
+  if (!next) throw new Error(`no renewal scheduled for ${uid}`);
+  return next;
 }
 
 /** Waits until the pod's current renew job is due, then runs it as the renew queue's worker would. */

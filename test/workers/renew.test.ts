@@ -12,6 +12,7 @@ import {
   queuedRetires,
   runProcessor,
   runRetires,
+  scheduledRenewal,
   workerSuite,
   type WorkerFixture,
 } from "../fakes/worker-fixture.ts";
@@ -41,7 +42,8 @@ test("due: token and lease are extended in place, the Secret is untouched, the n
   const after = await f.record(ref.uid);
   assert.is(after.renewSeq, 2);
   assert.is(after.renewJobId, `renew-${ref.uid}-2`);
-  assert.is(await (await f.deps.producer.queues.renew.getJob(after.renewJobId ?? ""))?.getState(), "delayed");
+  assert.is((await scheduledRenewal(f, ref.uid))?.via, "timer");
+  assert.not.ok(await f.deps.producer.renewPending(record.renewJobId), "the timer that ran is gone");
   assert.equal(await queuedRetires(f, ref.uid), []);
 });
 

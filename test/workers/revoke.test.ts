@@ -36,7 +36,7 @@ test("pod deleted: its leases and token are revoked, the Secret deleted, the ren
   assert.equal(f.vault.liveLeases(), []);
   assert.not.ok(f.vault.tokenLive(record.accessor));
   assert.is(await f.kube.readSecret(NAMESPACE, "web-1-leasekeeper"), undefined);
-  assert.is(await f.deps.producer.queues.renew.getJob(record.renewJobId ?? ""), undefined);
+  assert.not.ok(await f.deps.producer.renewPending(record.renewJobId), "no timer nor job left");
   assert.is(await f.deps.index.get(ref.uid), undefined);
   assert.equal(await revoke(f, ref), { outcome: "nothing-to-revoke" });
 });

@@ -54,8 +54,8 @@ test("a forced rotation replaces the token and every credential now; the old one
   assert.is.not(podFiles(f, pod)["creds.json"], before, "the pod's file holds new credentials");
   assert.is(after.rotations, 1);
   assert.is(
-    await f.deps.producer.queues.renew.getJob(record.renewJobId ?? ""),
-    undefined,
+    await f.deps.producer.renewPending(record.renewJobId),
+    false,
     "the renewal it replaced is cancelled",
   );
   assert.is(after.renewJobId, `renew-${ref.uid}-2`);

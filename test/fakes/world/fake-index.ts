@@ -1,10 +1,12 @@
 /** PodIndex in memory (the same methods as shared/index/pod-index.ts, which needs Redis). */
-import type { PodIndex, RevokedMark } from "../../../shared/index/pod-index.ts";
+import type { PodIndex, PutOptions, RevokedMark } from "../../../shared/index/pod-index.ts";
 import { PodRecordSchema, type PodRecord } from "../../../shared/index/pod-record.ts";
 
 export class FakeIndex {
   readonly records = new Map<string, PodRecord>();
   readonly marks = new Map<string, RevokedMark>();
+  /** Renewal timers written with the records: job id → when it is due. */
+  readonly timers = new Map<string, number>();
 
   async get(uid: string) {
     const r = this.records.get(uid);
@@ -13,11 +15,19 @@ export class FakeIndex {
   async has(uid: string) {
     return this.records.has(uid);
   }
-  async put(record: PodRecord) {
-    this.records.set(record.uid, PodRecordSchema.parse(structuredClone(record)));
+  async getWithMark(uid: string) {
+    return { record: await this.get(uid), mark: await this.revokedMark(uid) };
   }
-  async delete(uid: string) {
+  async put(record: PodRecord, options: PutOptions = {}) {
+    this.records.set(record.uid, PodRecordSchema.parse(structuredClone(record)));
+    if (options.dropRenewTimer !== undefined && options.dropRenewTimer !== record.renewJobId)
+      this.timers.delete(options.dropRenewTimer);
+    if (options.renewTimerDueAt !== undefined && record.renewJobId)
+      this.timers.set(record.renewJobId, options.renewTimerDueAt);
+  }
+  async delete(uid: string, renewTimer?: string) {
     this.records.delete(uid);
+    return renewTimer !== undefined && this.timers.delete(renewTimer);
   }
   async inNamespace(namespace: string) {
     return [...this.records.values()].filter((r) => r.namespace === namespace).map((r) => structuredClone(r));

@@ -1,0 +1,78 @@
+import type { JobProducer } from "../shared/jobs/producer.ts";
+import type { Log } from "../shared/observability/log.ts";
+
+export interface RenewPumpOptions {
+  /** The longest the pump sleeps: a timer another process set is queued at most this late. */
+  readonly intervalMs: number;
+  /** Timers claimed per round trip. */
+  readonly batch: number;
+  /** How long a claimed timer waits for its job to be queued before it fires again (a pump that died). */
+  readonly claimMs: number;
+}
+
+export const RENEW_PUMP_DEFAULTS: RenewPumpOptions = { intervalMs: 1000, batch: 200, claimMs: 30_000 };
+
+/**
+ * Queues the renew job of every renewal timer that comes due (shared/jobs/renew-timers.ts). Each
+ * worker process runs one; claims are atomic, so two pumps never queue the same timer twice, and
+ * a timer claimed by a pump that dies before queueing its job fires again after `claimMs` (a job
+ * already queued under that id absorbs the second add). The pump sleeps until the earliest timer
+ * is due, but never longer than `intervalMs`. Returns a stop function.
+ */
+export function startRenewPump(
+  deps: { readonly producer: JobProducer; readonly log: Log },
+  options: RenewPumpOptions = RENEW_PUMP_DEFAULTS,
+): () => Promise<void> {
+  const timers = deps.producer.renewTimers;
+  let stopped = false;
+  let sleeping: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  let lastError = 0;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        sleeping = undefined;
+        resolve();
+      }, ms);
+      sleeping = { timer, wake: resolve };
+    });
+
+  const round = async (): Promise<number> => {
+    const now = Date.now();
+    const claimed = await timers.claim(now, options.batch, options.claimMs);
+    if (claimed.ids.length > 0) {
+      await deps.producer.queueDueRenewals(claimed.ids);
+      await timers.release(claimed.ids);
+    }
+    if (claimed.ids.length >= options.batch) return 0;
+    const untilNext = claimed.nextDueAt === undefined ? options.intervalMs : claimed.nextDueAt - Date.now();
+    return Math.max(10, Math.min(options.intervalMs, untilNext));
+  };
+
+  const loop = async () => {
+    while (!stopped) {
+      let waitMs: number;
+      try {
+        waitMs = await round();
+      } catch (err) {
+        // Redis down: the claimed timers fire again after claimMs; say so at most once a minute.
+        if (Date.now() - lastError > 60_000) {
+          lastError = Date.now();
+          deps.log.warn({ error: err instanceof Error ? err.message : String(err) }, "renewal pump: Redis call failed");
+        }
+        waitMs = options.intervalMs;
+      }
+      if (waitMs > 0 && !stopped) await sleep(waitMs);
+    }
+  };
+  const running = loop();
+
+  return async () => {
+    stopped = true;
+    if (sleeping) {
+      clearTimeout(sleeping.timer);
+      sleeping.wake();
+    }
+    await running;
+  };
+}
