@@ -164,6 +164,15 @@ try {
   const setA = Array.from({ length: N }, (_, i) => `bench-a-${i}`);
   const setB = Array.from({ length: N }, (_, i) => `bench-b-${i}`);
   const baseline = await memory();
+  const memoryStats = async () => {
+    const flat = (await redis.call("MEMORY", "STATS")) as unknown[];
+    const out: Record<string, number> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2)
+      if (typeof flat[i + 1] === "number") out[String(flat[i])] = flat[i + 1] as number;
+    return out;
+  };
+  const statsBefore = await memoryStats();
+  const rssBefore = rssMiB(lk.pid);
   const redisCpuBefore = await redisCpu();
   const benchCpuBefore = process.cpuUsage();
   log(`issue burst: ${N} pods created at once …`);
@@ -208,6 +217,13 @@ try {
   // The same growth once the burst's transient memory is gone (clients' query and reply buffers,
   // which Redis shrinks after a few idle seconds): what the live pods hold.
   const redisPerPodSettled = ((await memory()) - baseline) / N;
+  // Where the growth is (MEMORY STATS, per live pod): the keyspace's hash tables, the data, the clients, scripts.
+  const statsAfter = await memoryStats();
+  const redisGrowthPerPod = Object.fromEntries(
+    ["overhead.hashtable.main", "overhead.hashtable.expires", "dataset.bytes", "clients.normal", "lua.caches", "overhead.total"]
+      .filter((k) => k in statsAfter)
+      .map((k) => [k, ((statsAfter[k] ?? 0) - (statsBefore[k] ?? 0)) / N]),
+  );
 
   // 4. One reconcile pass, in a second process with the roles the split deployment puts beside it (the
   // watch, whose cache the pass reads; interval 5 s: its start-up pass, then the measured one).
@@ -243,8 +259,10 @@ try {
   log("renew: every pod's first renewal, as each comes due …");
   const renewApiBefore = apiCounts(stack);
   const renewedBefore = await leaseRenewals();
+  // Polled every 5 s: each /metrics scrape costs leasekeeper ~1.5 ms, which the idle rate below
+  // (measured without scrapes) would not take off.
   const renew = await cpuOf(lk.pid, () =>
-    waitFor("every pod's first lease renewal", async () => (await leaseRenewals()) >= N, 900_000, 1000),
+    waitFor("every pod's first lease renewal", async () => (await leaseRenewals()) >= N, 900_000, 5000),
   );
   const renewed = (await leaseRenewals()) - renewedBefore;
   const renewApi = apiPerPod(stack, renewApiBefore, renewed);
@@ -322,6 +340,7 @@ try {
     leasekeeperPeakRssMiB: rss.peak,
     redisBytesPerLivePod: redisPerPodSettled,
     redisBytesPerLivePodAtBurstEnd: redisPerPod,
+    redisGrowthPerLivePod: redisGrowthPerPod,
     redisKeyspaceBytesPerLivePod: keyspaceBytes / N,
     leasesExpiredWhilePodLived: expiredWhileAlive,
     cpuSecondsDuringIssue: {
@@ -350,6 +369,7 @@ try {
       revokePodsPerSecond: floor.pods / floor.revoke.seconds,
     },
     rssMiB: rss.now,
+    rssBeforeBurstMiB: rssBefore.now,
     idleApiRequestsPerMinute: perMinute(idle.requests, idleCpu.seconds) + passApi.requests * reconcilePerMinute,
     idleApiBytesPerMinute: perMinute(idle.responseBytes, idleCpu.seconds) + passApi.responseBytes * reconcilePerMinute,
     idleApi: {

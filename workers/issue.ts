@@ -12,7 +12,7 @@ import { loginAsPod, readSecrets, writePodSecret } from "./credentials.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { currentPod } from "./pod-lookup.ts";
-import { runJob } from "./job-runner.ts";
+import { runJob, type Indexed } from "./job-runner.ts";
 import { trustedAccessors, trustedLeases } from "./trusted-ids.ts";
 import { scheduleRenew } from "./schedule.ts";
 
@@ -22,12 +22,14 @@ import { scheduleRenew } from "./schedule.ts";
  * secret -> write the Secret -> record leases -> schedule renew -> Event.
  */
 export function createIssueProcessor(deps: WorkerDeps) {
-  return runJob(deps, { queue: QUEUE.issue, schema: IssueJobSchema, lockKey: (data) => data.uid }, (data) =>
-    issue(deps, data),
+  return runJob(
+    deps,
+    { queue: QUEUE.issue, schema: IssueJobSchema, lockKey: (data) => data.uid, readsIndex: true },
+    (data, _job, indexed) => issue(deps, data, indexed),
   );
 }
 
-async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
+async function issue(deps: WorkerDeps, ref: IssueJob, indexed: Indexed | undefined): Promise<IssueOutcome> {
   const pod = await currentPod(deps, ref);
   if (!pod || pod.metadata?.uid !== ref.uid) return { outcome: "pod-gone" };
   if (isTerminal(pod) || pod.metadata?.deletionTimestamp) return { outcome: "pod-terminal" };
@@ -36,7 +38,7 @@ async function issue(deps: WorkerDeps, ref: IssueJob): Promise<IssueOutcome> {
   if (contract.kind === "invalid") return fail(deps, ref, new PermanentError(contract.reason, "InvalidAnnotations"));
   const request = contract.request;
 
-  const { record: existing, mark } = await deps.index.getWithMark(ref.uid);
+  const { record: existing, mark } = await (indexed ?? deps.index.getWithMark(ref.uid));
   if (existing && existing.state !== "issuing") return { outcome: "already-issued" };
   // Revoked by on-call while alive: stays revoked until the pod is replaced (new UID).
   if (mark) return { outcome: "revoked-by-operator" };

@@ -7,6 +7,9 @@ import { failureBackoffMs, retryStateOf, type RetryState } from "../shared/jobs/
 
 const LOCK_RETRY_MS = 200;
 
+/** A pod's index record and tombstone, read with its lock (JobSpec.readsIndex). */
+export type Indexed = ReturnType<WorkerDeps["index"]["getWithMark"]>;
+
 /** Thrown inside a processor to say "another worker holds this pod; try again shortly". */
 export class PodBusyError extends Error {
   override readonly name = "PodBusyError";
@@ -40,6 +43,13 @@ export interface JobSpec<D> {
   readonly schema: ZodType<D>;
   readonly lockKey: (data: D) => string | undefined;
   /**
+   * The lock key is a pod UID whose index record and tombstone the body reads first: they are read
+   * in the same round trip as the lock is taken (PodIndex.getWithMark right behind the lock's SET
+   * on the same connection, which Redis runs in order, so the read sees the state under the lock)
+   * and handed to the body as `indexed`.
+   */
+  readonly readsIndex?: boolean;
+  /**
    * What a failure retrying soon cannot fix does. "backoff" (the default, every pod job): the job
    * waits on a slow, capped backoff (failure-backoff.ts) and runs again, and so does a job whose
    * quick retries are spent — no pod is given up on. "fail": it fails for good (an on-call
@@ -58,7 +68,7 @@ export interface JobSpec<D> {
 export function runJob<D, R extends { outcome: string }>(
   deps: WorkerDeps,
   spec: JobSpec<D>,
-  body: (data: D, job: Job) => Promise<R>,
+  body: (data: D, job: Job, indexed: Indexed | undefined) => Promise<R>,
 ) {
   const { queue, schema, lockKey } = spec;
   return async (job: Job, token?: string): Promise<R> => {
@@ -74,9 +84,16 @@ export function runJob<D, R extends { outcome: string }>(
       const key = lockKey(data);
       let result: R;
       if (key === undefined) {
-        result = await body(data, job);
+        result = await body(data, job, undefined);
       } else {
-        const locked = await deps.lock.run(key, () => body(data, job));
+        let indexed: Indexed | undefined;
+        const running = deps.lock.run(key, () => body(data, job, indexed));
+        // Issued after the lock's SET, before its answer: one round trip for both (see readsIndex).
+        if (spec.readsIndex) {
+          indexed = deps.index.getWithMark(key);
+          indexed.catch(() => undefined); // not locked: nobody awaits it
+        }
+        const locked = await running;
         if (!locked.locked) throw new PodBusyError(`pod ${key} is busy`);
         result = locked.value;
       }

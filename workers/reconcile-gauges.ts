@@ -7,7 +7,8 @@ export const QUEUE_STATES = ["wait", "prioritized", "active", "delayed", "failed
 /**
  * Gauges the reconciler refreshes on each pass, for alerts and autoscaling:
  * leasekeeper_credentials_earliest_expiry_seconds over the given live pods' records (only
- * `issued` ones: a `recovered` record does not know its expiry) and leasekeeper_queue_jobs.
+ * `issued` ones: a `recovered` record does not know its expiry) and leasekeeper_queue_jobs (with
+ * state "scheduled" for the renewals waiting as timers).
  */
 export async function updateReconcileGauges(
   deps: Pick<WorkerDeps, "metrics" | "producer" | "now">,
@@ -24,4 +25,6 @@ export async function updateReconcileGauges(
     const counts = await q.getJobCounts(...QUEUE_STATES);
     for (const state of QUEUE_STATES) deps.metrics.queueJobs.set({ queue, state }, counts[state] ?? 0);
   }
+  // Scheduled renewals wait as timers, not as delayed jobs (shared/jobs/renew-timers.ts).
+  deps.metrics.queueJobs.set({ queue: "renew", state: "scheduled" }, await deps.producer.renewTimers.size());
 }

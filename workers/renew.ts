@@ -6,7 +6,7 @@ import { isTerminal, type PodRef } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
 import { currentPod } from "./pod-lookup.ts";
-import { runJob } from "./job-runner.ts";
+import { runJob, type Indexed } from "./job-runner.ts";
 import { reloginAndRotate, rotateLeases } from "./rotate.ts";
 import { refreshDue } from "./refresh.ts";
 import { renewRetryDelayMs, scheduleRenew } from "./schedule.ts";
@@ -18,8 +18,10 @@ import { tokenRenewalPlan } from "./token-renewal.ts";
  * extend far enough, and schedules itself again at ~2/3 of the shortest remaining TTL.
  */
 export function createRenewProcessor(deps: WorkerDeps) {
-  return runJob(deps, { queue: QUEUE.renew, schema: RenewJobSchema, lockKey: (data) => data.uid }, (data, job) =>
-    renewOrRetry(deps, data, job.id),
+  return runJob(
+    deps,
+    { queue: QUEUE.renew, schema: RenewJobSchema, lockKey: (data) => data.uid, readsIndex: true },
+    (data, job, indexed) => renewOrRetry(deps, data, job.id, indexed),
   );
 }
 
@@ -31,9 +33,14 @@ export function createRenewProcessor(deps: WorkerDeps) {
  * again or replaces the lost lease (renewToken/renewLeases below). Permanent failures and an
  * unavailable Vault (runJob waits on those), and forced renewals, go to runJob as before.
  */
-async function renewOrRetry(deps: WorkerDeps, data: RenewJob, jobId: string | undefined): Promise<RenewOutcome> {
+async function renewOrRetry(
+  deps: WorkerDeps,
+  data: RenewJob,
+  jobId: string | undefined,
+  indexed: Indexed | undefined,
+): Promise<RenewOutcome> {
   try {
-    return await renew(deps, data, jobId);
+    return await renew(deps, data, jobId, indexed);
   } catch (err) {
     if (isPermanent(err) || isVaultUnavailable(err) || data.force) throw err;
     // A failed rotation put the record back itself (or listed what it could not revoke): read it again.
@@ -91,8 +98,13 @@ async function lookAtPod(deps: WorkerDeps, ref: PodRenewal): Promise<PodSeen> {
   return { kind: "live", pod };
 }
 
-async function renew(deps: WorkerDeps, job: RenewJob, jobId: string | undefined): Promise<RenewOutcome> {
-  const { record, mark } = await deps.index.getWithMark(job.uid);
+async function renew(
+  deps: WorkerDeps,
+  job: RenewJob,
+  jobId: string | undefined,
+  indexed: Indexed | undefined,
+): Promise<RenewOutcome> {
+  const { record, mark } = await (indexed ?? deps.index.getWithMark(job.uid));
   if (!record || (record.renewJobId !== jobId && !job.force)) return { outcome: "stale" };
   // The pod is the one the record was issued for, wherever the payload says it is.
   const ref: PodRenewal = { ...job, namespace: record.namespace, name: record.name };

@@ -19,7 +19,7 @@ import {
 import { isTerminal } from "../shared/pods/pod-state.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { podEvent } from "./events.ts";
-import { byJobName, runJob } from "./job-runner.ts";
+import { byJobName, runJob, type Indexed } from "./job-runner.ts";
 import { trustedAccessors, trustedLeases } from "./trusted-ids.ts";
 import { createOperationProcessor } from "./operation.ts";
 
@@ -33,8 +33,10 @@ import { createOperationProcessor } from "./operation.ts";
  */
 export function createRevokeProcessor(deps: WorkerDeps) {
   return byJobName<RevokeQueueJob>(deps, QUEUE.revoke, {
-    revoke: runJob(deps, { queue: QUEUE.revoke, schema: RevokeJobSchema, lockKey: (data) => data.uid }, (data) =>
-      revoke(deps, data),
+    revoke: runJob(
+      deps,
+      { queue: QUEUE.revoke, schema: RevokeJobSchema, lockKey: (data) => data.uid, readsIndex: true },
+      (data, _job, read) => revoke(deps, data, read),
     ),
     retire: runJob(deps, { queue: QUEUE.revoke, schema: RetireJobSchema, lockKey: (data) => data.uid }, (data) =>
       retire(deps, data),
@@ -99,8 +101,8 @@ async function annotated(deps: WorkerDeps, secrets: readonly V1Secret[], done: R
   return extra;
 }
 
-async function revoke(deps: WorkerDeps, job: RevokeJob): Promise<RevokeOutcome> {
-  const { record, mark } = await deps.index.getWithMark(job.uid);
+async function revoke(deps: WorkerDeps, job: RevokeJob, read?: Indexed): Promise<RevokeOutcome> {
+  const { record, mark } = await (read ?? deps.index.getWithMark(job.uid));
   // The payload (an event, Redis) only names the pod: where the pod with this UID lives comes from
   // the index or the tombstone when they know it, and whether it lives from the API server.
   const ref: RevokeJob = {

@@ -5,7 +5,7 @@
  * test that replaces dist/ meanwhile cannot pull files from under a running benchmark.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "./probes.ts";
 
@@ -36,13 +36,31 @@ export interface LeasekeeperProcess {
   stop(): Promise<void>;
 }
 
-/** Starts leasekeeper with `env` (plus BENCH_CHILD_NODE_ARGS, e.g. --cpu-prof) and waits for /readyz. */
+/**
+ * The V8 flags the image starts node with: the options between "node" and the entry point in the
+ * Dockerfile's ENTRYPOINT (heap sizing), so the benchmark's RSS is the image's.
+ */
+export function imageNodeFlags(dockerfile = "Dockerfile"): string[] {
+  const line = readFileSync(dockerfile, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("ENTRYPOINT "));
+  if (!line) throw new Error(`${dockerfile}: no ENTRYPOINT`);
+  const argv = JSON.parse(line.slice("ENTRYPOINT ".length)) as string[];
+  if (argv[0] !== "node" || argv.at(-1) !== `dist/${ENTRY}`)
+    throw new Error(`${dockerfile}: ENTRYPOINT is not node … dist/${ENTRY}`);
+  return argv.slice(1, -1);
+}
+
+/**
+ * Starts leasekeeper with `env` and waits for /readyz: node with the image's flags (imageNodeFlags),
+ * plus BENCH_CHILD_NODE_ARGS (e.g. --cpu-prof).
+ */
 export async function startLeasekeeper(
   build: Build,
   env: Record<string, string>,
   port: number,
 ): Promise<LeasekeeperProcess> {
-  const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const nodeArgs = [...imageNodeFlags(), ...(process.env.BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, build.entry], {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, ...env, LEASEKEEPER_HTTP_PORT: String(port) },

@@ -32,6 +32,8 @@ export interface BenchResult {
   readonly redisBytesPerLivePod: number;
   /** The same, read at the end of the burst (includes the clients' query and reply buffers). */
   readonly redisBytesPerLivePodAtBurstEnd?: number;
+  /** The settled growth per live pod by MEMORY STATS field (dataset, main hash table, clients, scripts). */
+  readonly redisGrowthPerLivePod?: Record<string, number>;
   readonly redisKeyspaceBytesPerLivePod: number;
   readonly leasesExpiredWhilePodLived: number;
   readonly cpuSecondsDuringIssue: { leasekeeper: number; emulatorsAndBench: number; redis: number };
@@ -45,6 +47,8 @@ export interface BenchResult {
   readonly renewalsDuring?: { issue: number; idle: number; mixed: number; revoke: number };
   readonly floor: { pods: number; issuePodsPerSecond: number; renewPodsPerSecond: number; revokePodsPerSecond: number };
   readonly rssMiB: number;
+  /** RSS before the issue burst: the process with no pod yet (after the floor phase, whose pods it ignores). */
+  readonly rssBeforeBurstMiB?: number;
   readonly idleApiRequestsPerMinute: number;
   readonly idleApiBytesPerMinute: number;
   readonly idleApi: {
@@ -126,7 +130,9 @@ function rows(res: BenchResult, baseline: BenchResult | undefined): Row[] {
     ...cpuRows(res),
     [
       "leasekeeper RSS at end of issue burst (peak)",
-      `${r(res.rssMiB)} MiB (${r(res.leasekeeperPeakRssMiB)} MiB)`,
+      `${r(res.rssMiB)} MiB (${r(res.leasekeeperPeakRssMiB)} MiB)${
+        res.rssBeforeBurstMiB === undefined ? "" : `, ${r(res.rssBeforeBurstMiB)} MiB before it`
+      }`,
       `≤ ${rssGoal} MiB at ${res.pods <= 1000 ? "1,000" : "10,000"} live pods`,
       res.rssMiB <= rssGoal,
     ],

@@ -95,7 +95,7 @@ export function createMetrics(registry = new Registry(), options: { processMetri
     }),
     queueJobs: new Gauge({
       name: "leasekeeper_queue_jobs",
-      help: "Jobs per queue and state (wait, prioritized, active, delayed, failed)",
+      help: "Jobs per queue and state (wait, prioritized, active, delayed, failed; renew also scheduled: renewals waiting as timers)",
       labelNames: ["queue", "state"],
       registers: [registry],
     }),

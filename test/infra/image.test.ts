@@ -50,15 +50,23 @@ function jsFiles(dir: string): string[] {
   );
 }
 
-t("the Dockerfile runs dist/functions/entry/node.js with node; the manifests' command is the same", () => {
+/** The Dockerfile's ENTRYPOINT: node, its heap flags, the compiled entry. */
+function imageEntrypoint(): string[] {
+  return JSON.parse(/^ENTRYPOINT (.+)$/m.exec(readFileSync("Dockerfile", "utf8"))?.[1] ?? "[]") as string[];
+}
+
+t("the Dockerfile runs dist/functions/entry/node.js with node and heap flags; the manifests' command is the same", () => {
   const dockerfile = readFileSync("Dockerfile", "utf8");
   assert.match(dockerfile, /^FROM \S+ AS build$/m);
   assert.match(dockerfile, /^RUN npm ci --ignore-scripts/m, "the build stage installs the lockfile with npm ci");
   assert.match(dockerfile, /^RUN npm run build$/m);
   assert.match(dockerfile, /^RUN npm ci --omit=dev /m, "the runtime stage has production dependencies only");
   assert.match(dockerfile, /^COPY --from=build \/app\/dist \.\/dist$/m);
-  const entry = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(dockerfile)?.[1] ?? "[]") as string[];
-  assert.equal(entry, ["node", ENTRY]);
+  const entry = imageEntrypoint();
+  assert.is(entry[0], "node");
+  assert.is(entry.at(-1), ENTRY);
+  for (const flag of entry.slice(1, -1))
+    assert.match(flag, /^--max-(old|semi)-space-size=\d+$/, "only V8 heap sizing between node and the entry");
   assert.ok(existsSync(ENTRY), `${ENTRY} is built`);
   const commands = kustomize("overlays/all-in-one")
     .filter((o) => o.kind === "Deployment")
@@ -113,7 +121,8 @@ t(
   "node dist/functions/entry/node.js with a good configuration serves (/readyz, /openapi.json) and stops on SIGTERM; the compiled CLI runs",
   async ({ stack, seeded }) => {
     const port = await freePort();
-    const run = node([ENTRY], {
+    // Exactly as the image starts it, heap flags included.
+    const run = node(imageEntrypoint().slice(1), {
       LEASEKEEPER_INDEX_KEY: randomIndexKey(),
       LEASEKEEPER_REDIS_URL: stack.redis.url,
       KUBECONFIG: stack.leasekeeperKubeconfigPath,

@@ -33,9 +33,9 @@ const record = (uid: string, state: PodRecord["state"], tokenExpiresAt: number, 
   ],
 });
 
-function producerWith(counts: Record<string, Record<string, number>>): JobProducer {
+function producerWith(counts: Record<string, Record<string, number>>, timers = 0): JobProducer {
   const queues = Object.fromEntries(Object.entries(counts).map(([name, c]) => [name, { getJobCounts: async () => c }]));
-  return { queues } as unknown as JobProducer;
+  return { queues, renewTimers: { size: async () => timers } } as unknown as JobProducer;
 }
 
 const value = async (metrics: ReturnType<typeof createMetrics>, name: string, labels: Record<string, string> = {}) => {
@@ -66,7 +66,7 @@ test("queue depth per queue and state", async () => {
   await updateReconcileGauges(
     {
       metrics,
-      producer: producerWith({ issue: { wait: 7, active: 2 }, renew: { prioritized: 40, delayed: 900 } }),
+      producer: producerWith({ issue: { wait: 7, active: 2 }, renew: { prioritized: 40, delayed: 9 } }, 900),
       now: () => 0,
     },
     [],
@@ -74,7 +74,12 @@ test("queue depth per queue and state", async () => {
   assert.is(await value(metrics, "leasekeeper_queue_jobs", { queue: "issue", state: "wait" }), 7);
   assert.is(await value(metrics, "leasekeeper_queue_jobs", { queue: "issue", state: "failed" }), 0);
   assert.is(await value(metrics, "leasekeeper_queue_jobs", { queue: "renew", state: "prioritized" }), 40);
-  assert.is(await value(metrics, "leasekeeper_queue_jobs", { queue: "renew", state: "delayed" }), 900);
+  assert.is(await value(metrics, "leasekeeper_queue_jobs", { queue: "renew", state: "delayed" }), 9);
+  assert.is(
+    await value(metrics, "leasekeeper_queue_jobs", { queue: "renew", state: "scheduled" }),
+    900,
+    "renewals waiting as timers",
+  );
 });
 
 test.run();

@@ -138,6 +138,9 @@ export async function startHttpServer(
   const server = listen.tls
     ? createTlsServer({ requestTimeout: 30_000, key: listen.tls.key, cert: listen.tls.cert }, listener)
     : createServer({ requestTimeout: 30_000 }, listener);
+  // Vault's TCP listener keeps an idle keep-alive connection for http_idle_timeout, default "5m"
+  // (https://developer.hashicorp.com/vault/docs/configuration/listener/tcp); Node's default is 5 s.
+  server.keepAliveTimeout = 300_000;
   server.on("connection", (socket: Socket) => {
     if (faults.refuseNext > 0) {
       faults.refuseNext -= 1;

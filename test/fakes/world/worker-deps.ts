@@ -44,6 +44,7 @@ export function fakeWorld(settings: Partial<WorkerSettings> = {}): FakeWorld {
     operation: enqueue("operation"),
     cancelRenew: async () => undefined,
     renewPending: async (id: string | undefined) => id !== undefined && index.timers.has(id),
+    renewTimers: { size: async () => index.timers.size },
     queues: Object.fromEntries(
       ["issue", "renew", "revoke", "unseal"].map((q) => [
         q,
