@@ -101,6 +101,14 @@ async function cpuOf<T>(pid: number, work: () => Promise<T>) {
   return { value, cpuMs: (cpuSeconds(pid) - cpu) * 1000, seconds, clock: { startMicros, endMicros } };
 }
 
+if (Number(process.versions.node.split(".")[0]) < 24 && !args.includes("--print")) {
+  // leasekeeper ships on Node 24 (the image); figures from another runtime are not its figures.
+  process.stderr.write(
+    `bench: node ${process.version} is not the image's Node 24: run it as bash scripts/run.sh bench -- …\n`,
+  );
+  process.exit(2);
+}
+
 const saved = option("--print");
 if (saved !== undefined) {
   // A saved --json run as the table, without running anything.

@@ -10,6 +10,9 @@ export interface RenewPumpOptions {
   readonly claimMs: number;
 }
 
+/** How long stopping waits for a round in flight. */
+const STOP_WAIT_MS = 2000;
+
 export const RENEW_PUMP_DEFAULTS: RenewPumpOptions = { intervalMs: 1000, batch: 200, claimMs: 30_000 };
 
 /**
@@ -73,6 +76,10 @@ export function startRenewPump(
       clearTimeout(sleeping.timer);
       sleeping.wake();
     }
-    await running;
+    // A round waiting on Redis (down: BullMQ's connection queues commands until it is back) must
+    // not hold up shutdown; what it claimed fires again after claimMs.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([running, new Promise((resolve) => (bound = setTimeout(resolve, STOP_WAIT_MS)))]);
+    clearTimeout(bound);
   };
 }

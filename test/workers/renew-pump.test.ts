@@ -93,4 +93,20 @@ test("cancelling a renewal removes its timer; a job already queued under its id 
   assert.not.ok(await producer.renewPending(id));
 });
 
+test("stopping does not wait on Redis that does not answer", async () => {
+  // A port nothing listens on: BullMQ's connection queues the claim until Redis is back.
+  const producer = new JobProducer({
+    connection: { host: "127.0.0.1", port: 1, maxRetriesPerRequest: null, retryStrategy: () => 1000 },
+    prefix: "{p-down}",
+    attempts: 3,
+  });
+  producer.queues.renew.on("error", () => undefined);
+  const stop = startRenewPump({ producer, log }, { intervalMs: 100, batch: 10, claimMs: 30_000 });
+  await sleep(300);
+  const started = Date.now();
+  await stop();
+  assert.ok(Date.now() - started < 3000, `stopped in ${Date.now() - started} ms`);
+  await producer.close().catch(() => undefined);
+});
+
 test.run();
