@@ -228,7 +228,14 @@ try {
   // Where the growth is (MEMORY STATS, per live pod): the keyspace's hash tables, the data, the clients, scripts.
   const statsAfter = await memoryStats();
   const redisGrowthPerPod = Object.fromEntries(
-    ["overhead.hashtable.main", "overhead.hashtable.expires", "dataset.bytes", "clients.normal", "lua.caches", "overhead.total"]
+    [
+      "overhead.hashtable.main",
+      "overhead.hashtable.expires",
+      "dataset.bytes",
+      "clients.normal",
+      "lua.caches",
+      "overhead.total",
+    ]
       .filter((k) => k in statsAfter)
       .map((k) => [k, ((statsAfter[k] ?? 0) - (statsBefore[k] ?? 0)) / N]),
   );

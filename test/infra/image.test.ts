@@ -55,30 +55,33 @@ function imageEntrypoint(): string[] {
   return JSON.parse(/^ENTRYPOINT (.+)$/m.exec(readFileSync("Dockerfile", "utf8"))?.[1] ?? "[]") as string[];
 }
 
-t("the Dockerfile runs dist/functions/entry/node.js with node and heap flags; the manifests' command is the same", () => {
-  const dockerfile = readFileSync("Dockerfile", "utf8");
-  assert.match(dockerfile, /^FROM \S+ AS build$/m);
-  assert.match(dockerfile, /^RUN npm ci --ignore-scripts/m, "the build stage installs the lockfile with npm ci");
-  assert.match(dockerfile, /^RUN npm run build$/m);
-  assert.match(dockerfile, /^RUN npm ci --omit=dev /m, "the runtime stage has production dependencies only");
-  assert.match(dockerfile, /^COPY --from=build \/app\/dist \.\/dist$/m);
-  const entry = imageEntrypoint();
-  assert.is(entry[0], "node");
-  assert.is(entry.at(-1), ENTRY);
-  for (const flag of entry.slice(1, -1))
-    assert.match(flag, /^--max-(old|semi)-space-size=\d+$/, "only V8 heap sizing between node and the entry");
-  assert.ok(existsSync(ENTRY), `${ENTRY} is built`);
-  const commands = kustomize("overlays/all-in-one")
-    .filter((o) => o.kind === "Deployment")
-    .flatMap((d) =>
-      (
-        d as unknown as { spec: { template: { spec: { containers: Array<{ command?: string[] }> } } } }
-      ).spec.template.spec.containers.map((c) => c.command),
-    );
-  assert.ok(commands.length > 0);
-  for (const command of commands)
-    assert.equal(command ?? entry, entry, "a Deployment's command runs the compiled entry");
-});
+t(
+  "the Dockerfile runs dist/functions/entry/node.js with node and heap flags; the manifests' command is the same",
+  () => {
+    const dockerfile = readFileSync("Dockerfile", "utf8");
+    assert.match(dockerfile, /^FROM \S+ AS build$/m);
+    assert.match(dockerfile, /^RUN npm ci --ignore-scripts/m, "the build stage installs the lockfile with npm ci");
+    assert.match(dockerfile, /^RUN npm run build$/m);
+    assert.match(dockerfile, /^RUN npm ci --omit=dev /m, "the runtime stage has production dependencies only");
+    assert.match(dockerfile, /^COPY --from=build \/app\/dist \.\/dist$/m);
+    const entry = imageEntrypoint();
+    assert.is(entry[0], "node");
+    assert.is(entry.at(-1), ENTRY);
+    for (const flag of entry.slice(1, -1))
+      assert.match(flag, /^--max-(old|semi)-space-size=\d+$/, "only V8 heap sizing between node and the entry");
+    assert.ok(existsSync(ENTRY), `${ENTRY} is built`);
+    const commands = kustomize("overlays/all-in-one")
+      .filter((o) => o.kind === "Deployment")
+      .flatMap((d) =>
+        (
+          d as unknown as { spec: { template: { spec: { containers: Array<{ command?: string[] }> } } } }
+        ).spec.template.spec.containers.map((c) => c.command),
+      );
+    assert.ok(commands.length > 0);
+    for (const command of commands)
+      assert.equal(command ?? entry, entry, "a Deployment's command runs the compiled entry");
+  },
+);
 
 t("dist/ needs only production dependencies (tsx is a devDependency) and keeps no .ts import", () => {
   const pkg = JSON.parse(readFileSync("package.json", "utf8")) as {

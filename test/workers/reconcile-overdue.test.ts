@@ -50,31 +50,28 @@ overdue("the reconciler re-schedules a renewal that should have run a minute ago
   }
 });
 
-overdue(
-  "a renewal past its time whose timer still waits is left to it",
-  async ({ stack, seeded }) => {
-    const lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600" });
-    try {
-      const pod = await stack.core.createNamespacedPod({
-        namespace: "default",
-        body: opted("od-2", { "leasekeeper.io/secret-creds.json": "secret/data/db-pass" }),
-      });
-      const uid = pod.metadata?.uid ?? "";
-      const record = await waitFor("issued", async () => {
-        const r = await lk.runtime.deps.index.get(uid);
-        return r?.state === "issued" ? r : undefined;
-      });
-      // The renewal still waits as a timer; only the record says its time is long past.
-      await lk.runtime.deps.index.put({ ...record, nextRenewAt: Date.now() - 120_000 });
-      await lk.runtime.reconcileNow();
-      const after = await lk.runtime.deps.index.get(uid);
-      assert.is(after?.renewJobId, record.renewJobId, "the waiting job stays the current one");
-      assert.ok(await lk.runtime.deps.producer.renewTimers.has(record.renewJobId ?? ""), "its timer still waits");
-    } finally {
-      await lk.stop();
-    }
-  },
-);
+overdue("a renewal past its time whose timer still waits is left to it", async ({ stack, seeded }) => {
+  const lk = await startLeasekeeper(stack, seeded, { LEASEKEEPER_RECONCILE_INTERVAL_SECONDS: "3600" });
+  try {
+    const pod = await stack.core.createNamespacedPod({
+      namespace: "default",
+      body: opted("od-2", { "leasekeeper.io/secret-creds.json": "secret/data/db-pass" }),
+    });
+    const uid = pod.metadata?.uid ?? "";
+    const record = await waitFor("issued", async () => {
+      const r = await lk.runtime.deps.index.get(uid);
+      return r?.state === "issued" ? r : undefined;
+    });
+    // The renewal still waits as a timer; only the record says its time is long past.
+    await lk.runtime.deps.index.put({ ...record, nextRenewAt: Date.now() - 120_000 });
+    await lk.runtime.reconcileNow();
+    const after = await lk.runtime.deps.index.get(uid);
+    assert.is(after?.renewJobId, record.renewJobId, "the waiting job stays the current one");
+    assert.ok(await lk.runtime.deps.producer.renewTimers.has(record.renewJobId ?? ""), "its timer still waits");
+  } finally {
+    await lk.stop();
+  }
+});
 
 overdue(
   "Redis losing its data (FLUSHALL) starts a reconcile pass at once, which puts renewals back",

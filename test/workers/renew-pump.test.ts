@@ -20,7 +20,11 @@ test.before(async (ctx) => {
 test.after(async (ctx) => ctx.redis?.stop());
 test.before.each((ctx) => {
   const prefix = `{p-${randomBytes(4).toString("hex")}}`;
-  ctx.producer = new JobProducer({ connection: { url: ctx.redis.url, maxRetriesPerRequest: null }, prefix, attempts: 3 });
+  ctx.producer = new JobProducer({
+    connection: { url: ctx.redis.url, maxRetriesPerRequest: null },
+    prefix,
+    attempts: 3,
+  });
 });
 test.after.each(async (ctx) => ctx.producer.close());
 

@@ -53,11 +53,7 @@ test("a forced rotation replaces the token and every credential now; the old one
   assert.is.not(after.accessor, record.accessor);
   assert.is.not(podFiles(f, pod)["creds.json"], before, "the pod's file holds new credentials");
   assert.is(after.rotations, 1);
-  assert.is(
-    await f.deps.producer.renewPending(record.renewJobId),
-    false,
-    "the renewal it replaced is cancelled",
-  );
+  assert.is(await f.deps.producer.renewPending(record.renewJobId), false, "the renewal it replaced is cancelled");
   assert.is(after.renewJobId, `renew-${ref.uid}-2`);
   const oldLease = record.leases.find((l) => l.id !== "")?.id;
   assert.equal((await queuedRetires(f, ref.uid)).map((r) => [r.data.kind, r.data.id, r.delayMs]).sort(), [
