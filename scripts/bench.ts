@@ -225,6 +225,11 @@ try {
   // The same growth once the burst's transient memory is gone (clients' query and reply buffers,
   // which Redis shrinks after a few idle seconds): what the live pods hold.
   const redisPerPodSettled = ((await memory()) - baseline) / N;
+  // Each phase's figures as it ends, so that a run stopped later still says what it measured.
+  log(
+    `  issue: ${(issue.cpuMs / N).toFixed(2)} ms CPU a pod, ${(N / ((issue.value.last - burstStart) / 1000)).toFixed(1)} pods/s, ` +
+      `RSS ${rss.now} MiB (${rssBefore.now} before), Redis ${redisPerPodSettled.toFixed(0)} B a pod (${redisPerPod.toFixed(0)} at burst end)`,
+  );
   // Where the growth is (MEMORY STATS, per live pod): the keyspace's hash tables, the data, the clients, scripts.
   const statsAfter = await memoryStats();
   const redisGrowthPerPod = Object.fromEntries(
@@ -268,6 +273,7 @@ try {
   await rec.stop();
   processes.pop();
   const reconcilePassCpuMs = Math.max(0, passCpu - recIdlePerSecond * passWindow) * 1000;
+  log(`  reconcile pass: ${reconcilePassCpuMs.toFixed(0)} ms CPU`);
 
   // 5. Renew: every pod's first renewal as it comes due (2/3 of the TTL plus jitter after its issue). A
   // renewal run before then only reschedules itself (refresh-only, no Vault call), so none is forced early.
@@ -277,13 +283,14 @@ try {
   // Polled every 5 s: each /metrics scrape costs leasekeeper ~1.5 ms, which the idle rate below
   // (measured without scrapes) would not take off.
   const renew = await cpuOf(lk.pid, () =>
-    waitFor("every pod's first lease renewal", async () => (await leaseRenewals()) >= N, 900_000, 5000),
+    waitFor("every pod's first lease renewal", async () => (await leaseRenewals()) >= N, 900_000 + N * 60, 5000),
   );
   const renewed = (await leaseRenewals()) - renewedBefore;
   const renewApi = apiPerPod(stack, renewApiBefore, renewed);
   // The window also holds idle time while renewals were not yet due: its idle CPU is taken off.
   const idleCpuPerSecond = idleCpu.cpuMs / idleCpu.seconds;
   const renewCpuMs = Math.max(0, renew.cpuMs - idleCpuPerSecond * renew.seconds);
+  log(`  renew: ${(renewCpuMs / renewed).toFixed(2)} ms CPU a pod (${renewed} pods)`);
   const expiredWhileAlive = stack.vault.control
     .leases()
     .filter((l) => l.revoked && l.revokedAt !== null && l.revokedAt.getTime() >= l.expireTime.getTime()).length;

@@ -1,4 +1,6 @@
-import type { JobProducer } from "../shared/jobs/producer.ts";
+import { earliestExpiry } from "../shared/index/pod-record.ts";
+import type { PodIndex } from "../shared/index/pod-index.ts";
+import { uidOfRenewJob, type DueRenewal, type JobProducer } from "../shared/jobs/producer.ts";
 import type { Log } from "../shared/observability/log.ts";
 
 export interface RenewPumpOptions {
@@ -6,24 +8,29 @@ export interface RenewPumpOptions {
   readonly intervalMs: number;
   /** Timers claimed per round trip. */
   readonly batch: number;
-  /** How long a claimed timer waits for its job to be queued before it fires again (a pump that died). */
+  /**
+   * How long a claimed timer waits for its job to be queued before it fires again (a pump that
+   * died): well inside the 20 s a renewal keeps in hand (CRASH_RECOVERY_MS).
+   */
   readonly claimMs: number;
 }
 
 /** How long stopping waits for a round in flight. */
 const STOP_WAIT_MS = 2000;
 
-export const RENEW_PUMP_DEFAULTS: RenewPumpOptions = { intervalMs: 1000, batch: 200, claimMs: 30_000 };
+export const RENEW_PUMP_DEFAULTS: RenewPumpOptions = { intervalMs: 1000, batch: 200, claimMs: 5_000 };
 
 /**
  * Queues the renew job of every renewal timer that comes due (shared/jobs/renew-timers.ts). Each
  * worker process runs one; claims are atomic, so two pumps never queue the same timer twice, and
  * a timer claimed by a pump that dies before queueing its job fires again after `claimMs` (a job
- * already queued under that id absorbs the second add). The pump sleeps until the earliest timer
- * is due, but never longer than `intervalMs`. Returns a stop function.
+ * already queued under that id absorbs the second add). The claimed pods' index records (one MGET)
+ * give each job where the pod is and its priority (seconds to the earliest expiry); a timer whose
+ * record is gone or names another renewal is stale and only dropped. The pump sleeps until the
+ * earliest timer is due, but never longer than `intervalMs`. Returns a stop function.
  */
 export function startRenewPump(
-  deps: { readonly producer: JobProducer; readonly log: Log },
+  deps: { readonly producer: JobProducer; readonly index: PodIndex; readonly log: Log },
   options: RenewPumpOptions = RENEW_PUMP_DEFAULTS,
 ): () => Promise<void> {
   const timers = deps.producer.renewTimers;
@@ -44,7 +51,14 @@ export function startRenewPump(
     const now = Date.now();
     const claimed = await timers.claim(now, options.batch, options.claimMs);
     if (claimed.ids.length > 0) {
-      await deps.producer.queueDueRenewals(claimed.ids);
+      const records = await deps.index.getMany(claimed.ids.map(uidOfRenewJob));
+      const due: DueRenewal[] = [];
+      claimed.ids.forEach((id, i) => {
+        const record = records[i];
+        if (record?.renewJobId === id)
+          due.push({ id, namespace: record.namespace, name: record.name, expiresAt: earliestExpiry(record) });
+      });
+      if (due.length > 0) await deps.producer.queueDueRenewals(due);
       await timers.release(claimed.ids);
     }
     if (claimed.ids.length >= options.batch) return 0;

@@ -8,6 +8,15 @@ import { limit, sleep, waitFor } from "./probes.ts";
 
 const NS = "default";
 
+/** How long a burst of `n` pods may take: 10 minutes, or 0.1 s a pod beyond 6,000. */
+const waitLimitMs = (n: number) => Math.max(600_000, n * 100);
+
+/**
+ * How often to look: each look walks every pod (and every lease in Vault) in this process, which
+ * also runs the emulators, so at 10,000 pods a 50 ms poll would starve them.
+ */
+const pollMs = (n: number) => Math.min(1000, Math.max(50, n / 20));
+
 export class PodTracker {
   private readonly secretSeen = new Map<string, number>();
   private readonly podDeleted = new Map<string, number>();
@@ -75,8 +84,8 @@ export class PodTracker {
     await waitFor(
       `Secrets of ${names.length} pods`,
       async () => names.every((n) => this.secretSeen.has(secret(n))),
-      600_000,
-      50,
+      waitLimitMs(names.length),
+      pollMs(names.length),
     );
     // Lease ids, while the Secrets exist (the garbage collector removes them with their pod).
     const secrets = await this.stack.core.listNamespacedSecret({
@@ -122,8 +131,8 @@ export class PodTracker {
         );
         return ids.every((id) => revokedAt.has(id));
       },
-      600_000,
-      50,
+      waitLimitMs(names.length),
+      pollMs(names.length),
     );
     // Vault's revokedAt is wall-clock; the DELETED times are performance.now(): both as epoch ms.
     const epoch = performance.timeOrigin;

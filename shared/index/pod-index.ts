@@ -61,6 +61,20 @@ export class PodIndex {
     return decodeRecord(raw, uid);
   }
 
+  /** The records of these pod UIDs, in one round trip (undefined: none, or unreadable). */
+  async getMany(uids: readonly string[]): Promise<(PodRecord | undefined)[]> {
+    if (uids.length === 0) return [];
+    const raws = await this.#redis.mget(uids.map((uid) => this.#key(uid)));
+    return raws.map((raw, i) => {
+      if (raw === null || raw === undefined) return undefined;
+      try {
+        return decodeRecord(raw, uids[i] as string);
+      } catch {
+        return undefined;
+      }
+    });
+  }
+
   /** The record and the on-call tombstone of one pod UID, in one round trip. */
   async getWithMark(uid: string): Promise<{ record: PodRecord | undefined; mark: RevokedMark | undefined }> {
     const [raw, mark] = await this.#redis.mget(this.#key(uid), this.#revokedKey(uid));

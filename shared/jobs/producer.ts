@@ -155,10 +155,7 @@ export class JobProducer {
    */
   async renew(data: RenewJob, seq: number, delayMs: number, expiresAt?: number): Promise<string> {
     const id = jobId.renew(data.uid, seq);
-    const priority =
-      expiresAt === undefined
-        ? undefined
-        : Math.min(2_097_151, Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)));
+    const priority = expiryPriority(expiresAt);
     const { force, ...refOnly } = data;
     await this.queues.renew.add("renew", force ? data : refOnly, {
       ...this.#defaults,
@@ -171,23 +168,27 @@ export class JobProducer {
   }
 
   /**
-   * Queues the renew jobs of timers that came due (workers/renew-pump.ts). The job carries only
-   * the pod UID: the renewal reads where the pod is from the index.
+   * Queues the renew jobs of timers that came due (workers/renew-pump.ts), prioritised by the
+   * earliest expiry as every other renew job is, so that a backlog runs nearest expiry first.
    */
-  async queueDueRenewals(ids: readonly string[]): Promise<void> {
+  async queueDueRenewals(due: readonly DueRenewal[]): Promise<void> {
     await this.queues.renew.addBulk(
-      ids.map((id) => ({
+      due.map(({ id, namespace, name, expiresAt }) => ({
         name: "renew",
-        data: { uid: uidOfRenewJob(id) },
-        opts: { ...this.#defaults, jobId: id, removeOnComplete: true },
+        data: { uid: uidOfRenewJob(id), namespace, name },
+        opts: { ...this.#defaults, jobId: id, removeOnComplete: true, priority: expiryPriority(expiresAt) },
       })),
     );
   }
 
-  /** Whether the renew job `id` will still run: a timer waiting, or a job waiting, delayed or running. */
-  async renewPending(id: string | undefined): Promise<boolean> {
+  /**
+   * Whether the renew job `id` will still run: a timer that is not past due by `stuckMs` (a timer
+   * no pump queued that long after its time is not counted on), or a job waiting, delayed or running.
+   */
+  async renewPending(id: string | undefined, stuckMs = 20_000): Promise<boolean> {
     if (!id) return false;
-    if (await this.renewTimers.has(id)) return true;
+    const dueAt = await this.renewTimers.dueAt(id);
+    if (dueAt !== undefined) return dueAt > Date.now() - stuckMs;
     const job = await this.queues.renew.getJob(id);
     return job !== undefined && PENDING.has(await job.getState());
   }
@@ -244,8 +245,23 @@ export class JobProducer {
 /** BullMQ states in which a job will still run (a stalled active job is picked up again). */
 const PENDING = new Set(["waiting", "delayed", "active", "prioritized", "waiting-children"]);
 
+/** A renewal timer that came due, with what its job needs from the pod's index record. */
+export interface DueRenewal {
+  readonly id: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly expiresAt: number | undefined;
+}
+
+/** BullMQ priority of a renew job: seconds to the earliest expiry (lower runs first). */
+function expiryPriority(expiresAt: number | undefined): number | undefined {
+  return expiresAt === undefined
+    ? undefined
+    : Math.min(2_097_151, Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)));
+}
+
 /** The pod UID in a renew job id (`renew-<uid>-<seq>`, jobId.renew). */
-function uidOfRenewJob(id: string): string {
+export function uidOfRenewJob(id: string): string {
   return id.slice("renew-".length, id.lastIndexOf("-"));
 }
 

@@ -70,7 +70,13 @@ export class RenewTimers {
   }
 
   async has(id: string): Promise<boolean> {
-    return (await (await this.#client()).zscore(this.#key, id)) !== null;
+    return (await this.dueAt(id)) !== undefined;
+  }
+
+  /** When the timer fires (epoch ms; a claimed one: when its claim runs out), or undefined: no timer. */
+  async dueAt(id: string): Promise<number | undefined> {
+    const score = await (await this.#client()).zscore(this.#key, id);
+    return score === null ? undefined : Number(score);
   }
 
   /** Claims up to `limit` timers due at `now` for `claimMs` (they fire again then unless released). */

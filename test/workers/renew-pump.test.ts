@@ -1,42 +1,73 @@
 /**
  * Renewal timers and the pump that queues them (shared/jobs/renew-timers.ts, workers/renew-pump.ts),
- * against a private Redis: a timer becomes a renew job carrying only the pod UID when it is due and
- * not before, two pumps never queue one timer twice, and a timer claimed by a pump that died before
- * queueing its job fires again after the claim.
+ * against a private Redis: a timer written with the pod's index record becomes a renew job when it
+ * is due and not before, prioritised by the record's earliest expiry; two pumps never claim one
+ * timer twice; a timer claimed by a pump that died before queueing its job fires again after the
+ * claim; a timer whose record moved on is dropped without a job.
  */
 import * as assert from "uvu/assert";
 import { suite } from "uvu";
 import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { PodIndex } from "../../shared/index/pod-index.ts";
 import { JobProducer } from "../../shared/jobs/producer.ts";
 import { jobId } from "../../shared/jobs/job-types.ts";
 import { createLogger } from "../../shared/observability/log.ts";
 import { startRenewPump } from "../../workers/renew-pump.ts";
+import { podRecord } from "../fakes/pod-record.ts";
 import { startRedis, type RedisServer } from "../helpers/redis.ts";
 
-const test = suite<{ redis: RedisServer; producer: JobProducer }>("renewal timers and pump");
+interface Ctx {
+  redis: RedisServer;
+  client: Redis;
+  producer: JobProducer;
+  index: PodIndex;
+}
+const test = suite<Ctx>("renewal timers and pump");
 test.before(async (ctx) => {
   ctx.redis = await startRedis();
 });
 test.after(async (ctx) => ctx.redis?.stop());
 test.before.each((ctx) => {
   const prefix = `{p-${randomBytes(4).toString("hex")}}`;
+  ctx.client = new Redis(ctx.redis.url, { enableAutoPipelining: true });
+  ctx.index = new PodIndex(ctx.client, prefix);
   ctx.producer = new JobProducer({
     connection: { url: ctx.redis.url, maxRetriesPerRequest: null },
     prefix,
     attempts: 3,
   });
 });
-test.after.each(async (ctx) => ctx.producer.close());
+test.after.each(async (ctx) => {
+  await ctx.producer.close();
+  ctx.client.disconnect();
+});
 
 const log = createLogger("error");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const uid = () => `${randomBytes(4).toString("hex")}-aaaa-bbbb-cccc-${randomBytes(6).toString("hex")}`;
 
-test("a timer is queued as a renew job carrying only the pod UID once due, and not before", async ({ producer }) => {
-  const pod = uid();
-  const id = jobId.renew(pod, 7);
-  await producer.renewTimers.set(id, Date.now() + 600);
-  const stop = startRenewPump({ producer, log }, { intervalMs: 100, batch: 10, claimMs: 30_000 });
+/** An issued pod whose renewal `seq` waits as a timer due at `dueAt`; its token expires at `expiresAt`. */
+async function scheduled(ctx: Ctx, seq: number, dueAt: number, expiresAt = Date.now() + 600_000) {
+  const record = podRecord({
+    uid: uid(),
+    namespace: "shop",
+    name: `web-${seq}`,
+    tokenExpiresAt: expiresAt,
+    issuedAt: Date.now(),
+    renewSeq: seq,
+    renewJobId: "",
+  });
+  record.renewJobId = jobId.renew(record.uid, seq);
+  await ctx.index.put(record, { renewTimerDueAt: dueAt });
+  return record;
+}
+
+test("a timer is queued as a renew job once due, and not before, prioritised by the earliest expiry", async (ctx) => {
+  const { producer } = ctx;
+  const record = await scheduled(ctx, 7, Date.now() + 600, Date.now() + 120_000);
+  const id = record.renewJobId ?? "";
+  const stop = startRenewPump({ producer, index: ctx.index, log }, { intervalMs: 100, batch: 10, claimMs: 5000 });
   try {
     await sleep(300);
     assert.is(await producer.queues.renew.getJob(id), undefined, "not queued before it is due");
@@ -44,7 +75,9 @@ test("a timer is queued as a renew job carrying only the pod UID once due, and n
     await sleep(700);
     const job = await producer.queues.renew.getJob(id);
     assert.ok(job, "queued once due");
-    assert.equal(job?.data, { uid: pod });
+    assert.equal(job?.data, { uid: record.uid, namespace: "shop", name: "web-7" });
+    const priority = job?.opts.priority ?? 0;
+    assert.ok(priority >= 118 && priority <= 120, `priority = seconds to the earliest expiry (${priority})`);
     assert.is(await producer.renewTimers.has(id), false, "the timer is released once its job is queued");
     assert.ok(await producer.renewPending(id), "pending as a job");
   } finally {
@@ -52,7 +85,26 @@ test("a timer is queued as a renew job carrying only the pod UID once due, and n
   }
 });
 
-test("two pumps claim disjoint timers: each due timer is queued once", async ({ producer }) => {
+test("a timer whose record names another renewal (or is gone) is dropped without a job", async (ctx) => {
+  const { producer } = ctx;
+  const record = await scheduled(ctx, 2, Date.now() - 1);
+  const stale = jobId.renew(record.uid, 1);
+  await producer.renewTimers.set(stale, Date.now() - 1);
+  const orphan = jobId.renew(uid(), 1);
+  await producer.renewTimers.set(orphan, Date.now() - 1);
+  const stop = startRenewPump({ producer, index: ctx.index, log }, { intervalMs: 100, batch: 10, claimMs: 5000 });
+  try {
+    await sleep(400);
+    assert.ok(await producer.queues.renew.getJob(record.renewJobId ?? ""), "the current renewal is queued");
+    assert.is(await producer.queues.renew.getJob(stale), undefined);
+    assert.is(await producer.queues.renew.getJob(orphan), undefined);
+    assert.is(await producer.renewTimers.size(), 0, "every claimed timer released");
+  } finally {
+    await stop();
+  }
+});
+
+test("two pumps claim disjoint timers: each due timer is claimed once", async ({ producer }) => {
   const ids = Array.from({ length: 50 }, (_, i) => jobId.renew(uid(), i + 1));
   for (const id of ids) await producer.renewTimers.set(id, Date.now() - 1);
   const now = Date.now();
@@ -65,15 +117,14 @@ test("two pumps claim disjoint timers: each due timer is queued once", async ({ 
   assert.is(new Set(claimed).size, 50, "no timer claimed twice");
 });
 
-test("a timer claimed by a pump that died before queueing its job fires again after the claim", async ({
-  producer,
-}) => {
-  const id = jobId.renew(uid(), 1);
-  await producer.renewTimers.set(id, Date.now() - 1);
+test("a timer claimed by a pump that died before queueing its job fires again after the claim", async (ctx) => {
+  const { producer } = ctx;
+  const record = await scheduled(ctx, 1, Date.now() - 1);
+  const id = record.renewJobId ?? "";
   const dead = await producer.renewTimers.claim(Date.now(), 10, 500);
   assert.equal(dead.ids, [id]);
   // The pump that claimed it is gone; nothing is queued and the timer waits out the claim.
-  const stop = startRenewPump({ producer, log }, { intervalMs: 100, batch: 10, claimMs: 500 });
+  const stop = startRenewPump({ producer, index: ctx.index, log }, { intervalMs: 100, batch: 10, claimMs: 500 });
   try {
     await sleep(200);
     assert.is(await producer.queues.renew.getJob(id), undefined, "still claimed");
@@ -84,20 +135,29 @@ test("a timer claimed by a pump that died before queueing its job fires again af
   }
 });
 
-test("cancelling a renewal removes its timer; a job already queued under its id is removed too", async ({
+test("a timer long past due that no pump queued is not counted as pending (the reconciler reschedules it)", async ({
   producer,
 }) => {
-  const id = jobId.renew(uid(), 3);
-  await producer.renewTimers.set(id, Date.now() + 60_000);
-  await producer.cancelRenew(id);
+  const id = jobId.renew(uid(), 1);
+  await producer.renewTimers.set(id, Date.now() - 60_000);
+  assert.not.ok(await producer.renewPending(id, 20_000));
+  await producer.renewTimers.set(id, Date.now() - 5_000);
+  assert.ok(await producer.renewPending(id, 20_000));
+});
+
+test("revoking drops the timer with the record; a renewal already queued as a job is cancelled", async (ctx) => {
+  const { producer, index } = ctx;
+  const record = await scheduled(ctx, 3, Date.now() + 60_000);
+  const id = record.renewJobId ?? "";
+  assert.ok(await index.delete(record.uid, id), "the timer went with the record");
   assert.not.ok(await producer.renewPending(id));
-  await producer.queueDueRenewals([id]);
+  await producer.queueDueRenewals([{ id, namespace: "shop", name: "web-3", expiresAt: undefined }]);
   assert.ok(await producer.renewPending(id));
   await producer.cancelRenew(id);
   assert.not.ok(await producer.renewPending(id));
 });
 
-test("stopping does not wait on Redis that does not answer", async () => {
+test("stopping does not wait on Redis that does not answer", async (ctx) => {
   // A port nothing listens on: BullMQ's connection queues the claim until Redis is back.
   const producer = new JobProducer({
     connection: { host: "127.0.0.1", port: 1, maxRetriesPerRequest: null, retryStrategy: () => 1000 },
@@ -105,7 +165,7 @@ test("stopping does not wait on Redis that does not answer", async () => {
     attempts: 3,
   });
   producer.queues.renew.on("error", () => undefined);
-  const stop = startRenewPump({ producer, log }, { intervalMs: 100, batch: 10, claimMs: 30_000 });
+  const stop = startRenewPump({ producer, index: ctx.index, log }, { intervalMs: 100, batch: 10, claimMs: 5000 });
   await sleep(300);
   const started = Date.now();
   await stop();
