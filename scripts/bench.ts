@@ -47,8 +47,9 @@ const option = (name: string) => {
 const N = Number(option("--pods") ?? 1000);
 if (!Number.isInteger(N) || N < 10) throw new Error("--pods must be an integer >= 10");
 const baselineFile = option("--baseline");
+/** Progress and each phase's figures on stderr (also with --json, whose document is stdout's). */
 const log = (line: string) => {
-  if (!json) process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 };
 /** The admin identity the bench itself uses; every other user's API traffic is leasekeeper's doing. */
 const ADMIN_USER = "kubernetes-admin";
