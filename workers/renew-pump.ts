@@ -6,6 +6,11 @@ import type { Log } from "../shared/observability/log.ts";
 export interface RenewPumpOptions {
   /** The longest the pump sleeps: a timer another process set is queued at most this late. */
   readonly intervalMs: number;
+  /**
+   * The shortest sleep between rounds that were not full: timers due close together share a round
+   * (one claim, one record read, one bulk add) at the cost of queueing a renewal this much late.
+   */
+  readonly minGapMs: number;
   /** Timers claimed per round trip. */
   readonly batch: number;
   /**
@@ -18,7 +23,7 @@ export interface RenewPumpOptions {
 /** How long stopping waits for a round in flight. */
 const STOP_WAIT_MS = 2000;
 
-export const RENEW_PUMP_DEFAULTS: RenewPumpOptions = { intervalMs: 1000, batch: 200, claimMs: 5_000 };
+export const RENEW_PUMP_DEFAULTS: RenewPumpOptions = { intervalMs: 1000, minGapMs: 500, batch: 200, claimMs: 5_000 };
 
 /**
  * Queues the renew job of every renewal timer that comes due (shared/jobs/renew-timers.ts). Each
@@ -63,7 +68,7 @@ export function startRenewPump(
     }
     if (claimed.ids.length >= options.batch) return 0;
     const untilNext = claimed.nextDueAt === undefined ? options.intervalMs : claimed.nextDueAt - Date.now();
-    return Math.max(10, Math.min(options.intervalMs, untilNext));
+    return Math.max(options.minGapMs, Math.min(options.intervalMs, untilNext));
   };
 
   const loop = async () => {

@@ -67,7 +67,10 @@ test("a timer is queued as a renew job once due, and not before, prioritised by 
   const { producer } = ctx;
   const record = await scheduled(ctx, 7, Date.now() + 600, Date.now() + 120_000);
   const id = record.renewJobId ?? "";
-  const stop = startRenewPump({ producer, index: ctx.index, log }, { intervalMs: 100, batch: 10, claimMs: 5000 });
+  const stop = startRenewPump(
+    { producer, index: ctx.index, log },
+    { intervalMs: 100, minGapMs: 10, batch: 10, claimMs: 5000 },
+  );
   try {
     await sleep(300);
     assert.is(await producer.queues.renew.getJob(id), undefined, "not queued before it is due");
@@ -92,7 +95,10 @@ test("a timer whose record names another renewal (or is gone) is dropped without
   await producer.renewTimers.set(stale, Date.now() - 1);
   const orphan = jobId.renew(uid(), 1);
   await producer.renewTimers.set(orphan, Date.now() - 1);
-  const stop = startRenewPump({ producer, index: ctx.index, log }, { intervalMs: 100, batch: 10, claimMs: 5000 });
+  const stop = startRenewPump(
+    { producer, index: ctx.index, log },
+    { intervalMs: 100, minGapMs: 10, batch: 10, claimMs: 5000 },
+  );
   try {
     await sleep(400);
     assert.ok(await producer.queues.renew.getJob(record.renewJobId ?? ""), "the current renewal is queued");
@@ -124,7 +130,10 @@ test("a timer claimed by a pump that died before queueing its job fires again af
   const dead = await producer.renewTimers.claim(Date.now(), 10, 500);
   assert.equal(dead.ids, [id]);
   // The pump that claimed it is gone; nothing is queued and the timer waits out the claim.
-  const stop = startRenewPump({ producer, index: ctx.index, log }, { intervalMs: 100, batch: 10, claimMs: 500 });
+  const stop = startRenewPump(
+    { producer, index: ctx.index, log },
+    { intervalMs: 100, minGapMs: 10, batch: 10, claimMs: 500 },
+  );
   try {
     await sleep(200);
     assert.is(await producer.queues.renew.getJob(id), undefined, "still claimed");
@@ -165,7 +174,10 @@ test("stopping does not wait on Redis that does not answer", async (ctx) => {
     attempts: 3,
   });
   producer.queues.renew.on("error", () => undefined);
-  const stop = startRenewPump({ producer, index: ctx.index, log }, { intervalMs: 100, batch: 10, claimMs: 5000 });
+  const stop = startRenewPump(
+    { producer, index: ctx.index, log },
+    { intervalMs: 100, minGapMs: 10, batch: 10, claimMs: 5000 },
+  );
   await sleep(300);
   const started = Date.now();
   await stop();
