@@ -31,8 +31,9 @@ export const RENEW_PUMP_DEFAULTS: RenewPumpOptions = { intervalMs: 1000, minGapM
  * a timer claimed by a pump that dies before queueing its job fires again after `claimMs` (a job
  * already queued under that id absorbs the second add). The claimed pods' index records (one MGET)
  * give each job where the pod is and its priority (seconds to the earliest expiry); a timer whose
- * record is gone or names another renewal is stale and only dropped. The pump sleeps until the
- * earliest timer is due, but never longer than `intervalMs`. Returns a stop function.
+ * record is gone or names another renewal is stale and only dropped. After a round that was not
+ * full the pump sleeps until the earliest timer is due, but at least `minGapMs` and at most
+ * `intervalMs`. Returns a stop function.
  */
 export function startRenewPump(
   deps: { readonly producer: JobProducer; readonly index: PodIndex; readonly log: Log },
