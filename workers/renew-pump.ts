@@ -1,6 +1,7 @@
 import { earliestExpiry } from "../shared/index/pod-record.ts";
 import type { PodIndex } from "../shared/index/pod-index.ts";
-import { uidOfRenewJob, type DueRenewal, type JobProducer } from "../shared/jobs/producer.ts";
+import { renewJobUid } from "../shared/jobs/job-types.ts";
+import type { DueRenewal, JobProducer } from "../shared/jobs/producer.ts";
 import type { Log } from "../shared/observability/log.ts";
 
 export interface RenewPumpOptions {
@@ -57,7 +58,7 @@ export function startRenewPump(
     const now = Date.now();
     const claimed = await timers.claim(now, options.batch, options.claimMs);
     if (claimed.ids.length > 0) {
-      const records = await deps.index.getMany(claimed.ids.map(uidOfRenewJob));
+      const records = await deps.index.getMany(claimed.ids.map(renewJobUid));
       const due: DueRenewal[] = [];
       claimed.ids.forEach((id, i) => {
         const record = records[i];

@@ -148,7 +148,7 @@ async function revoke(deps: WorkerDeps, job: RevokeJob, read?: Indexed): Promise
     secretDeleted = true;
   }
   // The renewal waits as a timer (dropped with the record) unless it is a queued job by now.
-  if (!(await deps.index.delete(ref.uid, record?.renewJobId))) await deps.producer.cancelRenew(record?.renewJobId);
+  if (!(await deps.index.delete(ref.uid, record?.renewJobId))) await deps.producer.removeRenewJob(record?.renewJobId);
   deps.log.info(
     {
       pod: `${ref.namespace}/${ref.name}`,

@@ -116,7 +116,7 @@ export class PodIndex {
 
   /**
    * Drops the pod's record, and its renewal timer when `renewTimer` names one; true when that timer
-   * was still waiting (else its renewal may be a queued job: JobProducer.cancelRenew).
+   * was still waiting (else its renewal may be a queued job: JobProducer.removeRenewJob).
    */
   async delete(uid: string, renewTimer?: string): Promise<boolean> {
     // A pod's namespace and name never change: the script reads them from the record to drop its

@@ -60,6 +60,11 @@ export const jobId = {
   forcedRevoke: (uid: string, op: string) => `revoke-${uid}-${op}`,
 };
 
+/** The pod UID in a renew job id (`renew-<uid>-<seq>`: jobId.renew's inverse). */
+export function renewJobUid(id: string): string {
+  return id.slice("renew-".length, id.lastIndexOf("-"));
+}
+
 /** Outcomes jobs report (results never carry secret values). */
 export type IssueOutcome =
   | { outcome: "issued"; leases: number; secret: string }

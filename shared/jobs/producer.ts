@@ -3,6 +3,7 @@ import { Queue, type ConnectionOptions, type Job, type JobsOptions } from "bullm
 import {
   QUEUE,
   jobId,
+  renewJobUid,
   type IssueJob,
   type OperationJob,
   type QueueName,
@@ -175,7 +176,7 @@ export class JobProducer {
     await this.queues.renew.addBulk(
       due.map(({ id, namespace, name, expiresAt }) => ({
         name: "renew",
-        data: { uid: uidOfRenewJob(id), namespace, name },
+        data: { uid: renewJobUid(id), namespace, name },
         opts: { ...this.#defaults, jobId: id, removeOnComplete: true, priority: expiryPriority(expiresAt) },
       })),
     );
@@ -193,9 +194,16 @@ export class JobProducer {
     return job !== undefined && PENDING.has(await job.getState());
   }
 
+  /** Cancels the renewal `id`, waiting as a timer or queued as a job. */
   async cancelRenew(id: string | undefined): Promise<void> {
     if (!id) return;
     if (await this.renewTimers.cancel(id)) return;
+    await this.removeRenewJob(id);
+  }
+
+  /** Removes the renew job `id` if it is queued (a timer is not looked at: PodIndex.delete drops it). */
+  async removeRenewJob(id: string | undefined): Promise<void> {
+    if (!id) return;
     const job = await this.queues.renew.getJob(id);
     if (!job) return;
     try {
@@ -258,11 +266,6 @@ function expiryPriority(expiresAt: number | undefined): number | undefined {
   return expiresAt === undefined
     ? undefined
     : Math.min(2_097_151, Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)));
-}
-
-/** The pod UID in a renew job id (`renew-<uid>-<seq>`, jobId.renew). */
-export function uidOfRenewJob(id: string): string {
-  return id.slice("renew-".length, id.lastIndexOf("-"));
 }
 
 /** A delayed job that failed before: it waits out a failure backoff (failure-backoff.ts). */

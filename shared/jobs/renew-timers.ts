@@ -16,7 +16,6 @@ export const renewTimersKey = (prefix: string) => `${prefix}:renew:timers`;
 
 /** The scripts, by the name they are defined under on the queue's connection. */
 const SCRIPTS = {
-  lkRenewTimerSet: { numberOfKeys: 1, lua: "return redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])" },
   lkRenewTimerCancel: { numberOfKeys: 1, lua: "return redis.call('ZREM', KEYS[1], ARGV[1])" },
   lkRenewTimerRelease: { numberOfKeys: 1, lua: "return redis.call('ZREM', KEYS[1], unpack(ARGV))" },
   lkRenewTimerClaim: { numberOfKeys: 1, lua: CLAIM },
@@ -58,10 +57,6 @@ export class RenewTimers {
 
   async #run(script: Script, ...args: (string | number)[]): Promise<unknown> {
     return (await this.#client()).runCommand(script, [this.#key, ...args]);
-  }
-
-  async set(id: string, dueAt: number): Promise<void> {
-    await this.#run("lkRenewTimerSet", Math.round(dueAt), id);
   }
 
   /** Removes a timer; true when one was waiting. */

@@ -12,6 +12,7 @@ import { Redis } from "ioredis";
 import { PodIndex } from "../../shared/index/pod-index.ts";
 import { JobProducer } from "../../shared/jobs/producer.ts";
 import { jobId } from "../../shared/jobs/job-types.ts";
+import { renewTimersKey } from "../../shared/jobs/renew-timers.ts";
 import { createLogger } from "../../shared/observability/log.ts";
 import { startRenewPump } from "../../workers/renew-pump.ts";
 import { podRecord } from "../fakes/pod-record.ts";
@@ -47,6 +48,19 @@ const log = createLogger("error");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const uid = () => `${randomBytes(4).toString("hex")}-aaaa-bbbb-cccc-${randomBytes(6).toString("hex")}`;
 
+/** A fast pump over the context's queue and index (claims of `claimMs`). */
+function pump(ctx: Pick<Ctx, "producer" | "index">, claimMs = 5000) {
+  return startRenewPump(
+    { producer: ctx.producer, index: ctx.index, log },
+    { intervalMs: 100, minGapMs: 10, batch: 10, claimMs },
+  );
+}
+
+/** A bare timer, as a record's write leaves it (PodIndex.put), with no record behind it. */
+async function bareTimer(ctx: Ctx, id: string, dueAt: number) {
+  await ctx.client.zadd(renewTimersKey(ctx.producer.queues.renew.opts.prefix ?? ""), dueAt, id);
+}
+
 /** An issued pod whose renewal `seq` waits as a timer due at `dueAt`; its token expires at `expiresAt`. */
 async function scheduled(ctx: Ctx, seq: number, dueAt: number, expiresAt = Date.now() + 600_000) {
   const record = podRecord({
@@ -67,10 +81,7 @@ test("a timer is queued as a renew job once due, and not before, prioritised by 
   const { producer } = ctx;
   const record = await scheduled(ctx, 7, Date.now() + 600, Date.now() + 120_000);
   const id = record.renewJobId ?? "";
-  const stop = startRenewPump(
-    { producer, index: ctx.index, log },
-    { intervalMs: 100, minGapMs: 10, batch: 10, claimMs: 5000 },
-  );
+  const stop = pump(ctx);
   try {
     await sleep(300);
     assert.is(await producer.queues.renew.getJob(id), undefined, "not queued before it is due");
@@ -92,13 +103,10 @@ test("a timer whose record names another renewal (or is gone) is dropped without
   const { producer } = ctx;
   const record = await scheduled(ctx, 2, Date.now() - 1);
   const stale = jobId.renew(record.uid, 1);
-  await producer.renewTimers.set(stale, Date.now() - 1);
+  await bareTimer(ctx, stale, Date.now() - 1);
   const orphan = jobId.renew(uid(), 1);
-  await producer.renewTimers.set(orphan, Date.now() - 1);
-  const stop = startRenewPump(
-    { producer, index: ctx.index, log },
-    { intervalMs: 100, minGapMs: 10, batch: 10, claimMs: 5000 },
-  );
+  await bareTimer(ctx, orphan, Date.now() - 1);
+  const stop = pump(ctx);
   try {
     await sleep(400);
     assert.ok(await producer.queues.renew.getJob(record.renewJobId ?? ""), "the current renewal is queued");
@@ -110,9 +118,10 @@ test("a timer whose record names another renewal (or is gone) is dropped without
   }
 });
 
-test("two pumps claim disjoint timers: each due timer is claimed once", async ({ producer }) => {
+test("two pumps claim disjoint timers: each due timer is claimed once", async (ctx) => {
+  const { producer } = ctx;
   const ids = Array.from({ length: 50 }, (_, i) => jobId.renew(uid(), i + 1));
-  for (const id of ids) await producer.renewTimers.set(id, Date.now() - 1);
+  for (const id of ids) await bareTimer(ctx, id, Date.now() - 1);
   const now = Date.now();
   const [a, b] = await Promise.all([
     producer.renewTimers.claim(now, 30, 30_000),
@@ -130,10 +139,7 @@ test("a timer claimed by a pump that died before queueing its job fires again af
   const dead = await producer.renewTimers.claim(Date.now(), 10, 500);
   assert.equal(dead.ids, [id]);
   // The pump that claimed it is gone; nothing is queued and the timer waits out the claim.
-  const stop = startRenewPump(
-    { producer, index: ctx.index, log },
-    { intervalMs: 100, minGapMs: 10, batch: 10, claimMs: 500 },
-  );
+  const stop = pump(ctx, 500);
   try {
     await sleep(200);
     assert.is(await producer.queues.renew.getJob(id), undefined, "still claimed");
@@ -144,13 +150,12 @@ test("a timer claimed by a pump that died before queueing its job fires again af
   }
 });
 
-test("a timer long past due that no pump queued is not counted as pending (the reconciler reschedules it)", async ({
-  producer,
-}) => {
+test("a timer long past due that no pump queued is not counted as pending (the reconciler reschedules it)", async (ctx) => {
+  const { producer } = ctx;
   const id = jobId.renew(uid(), 1);
-  await producer.renewTimers.set(id, Date.now() - 60_000);
+  await bareTimer(ctx, id, Date.now() - 60_000);
   assert.not.ok(await producer.renewPending(id, 20_000));
-  await producer.renewTimers.set(id, Date.now() - 5_000);
+  await bareTimer(ctx, id, Date.now() - 5_000);
   assert.ok(await producer.renewPending(id, 20_000));
 });
 
@@ -174,10 +179,7 @@ test("stopping does not wait on Redis that does not answer", async (ctx) => {
     attempts: 3,
   });
   producer.queues.renew.on("error", () => undefined);
-  const stop = startRenewPump(
-    { producer, index: ctx.index, log },
-    { intervalMs: 100, minGapMs: 10, batch: 10, claimMs: 5000 },
-  );
+  const stop = pump({ producer, index: ctx.index });
   await sleep(300);
   const started = Date.now();
   await stop();

@@ -41,6 +41,32 @@ test("pod deleted: its leases and token are revoked, the Secret deleted, the ren
   assert.equal(await revoke(f, ref), { outcome: "nothing-to-revoke" });
 });
 
+test("a pod the watch saw deleted is revoked without asking the API server for it", async ({ f }) => {
+  const { ref, record } = await issuedPod(f, "web-9");
+  f.kube.deletePod(NAMESPACE, "web-9");
+  const podReads: string[] = [];
+  const readPod = f.kube.readPod.bind(f.kube);
+  f.kube.readPod = async (namespace, name) => {
+    podReads.push(`${namespace}/${name}`);
+    return readPod(namespace, name);
+  };
+  const watched = { cachedPod: () => undefined, seenDeleted: (uid: string) => uid === ref.uid };
+  const outcome = await runProcessor<RevokeOutcome>(createRevokeProcessor({ ...f.deps, podCache: watched }), "revoke", {
+    ...ref,
+    source: "watch",
+    reason: "pod deleted",
+  });
+  assert.equal(outcome, { outcome: "revoked", leases: 1, tokenRevoked: true, secretDeleted: true });
+  assert.not.ok(f.vault.tokenLive(record.accessor));
+  assert.equal(podReads, [], "no pod GET");
+  // Without that knowledge the revoke asks (the pod may live under a stale event).
+  const other = await issuedPod(f, "web-10");
+  f.kube.deletePod(NAMESPACE, "web-10");
+  podReads.length = 0; // the issue above read its pod
+  await revoke(f, other.ref);
+  assert.equal(podReads, [`${NAMESPACE}/web-10`]);
+});
+
 test("what a rotation left retiring (old token, old lease) is revoked with the pod", async ({ f }) => {
   const { ref } = await issuedPod(f, "web-2");
   await runProcessor(createRenewProcessor(f.deps), "renew", { ...ref, force: true }, `renew-${ref.uid}-1700000000000`);

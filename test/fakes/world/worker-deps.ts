@@ -43,6 +43,7 @@ export function fakeWorld(settings: Partial<WorkerSettings> = {}): FakeWorld {
     unseal: enqueue("unseal"),
     operation: enqueue("operation"),
     cancelRenew: async () => undefined,
+    removeRenewJob: async () => undefined,
     renewPending: async (id: string | undefined) => id !== undefined && index.timers.has(id),
     renewTimers: { size: async () => index.timers.size },
     queues: Object.fromEntries(
